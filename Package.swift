@@ -1,0 +1,77 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Atoll: neuroevolution in a learned latent space, island model over MPI.
+///
+/// Dependency arrows point downwards only (see docs/architecture.md):
+/// atoll → IslandModel → {MetaLearning, Evolution, Tasks, Collectives};
+/// MetaLearning → {Networks, Kernels}; Tasks → Networks → Kernels → CBLAS; Collectives → CMPI.
+let package = Package(
+    name: "Atoll",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "atoll", targets: ["atoll"]),
+        .library(name: "AtollKit", targets: ["IslandModel", "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // MARK: - C system libraries
+
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
+        ),
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+
+        // MARK: - Libraries
+
+        .target(name: "Collectives", dependencies: ["CMPI"]),
+        .target(name: "Kernels", dependencies: ["CBLAS"]),
+        .target(name: "Networks", dependencies: ["Kernels", "CBLAS", "Yams"]),
+        .target(name: "Tasks", dependencies: ["Networks", "Kernels", "CBLAS", "Yams"]),
+        .target(name: "Evolution", dependencies: ["Kernels", "CBLAS"]),
+        .target(name: "MetaLearning", dependencies: ["Kernels", "Networks", "Tasks", "CBLAS", "Yams"]),
+        .target(
+            name: "IslandModel",
+            dependencies: [
+                "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives", "Yams",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: - Command line
+
+        .executableTarget(
+            name: "atoll",
+            dependencies: [
+                "IslandModel", "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives",
+                "CMPI", "CBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: - Tests
+
+        .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Kernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks", "Networks", "Kernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EvolutionTests", dependencies: ["Evolution", "Kernels"]),
+        .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "Networks", "Tasks", "Kernels", "Collectives"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IslandModelTests", dependencies: ["IslandModel", "Collectives"]),
+        .testTarget(name: "AtollCLITests", dependencies: ["atoll"]),
+    ],
+    // Swift 5 mode: the numerical code shares flat buffers between threads deliberately
+    // (llm.c style), which Swift 6's strict checking would force behind locks or copies.
+    swiftLanguageModes: [.v5]
+)

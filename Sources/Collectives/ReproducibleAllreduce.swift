@@ -1,0 +1,132 @@
+import Foundation
+
+/// An exact, order-independent sum of float buffers over ranks: the same bits on any number of
+/// ranks and for any assignment of contributions to ranks.
+///
+/// Float addition is not associative, so a plain `MPI_SUM` of floats depends on how values are
+/// split over ranks and on the reduction tree. Here every contribution is turned into 64-bit fixed
+/// point against one shared scale and integers (whose addition is associative) are summed:
+///
+/// 1. One max-allreduce of `[max |x|, NaN seen, +inf seen, −inf seen, −(first bad index)]` over every
+///    element of every contribution. A non-finite value anywhere throws `nonFinite` on every rank.
+/// 2. With `M = max |x| = f · 2^E`, `0.5 ≤ f < 1`, each value becomes
+///    `q = round(x · 2^(B − E))`, `B = 62 − headroomBits`, so `|q| ≤ 2^B` and up to
+///    `2^headroomBits` contributions add without overflow. Scaling by a power of two is exact;
+///    rounding is to nearest, ties to even.
+/// 3. Each rank adds its contributions' integers, an `Int64` sum-allreduce adds the ranks', and
+///    `S = Σq · 2^(E − B)` is converted back to `Float`.
+///
+/// The result differs from the float64 sum by at most `count · 2^(E−B−1)` (one half-unit of the
+/// fixed-point grid per contribution) before the final rounding to `Float`, i.e. about
+/// `count · M · 2^−39`: far inside `1e−6 · M`.
+public enum ReproducibleAllreduce {
+    /// Bits of head room above the largest value: up to 2^24 (16.7 million) contributions in all.
+    public static let headroomBits = 24
+    /// Fixed-point bits for the largest magnitude.
+    static let valueBits = 62 - headroomBits
+
+    /// Raised when any contribution on any rank holds NaN or ±∞.
+    public struct NonFiniteError: Error, CustomStringConvertible, Equatable {
+        public let hasNaN: Bool
+        public let hasPositiveInfinity: Bool
+        public let hasNegativeInfinity: Bool
+        /// The lowest element index holding a non-finite value, over all contributions and ranks.
+        public let firstIndex: Int
+
+        public var description: String {
+            var kinds: [String] = []
+            if hasNaN { kinds.append("NaN") }
+            if hasPositiveInfinity { kinds.append("+inf") }
+            if hasNegativeInfinity { kinds.append("-inf") }
+            return "reproducible allreduce refused non-finite input (\(kinds.joined(separator: ", "))), first at element \(firstIndex)"
+        }
+    }
+
+    /// Sums `contributions` (this rank's share; each the same count as `result`) over all ranks
+    /// into `result`, identically on every rank.
+    ///
+    /// - Parameters:
+    ///   - contributions: buffers this rank adds, for example one gradient per island it hosts;
+    ///     may be empty on a rank that hosts none.
+    ///   - result: receives the global sum; may alias one of the contributions.
+    ///   - communicator: every rank must call with the same `result.count`.
+    /// - Throws: `NonFiniteError` (on every rank alike) if any value anywhere is NaN or infinite;
+    ///   `CommunicatorError` from the communicator.
+    public static func sum(
+        _ contributions: [UnsafeBufferPointer<Float>], into result: UnsafeMutableBufferPointer<Float>,
+        communicator: any Communicator
+    ) throws {
+        let n = result.count
+        for c in contributions where c.count != n {
+            throw CommunicatorError.invalidArgument("a contribution has \(c.count) elements, the result \(n)")
+        }
+        guard contributions.count <= 1 << headroomBits else {
+            throw CommunicatorError.invalidArgument("more than 2^\(headroomBits) contributions on one rank")
+        }
+
+        // 1. Shared scale and non-finite detection in one max-allreduce.
+        var summary = localSummary(contributions, count: n)
+        try communicator.allreduce(&summary, op: .max)
+        if summary[1] > 0 || summary[2] > 0 || summary[3] > 0 {
+            throw NonFiniteError(
+                hasNaN: summary[1] > 0, hasPositiveInfinity: summary[2] > 0, hasNegativeInfinity: summary[3] > 0,
+                firstIndex: Int(-summary[4]))
+        }
+        let maxAbs = summary[0]
+        if maxAbs == 0 {
+            for i in 0 ..< n { result[i] = 0 }
+            return
+        }
+
+        // 2. Fixed point: q = round(x · 2^(B − E)).
+        let exponent = Int(Double(maxAbs).exponent) + 1  // maxAbs < 2^exponent
+        let toFixed = Double(sign: .plus, exponent: valueBits - exponent, significand: 1)
+        let fromFixed = Double(sign: .plus, exponent: exponent - valueBits, significand: 1)
+        var fixed = [Int64](repeating: 0, count: n)
+        fixed.withUnsafeMutableBufferPointer { q in
+            for c in contributions {
+                for i in 0 ..< n {
+                    q[i] &+= Int64((Double(c[i]) * toFixed).rounded(.toNearestOrEven))
+                }
+            }
+        }
+
+        // 3. Integer sum over ranks, then back to Float.
+        try communicator.allreduce(&fixed, op: .sum)
+        for i in 0 ..< n {
+            result[i] = Float(Double(fixed[i]) * fromFixed)
+        }
+    }
+
+    /// `sum` for one contribution per rank, in place.
+    public static func sum(_ buffer: UnsafeMutableBufferPointer<Float>, communicator: any Communicator) throws {
+        try sum([UnsafeBufferPointer(buffer)], into: buffer, communicator: communicator)
+    }
+
+    /// `sum` for one contribution per rank, on an array in place.
+    public static func sum(_ values: inout [Float], communicator: any Communicator) throws {
+        try values.withUnsafeMutableBufferPointer { try sum($0, communicator: communicator) }
+    }
+
+    /// `[max |x|, NaN?, +inf?, −inf?, −(first non-finite index)]` over this rank's contributions.
+    private static func localSummary(_ contributions: [UnsafeBufferPointer<Float>], count n: Int) -> [Double] {
+        var maxAbs: Float = 0
+        var nan = false, positiveInfinity = false, negativeInfinity = false
+        var firstBad = Int.max
+        for c in contributions {
+            for i in 0 ..< n {
+                let x = c[i]
+                if x.isFinite {
+                    maxAbs = max(maxAbs, abs(x))
+                } else {
+                    if x.isNaN { nan = true } else if x > 0 { positiveInfinity = true } else { negativeInfinity = true }
+                    firstBad = min(firstBad, i)
+                }
+            }
+        }
+        return [
+            Double(maxAbs), nan ? 1 : 0, positiveInfinity ? 1 : 0, negativeInfinity ? 1 : 0,
+            firstBad == Int.max ? -Double(Int32.max) : -Double(firstBad),
+        ]
+    }
+}

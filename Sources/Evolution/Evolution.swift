@@ -1,0 +1,2 @@
+/// Search operators and algorithms on `[P × D]` genome matrices.
+public enum EvolutionModule {}

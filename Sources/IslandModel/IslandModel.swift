@@ -1,0 +1,2 @@
+/// The run: islands, topology, migration, schedule, checkpoints.
+public enum IslandModelModule {}

@@ -1,0 +1,2 @@
+/// The attention autoencoder over network weights and its training.
+public enum MetaLearningModule {}

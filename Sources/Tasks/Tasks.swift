@@ -1,0 +1,2 @@
+/// Fitness tasks: datasets, classic control, external evaluators.
+public enum TasksModule {}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the OS packages Atoll needs (Open MPI, OpenBLAS, pkg-config) when any is missing.
+# Runs apt-get as root, or through sudo. Safe to run again: it does nothing when all are present.
+set -euo pipefail
+
+packages=(libopenmpi-dev openmpi-bin libopenblas-dev pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "atoll: installing ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "atoll: no 'swift' on PATH. Install Swift 6.0 or newer (https://www.swift.org/install/linux/) and run this again." >&2
+  exit 1
+fi
