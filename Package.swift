@@ -62,7 +62,7 @@ let package = Package(
 
         // MARK: - Tests
 
-        .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
+        .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Kernels"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Networks", "Kernels"], resources: [.copy("Fixtures")]),

@@ -40,7 +40,7 @@ public final class MPIRuntime: @unchecked Sendable {
         var bytes = [CChar](repeating: 0, count: Int(atoll_mpi_max_library_version_string()) + 1)
         var length: Int32 = 0
         MPI_Get_library_version(&bytes, &length)
-        return String(decoding: bytes.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return Self.text(bytes, length)
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -49,7 +49,7 @@ public final class MPIRuntime: @unchecked Sendable {
         var bytes = [CChar](repeating: 0, count: Int(atoll_mpi_max_processor_name()) + 1)
         var length: Int32 = 0
         MPI_Get_processor_name(&bytes, &length)
-        return String(decoding: bytes.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return Self.text(bytes, length)
     }
 
     /// `MPI_Error_string(code)`.
@@ -57,7 +57,12 @@ public final class MPIRuntime: @unchecked Sendable {
         var bytes = [CChar](repeating: 0, count: Int(atoll_mpi_max_error_string()) + 1)
         var length: Int32 = 0
         MPI_Error_string(code, &bytes, &length)
-        return String(decoding: bytes.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return Self.text(bytes, length)
+    }
+
+    /// The first `length` characters of a C string buffer filled by MPI, without NUL bytes.
+    private static func text(_ bytes: [CChar], _ length: Int32) -> String {
+        String(decoding: bytes.prefix(Int(length)).map { UInt8(bitPattern: $0) }.filter { $0 != 0 }, as: UTF8.self)
     }
 
     /// Throws `CommunicatorError.mpi` unless `code` is `MPI_SUCCESS`.

@@ -33,6 +33,13 @@ public enum ReproducibleAllreduce {
         /// The lowest element index holding a non-finite value, over all contributions and ranks.
         public let firstIndex: Int
 
+        public init(hasNaN: Bool, hasPositiveInfinity: Bool, hasNegativeInfinity: Bool, firstIndex: Int) {
+            self.hasNaN = hasNaN
+            self.hasPositiveInfinity = hasPositiveInfinity
+            self.hasNegativeInfinity = hasNegativeInfinity
+            self.firstIndex = firstIndex
+        }
+
         public var description: String {
             var kinds: [String] = []
             if hasNaN { kinds.append("NaN") }
