@@ -1,2 +1,0 @@
-/// The run: islands, topology, migration, schedule, checkpoints.
-public enum IslandModelModule {}
