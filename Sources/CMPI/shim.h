@@ -19,6 +19,8 @@ static inline MPI_Op atoll_mpi_min(void) { return MPI_MIN; }
 
 static inline void *atoll_mpi_in_place(void) { return MPI_IN_PLACE; }
 static inline MPI_Status *atoll_mpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
+static inline MPI_Status *atoll_mpi_statuses_ignore(void) { return MPI_STATUSES_IGNORE; }
+static inline MPI_Request atoll_mpi_request_null(void) { return MPI_REQUEST_NULL; }
 static inline MPI_Errhandler atoll_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 
 static inline int atoll_mpi_success(void) { return MPI_SUCCESS; }

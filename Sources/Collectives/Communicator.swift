@@ -78,11 +78,44 @@ public protocol Communicator: AnyObject, Sendable {
         into received: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int
     ) throws
 
+    /// Sends every message of `sends` and fills every buffer of `receives`, all at once, so a set
+    /// of ranks can exchange along any graph (migration between islands) without deadlock.
+    ///
+    /// Each rank must post exactly the receives that match the sends addressed to it (same peer,
+    /// tag and count). Messages between the same pair of ranks with the same tag arrive in order.
+    func exchange<T: CommScalar>(sends: [OutgoingMessage<T>], receives: [IncomingMessage<T>]) throws
+
     /// Returns once every rank has called it.
     func barrier() throws
 
     /// Stops every rank of the group, printing `message` on standard error.
     func abort(message: String) -> Never
+}
+
+/// A message to send in `Communicator.exchange`.
+public struct OutgoingMessage<T: CommScalar> {
+    public let peer: Int
+    public let tag: Int
+    public let values: UnsafeBufferPointer<T>
+
+    public init(to peer: Int, tag: Int, values: UnsafeBufferPointer<T>) {
+        self.peer = peer
+        self.tag = tag
+        self.values = values
+    }
+}
+
+/// A message to receive in `Communicator.exchange`: `buffer.count` elements from `peer`.
+public struct IncomingMessage<T: CommScalar> {
+    public let peer: Int
+    public let tag: Int
+    public let buffer: UnsafeMutableBufferPointer<T>
+
+    public init(from peer: Int, tag: Int, into buffer: UnsafeMutableBufferPointer<T>) {
+        self.peer = peer
+        self.tag = tag
+        self.buffer = buffer
+    }
 }
 
 // MARK: - Array conveniences

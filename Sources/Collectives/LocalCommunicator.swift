@@ -118,6 +118,11 @@ public final class LocalCommunicator: Communicator, @unchecked Sendable {
             throw CommunicatorError.invalidArgument("sendrecv \(role) rank \(peer) is outside 0..<\(size)")
         }
         world.post(from: rank, to: destination, tag: tag, kind: T.kind, payload: bytes(of: sent))
+        try receive(into: received, from: source, tag: tag)
+    }
+
+    /// Takes the next message from `source` with `tag` into `received`, checking type and count.
+    private func receive<T: CommScalar>(into received: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws {
         let message = try world.receive(at: rank, from: source, tag: tag)
         guard message.kind == T.kind, message.payload.count == received.count * MemoryLayout<T>.stride else {
             throw CommunicatorError.mismatch(
@@ -125,6 +130,21 @@ public final class LocalCommunicator: Communicator, @unchecked Sendable {
                     + "got \(message.payload.count / message.kind.byteCount) \(message.kind)")
         }
         copy(message.payload, into: UnsafeMutableRawBufferPointer(received))
+    }
+
+    public func exchange<T: CommScalar>(sends: [OutgoingMessage<T>], receives: [IncomingMessage<T>]) throws {
+        for message in sends {
+            guard (0 ..< size).contains(message.peer) else {
+                throw CommunicatorError.invalidArgument("exchange destination rank \(message.peer) is outside 0..<\(size)")
+            }
+            world.post(from: rank, to: message.peer, tag: message.tag, kind: T.kind, payload: bytes(of: message.values))
+        }
+        for message in receives {
+            guard (0 ..< size).contains(message.peer) else {
+                throw CommunicatorError.invalidArgument("exchange source rank \(message.peer) is outside 0..<\(size)")
+            }
+            try receive(into: message.buffer, from: message.peer, tag: message.tag)
+        }
     }
 
     public func barrier() throws {

@@ -123,6 +123,26 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
             "MPI_Sendrecv")
     }
 
+    public func exchange<T: CommScalar>(sends: [OutgoingMessage<T>], receives: [IncomingMessage<T>]) throws {
+        let type = Self.datatype(T.kind)
+        var requests = [MPI_Request?](repeating: atoll_mpi_request_null(), count: sends.count + receives.count)
+        for (i, message) in receives.enumerated() {
+            try checkRank(message.peer, "exchange source")
+            try MPIRuntime.check(
+                MPI_Irecv(message.buffer.baseAddress, try Self.int32Count(message.buffer.count, "exchange message"), type,
+                          Int32(message.peer), Int32(message.tag), comm, &requests[i]),
+                "MPI_Irecv")
+        }
+        for (i, message) in sends.enumerated() {
+            try checkRank(message.peer, "exchange destination")
+            try MPIRuntime.check(
+                MPI_Isend(message.values.baseAddress, try Self.int32Count(message.values.count, "exchange message"), type,
+                          Int32(message.peer), Int32(message.tag), comm, &requests[receives.count + i]),
+                "MPI_Isend")
+        }
+        try MPIRuntime.check(MPI_Waitall(Int32(requests.count), &requests, atoll_mpi_statuses_ignore()), "MPI_Waitall")
+    }
+
     public func barrier() throws {
         try MPIRuntime.check(MPI_Barrier(comm), "MPI_Barrier")
     }

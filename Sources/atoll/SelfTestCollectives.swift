@@ -61,6 +61,25 @@ struct SelfTestCollectives: ParsableCommand {
             try received.withUnsafeMutableBufferPointer { try comm.sendrecv(s, to: next, into: $0, from: previous, tag: 7) }
         }
         check(received == [Int64(previous), 42], "sendrecv \(received)")
+        // exchange: every rank sends [r, peer, tag] to every other rank under tags 3 and 4; the
+        // messages live in one flat buffer each way, three values per message.
+        let peers = (0 ..< p).filter { $0 != r }
+        let routes = peers.flatMap { peer in [3, 4].map { (peer: peer, tag: $0) } }
+        let outgoing: [Int64] = routes.flatMap { [Int64(r), Int64($0.peer), Int64($0.tag)] }
+        var incoming = [Int64](repeating: -1, count: outgoing.count)
+        try outgoing.withUnsafeBufferPointer { out in
+            try incoming.withUnsafeMutableBufferPointer { inc in
+                try comm.exchange(
+                    sends: routes.enumerated().map { i, route in
+                        OutgoingMessage(to: route.peer, tag: route.tag, values: UnsafeBufferPointer(rebasing: out[3 * i ..< 3 * i + 3]))
+                    },
+                    receives: routes.enumerated().map { i, route in
+                        IncomingMessage(from: route.peer, tag: route.tag, into: UnsafeMutableBufferPointer(rebasing: inc[3 * i ..< 3 * i + 3]))
+                    })
+            }
+        }
+        let expectedIncoming: [Int64] = routes.flatMap { [Int64($0.peer), Int64(r), Int64($0.tag)] }
+        check(incoming == expectedIncoming, "exchange \(incoming)")
         try comm.barrier()
 
         // Reproducible sum: contributions assigned to ranks by a seeded permutation.
@@ -70,7 +89,7 @@ struct SelfTestCollectives: ParsableCommand {
         shuffler.shuffle(&order)
         let mine = order.enumerated().filter { $0.offset * p / contributions == r }.map { all[$0.element] }
         var result = [Float](repeating: 0, count: length)
-        try withBuffers(mine) { buffers in
+        try withViews(mine) { buffers in
             try result.withUnsafeMutableBufferPointer { try ReproducibleAllreduce.sum(buffers, into: $0, communicator: comm) }
         }
         let maxAbs = all.flatMap { $0 }.map { Double(abs($0)) }.max()!
@@ -116,10 +135,10 @@ struct SelfTestCollectives: ParsableCommand {
 }
 
 /// Calls `body` with unsafe views of `arrays`, valid for the duration of the call.
-private func withBuffers<R>(_ arrays: [[Float]], _ body: ([UnsafeBufferPointer<Float>]) throws -> R) rethrows -> R {
-    func recurse(_ index: Int, _ collected: [UnsafeBufferPointer<Float>]) throws -> R {
+private func withViews(_ arrays: [[Float]], _ body: ([UnsafeBufferPointer<Float>]) throws -> Void) rethrows {
+    func recurse(_ index: Int, _ collected: [UnsafeBufferPointer<Float>]) throws {
         if index == arrays.count { return try body(collected) }
-        return try arrays[index].withUnsafeBufferPointer { try recurse(index + 1, collected + [$0]) }
+        try arrays[index].withUnsafeBufferPointer { try recurse(index + 1, collected + [$0]) }
     }
-    return try recurse(0, [])
+    try recurse(0, [])
 }

@@ -97,6 +97,39 @@ struct LocalCommunicatorTests {
         }
     }
 
+    @Test("exchange along a graph: every rank sends to all others, two tags each", arguments: sizes)
+    func exchange(size: Int) throws {
+        // A message from s to r with tag t has 1 + t + (2s + r) mod 3 values, all 100s + 10r + t.
+        func count(_ s: Int, _ r: Int, _ t: Int) -> Int { 1 + t + (2 * s + r) % 3 }
+        func routes(_ r: Int) -> [(peer: Int, tag: Int)] {
+            (0 ..< size).filter { $0 != r }.flatMap { peer in [0, 1].map { (peer: peer, tag: $0) } }
+        }
+        let results = try LocalCommunicator.run(size: size) { comm -> [Float] in
+            let me = comm.rank
+            let outgoing: [Float] = routes(me).flatMap { [Float](repeating: Float(me * 100 + $0.peer * 10 + $0.tag), count: count(me, $0.peer, $0.tag)) }
+            var incoming = [Float](repeating: -1, count: routes(me).map { count($0.peer, me, $0.tag) }.reduce(0, +))
+            try outgoing.withUnsafeBufferPointer { out in
+                try incoming.withUnsafeMutableBufferPointer { inc in
+                    var sends: [OutgoingMessage<Float>] = [], receives: [IncomingMessage<Float>] = []
+                    var o = 0, i = 0
+                    for route in routes(me) {
+                        let n = count(me, route.peer, route.tag), m = count(route.peer, me, route.tag)
+                        sends.append(OutgoingMessage(to: route.peer, tag: route.tag, values: UnsafeBufferPointer(rebasing: out[o ..< o + n])))
+                        receives.append(IncomingMessage(from: route.peer, tag: route.tag, into: UnsafeMutableBufferPointer(rebasing: inc[i ..< i + m])))
+                        o += n
+                        i += m
+                    }
+                    try comm.exchange(sends: sends, receives: receives)
+                }
+            }
+            return incoming
+        }
+        for (r, incoming) in results.enumerated() {
+            let expected: [Float] = routes(r).flatMap { [Float](repeating: Float($0.peer * 100 + r * 10 + $0.tag), count: count($0.peer, r, $0.tag)) }
+            #expect(incoming == expected)
+        }
+    }
+
     @Test("collectives called in different orders are reported as a mismatch")
     func mismatch() throws {
         let outcomes = try LocalCommunicator.run(size: 2, timeout: 10) { comm -> String in
