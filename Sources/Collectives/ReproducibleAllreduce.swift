@@ -93,7 +93,7 @@ public enum ReproducibleAllreduce {
         fixed.withUnsafeMutableBufferPointer { q in
             for c in contributions {
                 for i in 0 ..< n {
-                    q[i] &+= Int64((Double(c[i]) * toFixed).rounded(.toNearestOrEven))
+                    q[i] &+= roundToInteger(Double(c[i]) * toFixed)
                 }
             }
         }
@@ -115,25 +115,37 @@ public enum ReproducibleAllreduce {
         try values.withUnsafeMutableBufferPointer { try sum($0, communicator: communicator) }
     }
 
+    /// `round(v)`, ties to even, for `|v| < 2^51`, without libm: adding `1.5 · 2^52` leaves a double
+    /// whose last place is 1, so IEEE addition itself rounds `v`; the integer is read off the bits.
+    @inline(__always)
+    static func roundToInteger(_ v: Double) -> Int64 {
+        let shifted = v + 6_755_399_441_055_744.0
+        return Int64(bitPattern: shifted.bitPattern) &- 0x4338_0000_0000_0000
+    }
+
     /// `[max |x|, NaN?, +inf?, −inf?, −(first non-finite index)]` over this rank's contributions.
+    ///
+    /// The fast pass takes the maximum of `|x|`'s bit pattern (for non-negative floats, bit order is
+    /// magnitude order, and ±∞ and NaN lie above every finite value); only if that exceeds the
+    /// largest finite float does a second pass find what and where.
     private static func localSummary(_ contributions: [UnsafeBufferPointer<Float>], count n: Int) -> [Double] {
-        var maxAbs: Float = 0
+        var maxBits: UInt32 = 0
+        for c in contributions {
+            c.withMemoryRebound(to: UInt32.self) { bits in
+                for i in 0 ..< n { maxBits = max(maxBits, bits[i] & 0x7FFF_FFFF) }
+            }
+        }
+        if maxBits < Float.infinity.bitPattern {
+            return [Double(Float(bitPattern: maxBits)), 0, 0, 0, -Double(Int32.max)]
+        }
         var nan = false, positiveInfinity = false, negativeInfinity = false
         var firstBad = Int.max
         for c in contributions {
-            for i in 0 ..< n {
-                let x = c[i]
-                if x.isFinite {
-                    maxAbs = max(maxAbs, abs(x))
-                } else {
-                    if x.isNaN { nan = true } else if x > 0 { positiveInfinity = true } else { negativeInfinity = true }
-                    firstBad = min(firstBad, i)
-                }
+            for i in 0 ..< n where !c[i].isFinite {
+                if c[i].isNaN { nan = true } else if c[i] > 0 { positiveInfinity = true } else { negativeInfinity = true }
+                firstBad = min(firstBad, i)
             }
         }
-        return [
-            Double(maxAbs), nan ? 1 : 0, positiveInfinity ? 1 : 0, negativeInfinity ? 1 : 0,
-            firstBad == Int.max ? -Double(Int32.max) : -Double(firstBad),
-        ]
+        return [0, nan ? 1 : 0, positiveInfinity ? 1 : 0, negativeInfinity ? 1 : 0, -Double(firstBad)]
     }
 }

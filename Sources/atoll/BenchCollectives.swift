@@ -8,7 +8,8 @@ struct BenchCollectives: ParsableCommand {
         commandName: "collectives",
         abstract: "Time float allreduce against the reproducible (fixed-point) allreduce.",
         discussion: """
-            For each size, every call is preceded by a barrier and timed on every rank; a call's time \
+            The int64 column is the integer allreduce the reproducible sum is built on (twice the bytes \
+            of the float one). For each size, every call is preceded by a barrier and timed on every rank; a call's time \
             is the slowest rank's. Prints the median of --repeats calls after --warmup calls. Run under \
             mpirun (mpirun -np 2 atoll bench collectives) to measure communication between ranks.
             """
@@ -39,16 +40,18 @@ struct BenchCollectives: ParsableCommand {
         let comm = MPICommunicator()
         if comm.rank == 0 {
             print("allreduce of Float buffers on \(comm.size) rank(s); median of \(repeats) calls after \(warmup) warm-up, slowest rank per call")
-            print(pad("floats", 10) + pad("float sum (µs)", 18) + pad("reproducible (µs)", 20) + pad("ratio", 8) + "reproducible GB/s")
+            print(pad("floats", 10) + pad("float sum (µs)", 18) + pad("int64 sum (µs)", 18) + pad("reproducible (µs)", 20) + pad("ratio", 8) + "reproducible GB/s")
         }
         for n in parsedSizes! {
             var data = (0 ..< n).map { Float(($0 * 7919 + comm.rank * 31) % 1000) * 1e-3 - 0.5 }
             let plain = try timeCalls(comm) { try comm.allreduce(&data, op: .sum) }
+            var integers = [Int64](repeating: 1, count: n)
+            let integer = try timeCalls(comm) { try comm.allreduce(&integers, op: .sum) }
             let exact = try timeCalls(comm) { try ReproducibleAllreduce.sum(&data, communicator: comm) }
             if comm.rank == 0 {
                 let gbps = Double(n * 4) / exact / 1e9
                 print(
-                    pad("\(n)", 10) + pad(String(format: "%.1f", plain * 1e6), 18) + pad(String(format: "%.1f", exact * 1e6), 20)
+                    pad("\(n)", 10) + pad(String(format: "%.1f", plain * 1e6), 18) + pad(String(format: "%.1f", integer * 1e6), 18) + pad(String(format: "%.1f", exact * 1e6), 20)
                         + pad(String(format: "%.2f", exact / plain), 8) + String(format: "%.2f", gbps))
             }
         }
