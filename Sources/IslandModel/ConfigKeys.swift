@@ -1,0 +1,45 @@
+/// Strict decoding for configuration files: an unknown key is an error naming it and where it is.
+///
+/// Every configuration section decodes through `decoder.strictContainer(keyedBy:)`, whose key type
+/// lists every key the section accepts (`CaseIterable`); any other key in the file throws
+/// `ConfigError.unknownKey` with its full path, e.g. `migration.intervall`.
+public protocol ConfigKey: CodingKey, CaseIterable, RawRepresentable where RawValue == String {}
+
+extension Decoder {
+    /// A keyed container that first rejects keys `Key` does not list.
+    public func strictContainer<Key: ConfigKey>(keyedBy: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        let any = try container(keyedBy: AnyConfigKey.self)
+        let known = Set(Key.allCases.map(\.rawValue))
+        for key in any.allKeys where !known.contains(key.stringValue) {
+            let path = (codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            throw ConfigError.unknownKey(path: path, allowed: known.sorted())
+        }
+        return try container(keyedBy: Key.self)
+    }
+}
+
+/// Any string key, for listing what a file holds.
+struct AnyConfigKey: CodingKey {
+    let stringValue: String
+    let intValue: Int?
+    init(stringValue: String) { self.stringValue = stringValue; intValue = nil }
+    init?(intValue: Int) { stringValue = String(intValue); self.intValue = intValue }
+}
+
+/// A configuration that cannot be used, with the key and what was expected.
+public enum ConfigError: Error, CustomStringConvertible, Equatable {
+    case unknownKey(path: String, allowed: [String])
+    case invalidValue(path: String, message: String)
+    case file(path: String, message: String)
+
+    public var description: String {
+        switch self {
+        case let .unknownKey(path, allowed):
+            "unknown key '\(path)' (allowed here: \(allowed.joined(separator: ", ")))"
+        case let .invalidValue(path, message):
+            "\(path): \(message)"
+        case let .file(path, message):
+            "\(path): \(message)"
+        }
+    }
+}
