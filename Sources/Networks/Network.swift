@@ -26,9 +26,12 @@ public final class Network {
     let biasOffsets: [Int?]
     /// Index of the last linear or conv2d layer; it writes straight into the caller's outputs.
     let lastParametricLayer: Int?
+    /// The first parametric layer when it is linear and not the last one: with shared inputs it
+    /// runs as one GEMM for a whole group of genomes.
+    let stackedLayer: Int?
 
     /// Rows (samples) per tile of the population forward pass.
-    let rowsPerTile = 512
+    let rowsPerTile = 256
     /// Floats in each of the two activation buffers of the population forward pass; the number of
     /// genomes processed together is chosen so a tile of all of them fits.
     let activationScratchFloats = 1 << 20
@@ -40,6 +43,7 @@ public final class Network {
     let columns = ScratchBuffer()
     let product = ScratchBuffer()
     let packedWeights = ScratchBuffer()
+    let packedBiases = ScratchBuffer()
     // Training pass (see Network+Backward.swift).
     let tape = ScratchBuffer()
     let gradientA = ScratchBuffer()
@@ -69,6 +73,12 @@ public final class Network {
         weightOffsets = weights
         biasOffsets = biases
         lastParametricLayer = spec.layers.lastIndex { $0.hasParameters }
+        let firstParametric = spec.layers.firstIndex { $0.hasParameters }
+        if let firstParametric, case .linear = spec.layers[firstParametric], firstParametric != lastParametricLayer {
+            stackedLayer = firstParametric
+        } else {
+            stackedLayer = nil
+        }
     }
 
     /// Fan-in of a linear or conv2d layer: `IC` or `IC·K·K`.
@@ -137,10 +147,9 @@ public final class Network {
         bufferA.reserve(rows * group * maxFeatures)
         bufferB.reserve(rows * group * maxFeatures)
         reserveConvolutionScratch(rows: rows)
-        if sharedInputs, group > 1, let first = spec.layers.firstIndex(where: { $0.hasParameters }),
-            case .linear(let out, _) = spec.layers[first]
-        {
-            packedWeights.reserve(group * out * features[first])
+        if let stacked = stackedLayer, case .linear(let OC, _) = spec.layers[stacked] {
+            packedWeights.reserve(group * OC * features[stacked])
+            packedBiases.reserve(group * OC)
         }
 
         let genomeBase = genomes.baseAddress!
@@ -148,6 +157,18 @@ public final class Network {
         for g0 in stride(from: 0, to: P, by: group) {
             let g = min(group, P - g0)
             let groupGenomes = genomeBase + g0 * n
+            let stacked = sharedInputs && g > 1 ? stackedLayer : nil
+            if let stacked, case .linear(let OC, _) = spec.layers[stacked] {
+                // The group's weights one above the other, [g·OC × IC], and biases side by side.
+                let IC = features[stacked]
+                for p in 0..<g {
+                    let genome = groupGenomes + p * n
+                    (packedWeights.pointer + p * OC * IC).update(from: genome + weightOffsets[stacked]!, count: OC * IC)
+                    if let biasOffset = biasOffsets[stacked] {
+                        (packedBiases.pointer + p * OC).update(from: genome + biasOffset, count: OC)
+                    }
+                }
+            }
             for r0 in stride(from: 0, to: B, by: rows) {
                 let m = min(rows, B - r0)
                 let input = sharedInputs
@@ -155,7 +176,7 @@ public final class Network {
                     : RowView(base: inputBase + (g0 * B + r0) * inSize, genomeStride: B * inSize, rowStride: inSize)
                 let output = RowView(
                     base: outputs.baseAddress! + (g0 * B + r0) * outSize, genomeStride: B * outSize, rowStride: outSize)
-                forwardTile(genomes: groupGenomes, count: g, input: input, samples: m, output: output)
+                forwardTile(genomes: groupGenomes, count: g, input: input, samples: m, output: output, stacked: stacked)
             }
         }
     }
@@ -191,7 +212,12 @@ public final class Network {
     }
 
     /// The forward pass of `count` genomes on one tile of `samples` rows.
-    private func forwardTile(genomes: UnsafePointer<Float>, count g: Int, input: RowView, samples m: Int, output: RowView) {
+    ///
+    /// `stacked` is the layer whose group weights and biases are already in `packedWeights` and
+    /// `packedBiases` (a first linear layer on shared inputs), or nil.
+    private func forwardTile(
+        genomes: UnsafePointer<Float>, count g: Int, input: RowView, samples m: Int, output: RowView, stacked: Int?
+    ) {
         let n = parameterCount
         var current = input
         var currentIsInput = true
@@ -199,7 +225,8 @@ public final class Network {
             current.base == bufferA.pointer ? bufferB.pointer : bufferA.pointer
         }
 
-        for (index, layer) in spec.layers.enumerated() {
+        var fusedActivationLayer: Int?
+        for (index, layer) in spec.layers.enumerated() where index != fusedActivationLayer {
             let inFeatures = features[index], outFeatures = features[index + 1]
             let isLast = index == lastParametricLayer
             switch layer {
@@ -209,22 +236,18 @@ public final class Network {
                 let IC = inFeatures
                 let weightOffset = weightOffsets[index]!
                 let biasOffset = biasOffsets[index]
-                if current.genomeStride == 0 && g > 1 && !isLast {
-                    // Shared input: one GEMM for the whole group against stacked weights.
+                // An element-wise activation right after is applied while each row is in cache.
+                var fused: Activation?
+                if index + 1 < spec.layers.count, case .activation(let next) = spec.layers[index + 1], next.isElementwise {
+                    fused = next
+                    fusedActivationLayer = index + 1
+                }
+                if index == stacked && current.genomeStride == 0 {
+                    // Shared input: one GEMM for the whole group against its stacked weights.
                     let dest = RowView(base: freeBuffer(), genomeStride: OC, rowStride: g * OC)
-                    let packed = packedWeights.pointer
-                    for p in 0..<g {
-                        (packed + p * OC * IC).update(from: genomes + p * n + weightOffset, count: OC * IC)
-                    }
-                    cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(g * OC), Int32(IC),
-                        1, current.base, Int32(current.rowStride), packed, Int32(IC), 0, dest.base, Int32(g * OC))
-                    if let biasOffset {
-                        for p in 0..<g {
-                            NetworkKernels.addBias(
-                                dest.base + p * OC, ldOut: g * OC, genomes + p * n + biasOffset, N: m, OC: OC)
-                        }
-                    }
+                    NetworkKernels.linearForward(
+                        dest.base, ldOut: g * OC, current.base, ldInp: current.rowStride, packedWeights.pointer,
+                        biasOffset == nil ? nil : packedBiases.pointer, N: m, IC: IC, OC: g * OC, activation: fused)
                     current = dest
                 } else {
                     let dest = isLast ? output : RowView(base: freeBuffer(), genomeStride: m * OC, rowStride: OC)
@@ -233,7 +256,8 @@ public final class Network {
                         NetworkKernels.linearForward(
                             dest.row(genome: p, sample: 0), ldOut: dest.rowStride,
                             current.row(genome: p, sample: 0), ldInp: current.rowStride,
-                            genome + weightOffset, biasOffset.map { genome + $0 }, N: m, IC: IC, OC: OC)
+                            genome + weightOffset, biasOffset.map { genome + $0 }, N: m, IC: IC, OC: OC,
+                            activation: fused)
                     }
                     current = dest
                 }
@@ -277,18 +301,18 @@ public final class Network {
                 }
                 if activation.isElementwise && current.genomeStride == inFeatures && current.rowStride == g * inFeatures {
                     // Interleaved rows of the whole group are one contiguous block.
-                    NetworkKernels.activationForward(current.base, current.base, F: m * g * inFeatures, activation)
+                    NetworkKernels.activationInPlace(current.base, F: m * g * inFeatures, activation)
                 } else if activation.isElementwise && current.rowStride == inFeatures {
                     // Each genome's rows are contiguous.
                     for p in 0..<genomesToTouch {
                         let rows = current.row(genome: p, sample: 0)
-                        NetworkKernels.activationForward(rows, rows, F: m * inFeatures, activation)
+                        NetworkKernels.activationInPlace(rows, F: m * inFeatures, activation)
                     }
                 } else {
                     for p in 0..<genomesToTouch {
                         for b in 0..<m {
                             let row = current.row(genome: p, sample: b)
-                            NetworkKernels.activationForward(row, row, F: inFeatures, activation)
+                            NetworkKernels.activationInPlace(row, F: inFeatures, activation)
                         }
                     }
                 }
