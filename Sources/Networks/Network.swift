@@ -44,7 +44,11 @@ public final class Network {
     let product = ScratchBuffer()
     let packedWeights = ScratchBuffer()
     let packedBiases = ScratchBuffer()
-    // Training pass (see Network+Backward.swift).
+    // Training pass (see Network+Backward.swift). The tape holds, for a batch of B samples, the
+    // input at offset 0 and layer i's output at `B · tapeSampleOffsets[i + 1]` (flatten shares its
+    // input's slot); it is `B · tapeSampleLength` floats long.
+    let tapeSampleOffsets: [Int]
+    let tapeSampleLength: Int
     let tape = ScratchBuffer()
     let gradientA = ScratchBuffer()
     let gradientB = ScratchBuffer()
@@ -73,6 +77,18 @@ public final class Network {
         weightOffsets = weights
         biasOffsets = biases
         lastParametricLayer = spec.layers.lastIndex { $0.hasParameters }
+        var offsets = [0]
+        var end = features[0]
+        for (index, layer) in spec.layers.enumerated() {
+            if case .flatten = layer {
+                offsets.append(offsets[index])
+            } else {
+                offsets.append(end)
+                end += features[index + 1]
+            }
+        }
+        tapeSampleOffsets = offsets
+        tapeSampleLength = end
         let firstParametric = spec.layers.firstIndex { $0.hasParameters }
         if let firstParametric, case .linear = spec.layers[firstParametric], firstParametric != lastParametricLayer {
             stackedLayer = firstParametric
