@@ -51,6 +51,8 @@ import Testing
         ("input: [4]\nlayers: [tanh, {linear: 7}, sigmoid, {linear: {out: 3, bias: false}}, softmax]", 5, 9),
         ("input: [2, 5, 4]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, stride: 2, padding: 1}}, relu, flatten, {linear: 4}, log_softmax]", 4, 11),
         ("input: [3]\nlayers: [gelu, log_softmax]", 3, 4),
+        // a convolution writes the outputs, an activation follows on the 3-D output
+        ("input: [1, 4, 4]\nlayers: [{conv2d: {out_channels: 2, kernel: 3, padding: 1}}, tanh]", 3, 6),
     ])
     func populationForwardAgreesWithOneGenomeAtATime(specText: String, population: Int, batch: Int) throws {
         let spec = try NetworkSpec.parse(specText)
