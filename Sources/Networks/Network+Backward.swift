@@ -17,7 +17,7 @@ extension Network {
         precondition(inputs.count >= B * inputSize && outputs.count >= B * outputSize, "inputs or outputs too short")
         precondition(B > 0, "batch size must be positive")
         tape.reserve(B * tapeSampleLength)
-        reserveConvolutionScratch(rows: B)
+        reserveConvolutionScratch(rows: B, group: 1)
         recordedBatchSize = B
         let parameters = genome.baseAddress!
         let acts = tape.pointer
@@ -36,16 +36,16 @@ extension Network {
             case .conv2d(let OC, let K, let step, let pad):
                 let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
                 let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
-                let chunk = convolutionChunk(layer: index, rows: B)
+                let chunk = convolutionChunk(layer: index, rows: B, stackedGenomes: 1)
                 for s0 in stride(from: 0, to: B, by: chunk) {
                     let ns = min(chunk, B - s0)
                     NetworkKernels.im2col(
                         columns.pointer, inp + s0 * inFeatures, sampleStride: inFeatures,
                         N: ns, C: C, H: H, W: W, K: K, stride: step, pad: pad, OH: OH, OW: OW)
                     NetworkKernels.convForward(
-                        out + s0 * outFeatures, sampleStride: outFeatures, product.pointer, columns.pointer,
+                        out + s0 * outFeatures, sampleStride: outFeatures, genomeStride: 0, product.pointer, columns.pointer,
                         parameters + weightOffsets[index]!, parameters + biasOffsets[index]!,
-                        N: ns, OC: OC, columnLength: C * K * K, OHW: OH * OW)
+                        N: ns, G: 1, OC: OC, columnLength: C * K * K, OHW: OH * OW)
                 }
             case .activation(let activation):
                 for b in 0..<B {
@@ -76,7 +76,7 @@ extension Network {
         gradientB.reserve(B * maxFeatures)
         for (index, layer) in spec.layers.enumerated() {
             if case .conv2d = layer {
-                let chunk = convolutionChunk(layer: index, rows: B)
+                let chunk = convolutionChunk(layer: index, rows: B, stackedGenomes: 1)
                 columnGradient.reserve(fanIn(layer: index) * features[index + 1] / shapes[index + 1][0] * chunk)
             }
         }
@@ -115,7 +115,7 @@ extension Network {
             case .conv2d(let OC, let K, let step, let pad):
                 let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
                 let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
-                let chunk = convolutionChunk(layer: index, rows: B)
+                let chunk = convolutionChunk(layer: index, rows: B, stackedGenomes: 1)
                 for s0 in stride(from: 0, to: B, by: chunk) {
                     let ns = min(chunk, B - s0)
                     NetworkKernels.im2col(

@@ -7,9 +7,9 @@ import Kernels
 /// A genome is the network's parameters as one flat float32 vector in `layout` order (PyTorch's
 /// `state_dict` names and `[out, in]` layout). `forward` evaluates `P` genomes on `B` inputs each
 /// with BLAS: linear layers are `cblas_sgemm` calls, convolutions are im2col followed by one GEMM.
-/// When every genome sees the same inputs, the first linear layer of a group of genomes is a single
-/// GEMM against their stacked weights, `[B × IC] · [G·OC × IC]ᵀ`, which keeps BLAS busy even for
-/// narrow layers. Samples are processed in tiles of rows so the scratch stays small.
+/// When every genome sees the same inputs, the first linear or conv2d layer of a group of genomes
+/// is a single GEMM against their stacked weights, `[B × IC] · [G·OC × IC]ᵀ` (or
+/// `[G·OC × IC·K·K] · columns`), which keeps BLAS busy even for narrow layers. Samples are processed in tiles of rows so the scratch stays small.
 ///
 /// A `Network` owns reusable scratch buffers, so one instance must not be used by two threads at
 /// the same time; give each thread its own. After the first call of a given size, calls allocate
@@ -26,8 +26,8 @@ public final class Network {
     let biasOffsets: [Int?]
     /// Index of the last linear or conv2d layer; it writes straight into the caller's outputs.
     let lastParametricLayer: Int?
-    /// The first parametric layer when it is linear and not the last one: with shared inputs it
-    /// runs as one GEMM for a whole group of genomes.
+    /// The first parametric layer (linear or conv2d) when it is not the last one: with shared
+    /// inputs it runs as one GEMM for a whole group of genomes.
     let stackedLayer: Int?
 
     /// Rows (samples) per tile of the population forward pass.
@@ -35,8 +35,9 @@ public final class Network {
     /// Floats in each of the two activation buffers of the population forward pass; the number of
     /// genomes processed together is chosen so a tile of all of them fits.
     let activationScratchFloats = 1 << 20
-    /// Floats allowed in the im2col buffer; convolutions unfold this many samples' columns at once.
-    let columnScratchFloats = 1 << 20
+    /// Floats allowed in the im2col buffer (and the convolution's GEMM product); convolutions
+    /// unfold as many samples at once as fit (tests lower it to exercise the chunking).
+    var columnScratchFloats = 1 << 20
 
     let bufferA = ScratchBuffer()
     let bufferB = ScratchBuffer()
@@ -90,7 +91,7 @@ public final class Network {
         tapeSampleOffsets = offsets
         tapeSampleLength = end
         let firstParametric = spec.layers.firstIndex { $0.hasParameters }
-        if let firstParametric, case .linear = spec.layers[firstParametric], firstParametric != lastParametricLayer {
+        if let firstParametric, firstParametric != lastParametricLayer {
             stackedLayer = firstParametric
         } else {
             stackedLayer = nil
@@ -162,10 +163,11 @@ public final class Network {
         let group = max(1, min(P, activationScratchFloats / (rows * maxFeatures)))
         bufferA.reserve(rows * group * maxFeatures)
         bufferB.reserve(rows * group * maxFeatures)
-        reserveConvolutionScratch(rows: rows)
-        if let stacked = stackedLayer, case .linear(let OC, _) = spec.layers[stacked] {
-            packedWeights.reserve(group * OC * features[stacked])
-            packedBiases.reserve(group * OC)
+        reserveConvolutionScratch(rows: rows, group: group)
+        if let stacked = stackedLayer {
+            let outChannels = shapes[stacked + 1][0]
+            packedWeights.reserve(group * outChannels * fanIn(layer: stacked))
+            packedBiases.reserve(group * outChannels)
         }
 
         let genomeBase = genomes.baseAddress!
@@ -174,9 +176,10 @@ public final class Network {
             let g = min(group, P - g0)
             let groupGenomes = genomeBase + g0 * n
             let stacked = sharedInputs && g > 1 ? stackedLayer : nil
-            if let stacked, case .linear(let OC, _) = spec.layers[stacked] {
-                // The group's weights one above the other, [g·OC × IC], and biases side by side.
-                let IC = features[stacked]
+            if let stacked {
+                // The group's weights one above the other, [g·OC × IC] (IC·K·K for a convolution),
+                // and its biases side by side.
+                let OC = shapes[stacked + 1][0], IC = fanIn(layer: stacked)
                 for p in 0..<g {
                     let genome = groupGenomes + p * n
                     (packedWeights.pointer + p * OC * IC).update(from: genome + weightOffsets[stacked]!, count: OC * IC)
@@ -211,19 +214,28 @@ public final class Network {
         return outputs
     }
 
-    /// Samples per im2col chunk for conv layer `index` given the tile's rows.
-    func convolutionChunk(layer index: Int, rows: Int) -> Int {
-        let perSample = fanIn(layer: index) * features[index + 1] / shapes[index + 1][0]
-        return max(1, min(rows, columnScratchFloats / perSample))
+    /// Samples per im2col chunk for conv layer `index`: as many of the tile's rows as fit the
+    /// column budget, and the product budget when `stackedGenomes` genomes share one GEMM.
+    func convolutionChunk(layer index: Int, rows: Int, stackedGenomes: Int) -> Int {
+        let outputPixels = features[index + 1] / shapes[index + 1][0]
+        let columnsPerSample = fanIn(layer: index) * outputPixels
+        let productPerSample = stackedGenomes * features[index + 1]
+        return max(1, min(rows, columnScratchFloats / columnsPerSample, columnScratchFloats / productPerSample))
     }
 
-    func reserveConvolutionScratch(rows: Int) {
+    /// Room for every conv layer's columns and product, one genome at a time or (for the stacked
+    /// layer) `group` genomes in one GEMM.
+    func reserveConvolutionScratch(rows: Int, group: Int) {
         for (index, layer) in spec.layers.enumerated() {
             guard case .conv2d(let outChannels, _, _, _) = layer else { continue }
-            let chunk = convolutionChunk(layer: index, rows: rows)
             let outputPixels = features[index + 1] / outChannels
-            columns.reserve(fanIn(layer: index) * outputPixels * chunk)
-            product.reserve(outChannels * outputPixels * chunk)
+            let single = convolutionChunk(layer: index, rows: rows, stackedGenomes: 1)
+            columns.reserve(fanIn(layer: index) * outputPixels * single)
+            product.reserve(outChannels * outputPixels * single)
+            if index == stackedLayer {
+                let stacked = convolutionChunk(layer: index, rows: rows, stackedGenomes: group)
+                product.reserve(group * outChannels * outputPixels * stacked)
+            }
         }
     }
 
@@ -282,10 +294,12 @@ public final class Network {
                 let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
                 let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
                 let dest = isLast ? output : RowView(base: freeBuffer(), genomeStride: m * outFeatures, rowStride: outFeatures)
-                let chunk = convolutionChunk(layer: index, rows: m)
+                // Shared input: the columns are unfolded once and all genomes' filters run as one GEMM.
+                let isStacked = index == stacked && current.genomeStride == 0
+                let chunk = convolutionChunk(layer: index, rows: m, stackedGenomes: isStacked ? g : 1)
                 for s0 in stride(from: 0, to: m, by: chunk) {
                     let ns = min(chunk, m - s0)
-                    for p in 0..<g {
+                    for p in 0..<(isStacked ? 1 : g) {
                         if p == 0 || current.genomeStride != 0 {
                             NetworkKernels.im2col(
                                 columns.pointer, current.row(genome: p, sample: s0), sampleStride: current.rowStride,
@@ -293,9 +307,11 @@ public final class Network {
                         }
                         let genome = genomes + p * n
                         NetworkKernels.convForward(
-                            dest.row(genome: p, sample: s0), sampleStride: dest.rowStride, product.pointer,
-                            columns.pointer, genome + weightOffsets[index]!, genome + biasOffsets[index]!,
-                            N: ns, OC: OC, columnLength: C * K * K, OHW: OH * OW)
+                            dest.row(genome: p, sample: s0), sampleStride: dest.rowStride, genomeStride: dest.genomeStride,
+                            product.pointer, columns.pointer,
+                            isStacked ? UnsafePointer(packedWeights.pointer) : genome + weightOffsets[index]!,
+                            isStacked ? UnsafePointer(packedBiases.pointer) : genome + biasOffsets[index]!,
+                            N: ns, G: isStacked ? g : 1, OC: OC, columnLength: C * K * K, OHW: OH * OW)
                     }
                 }
                 current = dest

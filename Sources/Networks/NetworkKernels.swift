@@ -146,26 +146,31 @@ enum NetworkKernels {
         }
     }
 
-    /// `out[n, o, :, :] = bias[o] + Σ_c weight[o, c] ⋆ inp[n, c]` (PyTorch's `nn.Conv2d`, a
-    /// cross-correlation) for N samples whose columns are already in `col`.
+    /// `out[g][n, o, :, :] = bias[g·OC + o] + Σ_c weight[g·OC + o, c] ⋆ inp[n, c]` (PyTorch's
+    /// `nn.Conv2d`, a cross-correlation) for N samples whose columns are already in `col`, and for
+    /// G genomes whose weights are stacked (G = 1 for one genome).
     ///
-    /// col is (IC·K·K, N·OH·OW) from `im2col`, weight is (OC, IC·K·K), product is scratch of
-    /// (OC, N·OH·OW); out holds N samples of (OC, OH, OW), sample n at `out + n·sampleStride`.
+    /// col is (IC·K·K, N·OH·OW) from `im2col`, weight is (G·OC, IC·K·K), bias is (G·OC), product is
+    /// scratch of (G·OC, N·OH·OW); out holds for genome g and sample n an (OC, OH, OW) block at
+    /// `out + g·genomeStride + n·sampleStride`. One GEMM `weight · col`, then a scatter that adds
+    /// the bias.
     static func convForward(
-        _ out: UnsafeMutablePointer<Float>, sampleStride: Int, _ product: UnsafeMutablePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>, sampleStride: Int, genomeStride: Int, _ product: UnsafeMutablePointer<Float>,
         _ col: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-        N: Int, OC: Int, columnLength: Int, OHW: Int
+        N: Int, G: Int, OC: Int, columnLength: Int, OHW: Int
     ) {
         let columns = N * OHW
         cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(OC), Int32(columns), Int32(columnLength),
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(G * OC), Int32(columns), Int32(columnLength),
             1, weight, Int32(columnLength), col, Int32(columns), 0, product, Int32(columns))
-        for n in 0..<N {
-            for o in 0..<OC {
-                let src = product + o * columns + n * OHW
-                let dst = out + n * sampleStride + o * OHW
-                let b = bias[o]
-                for k in 0..<OHW { dst[k] = src[k] + b }
+        for g in 0..<G {
+            for n in 0..<N {
+                for o in 0..<OC {
+                    let src = product + (g * OC + o) * columns + n * OHW
+                    let dst = out + g * genomeStride + n * sampleStride + o * OHW
+                    let b = bias[g * OC + o]
+                    for k in 0..<OHW { dst[k] = src[k] + b }
+                }
             }
         }
     }
