@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/env/openmpi.env
+. deploy/env/openblas.env
 MPIRUN=${MPIRUN:-mpirun}
 NP=${NP:-2}
 hostfile_args=()
