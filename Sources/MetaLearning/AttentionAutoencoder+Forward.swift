@@ -22,11 +22,10 @@ extension AttentionAutoencoder {
     ///   - batch: `B`.
     ///   - tokenCount: `T`.
     public func decode(latents: UnsafePointer<Float>, positions: UnsafePointer<Float>, batch: Int, tokenCount: Int) {
+        // copied first: `latents` may point into the activation buffer, which the plan may grow
+        let given = Array(UnsafeBufferPointer(start: latents, count: batch * config.latentSize))
         let plan = preparePlan(.decode, batch: batch, tokenCount: tokenCount)
-        let destination = activations.values + plan.latent
-        if UnsafePointer(destination) != latents {
-            destination.update(from: latents, count: batch * config.latentSize)
-        }
+        (activations.values + plan.latent).update(from: given, count: given.count)
         decoderForward(plan, positions: positions)
     }
 

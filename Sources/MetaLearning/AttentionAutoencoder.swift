@@ -32,7 +32,7 @@ public final class AttentionAutoencoder {
     /// Gradients with the layout of `parameters`; backward passes add into them.
     public let gradients: UnsafeMutableBufferPointer<Float>
     /// The surrogate fitness predictor on the pooled latent; its parameters are in `parameters`.
-    public private(set) var fitnessHead: FitnessHead!
+    public let fitnessHead: FitnessHead
 
     let tokenBlocks: [AttentionBlock]
     let encoderCross: AttentionBlock

@@ -99,6 +99,12 @@ import Testing
             batch.positions.withUnsafeBufferPointer { model.decode(latents: z.baseAddress!, positions: $0.baseAddress!, batch: 3, tokenCount: 7) }
         }
         #expect(Array(model.decoded) == decoded)
+        // decoding the model's own latents straight from its buffer, as the GA re-encodes
+        model.encode(batch)
+        batch.positions.withUnsafeBufferPointer {
+            model.decode(latents: model.latents.baseAddress!, positions: $0.baseAddress!, batch: 3, tokenCount: 7)
+        }
+        #expect(Array(model.decoded) == decoded)
     }
 
     @Test func oneModelServesGenomesOfAnyLength() throws {
