@@ -10,11 +10,16 @@ extension AttentionAutoencoder {
     ///   - batch: `B`.
     ///   - tokenCount: `T`.
     public func encode(tokens: UnsafePointer<Float>, mask: UnsafePointer<Float>, positions: UnsafePointer<Float>, batch: Int, tokenCount: Int) {
+        groupedOutputCount = nil
         let plan = preparePlan(.encode, batch: batch, tokenCount: tokenCount)
         encoderForward(plan, tokens: tokens, mask: mask, positions: positions)
     }
 
     /// Decodes latents into token values; read them from `decoded`.
+    ///
+    /// Genomes are decoded in groups of at most `decodeTokenBudget / T` (at least one), so the
+    /// activations of a large batch of large networks stay within a fixed memory budget; the
+    /// results do not depend on the grouping.
     ///
     /// - Parameters:
     ///   - latents: `[B, K, d_z]`.
@@ -22,11 +27,27 @@ extension AttentionAutoencoder {
     ///   - batch: `B`.
     ///   - tokenCount: `T`.
     public func decode(latents: UnsafePointer<Float>, positions: UnsafePointer<Float>, batch: Int, tokenCount: Int) {
-        // copied first: `latents` may point into the activation buffer, which the plan may grow
-        let given = Array(UnsafeBufferPointer(start: latents, count: batch * config.latentSize))
-        let plan = preparePlan(.decode, batch: batch, tokenCount: tokenCount)
-        (activations.values + plan.latent).update(from: given, count: given.count)
-        decoderForward(plan, positions: positions)
+        let T = tokenCount, C = config.tokenValues, Z = config.latentSize, F = config.positionFeatures
+        // copied first: `latents` may point into the activation buffer, which a plan may grow
+        let given = Array(UnsafeBufferPointer(start: latents, count: batch * Z))
+        let group = max(1, min(batch, decodeTokenBudget / T))
+        if group == batch {
+            groupedOutputCount = nil
+            let plan = preparePlan(.decode, batch: batch, tokenCount: T)
+            (activations.values + plan.latent).update(from: given, count: given.count)
+            decoderForward(plan, positions: positions)
+            return
+        }
+        groupedOutput.reserve(batch * T * C)
+        let output = groupedOutput.values
+        for start in stride(from: 0, to: batch, by: group) {
+            let count = min(group, batch - start)
+            let plan = preparePlan(.decode, batch: count, tokenCount: T)
+            given.withUnsafeBufferPointer { (activations.values + plan.latent).update(from: $0.baseAddress! + start * Z, count: count * Z) }
+            decoderForward(plan, positions: positions + start * T * F)
+            (output + start * T * C).update(from: activations.values + plan.decoder!.decoded, count: count * T * C)
+        }
+        groupedOutputCount = batch * T * C
     }
 
     /// The training forward pass: encodes the tokens and decodes them again, keeping every
@@ -34,6 +55,7 @@ extension AttentionAutoencoder {
     ///
     /// - Parameters: as `encode`.
     public func forward(tokens: UnsafePointer<Float>, mask: UnsafePointer<Float>, positions: UnsafePointer<Float>, batch: Int, tokenCount: Int) {
+        groupedOutputCount = nil
         let plan = preparePlan(.training, batch: batch, tokenCount: tokenCount)
         encoderForward(plan, tokens: tokens, mask: mask, positions: positions)
         decoderForward(plan, positions: positions)

@@ -48,6 +48,13 @@ public final class AttentionAutoencoder {
 
     let activations = ActivationBuffer()
     var plan: ActivationPlan?
+    /// The output of a `decode` done in groups of genomes, and its size (`nil` otherwise).
+    let groupedOutput = ActivationBuffer()
+    var groupedOutputCount: Int?
+
+    /// Most token rows (`genomes · T`) a `decode` processes at once; larger batches are decoded in
+    /// groups of genomes. 16,384 rows keep the decoder's activations near 80 MB at the default sizes.
+    public var decodeTokenBudget = 16_384
 
     /// A model with freshly initialised parameters.
     ///
@@ -139,14 +146,17 @@ public final class AttentionAutoencoder {
         gradients.update(repeating: 0)
     }
 
-    /// The latents `[B, K, d_z]` of the last `encode` or `forward`, or those given to `decode`.
+    /// The latents `[B, K, d_z]` of the last `encode` or `forward`.
     public var latents: UnsafeBufferPointer<Float> {
-        guard let plan else { return UnsafeBufferPointer(start: nil, count: 0) }
+        guard let plan, plan.encoder != nil else { return UnsafeBufferPointer(start: nil, count: 0) }
         return UnsafeBufferPointer(start: activations.values + plan.latent, count: plan.batch * config.latentSize)
     }
 
     /// The token values `[B, T, C]` of the last `decode` or `forward`.
     public var decoded: UnsafeBufferPointer<Float> {
+        if let groupedOutputCount {
+            return UnsafeBufferPointer(start: groupedOutput.values, count: groupedOutputCount)
+        }
         guard let plan, let decoder = plan.decoder else { return UnsafeBufferPointer(start: nil, count: 0) }
         return UnsafeBufferPointer(start: activations.values + decoder.decoded, count: plan.batch * plan.tokens * config.tokenValues)
     }

@@ -107,6 +107,25 @@ import Testing
         #expect(Array(model.decoded) == decoded)
     }
 
+    @Test func decodingInGroupsGivesTheSameTokens() throws {
+        let config = tinyConfig()
+        let model = try AttentionAutoencoder(config: config, seed: 3)
+        let batch = TokenBatch(config: config, B: 5, T: 7)
+        var random = RandomStream(seed: 4, purpose: "latents")
+        let latents = (0 ..< 5 * config.latentSize).map { _ in Float(random.gaussian()) }
+        func decode() -> [Float] {
+            latents.withUnsafeBufferPointer { z in
+                batch.positions.withUnsafeBufferPointer { model.decode(latents: z.baseAddress!, positions: $0.baseAddress!, batch: 5, tokenCount: 7) }
+            }
+            return Array(model.decoded)
+        }
+        let whole = decode()
+        model.decodeTokenBudget = 2 * 7  // groups of 2, 2 and 1 genomes
+        let grouped = decode()
+        #expect(grouped.count == whole.count)
+        #expect(worstDifference(grouped, whole) < 1e-6)
+    }
+
     @Test func oneModelServesGenomesOfAnyLength() throws {
         let config = MetaLearnerConfig()
         let model = try AttentionAutoencoder(config: config, seed: 4)
@@ -180,4 +199,9 @@ import Testing
         let (final, _) = meanSquaredError()
         #expect(final < 0.5 * initial, "MSE \(initial) → \(final)")
     }
+}
+
+/// Largest absolute difference between two equally long arrays.
+func worstDifference(_ a: [Float], _ b: [Float]) -> Float {
+    zip(a, b).map { abs($0 - $1) }.max() ?? 0
 }
