@@ -12,7 +12,8 @@ import Kernels
 /// queries cross-attend to all tokens (padded tokens masked out); self-attention blocks among the
 /// latents; `z = LN(latents) W_zᵀ + b_z`. Decoder: `h = z W_hᵀ + b_h + P` (`P` a learned `[K, d]`
 /// table telling the latent slots apart); self-attention blocks among the latents; each token's
-/// query `Fourier(pos) W_qᵀ + b_q` cross-attends to the latents (a block with its MLP);
+/// query `Fourier(pos) W_qᵀ + b_q` cross-attends to the latents (a block with its MLP, of hidden
+/// width `tokenMlpRatio·d`);
 /// `values = LN(·) W_oᵀ + b_o`. Cost grows with `K·T`, never `T²`, and no parameter's size depends
 /// on `T`.
 ///
@@ -70,14 +71,14 @@ public final class AttentionAutoencoder {
         try config.validate()
         self.config = config
         let C = config.tokenValues, d = config.width, K = config.latents, dz = config.latentWidth
-        let E = config.fourierWidth, hidden = config.mlpHidden, heads = config.heads
+        let E = config.fourierWidth, hidden = config.mlpHidden, tokenHidden = config.tokenMlpHidden, heads = config.heads
         var table = ParameterTable()
 
         embedWeight = table.add("encoder.embed.weight", [d, C], decays: true)
         embedBias = table.add("encoder.embed.bias", [d], decays: false)
         encoderPositionWeight = table.add("encoder.position.weight", [d, E], decays: true)
         tokenBlocks = (0 ..< config.encoderTokenLayers).map {
-            AttentionBlock(prefix: "encoder.tokenBlocks.\($0)", width: d, heads: heads, hidden: hidden, cross: false, table: &table)
+            AttentionBlock(prefix: "encoder.tokenBlocks.\($0)", width: d, heads: heads, hidden: tokenHidden, cross: false, table: &table)
         }
         latentQueries = table.add("encoder.latentQueries", [K, d], decays: true)
         encoderCross = AttentionBlock(prefix: "encoder.cross", width: d, heads: heads, hidden: hidden, cross: true, table: &table)
@@ -97,7 +98,7 @@ public final class AttentionAutoencoder {
         }
         queryWeight = table.add("decoder.query.weight", [d, E], decays: true)
         queryBias = table.add("decoder.query.bias", [d], decays: false)
-        decoderCross = AttentionBlock(prefix: "decoder.cross", width: d, heads: heads, hidden: hidden, cross: true, table: &table)
+        decoderCross = AttentionBlock(prefix: "decoder.cross", width: d, heads: heads, hidden: tokenHidden, cross: true, table: &table)
         decoderNormWeight = table.add("decoder.norm.weight", [d], decays: false)
         decoderNormBias = table.add("decoder.norm.bias", [d], decays: false)
         outputWeight = table.add("decoder.output.weight", [C, d], decays: true)

@@ -11,8 +11,14 @@ public struct MetaLearnerConfig: Codable, Equatable, Sendable {
     public var width = 64
     /// Attention heads; `width` must be a multiple of it.
     public var heads = 4
-    /// Hidden width of every transformer MLP as a multiple of `width`.
+    /// Hidden width of the MLPs of the blocks over the `K` latents, as a multiple of `width`.
     public var mlpRatio = 4
+    /// Hidden width of the MLPs of the blocks whose rows are tokens (the encoder's windowed token
+    /// blocks and the decoder's token cross-attention), as a multiple of `width`. These run once
+    /// per token, and their MLP is most of the decoder's cost per token (`2·ratio·d²` of about
+    /// `(5 + 2·ratio)·d²` multiply-adds), so it is kept smaller than `mlpRatio`: decoding must stay
+    /// cheaper than evaluating the decoded networks.
+    public var tokenMlpRatio = 2
     /// Windowed self-attention blocks over the tokens before pooling (0: none).
     public var encoderTokenLayers = 1
     /// Tokens per self-attention window in the encoder's token blocks (consecutive, non-overlapping).
@@ -38,15 +44,17 @@ public struct MetaLearnerConfig: Codable, Equatable, Sendable {
     public var latentSize: Int { latents * latentWidth }
     /// Width of the Fourier-expanded position features: `F · (1 + 2L)`.
     public var fourierWidth: Int { positionFeatures * (1 + 2 * fourierFrequencies) }
-    /// Hidden width of the transformer MLPs.
+    /// Hidden width of the latent blocks' MLPs.
     public var mlpHidden: Int { mlpRatio * width }
+    /// Hidden width of the token blocks' MLPs.
+    public var tokenMlpHidden: Int { tokenMlpRatio * width }
 
     /// Checks that every size is usable.
     ///
     /// - Throws: `MetaLearnerConfigError` naming the field and what was expected.
     public func validate() throws {
         let positive: [(String, Int)] = [
-            ("tokenValues", tokenValues), ("width", width), ("heads", heads), ("mlpRatio", mlpRatio),
+            ("tokenValues", tokenValues), ("width", width), ("heads", heads), ("mlpRatio", mlpRatio), ("tokenMlpRatio", tokenMlpRatio),
             ("window", window), ("latents", latents), ("latentWidth", latentWidth),
             ("positionFeatures", positionFeatures), ("fitnessHidden", fitnessHidden),
         ]
@@ -69,7 +77,7 @@ public struct MetaLearnerConfig: Codable, Equatable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case tokenValues, width, heads, mlpRatio, encoderTokenLayers, window, encoderLatentLayers
+        case tokenValues, width, heads, mlpRatio, tokenMlpRatio, encoderTokenLayers, window, encoderLatentLayers
         case decoderLatentLayers, latents, latentWidth, positionFeatures, fourierFrequencies, fitnessHidden
     }
 
@@ -91,6 +99,7 @@ public struct MetaLearnerConfig: Codable, Equatable, Sendable {
         width = try c.decodeIfPresent(Int.self, forKey: .width) ?? defaults.width
         heads = try c.decodeIfPresent(Int.self, forKey: .heads) ?? defaults.heads
         mlpRatio = try c.decodeIfPresent(Int.self, forKey: .mlpRatio) ?? defaults.mlpRatio
+        tokenMlpRatio = try c.decodeIfPresent(Int.self, forKey: .tokenMlpRatio) ?? defaults.tokenMlpRatio
         encoderTokenLayers = try c.decodeIfPresent(Int.self, forKey: .encoderTokenLayers) ?? defaults.encoderTokenLayers
         window = try c.decodeIfPresent(Int.self, forKey: .window) ?? defaults.window
         encoderLatentLayers = try c.decodeIfPresent(Int.self, forKey: .encoderLatentLayers) ?? defaults.encoderLatentLayers

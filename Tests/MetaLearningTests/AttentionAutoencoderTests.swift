@@ -8,9 +8,10 @@ import Testing
     /// prediction (through the latent), against central finite differences.
     ///
     /// `loss = Σ decoded ⊙ R + Σ ŷ ⊙ S` for fixed random `R`, `S`. Float32 forward, loss summed in
-    /// Double, `ε = 1e−2`: the check is on the relative error of the whole sampled gradient vector
-    /// of each tensor, with gradient norms below 1e−2 compared in absolute terms (float32 noise in
-    /// the differences is about 1e−4). Key biases have an exactly zero gradient (softmax ignores a
+    /// Double, `ε = 3e−2` (float32 rounding of the loss, about 1e−6, over `2ε` stays near 1e−5,
+    /// and the curvature error at this `ε` is below 1 %): the check is on the relative error of the
+    /// whole sampled gradient vector of each tensor, with gradient norms below 1e−2 compared in
+    /// absolute terms. Key biases have an exactly zero gradient (softmax ignores a
     /// score shift `q·b_k` shared by all keys), which is checked on its own.
     @Test func gradientsMatchFiniteDifferences() throws {
         let config = tinyConfig()
@@ -40,7 +41,7 @@ import Testing
         }
         let analytic = Array(model.gradients)
 
-        let eps: Float = 1e-2
+        let eps: Float = 3e-2
         var sampler = RandomStream(seed: 9, purpose: "sampled parameters")
         var worst = (name: "", error: 0.0)
         for entry in model.parameterTable.entries {

@@ -5,12 +5,13 @@ import Testing
 
 /// Release-build timings of the autoencoder (skipped unless `ATOLL_BENCHMARK=1`):
 ///
-///     ATOLL_BENCHMARK=1 swift test -c release -Xswiftc -enable-testing --filter AutoencoderBenchmarks
+///     OPENBLAS_NUM_THREADS=1 ATOLL_BENCHMARK=1 swift test -c release -Xswiftc -enable-testing \
+///         --no-parallel --filter AutoencoderBenchmarks
 ///
 /// Synthetic token batches with the shapes the Tokenizer gives (C = 32): an MLP 64-32-10 (2,410
 /// weights) is 32 neurons of 65 values (3 tokens each) and 10 neurons of 33 values (2 tokens
 /// each), 116 tokens; an MLP 64-512-512-10 (301,066 weights) is 512·3 + 512·17 + 10·17 = 10,410
-/// tokens. Wall-clock medians over repeated runs, after warm-up runs.
+/// tokens. Medians over repeated runs, after warm-up runs; the figures are printed.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["ATOLL_BENCHMARK"] == "1"))
 struct AutoencoderBenchmarks {
     struct Batch {
@@ -27,15 +28,25 @@ struct AutoencoderBenchmarks {
         }
     }
 
-    func median(_ repeats: Int, warmUp: Int = 2, _ body: () -> Void) -> Double {
+    /// Medians of wall-clock and of this thread's CPU time, in milliseconds. With
+    /// `OPENBLAS_NUM_THREADS=1` all the work runs on this thread, so the CPU time is what the step
+    /// costs even when other processes share the cores.
+    func median(_ repeats: Int, warmUp: Int = 2, _ body: () -> Void) -> (wall: Double, cpu: Double) {
+        func cpuNanoseconds() -> Double {
+            var time = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+            return Double(time.tv_sec) * 1e9 + Double(time.tv_nsec)
+        }
         for _ in 0 ..< warmUp { body() }
-        var times = [Double]()
+        var walls = [Double](), cpus = [Double]()
         for _ in 0 ..< repeats {
             let start = DispatchTime.now().uptimeNanoseconds
+            let cpuStart = cpuNanoseconds()
             body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            cpus.append((cpuNanoseconds() - cpuStart) / 1e6)
+            walls.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
-        return times.sorted()[repeats / 2]
+        return (walls.sorted()[repeats / 2], cpus.sorted()[repeats / 2])
     }
 
     /// zero gradients, forward, fitness head, MSE gradients, backward, clipping, AdamW.
@@ -86,8 +97,8 @@ struct AutoencoderBenchmarks {
                 }
             }
         }
-        print(String(format: "training step B=%d T=%d (%d parameters): %.2f ms median of %d (forward alone %.2f ms)",
-                     B, T, n, step, repeats, forward))
+        print(String(format: "training step B=%d T=%d (%d parameters): %.1f ms wall, %.1f ms thread CPU; forward alone %.1f ms wall, %.1f ms CPU (medians of %d)",
+                     B, T, n, step.wall, step.cpu, forward.wall, forward.cpu, repeats))
     }
 
     @Test(arguments: [(64, 116), (64, 10_410)])
@@ -103,6 +114,6 @@ struct AutoencoderBenchmarks {
                 batch.positions.withUnsafeBufferPointer { model.decode(latents: z.baseAddress!, positions: $0.baseAddress!, batch: B, tokenCount: T) }
             }
         }
-        print(String(format: "decode B=%d T=%d: %.2f ms median of %d", B, T, time, repeats))
+        print(String(format: "decode B=%d T=%d: %.1f ms wall, %.1f ms thread CPU (medians of %d)", B, T, time.wall, time.cpu, repeats))
     }
 }

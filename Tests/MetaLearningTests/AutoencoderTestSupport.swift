@@ -9,6 +9,7 @@ func tinyConfig() -> MetaLearnerConfig {
     config.width = 8
     config.heads = 2
     config.mlpRatio = 2
+    config.tokenMlpRatio = 1
     config.encoderTokenLayers = 1
     config.window = 3
     config.encoderLatentLayers = 1
