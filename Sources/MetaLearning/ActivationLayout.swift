@@ -36,7 +36,7 @@ final class ActivationBuffer {
     func reserve(_ count: Int) {
         guard count > capacity else { return }
         let grown = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        grown.update(from: values, count: capacity)
+        grown.initialize(from: values, count: capacity)
         (grown + capacity).initialize(repeating: 0, count: count - capacity)
         values.deallocate()
         values = grown

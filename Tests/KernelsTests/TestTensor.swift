@@ -1,6 +1,10 @@
 import Kernels
 
-/// A heap buffer of floats for tests, freed when released.
+/// A heap buffer of floats for tests.
+///
+/// Its memory is never freed: tests pass `tensor.p` to kernels, and an optimised build may end
+/// the object's lifetime at that last use, before the kernel runs. Test tensors total a few
+/// kilobytes per process.
 final class TestTensor {
     let count: Int
     let pointer: UnsafeMutablePointer<Float>
@@ -26,8 +30,6 @@ final class TestTensor {
         var random = RandomStream(seed: 42, purpose: purpose)
         random.fillGaussian(UnsafeMutableBufferPointer(start: pointer, count: count), std: std)
     }
-
-    deinit { pointer.deallocate() }
 
     var p: UnsafeMutablePointer<Float> { pointer }
     var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
