@@ -89,6 +89,29 @@ import Testing
         #expect(Array(model.latents[config.latentSize...]) == Array(before[config.latentSize...]))
     }
 
+    /// The encoder's token blocks attend within windows: changing a token of the first window
+    /// leaves the token-block outputs of the second window unchanged.
+    @Test func tokenSelfAttentionStaysWithinItsWindow() throws {
+        let config = tinyConfig()  // window 3
+        let model = try AttentionAutoencoder(config: config, seed: 7)
+        var batch = TokenBatch(config: config, B: 1, T: 6)
+        func secondWindowOutput() throws -> [Float] {
+            model.encode(batch)
+            let block = try #require(model.plan?.encoder?.tokenBlocks.first)
+            let start = model.activations.values + block.output + 3 * config.width
+            return Array(UnsafeBufferPointer(start: start, count: 3 * config.width))
+        }
+        func firstWindowOutput() throws -> [Float] {
+            let block = try #require(model.plan?.encoder?.tokenBlocks.first)
+            return Array(UnsafeBufferPointer(start: model.activations.values + block.output, count: 3 * config.width))
+        }
+        let before = try secondWindowOutput()
+        let firstBefore = try firstWindowOutput()
+        batch.tokens[1 * config.tokenValues] += 1  // token 1, in the first window
+        #expect(try secondWindowOutput() == before)
+        #expect(try firstWindowOutput() != firstBefore)
+    }
+
     @Test func decodeOfEncodedLatentsEqualsTheTrainingForward() throws {
         let config = tinyConfig()
         let model = try AttentionAutoencoder(config: config, seed: 3)
