@@ -101,9 +101,13 @@ struct AutoencoderBenchmarks {
                      B, T, n, step.wall, step.cpu, forward.wall, forward.cpu, repeats))
     }
 
-    @Test(arguments: [(64, 116), (64, 10_410)])
-    func decodeTime(B: Int, T: Int) throws {
-        let config = MetaLearnerConfig()
+    /// Decoding with the default sizes, with a smaller token MLP, and with 64 values per token
+    /// (MLP 64-512-512-10 at C = 64: 512·2 + 512·9 + 10·9 = 5,722 tokens).
+    @Test(arguments: [(64, 116, 2, 32), (64, 10_410, 2, 32), (64, 10_410, 1, 32), (64, 5_722, 2, 64)])
+    func decodeTime(B: Int, T: Int, tokenMlpRatio: Int, tokenValues: Int) throws {
+        var config = MetaLearnerConfig()
+        config.tokenMlpRatio = tokenMlpRatio
+        config.tokenValues = tokenValues
         let model = try AttentionAutoencoder(config: config, seed: 1)
         let batch = Batch(config: config, B: B, T: T)
         var random = RandomStream(seed: 2, purpose: "benchmark latents")
@@ -114,6 +118,7 @@ struct AutoencoderBenchmarks {
                 batch.positions.withUnsafeBufferPointer { model.decode(latents: z.baseAddress!, positions: $0.baseAddress!, batch: B, tokenCount: T) }
             }
         }
-        print(String(format: "decode B=%d T=%d: %.1f ms wall, %.1f ms thread CPU (medians of %d)", B, T, time.wall, time.cpu, repeats))
+        print(String(format: "decode B=%d T=%d (C=%d, tokenMlpRatio=%d): %.1f ms wall, %.1f ms thread CPU (medians of %d)",
+                     B, T, tokenValues, tokenMlpRatio, time.wall, time.cpu, repeats))
     }
 }
