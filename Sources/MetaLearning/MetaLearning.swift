@@ -1,2 +1,0 @@
-/// The attention autoencoder over network weights and its training.
-public enum MetaLearningModule {}

@@ -1,0 +1,126 @@
+import Foundation
+import Kernels
+import Testing
+
+@Suite struct ElementwiseTests {
+    @Test func layerNormNormalisesEachRow() {
+        let B = 3, C = 10
+        let inp = TestTensor(gaussian: B * C, std: 3, purpose: "inp")
+        let weight = TestTensor([Float](repeating: 1, count: C))
+        let bias = TestTensor(C)
+        let out = TestTensor(B * C), mean = TestTensor(B), rstd = TestTensor(B)
+        layerNormForward(out.p, mean.p, rstd.p, inp.p, weight.p, bias.p, B, C)
+        for b in 0 ..< B {
+            let row = (0 ..< C).map { Double(out[b * C + $0]) }
+            let m = row.reduce(0, +) / Double(C)
+            let variance = row.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(C)
+            #expect(abs(m) < 1e-5)
+            #expect(abs(variance - 1) < 1e-3)  // ε = 1e−5 makes it slightly below 1
+        }
+    }
+
+    @Test func layerNormBackwardMatchesFiniteDifferences() {
+        let B = 3, C = 6
+        let inp = TestTensor(gaussian: B * C, purpose: "inp")
+        let weight = TestTensor(gaussian: C, purpose: "weight")
+        let bias = TestTensor(gaussian: C, purpose: "bias")
+        let dout = TestTensor(gaussian: B * C, purpose: "dout")
+        let out = TestTensor(B * C), mean = TestTensor(B), rstd = TestTensor(B)
+        let dinp = TestTensor(B * C), dweight = TestTensor(C), dbias = TestTensor(C)
+        layerNormForward(out.p, mean.p, rstd.p, inp.p, weight.p, bias.p, B, C)
+        layerNormBackward(dinp.p, dweight.p, dbias.p, dout.p, inp.p, weight.p, mean.p, rstd.p, B, C)
+        let loss = {
+            layerNormForward(out.p, mean.p, rstd.p, inp.p, weight.p, bias.p, B, C)
+            return out.dot(dout)
+        }
+        #expect(finiteDifferenceError(inp, dinp, eps: 1e-3, loss: loss) < 1e-2)
+        #expect(finiteDifferenceError(weight, dweight, loss: loss) < 1e-3)
+        #expect(finiteDifferenceError(bias, dbias, loss: loss) < 1e-3)
+    }
+
+    @Test func geluMatchesTheTanhApproximation() {
+        // ½x(1 + tanh(√(2/π)(x + 0.044715x³))) in float64 numpy (PyTorch's approximate="tanh") at x = −2, −0.5, 0, 1, 3
+        let inp = TestTensor([-2, -0.5, 0, 1, 3] as [Float])
+        let out = TestTensor(5)
+        geluForward(out.p, inp.p, 5)
+        let expected: [Double] = [-0.04540230591222, -0.15428599017486, 0, 0.84119199060828, 2.99636260791823]
+        #expect(worstError(out.values, expected, atol: 1e-6, rtol: 1e-6) <= 1)
+    }
+
+    @Test func geluBackwardMatchesFiniteDifferences() {
+        let N = 40
+        let inp = TestTensor(gaussian: N, std: 2, purpose: "inp")
+        let dout = TestTensor(gaussian: N, purpose: "dout")
+        let out = TestTensor(N), dinp = TestTensor(N)
+        geluBackward(dinp.p, inp.p, dout.p, N)
+        #expect(finiteDifferenceError(inp, dinp, eps: 1e-3) {
+            geluForward(out.p, inp.p, N)
+            return out.dot(dout)
+        } < 1e-3)
+    }
+
+    @Test func softmaxRowsSumToOneAndBackwardMatchesFiniteDifferences() {
+        let N = 4, V = 7
+        let logits = TestTensor(gaussian: N * V, std: 3, purpose: "logits")
+        let dprobs = TestTensor(gaussian: N * V, purpose: "dprobs")
+        let probs = TestTensor(N * V), dlogits = TestTensor(N * V)
+        softmaxForward(probs.p, logits.p, N, V)
+        for r in 0 ..< N {
+            let sum = (0 ..< V).reduce(0.0) { $0 + Double(probs[r * V + $1]) }
+            #expect(abs(sum - 1) < 1e-6)
+        }
+        softmaxBackward(dlogits.p, dprobs.p, probs.p, N, V)
+        #expect(finiteDifferenceError(logits, dlogits, eps: 1e-3) {
+            softmaxForward(probs.p, logits.p, N, V)
+            return probs.dot(dprobs)
+        } < 1e-3)
+    }
+
+    @Test func residualBroadcastAndMeanPoolBackwardsMatchFiniteDifferences() {
+        let B = 3, T = 4, C = 5
+        let a = TestTensor(gaussian: T * C, purpose: "a"), b = TestTensor(gaussian: T * C, purpose: "b")
+        let dout = TestTensor(gaussian: B * T * C, purpose: "dout")
+        let sum = TestTensor(T * C), da = TestTensor(T * C), db = TestTensor(T * C)
+        residualBackward(da.p, db.p, dout.p, T * C)
+        #expect(finiteDifferenceError(a, da) {
+            residualForward(sum.p, a.p, b.p, T * C)
+            return sum.dot(dout)
+        } < 1e-4)
+
+        let broadcast = TestTensor(B * T * C), dRow = TestTensor(T * C)
+        broadcastBackward(dRow.p, dout.p, B, T * C)
+        #expect(finiteDifferenceError(a, dRow) {
+            broadcastForward(broadcast.p, a.p, B, T * C)
+            return broadcast.dot(dout)
+        } < 1e-4)
+
+        let x = TestTensor(gaussian: B * T * C, purpose: "x")
+        let dPooled = TestTensor(gaussian: B * C, purpose: "dpooled")
+        let pooled = TestTensor(B * C), dx = TestTensor(B * T * C)
+        meanPoolBackward(dx.p, dPooled.p, B, T, C)
+        #expect(finiteDifferenceError(x, dx) {
+            meanPoolForward(pooled.p, x.p, B, T, C)
+            return pooled.dot(dPooled)
+        } < 1e-4)
+        #expect(abs(pooled[0] - (0 ..< T).reduce(Float(0)) { $0 + x[$1 * C] } / Float(T)) < 1e-6)
+    }
+
+    @Test func fourierFeaturesAreSinesAndCosinesOfPowersOfTwo() {
+        let N = 2, F = 3, L = 4
+        let inp = TestTensor([0.25, 0.5, 1, 0, 0.125, 0.75] as [Float])
+        let out = TestTensor(N * F * (1 + 2 * L))
+        fourierFeaturesForward(out.p, inp.p, N, F, L)
+        for n in 0 ..< N {
+            for f in 0 ..< F {
+                let x = Double(inp[n * F + f])
+                let base = (n * F + f) * (1 + 2 * L)
+                #expect(out[base] == Float(x))
+                for l in 0 ..< L {
+                    let angle = Double.pi * Double(1 << l) * x
+                    #expect(abs(Double(out[base + 1 + l]) - sin(angle)) < 1e-5)
+                    #expect(abs(Double(out[base + 1 + L + l]) - cos(angle)) < 1e-5)
+                }
+            }
+        }
+    }
+}
