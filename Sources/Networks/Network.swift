@@ -1,0 +1,308 @@
+import CBLAS
+import Foundation
+import Kernels
+
+/// A sequential network that runs many genomes at once: the evolved networks' forward pass.
+///
+/// A genome is the network's parameters as one flat float32 vector in `layout` order (PyTorch's
+/// `state_dict` names and `[out, in]` layout). `forward` evaluates `P` genomes on `B` inputs each
+/// with BLAS: linear layers are `cblas_sgemm` calls, convolutions are im2col followed by one GEMM.
+/// When every genome sees the same inputs, the first linear layer of a group of genomes is a single
+/// GEMM against their stacked weights, `[B × IC] · [G·OC × IC]ᵀ`, which keeps BLAS busy even for
+/// narrow layers. Samples are processed in tiles of rows so the scratch stays small.
+///
+/// A `Network` owns reusable scratch buffers, so one instance must not be used by two threads at
+/// the same time; give each thread its own. After the first call of a given size, calls allocate
+/// nothing.
+public final class Network {
+    public let spec: NetworkSpec
+    public let layout: ParameterLayout
+    /// Shape of one sample before layer 0 (`shapes[0]`) and after each layer `i` (`shapes[i + 1]`).
+    public let shapes: [[Int]]
+    /// Number of values per sample: the product of each entry of `shapes`.
+    let features: [Int]
+    /// Genome offset of each layer's weight and bias, nil for layers without them.
+    let weightOffsets: [Int?]
+    let biasOffsets: [Int?]
+    /// Index of the last linear or conv2d layer; it writes straight into the caller's outputs.
+    let lastParametricLayer: Int?
+
+    /// Rows (samples) per tile of the population forward pass.
+    let rowsPerTile = 512
+    /// Floats in each of the two activation buffers of the population forward pass; the number of
+    /// genomes processed together is chosen so a tile of all of them fits.
+    let activationScratchFloats = 1 << 20
+    /// Floats allowed in the im2col buffer; convolutions unfold this many samples' columns at once.
+    let columnScratchFloats = 1 << 20
+
+    let bufferA = ScratchBuffer()
+    let bufferB = ScratchBuffer()
+    let columns = ScratchBuffer()
+    let product = ScratchBuffer()
+    let packedWeights = ScratchBuffer()
+    // Training pass (see Network+Backward.swift).
+    let tape = ScratchBuffer()
+    let gradientA = ScratchBuffer()
+    let gradientB = ScratchBuffer()
+    let columnGradient = ScratchBuffer()
+    var recordedBatchSize = 0
+
+    public var parameterCount: Int { layout.parameterCount }
+    /// Values per input sample, the product of `spec.input`.
+    public var inputSize: Int { features[0] }
+    /// Values per output sample.
+    public var outputSize: Int { features[features.count - 1] }
+    /// Shape of one output sample.
+    public var outputShape: [Int] { shapes[shapes.count - 1] }
+
+    /// - Throws: `NetworkSpecError.invalid` if the spec's shapes do not chain.
+    public init(spec: NetworkSpec) throws {
+        self.spec = spec
+        layout = try ParameterLayout(spec: spec)
+        shapes = try spec.shapes()
+        features = shapes.map { $0.reduce(1, *) }
+        var weights = [Int?](repeating: nil, count: spec.layers.count)
+        var biases = [Int?](repeating: nil, count: spec.layers.count)
+        for tensor in layout.tensors {
+            if tensor.isBias { biases[tensor.layerIndex] = tensor.offset } else { weights[tensor.layerIndex] = tensor.offset }
+        }
+        weightOffsets = weights
+        biasOffsets = biases
+        lastParametricLayer = spec.layers.lastIndex { $0.hasParameters }
+    }
+
+    /// Fan-in of a linear or conv2d layer: `IC` or `IC·K·K`.
+    func fanIn(layer index: Int) -> Int {
+        switch spec.layers[index] {
+        case .linear: return features[index]
+        case .conv2d(_, let kernel, _, _): return shapes[index][0] * kernel * kernel
+        case .flatten, .activation: return 0
+        }
+    }
+
+    /// PyTorch's default initialisation of `nn.Linear` and `nn.Conv2d`.
+    ///
+    /// Weights: `kaiming_uniform_(a=√5)`, i.e. gain `√(2/(1+a²)) = √(1/3)`, bound
+    /// `gain·√(3/fan_in) = 1/√fan_in`; biases: `U(−1/√fan_in, 1/√fan_in)`. Both are drawn with
+    /// `stream` in layout order, so a seed gives the same genome everywhere (not PyTorch's
+    /// numbers, which come from its own generator).
+    public func initialize(_ genome: UnsafeMutableBufferPointer<Float>, stream: inout RandomStream) {
+        precondition(genome.count == parameterCount, "genome has \(genome.count) values, network needs \(parameterCount)")
+        for tensor in layout.tensors {
+            let bound = Float(1 / Double(fanIn(layer: tensor.layerIndex)).squareRoot())
+            let slice = UnsafeMutableBufferPointer(rebasing: genome[tensor.offset ..< tensor.offset + tensor.count])
+            stream.fillUniform(slice, low: -bound, high: bound)
+        }
+    }
+
+    /// A genome initialised as `initialize(_:stream:)` does.
+    public func initializedGenome(stream: inout RandomStream) -> [Float] {
+        var genome = [Float](repeating: 0, count: parameterCount)
+        genome.withUnsafeMutableBufferPointer { initialize($0, stream: &stream) }
+        return genome
+    }
+
+    /// One genome's rows inside an activation buffer: sample `b` of genome `p` starts at
+    /// `base + p·genomeStride + b·rowStride` (a `genomeStride` of 0 means all genomes share it).
+    struct RowView {
+        var base: UnsafeMutablePointer<Float>
+        var genomeStride: Int
+        var rowStride: Int
+
+        func row(genome p: Int, sample b: Int) -> UnsafeMutablePointer<Float> {
+            base + p * genomeStride + b * rowStride
+        }
+    }
+
+    /// Runs `populationSize` genomes on a batch of inputs.
+    ///
+    /// genomes is (P, parameterCount); inputs is (B, inputSize) when `sharedInputs` (every genome
+    /// sees the same batch, as for a dataset) and (P, B, inputSize) otherwise (genome p's own
+    /// inputs, as for control policies run in lock-step); outputs is (P, B, outputSize).
+    public func forward(
+        genomes: UnsafeBufferPointer<Float>, populationSize: Int,
+        inputs: UnsafeBufferPointer<Float>, batchSize: Int, sharedInputs: Bool,
+        outputs: UnsafeMutableBufferPointer<Float>
+    ) {
+        let P = populationSize, B = batchSize, n = parameterCount
+        let inSize = inputSize, outSize = outputSize
+        precondition(genomes.count >= P * n, "genomes hold \(genomes.count) values, need P·n = \(P * n)")
+        precondition(inputs.count >= (sharedInputs ? 1 : P) * B * inSize, "inputs too short for the batch")
+        precondition(outputs.count >= P * B * outSize, "outputs too short: need P·B·outputSize = \(P * B * outSize)")
+        guard P > 0, B > 0 else { return }
+
+        let maxFeatures = features.max()!
+        let rows = min(B, rowsPerTile)
+        let group = max(1, min(P, activationScratchFloats / (rows * maxFeatures)))
+        bufferA.reserve(rows * group * maxFeatures)
+        bufferB.reserve(rows * group * maxFeatures)
+        reserveConvolutionScratch(rows: rows)
+        if sharedInputs, group > 1, let first = spec.layers.firstIndex(where: { $0.hasParameters }),
+            case .linear(let out, _) = spec.layers[first]
+        {
+            packedWeights.reserve(group * out * features[first])
+        }
+
+        let genomeBase = genomes.baseAddress!
+        let inputBase = UnsafeMutablePointer(mutating: inputs.baseAddress!)
+        for g0 in stride(from: 0, to: P, by: group) {
+            let g = min(group, P - g0)
+            let groupGenomes = genomeBase + g0 * n
+            for r0 in stride(from: 0, to: B, by: rows) {
+                let m = min(rows, B - r0)
+                let input = sharedInputs
+                    ? RowView(base: inputBase + r0 * inSize, genomeStride: 0, rowStride: inSize)
+                    : RowView(base: inputBase + (g0 * B + r0) * inSize, genomeStride: B * inSize, rowStride: inSize)
+                let output = RowView(
+                    base: outputs.baseAddress! + (g0 * B + r0) * outSize, genomeStride: B * outSize, rowStride: outSize)
+                forwardTile(genomes: groupGenomes, count: g, input: input, samples: m, output: output)
+            }
+        }
+    }
+
+    /// Convenience for tests and small callers: `forward` on arrays, returning (P, B, outputSize).
+    public func forward(genomes: [Float], populationSize: Int, inputs: [Float], batchSize: Int, sharedInputs: Bool) -> [Float] {
+        var outputs = [Float](repeating: 0, count: populationSize * batchSize * outputSize)
+        genomes.withUnsafeBufferPointer { g in
+            inputs.withUnsafeBufferPointer { x in
+                outputs.withUnsafeMutableBufferPointer { y in
+                    forward(genomes: g, populationSize: populationSize, inputs: x, batchSize: batchSize,
+                            sharedInputs: sharedInputs, outputs: y)
+                }
+            }
+        }
+        return outputs
+    }
+
+    /// Samples per im2col chunk for conv layer `index` given the tile's rows.
+    func convolutionChunk(layer index: Int, rows: Int) -> Int {
+        let perSample = fanIn(layer: index) * features[index + 1] / shapes[index + 1][0]
+        return max(1, min(rows, columnScratchFloats / perSample))
+    }
+
+    func reserveConvolutionScratch(rows: Int) {
+        for (index, layer) in spec.layers.enumerated() {
+            guard case .conv2d(let outChannels, _, _, _) = layer else { continue }
+            let chunk = convolutionChunk(layer: index, rows: rows)
+            let outputPixels = features[index + 1] / outChannels
+            columns.reserve(fanIn(layer: index) * outputPixels * chunk)
+            product.reserve(outChannels * outputPixels * chunk)
+        }
+    }
+
+    /// The forward pass of `count` genomes on one tile of `samples` rows.
+    private func forwardTile(genomes: UnsafePointer<Float>, count g: Int, input: RowView, samples m: Int, output: RowView) {
+        let n = parameterCount
+        var current = input
+        var currentIsInput = true
+        func freeBuffer() -> UnsafeMutablePointer<Float> {
+            current.base == bufferA.pointer ? bufferB.pointer : bufferA.pointer
+        }
+
+        for (index, layer) in spec.layers.enumerated() {
+            let inFeatures = features[index], outFeatures = features[index + 1]
+            let isLast = index == lastParametricLayer
+            switch layer {
+            case .flatten:
+                continue
+            case .linear(let OC, _):
+                let IC = inFeatures
+                let weightOffset = weightOffsets[index]!
+                let biasOffset = biasOffsets[index]
+                if current.genomeStride == 0 && g > 1 && !isLast {
+                    // Shared input: one GEMM for the whole group against stacked weights.
+                    let dest = RowView(base: freeBuffer(), genomeStride: OC, rowStride: g * OC)
+                    let packed = packedWeights.pointer
+                    for p in 0..<g {
+                        (packed + p * OC * IC).update(from: genomes + p * n + weightOffset, count: OC * IC)
+                    }
+                    cblas_sgemm(
+                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(g * OC), Int32(IC),
+                        1, current.base, Int32(current.rowStride), packed, Int32(IC), 0, dest.base, Int32(g * OC))
+                    if let biasOffset {
+                        for p in 0..<g {
+                            NetworkKernels.addBias(
+                                dest.base + p * OC, ldOut: g * OC, genomes + p * n + biasOffset, N: m, OC: OC)
+                        }
+                    }
+                    current = dest
+                } else {
+                    let dest = isLast ? output : RowView(base: freeBuffer(), genomeStride: m * OC, rowStride: OC)
+                    for p in 0..<g {
+                        let genome = genomes + p * n
+                        NetworkKernels.linearForward(
+                            dest.row(genome: p, sample: 0), ldOut: dest.rowStride,
+                            current.row(genome: p, sample: 0), ldInp: current.rowStride,
+                            genome + weightOffset, biasOffset.map { genome + $0 }, N: m, IC: IC, OC: OC)
+                    }
+                    current = dest
+                }
+                currentIsInput = false
+            case .conv2d(let OC, let K, let step, let pad):
+                let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
+                let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
+                let dest = isLast ? output : RowView(base: freeBuffer(), genomeStride: m * outFeatures, rowStride: outFeatures)
+                let chunk = convolutionChunk(layer: index, rows: m)
+                for s0 in stride(from: 0, to: m, by: chunk) {
+                    let ns = min(chunk, m - s0)
+                    for p in 0..<g {
+                        if p == 0 || current.genomeStride != 0 {
+                            NetworkKernels.im2col(
+                                columns.pointer, current.row(genome: p, sample: s0), sampleStride: current.rowStride,
+                                N: ns, C: C, H: H, W: W, K: K, stride: step, pad: pad, OH: OH, OW: OW)
+                        }
+                        let genome = genomes + p * n
+                        NetworkKernels.convForward(
+                            dest.row(genome: p, sample: s0), sampleStride: dest.rowStride, product.pointer,
+                            columns.pointer, genome + weightOffsets[index]!, genome + biasOffsets[index]!,
+                            N: ns, OC: OC, columnLength: C * K * K, OHW: OH * OW)
+                    }
+                }
+                current = dest
+                currentIsInput = false
+            case .activation(let activation):
+                let genomesToTouch = current.genomeStride == 0 ? 1 : g
+                if currentIsInput {
+                    // Never write into the caller's inputs: copy them into scratch first.
+                    let dest = RowView(
+                        base: freeBuffer(), genomeStride: current.genomeStride == 0 ? 0 : m * inFeatures,
+                        rowStride: inFeatures)
+                    for p in 0..<genomesToTouch {
+                        for b in 0..<m {
+                            dest.row(genome: p, sample: b).update(from: current.row(genome: p, sample: b), count: inFeatures)
+                        }
+                    }
+                    current = dest
+                    currentIsInput = false
+                }
+                if activation.isElementwise && current.genomeStride == inFeatures && current.rowStride == g * inFeatures {
+                    // Interleaved rows of the whole group are one contiguous block.
+                    NetworkKernels.activationForward(current.base, current.base, F: m * g * inFeatures, activation)
+                } else if activation.isElementwise && current.rowStride == inFeatures {
+                    // Each genome's rows are contiguous.
+                    for p in 0..<genomesToTouch {
+                        let rows = current.row(genome: p, sample: 0)
+                        NetworkKernels.activationForward(rows, rows, F: m * inFeatures, activation)
+                    }
+                } else {
+                    for p in 0..<genomesToTouch {
+                        for b in 0..<m {
+                            let row = current.row(genome: p, sample: b)
+                            NetworkKernels.activationForward(row, row, F: inFeatures, activation)
+                        }
+                    }
+                }
+            }
+        }
+
+        if current.base != output.base {
+            // No parametric layer wrote the outputs (a spec of activations only): copy them out.
+            let outFeatures = outputSize
+            for p in 0..<g {
+                for b in 0..<m {
+                    output.row(genome: p, sample: b).update(from: current.row(genome: p, sample: b), count: outFeatures)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,284 @@
+import CBLAS
+import Foundation
+
+/// The layer kernels of the evolved networks: forward/backward pairs on flat float32 buffers.
+///
+/// Shape letters: `N` = samples, `IC`/`OC` = input/output features or channels, `H`/`W` = input
+/// height/width, `OH`/`OW` = output height/width, `K` = kernel size (square), `F` = features.
+/// Row strides (`ld…`) let a kernel read or write one genome's rows inside a buffer shared by
+/// several genomes. Backward kernels *add* into their gradients.
+enum NetworkKernels {
+    // MARK: - Linear
+
+    /// `out = inp · weightᵀ + bias` (PyTorch's `nn.Linear`).
+    ///
+    /// inp is (N, IC) with row stride ldInp, weight is (OC, IC), bias is (OC), out is (N, OC) with
+    /// row stride ldOut. One `cblas_sgemm`, then the bias is added row by row.
+    static func linearForward(
+        _ out: UnsafeMutablePointer<Float>, ldOut: Int,
+        _ inp: UnsafePointer<Float>, ldInp: Int,
+        _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+        N: Int, IC: Int, OC: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(N), Int32(OC), Int32(IC),
+            1, inp, Int32(ldInp), weight, Int32(IC), 0, out, Int32(ldOut))
+        if let bias { addBias(out, ldOut: ldOut, bias, N: N, OC: OC) }
+    }
+
+    /// `out[n, o] += bias[o]` for out (N, OC) with row stride ldOut.
+    static func addBias(_ out: UnsafeMutablePointer<Float>, ldOut: Int, _ bias: UnsafePointer<Float>, N: Int, OC: Int) {
+        for n in 0..<N {
+            let row = out + n * ldOut
+            for o in 0..<OC { row[o] += bias[o] }
+        }
+    }
+
+    /// Backward of `linearForward` for contiguous rows.
+    ///
+    /// dout and inp are (N, OC) and (N, IC); adds `dinp += dout · weight`, `dweight += doutᵀ · inp`,
+    /// `dbias += Σₙ dout[n, :]`. `dinp` may be nil when the input gradient is not needed.
+    static func linearBackward(
+        _ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
+        _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+        N: Int, IC: Int, OC: Int
+    ) {
+        if let dinp {
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(N), Int32(IC), Int32(OC),
+                1, dout, Int32(OC), weight, Int32(IC), 1, dinp, Int32(IC))
+        }
+        cblas_sgemm(
+            CblasRowMajor, CblasTrans, CblasNoTrans, Int32(OC), Int32(IC), Int32(N),
+            1, dout, Int32(OC), inp, Int32(IC), 1, dweight, Int32(IC))
+        if let dbias {
+            for n in 0..<N {
+                let row = dout + n * OC
+                for o in 0..<OC { dbias[o] += row[o] }
+            }
+        }
+    }
+
+    // MARK: - Conv2d via im2col
+
+    /// Unfolds N samples into columns: `col[(c·K + i)·K + j, n·OH·OW + y·OW + x] =
+    /// inp[n, c, y·stride − pad + i, x·stride − pad + j]` (zero outside the image).
+    ///
+    /// inp holds N samples of (C, H, W), sample n at `inp + n·sampleStride`; col is
+    /// (C·K·K, N·OH·OW), so the convolution of all N samples is one GEMM `weight · col`.
+    static func im2col(
+        _ col: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, sampleStride: Int,
+        N: Int, C: Int, H: Int, W: Int, K: Int, stride: Int, pad: Int, OH: Int, OW: Int
+    ) {
+        let columns = N * OH * OW
+        for c in 0..<C {
+            for i in 0..<K {
+                for j in 0..<K {
+                    let colRow = col + ((c * K + i) * K + j) * columns
+                    for n in 0..<N {
+                        let image = inp + n * sampleStride + c * H * W
+                        let dst = colRow + n * OH * OW
+                        for y in 0..<OH {
+                            let row = y * stride - pad + i
+                            let dstRow = dst + y * OW
+                            if row < 0 || row >= H {
+                                for x in 0..<OW { dstRow[x] = 0 }
+                                continue
+                            }
+                            let src = image + row * W
+                            for x in 0..<OW {
+                                let column = x * stride - pad + j
+                                dstRow[x] = (column >= 0 && column < W) ? src[column] : 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `im2col`: adds every column entry back onto the input position it came from.
+    static func col2imAdd(
+        _ dinp: UnsafeMutablePointer<Float>, sampleStride: Int, _ dcol: UnsafePointer<Float>,
+        N: Int, C: Int, H: Int, W: Int, K: Int, stride: Int, pad: Int, OH: Int, OW: Int
+    ) {
+        let columns = N * OH * OW
+        for c in 0..<C {
+            for i in 0..<K {
+                for j in 0..<K {
+                    let colRow = dcol + ((c * K + i) * K + j) * columns
+                    for n in 0..<N {
+                        let image = dinp + n * sampleStride + c * H * W
+                        let src = colRow + n * OH * OW
+                        for y in 0..<OH {
+                            let row = y * stride - pad + i
+                            if row < 0 || row >= H { continue }
+                            let dst = image + row * W
+                            let srcRow = src + y * OW
+                            for x in 0..<OW {
+                                let column = x * stride - pad + j
+                                if column >= 0 && column < W { dst[column] += srcRow[x] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `out[n, o, :, :] = bias[o] + Σ_c weight[o, c] ⋆ inp[n, c]` (PyTorch's `nn.Conv2d`, a
+    /// cross-correlation) for N samples whose columns are already in `col`.
+    ///
+    /// col is (IC·K·K, N·OH·OW) from `im2col`, weight is (OC, IC·K·K), product is scratch of
+    /// (OC, N·OH·OW); out holds N samples of (OC, OH, OW), sample n at `out + n·sampleStride`.
+    static func convForward(
+        _ out: UnsafeMutablePointer<Float>, sampleStride: Int, _ product: UnsafeMutablePointer<Float>,
+        _ col: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+        N: Int, OC: Int, columnLength: Int, OHW: Int
+    ) {
+        let columns = N * OHW
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(OC), Int32(columns), Int32(columnLength),
+            1, weight, Int32(columnLength), col, Int32(columns), 0, product, Int32(columns))
+        for n in 0..<N {
+            for o in 0..<OC {
+                let src = product + o * columns + n * OHW
+                let dst = out + n * sampleStride + o * OHW
+                let b = bias[o]
+                for k in 0..<OHW { dst[k] = src[k] + b }
+            }
+        }
+    }
+
+    /// Backward of `convForward` for N samples of contiguous (OC, OH, OW) gradients.
+    ///
+    /// Gathers dout into `product` (OC, N·OH·OW); adds `dweight += product · colᵀ` and
+    /// `dbias[o] += Σ product[o, :]`; if `dcol` is given, sets `dcol = weightᵀ · product`
+    /// (the caller scatters it with `col2imAdd`).
+    static func convBackward(
+        _ dcol: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>,
+        _ product: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
+        _ col: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+        N: Int, OC: Int, columnLength: Int, OHW: Int
+    ) {
+        let columns = N * OHW
+        for n in 0..<N {
+            for o in 0..<OC {
+                let src = dout + (n * OC + o) * OHW
+                let dst = product + o * columns + n * OHW
+                for k in 0..<OHW { dst[k] = src[k] }
+            }
+        }
+        for o in 0..<OC {
+            let row = product + o * columns
+            var sum: Float = 0
+            for k in 0..<columns { sum += row[k] }
+            dbias[o] += sum
+        }
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(OC), Int32(columnLength), Int32(columns),
+            1, product, Int32(columns), col, Int32(columns), 1, dweight, Int32(columnLength))
+        if let dcol {
+            cblas_sgemm(
+                CblasRowMajor, CblasTrans, CblasNoTrans, Int32(columnLength), Int32(columns), Int32(OC),
+                1, weight, Int32(columnLength), product, Int32(columns), 0, dcol, Int32(columns))
+        }
+    }
+
+    // MARK: - Activations
+
+    /// `out = f(inp)` for one sample of F values (out may equal inp).
+    ///
+    /// relu `max(0, x)`; tanh; sigmoid `1/(1 + e^{−x})`; gelu `½x(1 + erf(x/√2))`;
+    /// softmax `e^{xᵢ − m} / Σⱼ e^{xⱼ − m}` and log_softmax `xᵢ − m − log Σⱼ e^{xⱼ − m}` with
+    /// `m = maxⱼ xⱼ` so no exponential overflows.
+    static func activationForward(
+        _ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, F: Int, _ activation: Activation
+    ) {
+        switch activation {
+        case .relu:
+            for k in 0..<F { out[k] = max(inp[k], 0) }
+        case .tanh:
+            for k in 0..<F { out[k] = Foundation.tanh(inp[k]) }
+        case .sigmoid:
+            for k in 0..<F { out[k] = 1 / (1 + Foundation.exp(-inp[k])) }
+        case .gelu:
+            for k in 0..<F { out[k] = 0.5 * inp[k] * (1 + Foundation.erf(inp[k] * Float(0.5.squareRoot()))) }
+        case .softmax:
+            var maximum = -Float.infinity
+            for k in 0..<F { maximum = max(maximum, inp[k]) }
+            var sum: Float = 0
+            for k in 0..<F {
+                out[k] = Foundation.exp(inp[k] - maximum)
+                sum += out[k]
+            }
+            let scale = 1 / sum
+            for k in 0..<F { out[k] *= scale }
+        case .logSoftmax:
+            var maximum = -Float.infinity
+            for k in 0..<F { maximum = max(maximum, inp[k]) }
+            var sum: Float = 0
+            for k in 0..<F { sum += Foundation.exp(inp[k] - maximum) }
+            let shift = maximum + Foundation.log(sum)
+            for k in 0..<F { out[k] = inp[k] - shift }
+        }
+    }
+
+    /// Backward of `activationForward` for one sample: adds `dinp += J_fᵀ · dout`.
+    ///
+    /// relu `dout·[x > 0]`; tanh `dout·(1 − y²)`; sigmoid `dout·y(1 − y)`; gelu
+    /// `dout·(Φ(x) + x·φ(x))`; softmax `yᵢ(doutᵢ − Σⱼ doutⱼ yⱼ)`; log_softmax
+    /// `doutᵢ − e^{yᵢ} Σⱼ doutⱼ`. inp is the layer's input x, out its output y.
+    static func activationBackward(
+        _ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
+        _ inp: UnsafePointer<Float>, _ out: UnsafePointer<Float>, F: Int, _ activation: Activation
+    ) {
+        switch activation {
+        case .relu:
+            for k in 0..<F where inp[k] > 0 { dinp[k] += dout[k] }
+        case .tanh:
+            for k in 0..<F { dinp[k] += dout[k] * (1 - out[k] * out[k]) }
+        case .sigmoid:
+            for k in 0..<F { dinp[k] += dout[k] * out[k] * (1 - out[k]) }
+        case .gelu:
+            let inverseSqrt2 = Float(0.5.squareRoot())
+            let inverseSqrt2Pi = Float(1 / (2 * Double.pi).squareRoot())
+            for k in 0..<F {
+                let x = inp[k]
+                let cdf = 0.5 * (1 + Foundation.erf(x * inverseSqrt2))
+                let pdf = inverseSqrt2Pi * Foundation.exp(-0.5 * x * x)
+                dinp[k] += dout[k] * (cdf + x * pdf)
+            }
+        case .softmax:
+            var dot: Float = 0
+            for k in 0..<F { dot += dout[k] * out[k] }
+            for k in 0..<F { dinp[k] += out[k] * (dout[k] - dot) }
+        case .logSoftmax:
+            var sum: Float = 0
+            for k in 0..<F { sum += dout[k] }
+            for k in 0..<F { dinp[k] += dout[k] - Foundation.exp(out[k]) * sum }
+        }
+    }
+}
+
+/// A growable float buffer owned by one `Network`: reallocated only when a call needs more room,
+/// so repeated calls of the same size allocate nothing.
+final class ScratchBuffer {
+    private(set) var pointer: UnsafeMutablePointer<Float>
+    private(set) var capacity: Int
+
+    init() {
+        pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        capacity = 1
+    }
+
+    /// Makes room for `count` floats (contents are not kept when the buffer grows).
+    func reserve(_ count: Int) {
+        guard count > capacity else { return }
+        pointer.deallocate()
+        pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        capacity = count
+    }
+
+    deinit { pointer.deallocate() }
+}
