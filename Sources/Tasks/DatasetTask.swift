@@ -132,7 +132,10 @@ public final class DatasetTask: FitnessTask {
     public func report(genome: [Float], network: Network, generation: Int, seed: UInt64) throws -> TaskReport {
         try checkCompatible(network)
         let fitnessValue = try evaluate(genomes: genome, populationSize: 1, network: network, generation: generation, seed: seed)[0]
-        let splits = [splitMetrics("train", train, genome: genome, network: network), splitMetrics("test", test, genome: genome, network: network)]
+        // A split with no samples (a test fraction of 0) is left out.
+        let splits = [("train", train), ("test", test)].filter { $0.1.sampleCount > 0 }.map {
+            splitMetrics($0.0, $0.1, genome: genome, network: network)
+        }
         return TaskReport(task: name, fitnessName: fitnessName, fitness: Double(fitnessValue), splits: splits)
     }
 

@@ -146,3 +146,30 @@ import Testing
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(TaskOptions.self, from: Data(#"{"episode": 4}"#.utf8)) }
     }
 }
+
+@Suite struct PythonWeightsTests {
+    struct Expected: Decodable {
+        var samples: Int
+        var correct: Int
+        var accuracy: Double
+        var cross_entropy: Double
+    }
+
+    /// Weights trained and written by Python (scripts/fixtures/digits_weights.py) score on the
+    /// whole digits set (test fraction 0) exactly the accuracy numpy computed, and its loss.
+    @Test func safetensorsFromPythonScoreLikeNumpy() throws {
+        let fixtures = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
+        let expected = try JSONDecoder().decode(
+            Expected.self, from: Data(contentsOf: fixtures.appendingPathComponent("digits_mlp_64_32_10.json")))
+        let network = try Network(spec: .mlp([64, 32, 10]))
+        let genome = try SafeTensors.read(path: fixtures.appendingPathComponent("digits_mlp_64_32_10.safetensors").path)
+            .genome(for: network.layout)
+        let task = try DatasetTask.digits(testFraction: 0, data: digitsPath)
+        let report = try task.report(genome: genome, network: network, generation: 0, seed: 0)
+        let all = try #require(report.split("train"))
+        #expect(report.split("test") == nil)
+        #expect(all.samples == expected.samples)
+        #expect(all.accuracy == expected.accuracy)
+        #expect(abs(all.loss - expected.cross_entropy) < 1e-5)
+    }
+}
