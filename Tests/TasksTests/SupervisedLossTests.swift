@@ -28,6 +28,40 @@ import Testing
         return SupervisedLoss(dataset: dataset, output: output)
     }
 
+    @Test func fastExpIsAccurate() {
+        var worst = 0.0
+        for i in 0 ... 200_000 {
+            let x = Float(-87 + 175 * Double(i) / 200_000)
+            let exact = Foundation.exp(Double(x))
+            worst = max(worst, abs(Double(fastExp(x)) - exact) / exact)
+        }
+        #expect(worst < 2e-7, "worst relative error \(worst)")
+        #expect(fastExp(0) == 1)
+        #expect(fastExp(.nan).isNaN)
+        #expect(fastExp(-1000) < 1e-37)
+    }
+
+    @Test func fastLogIsAccurate() {
+        var worst = 0.0
+        for i in 0 ... 200_000 {
+            let x = Float(Foundation.exp(-80 + 170 * Double(i) / 200_000))
+            let exact = Foundation.log(Double(x))
+            worst = max(worst, abs(Double(fastLog(x)) - exact) / max(abs(exact), 1))
+        }
+        #expect(worst < 3e-7, "worst error \(worst)")
+        #expect(fastLog(1) == 0)
+    }
+
+    @Test func nonFiniteOutputsGiveNonFiniteLoss() {
+        let loss = classificationLoss([0, 1], classes: 3, output: .logits)
+        for bad in [Float.nan, .infinity, -.infinity] {
+            let z: [Float] = [0.1, bad, 0.3, 0.2, 0.5, -0.1]
+            var l: [Float] = [0]
+            z.withUnsafeBufferPointer { o in l.withUnsafeMutableBufferPointer { loss.forward(losses: $0, outputs: o, populationSize: 1, samples: 0 ..< 2) } }
+            #expect(!l[0].isFinite, "output \(bad)")
+        }
+    }
+
     @Test func crossEntropyMatchesFloat64ReferenceAndIsStable() {
         let labels = [0, 2, 1, 3, 2]
         let loss = classificationLoss(labels, classes: 4, output: .logits)
