@@ -99,11 +99,10 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
-        let spec = try NetworkSpec.load(path: network)
-        let net = try Network(spec: spec)
-        let genome = try CLIFiles.genome(safetensors: weights, layout: net.layout)
         let task = try selection.makeTask()
+        let net = try Network(spec: try NetworkSpec.load(path: network))
         try task.checkCompatible(net)
+        let genome = try CLIFiles.genome(safetensors: weights, layout: net.layout)
         let report = try task.report(genome: genome, network: net, generation: generation, seed: seed)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
