@@ -173,3 +173,49 @@ import Testing
         #expect(abs(all.loss - expected.cross_entropy) < 1e-5)
     }
 }
+
+@Suite struct LossThroughNetworkTests {
+    /// The loss gradient sent back through `Network.backward` gives ∂loss/∂genome: checked against
+    /// central differences of the loss on a minibatch of digits.
+    @Test func genomeGradientMatchesFiniteDifferences() throws {
+        let task = try DatasetTask.digits(data: digitsPath)
+        let network = try Network(spec: .mlp([64, 4, 10], activation: .tanh))
+        let loss = try #require(task.differentiableLoss(for: network))
+        let genome = population(network, size: 1, seed: 13)
+        let samples = 40 ..< 72
+        let B = samples.count
+        let x = Array(loss.inputs[samples.lowerBound * 64 ..< samples.upperBound * 64])
+        func lossValue(_ g: [Float]) -> Double {
+            let out = network.forward(genomes: g, populationSize: 1, inputs: x, batchSize: B, sharedInputs: true)
+            var l: [Float] = [0]
+            out.withUnsafeBufferPointer { o in l.withUnsafeMutableBufferPointer { loss.forward(losses: $0, outputs: o, populationSize: 1, samples: samples) } }
+            return Double(l[0])
+        }
+        var outputs = [Float](repeating: 0, count: B * 10)
+        var dOutputs = [Float](repeating: 0, count: B * 10)
+        var gradient = [Float](repeating: 0, count: network.parameterCount)
+        genome.withUnsafeBufferPointer { g in
+            x.withUnsafeBufferPointer { xin in
+                outputs.withUnsafeMutableBufferPointer { network.forwardRecording(genome: g, inputs: xin, batchSize: B, outputs: $0) }
+            }
+            outputs.withUnsafeBufferPointer { o in
+                [Float(1)].withUnsafeBufferPointer { dl in
+                    dOutputs.withUnsafeMutableBufferPointer { loss.backward(dOutputs: $0, outputs: o, dLosses: dl, populationSize: 1, samples: samples) }
+                }
+            }
+            dOutputs.withUnsafeBufferPointer { d in
+                gradient.withUnsafeMutableBufferPointer { network.backward(genome: g, outputGradient: d, parameterGradient: $0, inputGradient: nil) }
+            }
+        }
+        let h: Float = 1e-2
+        var stream = RandomStream(seed: 2, purpose: "test")
+        for _ in 0 ..< 12 {
+            let i = stream.below(network.parameterCount)
+            var plus = genome, minus = genome
+            plus[i] += h
+            minus[i] -= h
+            let numeric = (lossValue(plus) - lossValue(minus)) / Double(2 * h)
+            #expect(abs(Double(gradient[i]) - numeric) <= 2e-3 + 2e-2 * abs(numeric), "parameter \(i): \(gradient[i]) vs \(numeric)")
+        }
+    }
+}
