@@ -6,23 +6,6 @@
 /// backward pass needs no recomputation except the im2col columns of convolutions. Buffers are
 /// reused: after the first call for a batch size, neither pass allocates.
 extension Network {
-    /// Offset of each layer's activations in the tape for a batch of B samples: `offsets[0]` is
-    /// the input copy, `offsets[i + 1]` the output of layer i (flatten shares its input's slot),
-    /// and the total length.
-    private func tapeOffsets(batchSize B: Int) -> (offsets: [Int], length: Int) {
-        var offsets = [0]
-        var end = B * features[0]
-        for (index, layer) in spec.layers.enumerated() {
-            if case .flatten = layer {
-                offsets.append(offsets[index])
-            } else {
-                offsets.append(end)
-                end += B * features[index + 1]
-            }
-        }
-        return (offsets, end)
-    }
-
     /// Forward pass of one genome on B samples that records what `backward` needs.
     ///
     /// genome is (parameterCount), inputs (B, inputSize), outputs (B, outputSize).
@@ -33,16 +16,15 @@ extension Network {
         precondition(genome.count == parameterCount, "genome has \(genome.count) values, network needs \(parameterCount)")
         precondition(inputs.count >= B * inputSize && outputs.count >= B * outputSize, "inputs or outputs too short")
         precondition(B > 0, "batch size must be positive")
-        let (offsets, length) = tapeOffsets(batchSize: B)
-        tape.reserve(length)
-        reserveConvolutionScratch(rows: B)
+        tape.reserve(B * tapeSampleLength)
+        reserveConvolutionScratch(rows: B, group: 1)
         recordedBatchSize = B
         let parameters = genome.baseAddress!
         let acts = tape.pointer
         acts.update(from: inputs.baseAddress!, count: B * inputSize)
 
         for (index, layer) in spec.layers.enumerated() {
-            let inp = acts + offsets[index], out = acts + offsets[index + 1]
+            let inp = acts + B * tapeSampleOffsets[index], out = acts + B * tapeSampleOffsets[index + 1]
             let inFeatures = features[index], outFeatures = features[index + 1]
             switch layer {
             case .flatten:
@@ -54,16 +36,16 @@ extension Network {
             case .conv2d(let OC, let K, let step, let pad):
                 let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
                 let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
-                let chunk = convolutionChunk(layer: index, rows: B)
+                let chunk = convolutionChunk(layer: index, rows: B, stackedGenomes: 1)
                 for s0 in stride(from: 0, to: B, by: chunk) {
                     let ns = min(chunk, B - s0)
                     NetworkKernels.im2col(
                         columns.pointer, inp + s0 * inFeatures, sampleStride: inFeatures,
                         N: ns, C: C, H: H, W: W, K: K, stride: step, pad: pad, OH: OH, OW: OW)
                     NetworkKernels.convForward(
-                        out + s0 * outFeatures, sampleStride: outFeatures, product.pointer, columns.pointer,
+                        out + s0 * outFeatures, sampleStride: outFeatures, genomeStride: 0, product.pointer, columns.pointer,
                         parameters + weightOffsets[index]!, parameters + biasOffsets[index]!,
-                        N: ns, OC: OC, columnLength: C * K * K, OHW: OH * OW)
+                        N: ns, G: 1, OC: OC, columnLength: C * K * K, OHW: OH * OW)
                 }
             case .activation(let activation):
                 for b in 0..<B {
@@ -71,7 +53,7 @@ extension Network {
                 }
             }
         }
-        outputs.baseAddress!.update(from: acts + offsets[spec.layers.count], count: B * outputSize)
+        outputs.baseAddress!.update(from: acts + B * tapeSampleOffsets[spec.layers.count], count: B * outputSize)
     }
 
     /// Backward pass for the batch of the last `forwardRecording`, with the same genome.
@@ -89,13 +71,12 @@ extension Network {
                      "genome and parameterGradient must hold parameterCount = \(parameterCount) values")
         precondition(outputGradient.count >= B * outputSize, "outputGradient too short for the recorded batch")
         precondition(inputGradient.map { $0.count >= B * inputSize } ?? true, "inputGradient too short")
-        let (offsets, _) = tapeOffsets(batchSize: B)
         let maxFeatures = features.max()!
         gradientA.reserve(B * maxFeatures)
         gradientB.reserve(B * maxFeatures)
         for (index, layer) in spec.layers.enumerated() {
             if case .conv2d = layer {
-                let chunk = convolutionChunk(layer: index, rows: B)
+                let chunk = convolutionChunk(layer: index, rows: B, stackedGenomes: 1)
                 columnGradient.reserve(fanIn(layer: index) * features[index + 1] / shapes[index + 1][0] * chunk)
             }
         }
@@ -107,7 +88,7 @@ extension Network {
         var dout = outputGradient.baseAddress!
         for index in stride(from: spec.layers.count - 1, through: firstNeeded, by: -1) {
             let layer = spec.layers[index]
-            let inp = acts + offsets[index], out = acts + offsets[index + 1]
+            let inp = acts + B * tapeSampleOffsets[index], out = acts + B * tapeSampleOffsets[index + 1]
             let inFeatures = features[index], outFeatures = features[index + 1]
             // Flatten keeps the values and their order: its gradient passes through unchanged.
             if case .flatten = layer, index > 0 { continue }
@@ -134,7 +115,7 @@ extension Network {
             case .conv2d(let OC, let K, let step, let pad):
                 let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
                 let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
-                let chunk = convolutionChunk(layer: index, rows: B)
+                let chunk = convolutionChunk(layer: index, rows: B, stackedGenomes: 1)
                 for s0 in stride(from: 0, to: B, by: chunk) {
                     let ns = min(chunk, B - s0)
                     NetworkKernels.im2col(

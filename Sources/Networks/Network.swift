@@ -7,9 +7,9 @@ import Kernels
 /// A genome is the network's parameters as one flat float32 vector in `layout` order (PyTorch's
 /// `state_dict` names and `[out, in]` layout). `forward` evaluates `P` genomes on `B` inputs each
 /// with BLAS: linear layers are `cblas_sgemm` calls, convolutions are im2col followed by one GEMM.
-/// When every genome sees the same inputs, the first linear layer of a group of genomes is a single
-/// GEMM against their stacked weights, `[B × IC] · [G·OC × IC]ᵀ`, which keeps BLAS busy even for
-/// narrow layers. Samples are processed in tiles of rows so the scratch stays small.
+/// When every genome sees the same inputs, the first linear or conv2d layer of a group of genomes
+/// is a single GEMM against their stacked weights, `[B × IC] · [G·OC × IC]ᵀ` (or
+/// `[G·OC × IC·K·K] · columns`), which keeps BLAS busy even for narrow layers. Samples are processed in tiles of rows so the scratch stays small.
 ///
 /// A `Network` owns reusable scratch buffers, so one instance must not be used by two threads at
 /// the same time; give each thread its own. After the first call of a given size, calls allocate
@@ -26,21 +26,30 @@ public final class Network {
     let biasOffsets: [Int?]
     /// Index of the last linear or conv2d layer; it writes straight into the caller's outputs.
     let lastParametricLayer: Int?
+    /// The first parametric layer (linear or conv2d) when it is not the last one: with shared
+    /// inputs it runs as one GEMM for a whole group of genomes.
+    let stackedLayer: Int?
 
     /// Rows (samples) per tile of the population forward pass.
-    let rowsPerTile = 512
+    let rowsPerTile = 256
     /// Floats in each of the two activation buffers of the population forward pass; the number of
     /// genomes processed together is chosen so a tile of all of them fits.
     let activationScratchFloats = 1 << 20
-    /// Floats allowed in the im2col buffer; convolutions unfold this many samples' columns at once.
-    let columnScratchFloats = 1 << 20
+    /// Floats allowed in the im2col buffer (and the convolution's GEMM product); convolutions
+    /// unfold as many samples at once as fit (tests lower it to exercise the chunking).
+    var columnScratchFloats = 1 << 20
 
     let bufferA = ScratchBuffer()
     let bufferB = ScratchBuffer()
     let columns = ScratchBuffer()
     let product = ScratchBuffer()
     let packedWeights = ScratchBuffer()
-    // Training pass (see Network+Backward.swift).
+    let packedBiases = ScratchBuffer()
+    // Training pass (see Network+Backward.swift). The tape holds, for a batch of B samples, the
+    // input at offset 0 and layer i's output at `B · tapeSampleOffsets[i + 1]` (flatten shares its
+    // input's slot); it is `B · tapeSampleLength` floats long.
+    let tapeSampleOffsets: [Int]
+    let tapeSampleLength: Int
     let tape = ScratchBuffer()
     let gradientA = ScratchBuffer()
     let gradientB = ScratchBuffer()
@@ -69,6 +78,24 @@ public final class Network {
         weightOffsets = weights
         biasOffsets = biases
         lastParametricLayer = spec.layers.lastIndex { $0.hasParameters }
+        var offsets = [0]
+        var end = features[0]
+        for (index, layer) in spec.layers.enumerated() {
+            if case .flatten = layer {
+                offsets.append(offsets[index])
+            } else {
+                offsets.append(end)
+                end += features[index + 1]
+            }
+        }
+        tapeSampleOffsets = offsets
+        tapeSampleLength = end
+        let firstParametric = spec.layers.firstIndex { $0.hasParameters }
+        if let firstParametric, firstParametric != lastParametricLayer {
+            stackedLayer = firstParametric
+        } else {
+            stackedLayer = nil
+        }
     }
 
     /// Fan-in of a linear or conv2d layer: `IC` or `IC·K·K`.
@@ -136,11 +163,11 @@ public final class Network {
         let group = max(1, min(P, activationScratchFloats / (rows * maxFeatures)))
         bufferA.reserve(rows * group * maxFeatures)
         bufferB.reserve(rows * group * maxFeatures)
-        reserveConvolutionScratch(rows: rows)
-        if sharedInputs, group > 1, let first = spec.layers.firstIndex(where: { $0.hasParameters }),
-            case .linear(let out, _) = spec.layers[first]
-        {
-            packedWeights.reserve(group * out * features[first])
+        reserveConvolutionScratch(rows: rows, group: group)
+        if let stacked = stackedLayer {
+            let outChannels = shapes[stacked + 1][0]
+            packedWeights.reserve(group * outChannels * fanIn(layer: stacked))
+            packedBiases.reserve(group * outChannels)
         }
 
         let genomeBase = genomes.baseAddress!
@@ -148,6 +175,19 @@ public final class Network {
         for g0 in stride(from: 0, to: P, by: group) {
             let g = min(group, P - g0)
             let groupGenomes = genomeBase + g0 * n
+            let stacked = sharedInputs && g > 1 ? stackedLayer : nil
+            if let stacked {
+                // The group's weights one above the other, [g·OC × IC] (IC·K·K for a convolution),
+                // and its biases side by side.
+                let OC = shapes[stacked + 1][0], IC = fanIn(layer: stacked)
+                for p in 0..<g {
+                    let genome = groupGenomes + p * n
+                    (packedWeights.pointer + p * OC * IC).update(from: genome + weightOffsets[stacked]!, count: OC * IC)
+                    if let biasOffset = biasOffsets[stacked] {
+                        (packedBiases.pointer + p * OC).update(from: genome + biasOffset, count: OC)
+                    }
+                }
+            }
             for r0 in stride(from: 0, to: B, by: rows) {
                 let m = min(rows, B - r0)
                 let input = sharedInputs
@@ -155,7 +195,7 @@ public final class Network {
                     : RowView(base: inputBase + (g0 * B + r0) * inSize, genomeStride: B * inSize, rowStride: inSize)
                 let output = RowView(
                     base: outputs.baseAddress! + (g0 * B + r0) * outSize, genomeStride: B * outSize, rowStride: outSize)
-                forwardTile(genomes: groupGenomes, count: g, input: input, samples: m, output: output)
+                forwardTile(genomes: groupGenomes, count: g, input: input, samples: m, output: output, stacked: stacked)
             }
         }
     }
@@ -174,24 +214,38 @@ public final class Network {
         return outputs
     }
 
-    /// Samples per im2col chunk for conv layer `index` given the tile's rows.
-    func convolutionChunk(layer index: Int, rows: Int) -> Int {
-        let perSample = fanIn(layer: index) * features[index + 1] / shapes[index + 1][0]
-        return max(1, min(rows, columnScratchFloats / perSample))
+    /// Samples per im2col chunk for conv layer `index`: as many of the tile's rows as fit the
+    /// column budget, and the product budget when `stackedGenomes` genomes share one GEMM.
+    func convolutionChunk(layer index: Int, rows: Int, stackedGenomes: Int) -> Int {
+        let outputPixels = features[index + 1] / shapes[index + 1][0]
+        let columnsPerSample = fanIn(layer: index) * outputPixels
+        let productPerSample = stackedGenomes * features[index + 1]
+        return max(1, min(rows, columnScratchFloats / columnsPerSample, columnScratchFloats / productPerSample))
     }
 
-    func reserveConvolutionScratch(rows: Int) {
+    /// Room for every conv layer's columns and product, one genome at a time or (for the stacked
+    /// layer) `group` genomes in one GEMM.
+    func reserveConvolutionScratch(rows: Int, group: Int) {
         for (index, layer) in spec.layers.enumerated() {
             guard case .conv2d(let outChannels, _, _, _) = layer else { continue }
-            let chunk = convolutionChunk(layer: index, rows: rows)
             let outputPixels = features[index + 1] / outChannels
-            columns.reserve(fanIn(layer: index) * outputPixels * chunk)
-            product.reserve(outChannels * outputPixels * chunk)
+            let single = convolutionChunk(layer: index, rows: rows, stackedGenomes: 1)
+            columns.reserve(fanIn(layer: index) * outputPixels * single)
+            product.reserve(outChannels * outputPixels * single)
+            if index == stackedLayer {
+                let stacked = convolutionChunk(layer: index, rows: rows, stackedGenomes: group)
+                product.reserve(group * outChannels * outputPixels * stacked)
+            }
         }
     }
 
     /// The forward pass of `count` genomes on one tile of `samples` rows.
-    private func forwardTile(genomes: UnsafePointer<Float>, count g: Int, input: RowView, samples m: Int, output: RowView) {
+    ///
+    /// `stacked` is the layer whose group weights and biases are already in `packedWeights` and
+    /// `packedBiases` (a first linear layer on shared inputs), or nil.
+    private func forwardTile(
+        genomes: UnsafePointer<Float>, count g: Int, input: RowView, samples m: Int, output: RowView, stacked: Int?
+    ) {
         let n = parameterCount
         var current = input
         var currentIsInput = true
@@ -199,7 +253,8 @@ public final class Network {
             current.base == bufferA.pointer ? bufferB.pointer : bufferA.pointer
         }
 
-        for (index, layer) in spec.layers.enumerated() {
+        var fusedActivationLayer: Int?
+        for (index, layer) in spec.layers.enumerated() where index != fusedActivationLayer {
             let inFeatures = features[index], outFeatures = features[index + 1]
             let isLast = index == lastParametricLayer
             switch layer {
@@ -209,22 +264,18 @@ public final class Network {
                 let IC = inFeatures
                 let weightOffset = weightOffsets[index]!
                 let biasOffset = biasOffsets[index]
-                if current.genomeStride == 0 && g > 1 && !isLast {
-                    // Shared input: one GEMM for the whole group against stacked weights.
+                // An element-wise activation right after is applied while each row is in cache.
+                var fused: Activation?
+                if index + 1 < spec.layers.count, case .activation(let next) = spec.layers[index + 1], next.isElementwise {
+                    fused = next
+                    fusedActivationLayer = index + 1
+                }
+                if index == stacked && current.genomeStride == 0 {
+                    // Shared input: one GEMM for the whole group against its stacked weights.
                     let dest = RowView(base: freeBuffer(), genomeStride: OC, rowStride: g * OC)
-                    let packed = packedWeights.pointer
-                    for p in 0..<g {
-                        (packed + p * OC * IC).update(from: genomes + p * n + weightOffset, count: OC * IC)
-                    }
-                    cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(g * OC), Int32(IC),
-                        1, current.base, Int32(current.rowStride), packed, Int32(IC), 0, dest.base, Int32(g * OC))
-                    if let biasOffset {
-                        for p in 0..<g {
-                            NetworkKernels.addBias(
-                                dest.base + p * OC, ldOut: g * OC, genomes + p * n + biasOffset, N: m, OC: OC)
-                        }
-                    }
+                    NetworkKernels.linearForward(
+                        dest.base, ldOut: g * OC, current.base, ldInp: current.rowStride, packedWeights.pointer,
+                        biasOffset == nil ? nil : packedBiases.pointer, N: m, IC: IC, OC: g * OC, activation: fused)
                     current = dest
                 } else {
                     let dest = isLast ? output : RowView(base: freeBuffer(), genomeStride: m * OC, rowStride: OC)
@@ -233,7 +284,8 @@ public final class Network {
                         NetworkKernels.linearForward(
                             dest.row(genome: p, sample: 0), ldOut: dest.rowStride,
                             current.row(genome: p, sample: 0), ldInp: current.rowStride,
-                            genome + weightOffset, biasOffset.map { genome + $0 }, N: m, IC: IC, OC: OC)
+                            genome + weightOffset, biasOffset.map { genome + $0 }, N: m, IC: IC, OC: OC,
+                            activation: fused)
                     }
                     current = dest
                 }
@@ -242,10 +294,12 @@ public final class Network {
                 let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
                 let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
                 let dest = isLast ? output : RowView(base: freeBuffer(), genomeStride: m * outFeatures, rowStride: outFeatures)
-                let chunk = convolutionChunk(layer: index, rows: m)
+                // Shared input: the columns are unfolded once and all genomes' filters run as one GEMM.
+                let isStacked = index == stacked && current.genomeStride == 0
+                let chunk = convolutionChunk(layer: index, rows: m, stackedGenomes: isStacked ? g : 1)
                 for s0 in stride(from: 0, to: m, by: chunk) {
                     let ns = min(chunk, m - s0)
-                    for p in 0..<g {
+                    for p in 0..<(isStacked ? 1 : g) {
                         if p == 0 || current.genomeStride != 0 {
                             NetworkKernels.im2col(
                                 columns.pointer, current.row(genome: p, sample: s0), sampleStride: current.rowStride,
@@ -253,9 +307,11 @@ public final class Network {
                         }
                         let genome = genomes + p * n
                         NetworkKernels.convForward(
-                            dest.row(genome: p, sample: s0), sampleStride: dest.rowStride, product.pointer,
-                            columns.pointer, genome + weightOffsets[index]!, genome + biasOffsets[index]!,
-                            N: ns, OC: OC, columnLength: C * K * K, OHW: OH * OW)
+                            dest.row(genome: p, sample: s0), sampleStride: dest.rowStride, genomeStride: dest.genomeStride,
+                            product.pointer, columns.pointer,
+                            isStacked ? UnsafePointer(packedWeights.pointer) : genome + weightOffsets[index]!,
+                            isStacked ? UnsafePointer(packedBiases.pointer) : genome + biasOffsets[index]!,
+                            N: ns, G: isStacked ? g : 1, OC: OC, columnLength: C * K * K, OHW: OH * OW)
                     }
                 }
                 current = dest
@@ -277,18 +333,18 @@ public final class Network {
                 }
                 if activation.isElementwise && current.genomeStride == inFeatures && current.rowStride == g * inFeatures {
                     // Interleaved rows of the whole group are one contiguous block.
-                    NetworkKernels.activationForward(current.base, current.base, F: m * g * inFeatures, activation)
+                    NetworkKernels.activationInPlace(current.base, F: m * g * inFeatures, activation)
                 } else if activation.isElementwise && current.rowStride == inFeatures {
                     // Each genome's rows are contiguous.
                     for p in 0..<genomesToTouch {
                         let rows = current.row(genome: p, sample: 0)
-                        NetworkKernels.activationForward(rows, rows, F: m * inFeatures, activation)
+                        NetworkKernels.activationInPlace(rows, F: m * inFeatures, activation)
                     }
                 } else {
                     for p in 0..<genomesToTouch {
                         for b in 0..<m {
                             let row = current.row(genome: p, sample: b)
-                            NetworkKernels.activationForward(row, row, F: inFeatures, activation)
+                            NetworkKernels.activationInPlace(row, F: inFeatures, activation)
                         }
                     }
                 }

@@ -10,27 +10,47 @@ import Foundation
 enum NetworkKernels {
     // MARK: - Linear
 
-    /// `out = inp · weightᵀ + bias` (PyTorch's `nn.Linear`).
+    /// `out = inp · weightᵀ + bias` (PyTorch's `nn.Linear`), then optionally an element-wise
+    /// activation applied in the same pass over each row.
     ///
     /// inp is (N, IC) with row stride ldInp, weight is (OC, IC), bias is (OC), out is (N, OC) with
-    /// row stride ldOut. One `cblas_sgemm`, then the bias is added row by row.
+    /// row stride ldOut. One `cblas_sgemm`, then `biasActivationForward`.
     static func linearForward(
         _ out: UnsafeMutablePointer<Float>, ldOut: Int,
         _ inp: UnsafePointer<Float>, ldInp: Int,
         _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
-        N: Int, IC: Int, OC: Int
+        N: Int, IC: Int, OC: Int, activation: Activation? = nil
     ) {
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, CblasTrans, Int32(N), Int32(OC), Int32(IC),
             1, inp, Int32(ldInp), weight, Int32(IC), 0, out, Int32(ldOut))
-        if let bias { addBias(out, ldOut: ldOut, bias, N: N, OC: OC) }
+        biasActivationForward(out, ldOut: ldOut, bias, N: N, F: OC, activation: activation)
     }
 
-    /// `out[n, o] += bias[o]` for out (N, OC) with row stride ldOut.
-    static func addBias(_ out: UnsafeMutablePointer<Float>, ldOut: Int, _ bias: UnsafePointer<Float>, N: Int, OC: Int) {
+    /// `out[n, :] = f(out[n, :] + bias)` row by row (each row is still in cache for the
+    /// activation); `bias` nil adds nothing, `activation` nil (or not element-wise) applies none.
+    ///
+    /// out is (N, F) with row stride ldOut.
+    static func biasActivationForward(
+        _ out: UnsafeMutablePointer<Float>, ldOut: Int, _ bias: UnsafePointer<Float>?,
+        N: Int, F: Int, activation: Activation?
+    ) {
+        let elementwise = activation.flatMap { $0.isElementwise ? $0 : nil }
+        guard bias != nil || elementwise != nil else { return }
         for n in 0..<N {
             let row = out + n * ldOut
-            for o in 0..<OC { row[o] += bias[o] }
+            if let bias, elementwise == .relu {
+                // The common case in one vectorisable loop.
+                for o in 0..<F {
+                    let value = row[o] + bias[o]
+                    row[o] = value > 0 ? value : 0
+                }
+                continue
+            }
+            if let bias {
+                for o in 0..<F { row[o] += bias[o] }
+            }
+            if let elementwise { activationInPlace(row, F: F, elementwise) }
         }
     }
 
@@ -126,26 +146,31 @@ enum NetworkKernels {
         }
     }
 
-    /// `out[n, o, :, :] = bias[o] + Σ_c weight[o, c] ⋆ inp[n, c]` (PyTorch's `nn.Conv2d`, a
-    /// cross-correlation) for N samples whose columns are already in `col`.
+    /// `out[g][n, o, :, :] = bias[g·OC + o] + Σ_c weight[g·OC + o, c] ⋆ inp[n, c]` (PyTorch's
+    /// `nn.Conv2d`, a cross-correlation) for N samples whose columns are already in `col`, and for
+    /// G genomes whose weights are stacked (G = 1 for one genome).
     ///
-    /// col is (IC·K·K, N·OH·OW) from `im2col`, weight is (OC, IC·K·K), product is scratch of
-    /// (OC, N·OH·OW); out holds N samples of (OC, OH, OW), sample n at `out + n·sampleStride`.
+    /// col is (IC·K·K, N·OH·OW) from `im2col`, weight is (G·OC, IC·K·K), bias is (G·OC), product is
+    /// scratch of (G·OC, N·OH·OW); out holds for genome g and sample n an (OC, OH, OW) block at
+    /// `out + g·genomeStride + n·sampleStride`. One GEMM `weight · col`, then a scatter that adds
+    /// the bias.
     static func convForward(
-        _ out: UnsafeMutablePointer<Float>, sampleStride: Int, _ product: UnsafeMutablePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>, sampleStride: Int, genomeStride: Int, _ product: UnsafeMutablePointer<Float>,
         _ col: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-        N: Int, OC: Int, columnLength: Int, OHW: Int
+        N: Int, G: Int, OC: Int, columnLength: Int, OHW: Int
     ) {
         let columns = N * OHW
         cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(OC), Int32(columns), Int32(columnLength),
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(G * OC), Int32(columns), Int32(columnLength),
             1, weight, Int32(columnLength), col, Int32(columns), 0, product, Int32(columns))
-        for n in 0..<N {
-            for o in 0..<OC {
-                let src = product + o * columns + n * OHW
-                let dst = out + n * sampleStride + o * OHW
-                let b = bias[o]
-                for k in 0..<OHW { dst[k] = src[k] + b }
+        for g in 0..<G {
+            for n in 0..<N {
+                for o in 0..<OC {
+                    let src = product + (g * OC + o) * columns + n * OHW
+                    let dst = out + g * genomeStride + n * sampleStride + o * OHW
+                    let b = bias[g * OC + o]
+                    for k in 0..<OHW { dst[k] = src[k] + b }
+                }
             }
         }
     }
@@ -195,32 +220,42 @@ enum NetworkKernels {
     static func activationForward(
         _ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, F: Int, _ activation: Activation
     ) {
+        if UnsafePointer(out) != inp { out.update(from: inp, count: F) }
+        activationInPlace(out, F: F, activation)
+    }
+
+    /// `values = f(values)` for one sample of F values (or, for element-wise activations, any
+    /// number of values). One pointer, so the loops vectorise without aliasing checks.
+    static func activationInPlace(_ values: UnsafeMutablePointer<Float>, F: Int, _ activation: Activation) {
         switch activation {
         case .relu:
-            for k in 0..<F { out[k] = max(inp[k], 0) }
+            for k in 0..<F {
+                let value = values[k]
+                values[k] = value > 0 ? value : 0
+            }
         case .tanh:
-            for k in 0..<F { out[k] = Foundation.tanh(inp[k]) }
+            for k in 0..<F { values[k] = Foundation.tanh(values[k]) }
         case .sigmoid:
-            for k in 0..<F { out[k] = 1 / (1 + Foundation.exp(-inp[k])) }
+            for k in 0..<F { values[k] = 1 / (1 + Foundation.exp(-values[k])) }
         case .gelu:
-            for k in 0..<F { out[k] = 0.5 * inp[k] * (1 + Foundation.erf(inp[k] * Float(0.5.squareRoot()))) }
+            for k in 0..<F { values[k] = 0.5 * values[k] * (1 + Foundation.erf(values[k] * Float(0.5.squareRoot()))) }
         case .softmax:
             var maximum = -Float.infinity
-            for k in 0..<F { maximum = max(maximum, inp[k]) }
+            for k in 0..<F { maximum = max(maximum, values[k]) }
             var sum: Float = 0
             for k in 0..<F {
-                out[k] = Foundation.exp(inp[k] - maximum)
-                sum += out[k]
+                values[k] = Foundation.exp(values[k] - maximum)
+                sum += values[k]
             }
             let scale = 1 / sum
-            for k in 0..<F { out[k] *= scale }
+            for k in 0..<F { values[k] *= scale }
         case .logSoftmax:
             var maximum = -Float.infinity
-            for k in 0..<F { maximum = max(maximum, inp[k]) }
+            for k in 0..<F { maximum = max(maximum, values[k]) }
             var sum: Float = 0
-            for k in 0..<F { sum += Foundation.exp(inp[k] - maximum) }
+            for k in 0..<F { sum += Foundation.exp(values[k] - maximum) }
             let shift = maximum + Foundation.log(sum)
-            for k in 0..<F { out[k] = inp[k] - shift }
+            for k in 0..<F { values[k] -= shift }
         }
     }
 

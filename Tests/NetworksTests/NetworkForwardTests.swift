@@ -44,10 +44,15 @@ import Testing
     /// Population forward (shared and per-genome inputs, several genome groups and row tiles)
     /// against single-genome calls and the float64 reference.
     @Test(arguments: [
-        ("mlp:4-512-3", 6, 520),
+        // 10 genomes of 512 hidden units: two groups (8 + 2) of three row tiles (256 + 256 + 8)
+        ("mlp:4-512-3", 10, 520),
+        // bias-free first layer with relu fused; gelu and tanh fused, the last one into the outputs
+        ("input: [3]\nlayers: [{linear: {out: 6, bias: false}}, relu, {linear: 5}, gelu, {linear: 2}, tanh]", 7, 5),
         ("input: [4]\nlayers: [tanh, {linear: 7}, sigmoid, {linear: {out: 3, bias: false}}, softmax]", 5, 9),
         ("input: [2, 5, 4]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, stride: 2, padding: 1}}, relu, flatten, {linear: 4}, log_softmax]", 4, 11),
         ("input: [3]\nlayers: [gelu, log_softmax]", 3, 4),
+        // a convolution writes the outputs, an activation follows on the 3-D output
+        ("input: [1, 4, 4]\nlayers: [{conv2d: {out_channels: 2, kernel: 3, padding: 1}}, tanh]", 3, 6),
     ])
     func populationForwardAgreesWithOneGenomeAtATime(specText: String, population: Int, batch: Int) throws {
         let spec = try NetworkSpec.parse(specText)
