@@ -17,7 +17,7 @@ import Networks
 /// then one environment step per running episode. An episode ends when it terminates or after
 /// `maxEpisodeSteps` steps (Gymnasium's truncation). Genomes whose episodes have all ended are
 /// dropped from the forward pass.
-public final class ControlTask: FitnessTask {
+public final class ControlTask: FitnessTask, Sendable {
     public let environment: any ControlEnvironment
     /// Episodes per genome per evaluation.
     public let episodes: Int

@@ -9,7 +9,7 @@ import Networks
 /// `neg_cross_entropy` (−mean cross-entropy, the default) or `accuracy` (share of samples whose
 /// largest output is the label); regression fitness is `neg_mse` on the standardised target.
 /// A non-finite fitness (a network producing NaN or ∞) is reported as −∞.
-public final class DatasetTask: FitnessTask {
+public final class DatasetTask: FitnessTask, Sendable {
     /// What the fitness measures.
     public enum Fitness: String, Codable, Sendable, CaseIterable {
         case negCrossEntropy = "neg_cross_entropy"

@@ -9,7 +9,7 @@ import Networks
 /// A later call with a network of a different spec restarts it with the new header. Each batch
 /// (and the start-up handshake) must be answered within `timeout` seconds. After a failure (crash,
 /// hang, wrong count) the next call starts a fresh process. Calls are serialised with a lock.
-public final class ExternalTask: FitnessTask {
+public final class ExternalTask: FitnessTask, @unchecked Sendable {
     /// Program and arguments, looked up on `PATH`.
     public let command: [String]
     /// Seconds allowed per batch and for the start-up handshake.
