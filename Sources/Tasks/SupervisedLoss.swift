@@ -12,7 +12,7 @@ public enum ClassifierOutput: Sendable, Equatable {
     /// Probabilities (a final `softmax`): loss `−log max(p_y, 1e−30)`.
     case probabilities
 
-    /// `probabilities` when the network ends in `softmax` (ignoring nothing after it), else `logits`.
+    /// `probabilities` when the spec's last layer is `softmax`, else `logits`.
     public init(spec: NetworkSpec) {
         if case .activation(.softmax) = spec.layers.last {
             self = .probabilities
@@ -29,11 +29,12 @@ public enum ClassifierOutput: Sendable, Equatable {
 ///     ℓ = lse(z) − z_y,   lse(z) = m + log Σ_k exp(z_k − m),  m = max_k z_k   (stable log-sum-exp)
 ///     ∂ℓ/∂z_k = softmax(z)_k − [k = y]
 ///
-/// (the shift `m` is skipped when every logit of a genome's batch has `|z| ≤ 80` and there are at
+/// The shift `m` is skipped when every logit of a genome's batch has `|z| ≤ 80` and there are at
 /// most 1,000 classes, where no float over- or underflows; `exp` and `log` are the vectorising
-/// `fastExp`/`fastLog`, within 3·10⁻⁷ relative), and for probability outputs `p` (a final softmax): `ℓ = −log max(p_y, 1e−30)`,
-/// `∂ℓ/∂p_y = −1/max(p_y, 1e−30)`. Regression, one output `o`, target `t`: `ℓ = (o − t)²`,
-/// `∂ℓ/∂o = 2(o − t)`. A genome's loss is the mean of `ℓ` over the samples, so its gradient
+/// `fastExp`/`fastLog`, within 3·10⁻⁷ relative. For probability outputs `p` (a final softmax):
+/// `ℓ = −log max(p_y, 1e−30)`, `∂ℓ/∂p_y = −1/max(p_y, 1e−30)`.
+///
+/// Regression, one output `o`, target `t`: `ℓ = (o − t)²`, `∂ℓ/∂o = 2(o − t)`. A genome's loss is the mean of `ℓ` over the samples, so its gradient
 /// carries a factor `1/B`. Sums are accumulated in float64.
 public struct SupervisedLoss: DifferentiableLoss, Sendable {
     /// Labels or values of each sample.
@@ -45,10 +46,10 @@ public struct SupervisedLoss: DifferentiableLoss, Sendable {
     public let inputs: [Float]
     public let inputSize: Int
     /// Below this magnitude of every logit, `lse(z) = log Σ exp(z)` is computed without the max
-    /// shift: e^±80 and a sum of a few thousand of them are normal floats.
+    /// shift: e^±80 are normal floats, and so is a sum of up to `unshiftedMaxClasses` of them.
     static let unshiftedLimit: Float = 80
     static let unshiftedLimitBits = unshiftedLimit.bitPattern
-    /// Up to this many classes the unshifted sum stays below `Float.greatestFiniteMagnitude`.
+    /// Up to this many classes the unshifted sum (≤ 1000 · e⁸⁰ ≈ 5.5·10³⁷) stays finite.
     static let unshiftedMaxClasses = 1000
     public let targets: Targets
 
