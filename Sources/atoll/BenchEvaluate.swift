@@ -79,6 +79,7 @@ struct BenchEvaluate: ParsableCommand {
         let sgemm = sgemmRate(m: 1024, n: 1024, k: 1024)
         print("OpenBLAS \(String(cString: openblas_get_corename())), \(threads) thread(s); population \(population); medians after warm-up")
         print(String(format: "cblas_sgemm 1024x1024x1024: %.1f GFLOP/s (CPU time), %.1f GFLOP/s (wall)", sgemm.cpu, sgemm.wall))
+        if let hint = openBLASCoreHint() { print(hint) }
         print(
             pad("case", 34) + pad("wall ms", 10) + pad("cpu ms", 10) + pad("evals/s", 10) + pad("GFLOP/s", 9) + pad("% sgemm", 9)
                 + pad("forward ms", 12) + pad("loss ms", 9) + "fitness (mean)")
@@ -186,6 +187,22 @@ struct BenchEvaluate: ParsableCommand {
         let median = Timing.median(timings)
         let flops = 2 * Double(m) * Double(n) * Double(k)
         return Timing(wall: flops / median.wall / 1e9, cpu: flops / median.cpu / 1e9)
+    }
+
+    /// A note when OpenBLAS fell back to its generic x86-64 kernels on a CPU with AVX2 or AVX-512
+    /// (it does so when it does not recognise the CPU model, as on some virtual machines).
+    private func openBLASCoreHint() -> String? {
+        let core = String(cString: openblas_get_corename()).lowercased()
+        guard ["prescott", "core2", "nehalem", "atom", "katmai", "coppermine", "northwood", "banias"].contains(core),
+            let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+            let flags = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return nil }
+        let words = Set(flags.split(separator: " ").map(String.init))
+        let suggestion = words.contains("avx512f") ? "SkylakeX" : words.contains("avx2") ? "Haswell" : nil
+        return suggestion.map {
+            "note: OpenBLAS chose its generic \(core) kernels but this CPU has \($0 == "SkylakeX" ? "AVX-512" : "AVX2"); "
+                + "OPENBLAS_CORETYPE=\($0) makes sgemm several times faster"
+        }
     }
 
     private func pad(_ text: String, _ width: Int) -> String {
