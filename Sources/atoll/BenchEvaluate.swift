@@ -19,7 +19,7 @@ struct BenchEvaluate: ParsableCommand {
             they agree. evals/s counts genomes scored per wall-clock second. For digits (training \
             split, 1,438 samples, neg_cross_entropy) GFLOP/s counts the multiply-adds of the linear \
             layers, 2·P·N·Σ in·out per evaluation, over the median CPU time, and "% sgemm" compares \
-            it with cblas_sgemm measured in the same run on 1024×1024×1024 (median CPU time of 5 \
+            it with cblas_sgemm measured in the same run on 1024×1024×1024 (median CPU time of 11 \
             after one warm-up). "forward ms" is the network's forward pass alone over the training \
             split and "loss ms" the cross-entropy of those outputs (CPU time, median of 5). \
             OpenBLAS runs with --threads threads throughout (default 1: the target is at least 60% \
@@ -178,7 +178,7 @@ struct BenchEvaluate: ParsableCommand {
         a.withUnsafeMutableBufferPointer { stream.fillUniform($0, low: -1, high: 1) }
         b.withUnsafeMutableBufferPointer { stream.fillUniform($0, low: -1, high: 1) }
         var timings: [Timing] = []
-        for i in 0 ..< 6 {
+        for i in 0 ..< 12 {
             let t = Timing.of {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(k), 0, &c, Int32(n))
             }
