@@ -34,13 +34,16 @@ public final class DatasetTask: FitnessTask, Sendable {
     let outputScratchFloats = 1 << 20
 
     /// - Throws: `TaskError.invalidOption` if `fitness` does not suit the targets (accuracy or
-    ///   cross-entropy for regression, `neg_mse` for classification).
+    ///   cross-entropy for regression, `neg_mse` for classification) or the training split is empty.
     public init(name: String, train: Dataset, test: Dataset, fitness: Fitness, standardization: FeatureStandardization? = nil) throws {
         let classification = train.classCount != nil
         guard classification == (fitness != .negMSE) else {
             throw TaskError.invalidOption(
                 "task \(name): fitness \(fitness.rawValue) does not apply to \(classification ? "classification" : "regression"); use "
                     + (classification ? "neg_cross_entropy or accuracy" : "neg_mse"))
+        }
+        guard train.sampleCount > 0 else {
+            throw TaskError.invalidOption("task \(name): the training split is empty; lower the test fraction or add samples")
         }
         self.name = name
         self.train = train
@@ -85,27 +88,27 @@ public final class DatasetTask: FitnessTask, Sendable {
         let loss = SupervisedLoss(dataset: train, output: ClassifierOutput(spec: network.spec))
         let N = train.sampleCount, O = loss.outputSize, n = network.parameterCount
         let group = max(1, min(populationSize, outputScratchFloats / (N * O)))
-        var outputs = [Float](repeating: 0, count: group * N * O)
+        // Uninitialised: the forward pass writes every output before it is read.
+        let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: group * N * O)
+        defer { out.deallocate() }
         var losses = [Float](repeating: 0, count: group)
         var correct = [Int](repeating: 0, count: group)
-        outputs.withUnsafeMutableBufferPointer { out in
-            train.features.withUnsafeBufferPointer { x in
-                for g0 in stride(from: 0, to: populationSize, by: group) {
-                    let g = min(group, populationSize - g0)
-                    network.forward(
-                        genomes: UnsafeBufferPointer(rebasing: genomes[g0 * n ..< (g0 + g) * n]), populationSize: g,
-                        inputs: x, batchSize: N, sharedInputs: true, outputs: out)
-                    let computed = UnsafeBufferPointer(out)
-                    switch self.fitness {
-                    case .negCrossEntropy, .negMSE:
-                        losses.withUnsafeMutableBufferPointer { l in
-                            loss.forward(losses: l, outputs: computed, populationSize: g, samples: 0 ..< N)
-                        }
-                        for p in 0 ..< g { fitness[g0 + p] = Self.finiteOrWorst(-losses[p]) }
-                    case .accuracy:
-                        loss.correctCounts(&correct, outputs: computed, populationSize: g, samples: 0 ..< N)
-                        for p in 0 ..< g { fitness[g0 + p] = Float(correct[p]) / Float(N) }
+        train.features.withUnsafeBufferPointer { x in
+            for g0 in stride(from: 0, to: populationSize, by: group) {
+                let g = min(group, populationSize - g0)
+                network.forward(
+                    genomes: UnsafeBufferPointer(rebasing: genomes[g0 * n ..< (g0 + g) * n]), populationSize: g,
+                    inputs: x, batchSize: N, sharedInputs: true, outputs: out)
+                let computed = UnsafeBufferPointer(out)
+                switch self.fitness {
+                case .negCrossEntropy, .negMSE:
+                    losses.withUnsafeMutableBufferPointer { l in
+                        loss.forward(losses: l, outputs: computed, populationSize: g, samples: 0 ..< N)
                     }
+                    for p in 0 ..< g { fitness[g0 + p] = Self.finiteOrWorst(-losses[p]) }
+                case .accuracy:
+                    loss.correctCounts(&correct, outputs: computed, populationSize: g, samples: 0 ..< N)
+                    for p in 0 ..< g { fitness[g0 + p] = Float(correct[p]) / Float(N) }
                 }
             }
         }
