@@ -257,6 +257,15 @@ public final class Network {
         for (index, layer) in spec.layers.enumerated() where index != fusedActivationLayer {
             let inFeatures = features[index], outFeatures = features[index + 1]
             let isLast = index == lastParametricLayer
+            // An element-wise activation right after a linear or conv2d layer is applied while
+            // each row is still in cache.
+            var fused: Activation?
+            if layer.hasParameters, index + 1 < spec.layers.count, case .activation(let next) = spec.layers[index + 1],
+                next.isElementwise
+            {
+                fused = next
+                fusedActivationLayer = index + 1
+            }
             switch layer {
             case .flatten:
                 continue
@@ -264,12 +273,6 @@ public final class Network {
                 let IC = inFeatures
                 let weightOffset = weightOffsets[index]!
                 let biasOffset = biasOffsets[index]
-                // An element-wise activation right after is applied while each row is in cache.
-                var fused: Activation?
-                if index + 1 < spec.layers.count, case .activation(let next) = spec.layers[index + 1], next.isElementwise {
-                    fused = next
-                    fusedActivationLayer = index + 1
-                }
                 if index == stacked && current.genomeStride == 0 {
                     // Shared input: one GEMM for the whole group against its stacked weights.
                     let dest = RowView(base: freeBuffer(), genomeStride: OC, rowStride: g * OC)
@@ -311,7 +314,8 @@ public final class Network {
                             product.pointer, columns.pointer,
                             isStacked ? UnsafePointer(packedWeights.pointer) : genome + weightOffsets[index]!,
                             isStacked ? UnsafePointer(packedBiases.pointer) : genome + biasOffsets[index]!,
-                            N: ns, G: isStacked ? g : 1, OC: OC, columnLength: C * K * K, OHW: OH * OW)
+                            N: ns, G: isStacked ? g : 1, OC: OC, columnLength: C * K * K, OHW: OH * OW,
+                            activation: fused)
                     }
                 }
                 current = dest

@@ -153,13 +153,14 @@ enum NetworkKernels {
     /// col is (IC·K·K, N·OH·OW) from `im2col`, weight is (G·OC, IC·K·K), bias is (G·OC), product is
     /// scratch of (G·OC, N·OH·OW); out holds for genome g and sample n an (OC, OH, OW) block at
     /// `out + g·genomeStride + n·sampleStride`. One GEMM `weight · col`, then a scatter that adds
-    /// the bias.
+    /// the bias and applies the optional element-wise activation.
     static func convForward(
         _ out: UnsafeMutablePointer<Float>, sampleStride: Int, genomeStride: Int, _ product: UnsafeMutablePointer<Float>,
         _ col: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-        N: Int, G: Int, OC: Int, columnLength: Int, OHW: Int
+        N: Int, G: Int, OC: Int, columnLength: Int, OHW: Int, activation: Activation? = nil
     ) {
         let columns = N * OHW
+        let elementwise = activation.flatMap { $0.isElementwise ? $0 : nil }
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(G * OC), Int32(columns), Int32(columnLength),
             1, weight, Int32(columnLength), col, Int32(columns), 0, product, Int32(columns))
@@ -170,6 +171,7 @@ enum NetworkKernels {
                     let dst = out + g * genomeStride + n * sampleStride + o * OHW
                     let b = bias[g * OC + o]
                     for k in 0..<OHW { dst[k] = src[k] + b }
+                    if let elementwise { activationInPlace(dst, F: OHW, elementwise) }
                 }
             }
         }
