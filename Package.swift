@@ -31,13 +31,18 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // MARK: - Libraries
 
         .target(name: "Collectives", dependencies: ["CMPI"]),
         .target(name: "Kernels", dependencies: ["CBLAS"]),
         .target(name: "Networks", dependencies: ["Kernels", "CBLAS", "Yams"]),
-        .target(name: "Tasks", dependencies: ["Networks", "Kernels", "CBLAS", "Yams"]),
+        .target(name: "Tasks", dependencies: ["Networks", "Kernels", "CBLAS", "CZlib", "Yams"]),
         .target(name: "Evolution", dependencies: ["Kernels", "CBLAS"]),
         .target(name: "MetaLearning", dependencies: ["Kernels", "Networks", "Tasks", "CBLAS", "Yams"]),
         .target(

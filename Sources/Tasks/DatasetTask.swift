@@ -1,0 +1,165 @@
+import Foundation
+import Kernels
+import Networks
+
+/// Fitness on a supervised dataset: the network's loss or accuracy on the training split.
+///
+/// Every genome sees the whole training split (no minibatch noise, so fitness does not depend on
+/// the generation); the test split is only reported. Classification fitness is
+/// `neg_cross_entropy` (−mean cross-entropy, the default) or `accuracy` (share of samples whose
+/// largest output is the label); regression fitness is `neg_mse` on the standardised target.
+/// A non-finite fitness (a network producing NaN or ∞) is reported as −∞.
+public final class DatasetTask: FitnessTask, Sendable {
+    /// What the fitness measures.
+    public enum Fitness: String, Codable, Sendable, CaseIterable {
+        case negCrossEntropy = "neg_cross_entropy"
+        case accuracy
+        case negMSE = "neg_mse"
+    }
+
+    public let name: String
+    /// The training split (fitness), standardised if `standardization` is set.
+    public let train: Dataset
+    /// The held-out split (reported only), with the training split's standardisation.
+    public let test: Dataset
+    /// The feature (and regression target) standardisation fitted on the training split, for a
+    /// run to store next to its weights; `nil` when the features are used as given (digits).
+    public let standardization: FeatureStandardization?
+    public let fitness: Fitness
+    public var fitnessName: String { fitness.rawValue }
+    public var inputSize: Int? { train.featureCount }
+    public var outputSize: Int? { train.classCount ?? 1 }
+
+    /// Floats of network outputs computed at once; genomes are scored in groups that fit.
+    let outputScratchFloats = 1 << 20
+
+    /// - Throws: `TaskError.invalidOption` if `fitness` does not suit the targets (accuracy or
+    ///   cross-entropy for regression, `neg_mse` for classification) or the training split is empty.
+    public init(name: String, train: Dataset, test: Dataset, fitness: Fitness, standardization: FeatureStandardization? = nil) throws {
+        let classification = train.classCount != nil
+        guard classification == (fitness != .negMSE) else {
+            throw TaskError.invalidOption(
+                "task \(name): fitness \(fitness.rawValue) does not apply to \(classification ? "classification" : "regression"); use "
+                    + (classification ? "neg_cross_entropy or accuracy" : "neg_mse"))
+        }
+        guard train.sampleCount > 0 else {
+            throw TaskError.invalidOption("task \(name): the training split is empty; lower the test fraction or add samples")
+        }
+        self.name = name
+        self.train = train
+        self.test = test
+        self.fitness = fitness
+        self.standardization = standardization
+    }
+
+    /// The bundled digits: pixels / 16, stratified split (`testFraction` of each class held out),
+    /// no further standardisation.
+    ///
+    /// - Parameter data: explicit path of `digits.csv.gz` or its folder; see `DataDirectory`.
+    public static func digits(
+        fitness: Fitness = .negCrossEntropy, testFraction: Double = 0.2, splitSeed: UInt64 = 0, data: String? = nil
+    ) throws -> DatasetTask {
+        let (train, test) = try DigitsDataset.load(data: data).split(testFraction: testFraction, seed: splitSeed)
+        return try DatasetTask(name: "digits", train: train, test: test, fitness: fitness)
+    }
+
+    /// Any CSV file with a header row: `target` (a column name or 1-based number; last column if
+    /// `nil`) is the target, every other column a numeric feature. The split is stratified for
+    /// classification; features (and a regression target) are standardised with statistics of the
+    /// training split.
+    public static func csv(
+        path: String, target: String?, kind: CSVDataset.Kind, fitness: Fitness? = nil,
+        testFraction: Double = 0.2, splitSeed: UInt64 = 0
+    ) throws -> DatasetTask {
+        let table = try CSVTable(contentsOf: path, hasHeader: true)
+        let dataset = try CSVDataset.make(from: table, target: target, kind: kind)
+        let (rawTrain, rawTest) = dataset.split(testFraction: testFraction, seed: splitSeed)
+        let standardization = FeatureStandardization(fittedOn: rawTrain, standardizeTarget: kind == .regression)
+        return try DatasetTask(
+            name: "csv:\(path)", train: standardization.apply(to: rawTrain), test: standardization.apply(to: rawTest),
+            fitness: fitness ?? (kind == .regression ? .negMSE : .negCrossEntropy), standardization: standardization)
+    }
+
+    public func evaluate(
+        genomes: UnsafeBufferPointer<Float>, populationSize: Int, network: Network,
+        generation: Int, seed: UInt64, fitness: UnsafeMutableBufferPointer<Float>
+    ) throws {
+        try checkCompatible(network)
+        let loss = SupervisedLoss(dataset: train, output: ClassifierOutput(spec: network.spec))
+        let N = train.sampleCount, O = loss.outputSize, n = network.parameterCount
+        let group = max(1, min(populationSize, outputScratchFloats / (N * O)))
+        // Uninitialised: the forward pass writes every output before it is read.
+        let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: group * N * O)
+        defer { out.deallocate() }
+        var losses = [Float](repeating: 0, count: group)
+        var correct = [Int](repeating: 0, count: group)
+        train.features.withUnsafeBufferPointer { x in
+            for g0 in stride(from: 0, to: populationSize, by: group) {
+                let g = min(group, populationSize - g0)
+                network.forward(
+                    genomes: UnsafeBufferPointer(rebasing: genomes[g0 * n ..< (g0 + g) * n]), populationSize: g,
+                    inputs: x, batchSize: N, sharedInputs: true, outputs: out)
+                let computed = UnsafeBufferPointer(out)
+                switch self.fitness {
+                case .negCrossEntropy, .negMSE:
+                    losses.withUnsafeMutableBufferPointer { l in
+                        loss.forward(losses: l, outputs: computed, populationSize: g, samples: 0 ..< N)
+                    }
+                    for p in 0 ..< g { fitness[g0 + p] = Self.finiteOrWorst(-losses[p]) }
+                case .accuracy:
+                    loss.correctCounts(&correct, outputs: computed, populationSize: g, samples: 0 ..< N)
+                    for p in 0 ..< g { fitness[g0 + p] = Float(correct[p]) / Float(N) }
+                }
+            }
+        }
+    }
+
+    public func probeInputs(count: Int, seed: UInt64) -> [Float]? {
+        var stream = RandomStream(seed: seed, purpose: "probe-inputs")
+        var indices = Array(0 ..< train.sampleCount)
+        stream.shuffle(&indices)
+        let f = train.featureCount
+        var probe = [Float]()
+        probe.reserveCapacity(count * f)
+        for i in 0 ..< count {
+            let row = indices[i % indices.count]
+            probe += train.features[row * f ..< (row + 1) * f]
+        }
+        return probe
+    }
+
+    public func differentiableLoss(for network: Network) -> (any DifferentiableLoss)? {
+        SupervisedLoss(dataset: train, output: ClassifierOutput(spec: network.spec))
+    }
+
+    public func report(genome: [Float], network: Network, generation: Int, seed: UInt64) throws -> TaskReport {
+        try checkCompatible(network)
+        let fitnessValue = try evaluate(genomes: genome, populationSize: 1, network: network, generation: generation, seed: seed)[0]
+        // A split with no samples (a test fraction of 0) is left out.
+        let splits = [("train", train), ("test", test)].filter { $0.1.sampleCount > 0 }.map {
+            splitMetrics($0.0, $0.1, genome: genome, network: network)
+        }
+        return TaskReport(task: name, fitnessName: fitnessName, fitness: Double(fitnessValue), splits: splits)
+    }
+
+    private func splitMetrics(_ splitName: String, _ dataset: Dataset, genome: [Float], network: Network) -> TaskReport.SplitMetrics {
+        let loss = SupervisedLoss(dataset: dataset, output: ClassifierOutput(spec: network.spec))
+        let N = dataset.sampleCount
+        let outputs = network.forward(genomes: genome, populationSize: 1, inputs: dataset.features, batchSize: N, sharedInputs: true)
+        var mean: Float = 0
+        var correct = [0]
+        outputs.withUnsafeBufferPointer { out in
+            withUnsafeMutablePointer(to: &mean) { loss.forward(losses: UnsafeMutableBufferPointer(start: $0, count: 1), outputs: out, populationSize: 1, samples: 0 ..< N) }
+            loss.correctCounts(&correct, outputs: out, populationSize: 1, samples: 0 ..< N)
+        }
+        var metrics = TaskReport.SplitMetrics(name: splitName, samples: N, loss: Double(mean), lossName: loss.name)
+        if dataset.classCount != nil {
+            metrics.accuracy = Double(correct[0]) / Double(max(N, 1))
+        } else {
+            metrics.rmse = Double(mean).squareRoot() * Double(standardization?.target?.scale ?? 1)
+        }
+        return metrics
+    }
+
+    static func finiteOrWorst(_ value: Float) -> Float { value.isFinite ? value : -.infinity }
+}

@@ -1,2 +1,0 @@
-/// Fitness tasks: datasets, classic control, external evaluators.
-public enum TasksModule {}
