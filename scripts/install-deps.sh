@@ -3,7 +3,7 @@
 # Runs apt-get as root, or through sudo. Safe to run again: it does nothing when all are present.
 set -euo pipefail
 
-packages=(libopenmpi-dev openmpi-bin libopenblas-dev pkg-config)
+packages=(libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
