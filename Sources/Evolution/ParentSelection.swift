@@ -5,8 +5,9 @@ import Kernels
 /// The fitness-proportionate schemes (roulette wheel, stochastic universal sampling) use the
 /// weights `wᵢ = fᵢ − min f`, so they accept negative fitness (PyGAD divides raw fitness by its
 /// sum, which needs positive values); the worst individual then has no chance, and if all weights
-/// are zero every individual is equally likely. Unevaluated (−∞) and NaN fitness count as the
-/// worst finite value. All schemes draw from the stream they are given and nothing else.
+/// are zero every individual is equally likely. Unevaluated (−∞) and NaN fitness rank below every
+/// finite value (weight 0 in the proportionate schemes). All schemes draw from the stream they are
+/// given and nothing else.
 public enum ParentSelection: Codable, Equatable, Sendable {
     /// Best of `size` individuals drawn uniformly with replacement (PyGAD's `tournament`, `K`).
     /// The best of `P` is chosen with probability `1 − (1 − 1/P)^K`: pressure grows with `K`.
@@ -76,18 +77,17 @@ public enum ParentSelection: Codable, Equatable, Sendable {
         return chosen
     }
 
-    /// Fitness with −∞ and NaN replaced by the lowest finite value (0 if none is finite).
+    /// Fitness with NaN replaced by −∞, for comparisons.
     static func sanitized(_ fitness: [Float]) -> [Double] {
-        let finite = fitness.filter { $0.isFinite }
-        let floor = Double(finite.min() ?? 0)
-        return fitness.map { $0.isFinite ? Double($0) : ($0 == .infinity ? Double.greatestFiniteMagnitude : floor) }
+        fitness.map { $0.isNaN ? -Double.infinity : Double($0) }
     }
 
-    /// `wᵢ = fᵢ − min f`, or all ones if every weight is zero.
+    /// `wᵢ = fᵢ − min f` over finite values, 0 for −∞ and NaN, all ones if every weight is zero.
+    /// (A `+∞` fitness takes all the weight.)
     static func proportionateWeights(_ fitness: [Float]) -> [Double] {
-        let clean = sanitized(fitness)
-        let low = clean.min()!
-        let weights = clean.map { $0 - low }
+        if fitness.contains(.infinity) { return fitness.map { $0 == .infinity ? 1 : 0 } }
+        let low = Double(fitness.filter { $0.isFinite }.min() ?? 0)
+        let weights = fitness.map { $0.isFinite ? Double($0) - low : 0 }
         return weights.allSatisfy({ $0 == 0 }) ? [Double](repeating: 1, count: weights.count) : weights
     }
 

@@ -43,3 +43,76 @@ struct CMAESTests {
         #expect(median(reached) <= 1.25 * 5_921)
     }
 }
+
+struct CMAESStateTests {
+    /// A checkpoint between `ask` and `tell` (JSON of the whole state) resumes the same run bit
+    /// for bit.
+    @Test func codableStateResumesExactly() throws {
+        let fitness = { (p: Population) in (0 ..< p.count).map { -Float(BenchmarkFunction.ellipsoid.value(p.row($0))) } }
+        var strategy = CMAES(mean: Array(repeating: 0.5, count: 6), stepSize: 0.3)
+        var population = Population(count: strategy.populationSize, dimension: 6)
+        for g in 1 ... 5 {
+            strategy.ask(into: &population, key: StreamKey(seed: 1, generation: g))
+            population.fitness = fitness(population)
+            strategy.tell(population)
+        }
+        strategy.ask(into: &population, key: StreamKey(seed: 1, generation: 6))
+        var restored = try JSONDecoder().decode(CMAES.self, from: JSONEncoder().encode(strategy))
+        var restoredPopulation = population
+        for g in 7 ... 12 {
+            population.fitness = fitness(population)
+            strategy.tell(population)
+            strategy.ask(into: &population, key: StreamKey(seed: 1, generation: g))
+            restoredPopulation.fitness = fitness(restoredPopulation)
+            restored.tell(restoredPopulation)
+            restored.ask(into: &restoredPopulation, key: StreamKey(seed: 1, generation: g))
+        }
+        #expect(restored == strategy && restoredPopulation == population)
+    }
+
+    @Test func defaultsFollowHansensTutorial() {
+        let cma = CMAES(mean: Array(repeating: 0, count: 10), stepSize: 1)
+        #expect(cma.populationSize == 10 && cma.parents == 5)
+        #expect(abs(cma.weights.reduce(0, +) - 1) < 1e-12 && cma.weights == cma.weights.sorted(by: >))
+        #expect(abs(cma.muEff - 3.1672992) < 1e-6)
+        #expect(abs(cma.cSigma - (cma.muEff + 2) / (10 + cma.muEff + 5)) < 1e-15)
+        #expect(abs(cma.expectedNorm - 3.0847) < 1e-4)
+    }
+
+    /// `C` learns the shape of a fixed ellipsoid: after the run the axis lengths' ratio approaches
+    /// the square root of the condition number (1e3 for a 10⁶ ellipsoid).
+    @Test func covarianceLearnsTheEllipsoidsConditioning() throws {
+        var strategy = CMAES(mean: Array(repeating: 1, count: 4), stepSize: 0.5)
+        var population = Population(count: strategy.populationSize, dimension: 4)
+        for g in 1 ... 400 {
+            strategy.ask(into: &population, key: StreamKey(seed: 2, generation: g))
+            population.fitness = (0 ..< population.count).map { -Float(BenchmarkFunction.ellipsoid.value(population.row($0))) }
+            strategy.tell(population)
+        }
+        strategy.updateEigensystem()
+        let ratio = strategy.axisLengths.max()! / strategy.axisLengths.min()!
+        #expect(ratio > 300 && ratio < 3_000, "axis ratio \(ratio)")
+    }
+}
+
+struct SymmetricEigenTests {
+    @Test func reconstructsASymmetricMatrix() {
+        let n = 7
+        var a = [Double](repeating: 0, count: n * n)
+        for i in 0 ..< n { for j in 0 ... i { let v = sin(Double(3 * i + 5 * j)) + (i == j ? 4 : 0); a[i * n + j] = v; a[j * n + i] = v } }
+        let (values, vectors) = SymmetricEigen.decompose(a, n: n)
+        #expect(values == values.sorted())
+        for i in 0 ..< n {
+            for j in 0 ..< n {
+                var sum = 0.0
+                var dot = 0.0
+                for k in 0 ..< n {
+                    sum += vectors[k * n + i] * values[k] * vectors[k * n + j]
+                    dot += vectors[i * n + k] * vectors[j * n + k]
+                }
+                #expect(abs(sum - a[i * n + j]) < 1e-12)
+                #expect(abs(dot - (i == j ? 1 : 0)) < 1e-12)
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Kernels
+import Testing
+
+@testable import Evolution
+
+struct GeneticAlgorithmTests {
+    func evaluatedPopulation(count: Int, dimension: Int, seed: UInt64) -> Population {
+        var population = Population.uniform(count: count, dimension: dimension, low: -1, high: 1, key: StreamKey(seed: seed, generation: 0))
+        population.fitness = (0 ..< count).map { -Float(BenchmarkFunction.sphere.value(population.row($0))) }
+        return population
+    }
+
+    @Test func elitesSurviveUnchanged() {
+        let ga = GeneticAlgorithm(mutation: Mutation(kind: .gaussian(sigma: 1), genes: .rate(1)), elites: 3)
+        let parents = evaluatedPopulation(count: 10, dimension: 50, seed: 2)
+        var children = Population(count: ga.childCount(populationSize: 10), dimension: 50)
+        ga.breed(parents: parents, into: &children, key: StreamKey(seed: 2, generation: 1))
+        // Children much worse than any parent: only elitism can keep parents.
+        children.fitness = (0 ..< children.count).map { -1_000 - Float($0) }
+        var next = Population(count: 10, dimension: 50)
+        ga.selectSurvivors(parents: parents, children: children, into: &next)
+        for (slot, index) in parents.ranking().prefix(3).enumerated() {
+            #expect(next.row(slot) == parents.row(index))
+            #expect(next.ids[slot] == parents.ids[index] && next.fitness[slot] == parents.fitness[index])
+        }
+        #expect(Array(next.ids[3...]) == Array(children.ids.prefix(7)))
+    }
+
+    @Test func plusSurvivalKeepsTheBestOfBoth() {
+        let ga = GeneticAlgorithm(survivors: .plus)
+        var parents = Population(count: 4, dimension: 2)
+        parents.fitness = [1, 5, 3, 7]
+        var children = Population(count: 4, dimension: 2)
+        children.fitness = [6, 2, 8, 0]
+        children.assignIDs(key: StreamKey(seed: 0, generation: 1))
+        var next = Population(count: 4, dimension: 2)
+        ga.selectSurvivors(parents: parents, children: children, into: &next)
+        #expect(next.fitness == [8, 7, 6, 5])
+        #expect(next.ids == [children.ids[2], parents.ids[3], children.ids[0], parents.ids[1]])
+    }
+
+    @Test func sameKeyGivesSameChildrenAndIslandsDiffer() {
+        let ga = GeneticAlgorithm(crossover: .simulatedBinary(eta: 5), mutation: Mutation(kind: .selfAdaptive(initialSigma: 0.1, learningRate: nil), genes: .rate(0.05)))
+        let parents = evaluatedPopulation(count: 8, dimension: 20_000, seed: 4)  // large: made on several threads
+        func breed(_ key: StreamKey) -> Population {
+            var children = Population(count: 7, dimension: 20_000)
+            ga.breed(parents: parents, into: &children, key: key)
+            return children
+        }
+        let first = breed(StreamKey(seed: 4, island: 0, generation: 1))
+        let again = breed(StreamKey(seed: 4, island: 0, generation: 1))
+        #expect(first.genes.map(\.bitPattern) == again.genes.map(\.bitPattern))
+        #expect(first.stepSizes == again.stepSizes && first.ids == again.ids)
+        let otherIsland = breed(StreamKey(seed: 4, island: 1, generation: 1))
+        let otherGeneration = breed(StreamKey(seed: 4, island: 0, generation: 2))
+        #expect(otherIsland.genes != first.genes && otherGeneration.genes != first.genes)
+        #expect(Set(otherIsland.ids).isDisjoint(with: first.ids) && Set(otherGeneration.ids).isDisjoint(with: first.ids))
+    }
+
+    @Test func streamsAreKeyedBySeedIslandGenerationAndPurpose() {
+        func draws(_ key: StreamKey, _ purpose: StreamPurpose) -> [UInt64] {
+            var random = key.stream(purpose)
+            return (0 ..< 4).map { _ in random.next() }
+        }
+        let key = StreamKey(seed: 11, island: 2, generation: 7)
+        #expect(draws(key, .mutation) == draws(StreamKey(seed: 11, island: 2, generation: 7), .mutation))
+        let others = [draws(StreamKey(seed: 12, island: 2, generation: 7), .mutation), draws(StreamKey(seed: 11, island: 3, generation: 7), .mutation),
+                      draws(StreamKey(seed: 11, island: 2, generation: 8), .mutation), draws(key, .crossover)]
+        #expect(others.allSatisfy { $0 != draws(key, .mutation) })
+    }
+
+    /// A GA with SBX (η = 15), self-adaptive Gaussian mutation (rate 0.2) and binary tournaments of
+    /// 3 on 10-D Rastrigin (domain [−5.12, 5.12], f ≈ 100 for random points, 0 at the optimum): in
+    /// 50,000 evaluations (checked after whole generations of 98 children) every seed gets below f = 7 (within 7 of the global optimum, i.e. into
+    /// one of the few basins closest to it), and the median below 4. Measured: 3.0, 1.0, 5.0, 6.0,
+    /// 3.0 for seeds 1…5.
+    @Test func reachesThresholdOnTenDimensionalRastrigin() throws {
+        let ga = GeneticAlgorithm(
+            selection: .tournament(size: 3), crossover: .simulatedBinary(eta: 15),
+            mutation: Mutation(kind: .selfAdaptive(initialSigma: 0.5, learningRate: nil), genes: .rate(0.2)),
+            bounds: GeneBounds(low: -5.12, high: 5.12, handling: .reflect), elites: 2)
+        var finals: [Double] = []
+        for seed: UInt64 in 1 ... 5 {
+            let optimizer = Optimizer(algorithm: .genetic(ga, populationSize: 100), dimension: 10, start: .uniform(low: -5.12, high: 5.12), seed: seed)
+            let result = try optimizer.run(stop: StopCriteria(maxEvaluations: 50_000)) { batch in
+                (0 ..< batch.count).map { -Float(BenchmarkFunction.rastrigin.value(batch.row($0))) }
+            }
+            #expect(result.progress.evaluations >= 50_000 && result.progress.evaluations < 50_000 + 98)
+            #expect(Float(-BenchmarkFunction.rastrigin.value(result.bestGenome)) == result.bestFitness)
+            finals.append(Double(-result.bestFitness))
+        }
+        print("GA 10-D Rastrigin best after 50,000 evaluations:", finals)
+        #expect(finals.allSatisfy { $0 < 7 })
+        #expect(finals.sorted()[2] < 4)
+    }
+}
