@@ -182,9 +182,10 @@ public struct CMAES: EvolutionStrategy, Equatable {
         generation += 1
     }
 
-    /// `B` and `D` from `C` (made exactly symmetric first); eigenvalues are floored at a tiny
-    /// positive value so rounding cannot make an axis length zero or NaN.
-    mutating func updateEigensystem() {
+    /// Recomputes `B` and `D` from `C` now (made exactly symmetric first), as `ask` does every
+    /// `eigenInterval` generations; eigenvalues are floored at 1e-20 of the largest so rounding
+    /// cannot make an axis length zero or NaN.
+    public mutating func updateEigensystem() {
         let n = dimension
         for i in 0 ..< n {
             for j in 0 ..< i {
