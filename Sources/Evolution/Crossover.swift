@@ -46,12 +46,15 @@ public enum Crossover: Codable, Equatable, Sendable {
             (child + first).update(from: b + first, count: second - first)
             (child + second).update(from: a + second, count: d - second)
         case .uniform:
+            // One random word per 64 genes; bit s picks gene start + s from a (1) or b (0),
+            // branch-free: mask = all ones or all zeros, c = (a & mask) | (b & ~mask).
             var start = 0
             while start < d {
                 let bits = random.next()
                 let end = min(d, start + 64)
                 for j in start ..< end {
-                    child[j] = (bits >> UInt64(j - start)) & 1 == 1 ? a[j] : b[j]
+                    let mask = UInt32(truncatingIfNeeded: 0 &- ((bits >> UInt64(j - start)) & 1))
+                    child[j] = Float(bitPattern: (a[j].bitPattern & mask) | (b[j].bitPattern & ~mask))
                 }
                 start = end
             }

@@ -10,6 +10,10 @@ import Kernels
 /// 3. `selectSurvivors(parents:children:into:)` — elitism or (μ+λ) survival.
 /// 4. The caller may `insert(immigrants:replacement:)` into the survivors.
 ///
+/// With `.generational` survival, `breedGeneration(parents:into:key:)` does steps 1 and 3 at once,
+/// writing elites and children straight into the next population (the fast path for long genomes:
+/// each generation then moves the genome matrix once, not twice).
+///
 /// The value holds configuration only; the state of a run is its `Population` and its generation
 /// index, and every random number is drawn from streams keyed by `(seed, island, generation)`, so
 /// checkpointing the population and the key is enough to resume a run bit for bit. It is
@@ -60,19 +64,40 @@ public struct GeneticAlgorithm: Codable, Equatable, Sendable {
 
     /// Makes `children.count` children of `parents`.
     ///
-    /// Parents are chosen in pairs `(2k, 2k+1)` from the `selection` stream; child `k` is then
-    /// made from its own `crossover` and `mutation` streams (`key.stream(_, individual: k)`), so
-    /// children are made in parallel with results independent of the number of threads. Child `k`
-    /// gets id `Population.individualID(key.island, key.generation, k)`, its first parent's step
+    /// Parents are chosen in pairs `(2i, 2i+1)` from the `selection` stream; child `i` is then
+    /// made from its own `crossover` and `mutation` streams (`key.stream(_, individual: i)`), so
+    /// children are made in parallel with results independent of the number of threads. Child `i`
+    /// gets id `Population.individualID(key.island, key.generation, i)`, its first parent's step
     /// size (before self-adaptation) and fitness `Population.unevaluated`.
     /// - Parameters:
     ///   - parents: an evaluated population.
     ///   - children: preallocated, same dimension; its count is the number of children made.
     ///   - key: `(seed, island, generation)` of the generation being made.
     public func breed(parents: Population, into children: inout Population, key: StreamKey) {
+        breed(parents: parents, into: &children, rows: 0 ..< children.count, key: key)
+    }
+
+    /// One `.generational` generation written straight into the next population, with no copy of
+    /// the children afterwards: rows `0 ..< elites` of `next` receive the best parents unchanged
+    /// (ids and fitness too) and rows `elites ..< next.count` the children, made exactly as
+    /// `breed` makes them (child `i` in row `elites + i`). Once the caller has evaluated those
+    /// rows, `next` is the new population — the same individuals as `breed` followed by
+    /// `selectSurvivors` when every child survives, without moving `[P × D]` floats twice.
+    /// - Returns: the rows to evaluate, `elites ..< next.count`.
+    @discardableResult
+    public func breedGeneration(parents: Population, into next: inout Population, key: StreamKey) -> Range<Int> {
+        precondition(survivors == .generational, "breedGeneration needs .generational survival")
+        let kept = min(elites, parents.count, next.count)
+        for (slot, index) in parents.ranking().prefix(kept).enumerated() { next.copyIndividual(index, of: parents, to: slot) }
+        breed(parents: parents, into: &next, rows: kept ..< next.count, key: key)
+        return kept ..< next.count
+    }
+
+    /// Child `i` of the generation goes to row `rows.lowerBound + i`.
+    private func breed(parents: Population, into children: inout Population, rows: Range<Int>, key: StreamKey) {
         precondition(parents.count > 0, "cannot breed from an empty population")
         precondition(parents.dimension == children.dimension, "parents have \(parents.dimension) genes, children \(children.dimension)")
-        let n = children.count
+        let n = rows.count
         let d = parents.dimension
         var selectionStream = key.stream(.selection)
         let chosen = selection.select(count: 2 * n, fitness: parents.fitness, random: &selectionStream)
@@ -84,36 +109,36 @@ public struct GeneticAlgorithm: Codable, Equatable, Sendable {
         children.genes.withUnsafeMutableBufferPointer { childGenes in
             children.stepSizes.withUnsafeMutableBufferPointer { childSteps in
                 parents.genes.withUnsafeBufferPointer { parentGenes in
-                    let out = childGenes.baseAddress!
-                    let steps = childSteps.baseAddress!
+                    let out = childGenes.baseAddress! + rows.lowerBound * d
+                    let steps = childSteps.baseAddress! + rows.lowerBound
                     let from = parentGenes.baseAddress!
-                    let makeChild = { (k: Int) in
-                        let a = chosen[2 * k], b = chosen[2 * k + 1]
-                        let child = out + k * d
-                        var crossing = key.stream(.crossover, individual: k)
+                    let makeChild = { (i: Int) in
+                        let a = chosen[2 * i], b = chosen[2 * i + 1]
+                        let child = out + i * d
+                        var crossing = key.stream(.crossover, individual: i)
                         if crossoverProbability >= 1 || crossing.uniform() < crossoverProbability {
                             crossover.apply(child: child, a: from + a * d, b: from + b * d, d: d, random: &crossing)
                         } else {
                             child.update(from: from + a * d, count: d)
                         }
-                        var mutating = key.stream(.mutation, individual: k)
+                        var mutating = key.stream(.mutation, individual: i)
                         var step = parentSteps[a]
                         let row = UnsafeMutableBufferPointer(start: child, count: d)
-                        mutation.apply(to: row, stepSize: &step, belowMean: belowMean[2 * k], random: &mutating)
-                        steps[k] = step
+                        mutation.apply(to: row, stepSize: &step, belowMean: belowMean[2 * i], random: &mutating)
+                        steps[i] = step
                         bounds?.apply(to: row)
                     }
                     if n * d >= 1 << 16 {
                         DispatchQueue.concurrentPerform(iterations: n, execute: makeChild)
                     } else {
-                        for k in 0 ..< n { makeChild(k) }
+                        for i in 0 ..< n { makeChild(i) }
                     }
                 }
             }
         }
-        for k in 0 ..< n {
-            children.fitness[k] = Population.unevaluated
-            children.ids[k] = Population.individualID(island: key.island, generation: key.generation, index: k)
+        for i in 0 ..< n {
+            children.fitness[rows.lowerBound + i] = Population.unevaluated
+            children.ids[rows.lowerBound + i] = Population.individualID(island: key.island, generation: key.generation, index: i)
         }
     }
 

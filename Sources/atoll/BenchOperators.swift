@@ -11,11 +11,13 @@ struct BenchOperators: ParsableCommand {
         abstract: "Time one GA generation (selection + crossover + mutation, no fitness) and one CMA-ES generation.",
         discussion: """
             GA: a population of --population individuals with random genes and fitness; one \
-            generation is `breed` (parent selection, crossover with probability 0.9, mutation, for \
-            population − 1 children) plus `selectSurvivors` (1 elite + the children, copied into the \
-            next population). Children are made on all cores (ProcessInfo.activeProcessorCount). \
-            Prints the median and the fastest of --repeats generations after --warmup, and the \
-            bytes of children written per second.
+            generation is `breedGeneration` (1 elite copied, then parent selection, crossover with \
+            probability 0.9 and mutation for population − 1 children written straight into the next \
+            population). The last row per D times the two-step path instead, `breed` into a \
+            separate children population then `selectSurvivors` copying elite and children into \
+            the next one. Children are made on all cores (ProcessInfo.activeProcessorCount). Prints \
+            the median and the fastest of --repeats generations after --warmup, and the genome bytes \
+            written per second.
 
             CMA-ES and SNES: one ask (sampling λ candidates) + tell (update) with random fitness, \
             averaged over --repeats generations after --warmup, so CMA-ES's eigendecomposition \
@@ -71,19 +73,25 @@ struct BenchOperators: ParsableCommand {
             var parents = Population.uniform(count: population, dimension: d, low: -1, high: 1, key: StreamKey(seed: 1, generation: 0))
             var random = RandomStream(seed: 1, purpose: "bench fitness")
             parents.fitness = (0 ..< population).map { _ in random.uniformFloat() }
-            var children = Population(count: population - 1, dimension: d)
-            children.fitness = (0 ..< population - 1).map { _ in random.uniformFloat() }
             var next = Population(count: population, dimension: d)
+            let bytes = Double(population * d * MemoryLayout<Float>.size)
             for (name, ga) in Self.gaConfigurations {
                 var generation = 0
                 let times = measure {
                     generation += 1
-                    ga.breed(parents: parents, into: &children, key: StreamKey(seed: 1, generation: generation))
-                    ga.selectSurvivors(parents: parents, children: children, into: &next)
+                    ga.breedGeneration(parents: parents, into: &next, key: StreamKey(seed: 1, generation: generation))
                 }
-                let bytes = Double((population - 1) * d * MemoryLayout<Float>.size)
                 print(pad(name, 38) + pad("\(d)", 9) + pad(ms(times.median), 13) + pad(ms(times.fastest), 14) + String(format: "%.2f", bytes / times.median / 1e9))
             }
+            let ga = GeneticAlgorithm()
+            var children = Population(count: population - 1, dimension: d)
+            var generation = 0
+            let times = measure {
+                generation += 1
+                ga.breed(parents: parents, into: &children, key: StreamKey(seed: 1, generation: generation))
+                ga.selectSurvivors(parents: parents, children: children, into: &next)
+            }
+            print(pad(Self.gaConfigurations[0].name + " 2-step", 38) + pad("\(d)", 9) + pad(ms(times.median), 13) + pad(ms(times.fastest), 14) + String(format: "%.2f", bytes / times.median / 1e9))
         }
 
         print("\nEvolution strategy generation (ask + tell, random fitness), mean of \(repeats) after \(warmup) warm-up")

@@ -94,3 +94,23 @@ struct GeneticAlgorithmTests {
         #expect(finals.sorted()[2] < 4)
     }
 }
+
+struct BreedGenerationTests {
+    /// The in-place generation holds the elites, then exactly the children `breed` makes.
+    @Test func matchesBreedWithElitesInFront() {
+        let ga = GeneticAlgorithm(crossover: .twoPoint, mutation: Mutation(kind: .gaussian(sigma: 0.3), genes: .rate(0.1)), elites: 2)
+        var parents = Population.uniform(count: 9, dimension: 40, low: -1, high: 1, key: StreamKey(seed: 6, generation: 0))
+        parents.fitness = (0 ..< 9).map { Float(($0 * 5) % 9) }
+        let key = StreamKey(seed: 6, island: 2, generation: 3)
+        var children = Population(count: 7, dimension: 40)
+        ga.breed(parents: parents, into: &children, key: key)
+        var next = Population(count: 9, dimension: 40)
+        #expect(ga.breedGeneration(parents: parents, into: &next, key: key) == 2 ..< 9)
+        let best = parents.ranking()
+        for slot in 0 ..< 2 {
+            #expect(next.row(slot) == parents.row(best[slot]) && next.ids[slot] == parents.ids[best[slot]] && next.fitness[slot] == parents.fitness[best[slot]])
+        }
+        #expect(Array(next.genes[2 * 40 ..< 9 * 40]) == children.genes)
+        #expect(Array(next.ids[2...]) == children.ids && Array(next.fitness[2...]) == children.fitness)
+    }
+}
