@@ -29,44 +29,73 @@ public enum Crossover: Codable, Equatable, Sendable {
         child: UnsafeMutablePointer<Float>, a: UnsafePointer<Float>, b: UnsafePointer<Float>, d: Int,
         random: inout RandomStream
     ) {
+        let cuts = drawCuts(d: d, random: &random)
+        apply(child: child, a: a, b: b, genes: 0 ..< d, cuts: cuts, random: &random)
+    }
+
+    /// The cut points of one child, drawn before its genes: genes `0 ..< first` and
+    /// `second ..< d` come from `a`, `first ..< second` from `b` (`first = second = d` when the
+    /// scheme has no cuts).
+    func drawCuts(d: Int, random: inout RandomStream) -> (first: Int, second: Int) {
         switch self {
-        case .none:
-            child.update(from: a, count: d)
-        case .onePoint:
-            guard d > 1 else { return child.update(from: a, count: d) }
-            let cut = 1 + random.below(d - 1)
-            child.update(from: a, count: cut)
-            (child + cut).update(from: b + cut, count: d - cut)
-        case .twoPoint:
-            guard d > 2 else { return Crossover.onePoint.apply(child: child, a: a, b: b, d: d, random: &random) }
-            var first = 1 + random.below(d - 1)
-            var second = 1 + random.below(d - 2)
-            if second >= first { second += 1 } else { swap(&first, &second) }
-            child.update(from: a, count: first)
-            (child + first).update(from: b + first, count: second - first)
-            (child + second).update(from: a + second, count: d - second)
+        case .onePoint where d > 1:
+            return (1 + random.below(d - 1), d)
+        case .twoPoint where d > 2:
+            let first = 1 + random.below(d - 1)
+            let second = 1 + random.below(d - 2)
+            return second >= first ? (first, second + 1) : (second, first)
+        default:
+            return (d, d)
+        }
+    }
+
+    /// Writes genes `genes` of the child. A child made in consecutive ranges (each starting at a
+    /// multiple of 64) is identical to one made in a single call, so a long genome can be crossed
+    /// and mutated chunk by chunk while the chunk is in cache.
+    func apply(
+        child: UnsafeMutablePointer<Float>, a: UnsafePointer<Float>, b: UnsafePointer<Float>, genes: Range<Int>,
+        cuts: (first: Int, second: Int), random: inout RandomStream
+    ) {
+        switch self {
+        case .none, .onePoint, .twoPoint:
+            Self.copy(child, a, genes.clamped(to: 0 ..< cuts.first))
+            Self.copy(child, b, genes.clamped(to: cuts.first ..< max(cuts.first, cuts.second)))
+            Self.copy(child, a, genes.clamped(to: max(cuts.first, cuts.second) ..< max(genes.upperBound, cuts.second)))
         case .uniform:
             // One random word per 64 genes; bit s picks gene start + s from a (1) or b (0),
-            // branch-free: mask = all ones or all zeros, c = (a & mask) | (b & ~mask).
-            var start = 0
-            while start < d {
+            // branch-free and eight genes at a time: mask = all ones or zeros, c = (a & m) | (b & ~m).
+            precondition(genes.lowerBound % 64 == 0, "uniform crossover chunks must start at a multiple of 64")
+            let shifts = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
+            var start = genes.lowerBound
+            while start < genes.upperBound {
                 let bits = random.next()
-                let end = min(d, start + 64)
-                for j in start ..< end {
-                    let mask = UInt32(truncatingIfNeeded: 0 &- ((bits >> UInt64(j - start)) & 1))
-                    child[j] = Float(bitPattern: (a[j].bitPattern & mask) | (b[j].bitPattern & ~mask))
+                let end = min(genes.upperBound, start + 64)
+                if end - start == 64 {
+                    for group in 0 ..< 8 {
+                        let j = start + 8 * group
+                        let byte = UInt32(truncatingIfNeeded: bits >> UInt64(8 * group)) & 0xFF
+                        let mask = 0 &- ((SIMD8<UInt32>(repeating: byte) &>> shifts) & 1)
+                        let fromA = UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<UInt32>.self)
+                        let fromB = UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<UInt32>.self)
+                        UnsafeMutableRawPointer(child + j).storeBytes(of: (fromA & mask) | (fromB & ~mask), as: SIMD8<UInt32>.self)
+                    }
+                } else {
+                    for j in start ..< end {
+                        let mask = UInt32(truncatingIfNeeded: 0 &- ((bits >> UInt64(j - start)) & 1))
+                        child[j] = Float(bitPattern: (a[j].bitPattern & mask) | (b[j].bitPattern & ~mask))
+                    }
                 }
                 start = end
             }
         case .blend(let alpha):
-            for j in 0 ..< d {
+            for j in genes {
                 let low = min(a[j], b[j])
                 let span = max(a[j], b[j]) - low
                 child[j] = low - alpha * span + (1 + 2 * alpha) * span * random.uniformFloat()
             }
         case .simulatedBinary(let eta):
             let exponent = 1 / Double(eta + 1)
-            for j in 0 ..< d {
+            for j in genes {
                 let bits = random.next()
                 let u = Double(bits >> 11) * 0x1.0p-53
                 let beta = u <= 0.5 ? pow(2 * u, exponent) : pow(1 / (2 * (1 - u)), exponent)
@@ -75,5 +104,10 @@ public enum Crossover: Codable, Equatable, Sendable {
                 child[j] = Float(mid + sign * beta * 0.5 * (Double(a[j]) - Double(b[j])))
             }
         }
+    }
+
+    private static func copy(_ child: UnsafeMutablePointer<Float>, _ parent: UnsafePointer<Float>, _ genes: Range<Int>) {
+        guard !genes.isEmpty else { return }
+        (child + genes.lowerBound).update(from: parent + genes.lowerBound, count: genes.count)
     }
 }

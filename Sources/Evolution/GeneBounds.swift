@@ -36,20 +36,28 @@ public struct GeneBounds: Codable, Equatable, Sendable {
     /// Brings every gene of `row` inside the bounds.
     public func apply(to row: UnsafeMutableBufferPointer<Float>) {
         precondition(low.count == 1 || low.count == row.count, "bounds are for \(low.count) genes, the row has \(row.count)")
+        apply(to: row, firstGene: 0)
+    }
+
+    /// Brings genes `firstGene ..< firstGene + part.count` of a row, held in `part`, inside the
+    /// bounds.
+    func apply(to part: UnsafeMutableBufferPointer<Float>, firstGene: Int) {
         if low.count == 1 {
             let lo = low[0], hi = high[0]
             switch handling {
             case .clip:
-                for j in row.indices { row[j] = Swift.min(Swift.max(row[j], lo), hi) }
+                for j in part.indices { part[j] = Swift.min(Swift.max(part[j], lo), hi) }
             case .reflect:
-                for j in row.indices where row[j] < lo || row[j] > hi { row[j] = Self.reflect(row[j], lo, hi) }
+                for j in part.indices where part[j] < lo || part[j] > hi { part[j] = Self.reflect(part[j], lo, hi) }
             }
         } else {
             switch handling {
             case .clip:
-                for j in row.indices { row[j] = Swift.min(Swift.max(row[j], low[j]), high[j]) }
+                for j in part.indices { part[j] = Swift.min(Swift.max(part[j], low[firstGene + j]), high[firstGene + j]) }
             case .reflect:
-                for j in row.indices where row[j] < low[j] || row[j] > high[j] { row[j] = Self.reflect(row[j], low[j], high[j]) }
+                for j in part.indices where part[j] < low[firstGene + j] || part[j] > high[firstGene + j] {
+                    part[j] = Self.reflect(part[j], low[firstGene + j], high[firstGene + j])
+                }
             }
         }
     }

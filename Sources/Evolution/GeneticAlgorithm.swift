@@ -57,6 +57,9 @@ public struct GeneticAlgorithm: Codable, Equatable, Sendable {
         self.survivors = survivors
     }
 
+    /// Genes crossed, mutated and bounded together while they are in the core's cache (16 KiB).
+    static let chunk = 4_096
+
     /// How many children one generation of a population of `populationSize` needs.
     public func childCount(populationSize: Int) -> Int {
         survivors == .generational ? populationSize - elites : populationSize
@@ -99,6 +102,7 @@ public struct GeneticAlgorithm: Codable, Equatable, Sendable {
         precondition(parents.dimension == children.dimension, "parents have \(parents.dimension) genes, children \(children.dimension)")
         let n = rows.count
         let d = parents.dimension
+        if let bounds { precondition(bounds.low.count == 1 || bounds.low.count == d, "bounds are for \(bounds.low.count) genes, genomes have \(d)") }
         var selectionStream = key.stream(.selection)
         let chosen = selection.select(count: 2 * n, fitness: parents.fitness, random: &selectionStream)
         let mean = parents.meanFitness
@@ -113,20 +117,25 @@ public struct GeneticAlgorithm: Codable, Equatable, Sendable {
                     let steps = childSteps.baseAddress! + rows.lowerBound
                     let from = parentGenes.baseAddress!
                     let makeChild = { (i: Int) in
-                        let a = chosen[2 * i], b = chosen[2 * i + 1]
+                        let a = from + chosen[2 * i] * d, b = from + chosen[2 * i + 1] * d
                         let child = out + i * d
                         var crossing = key.stream(.crossover, individual: i)
-                        if crossoverProbability >= 1 || crossing.uniform() < crossoverProbability {
-                            crossover.apply(child: child, a: from + a * d, b: from + b * d, d: d, random: &crossing)
-                        } else {
-                            child.update(from: from + a * d, count: d)
-                        }
+                        let crosses = crossoverProbability >= 1 || crossing.uniform() < crossoverProbability
+                        let scheme = crosses ? crossover : .none
+                        let cuts = scheme.drawCuts(d: d, random: &crossing)
                         var mutating = key.stream(.mutation, individual: i)
-                        var step = parentSteps[a]
-                        let row = UnsafeMutableBufferPointer(start: child, count: d)
-                        mutation.apply(to: row, stepSize: &step, belowMean: belowMean[2 * i], random: &mutating)
+                        var step = parentSteps[chosen[2 * i]]
+                        var sites = mutation.begin(dimension: d, stepSize: &step, belowMean: belowMean[2 * i], random: &mutating)
                         steps[i] = step
-                        bounds?.apply(to: row)
+                        // Cross, mutate and bound one cache-sized chunk at a time.
+                        var start = 0
+                        while start < d {
+                            let end = min(d, start + Self.chunk)
+                            scheme.apply(child: child, a: a, b: b, genes: start ..< end, cuts: cuts, random: &crossing)
+                            mutation.apply(to: child, upTo: end, sites: &sites, random: &mutating)
+                            bounds?.apply(to: UnsafeMutableBufferPointer(start: child + start, count: end - start), firstGene: start)
+                            start = end
+                        }
                     }
                     if n * d >= 1 << 16 {
                         DispatchQueue.concurrentPerform(iterations: n, execute: makeChild)

@@ -44,7 +44,8 @@ public struct Mutation: Codable, Equatable, Sendable {
     /// Genes chosen by rate are visited by geometric skips: the gap to the next mutated gene is
     /// `⌊ln U / ln(1 − p)⌋` with `U` uniform in `(0, 1]`, which has exactly the distribution of the
     /// run of untouched genes in independent Bernoulli(`p`) trials, so a rate of 1e-4 on 300,000
-    /// genes costs about 30 draws, not 300,000. Counts use Floyd's sampling without replacement.
+    /// genes costs about 30 draws, not 300,000. Counts use Floyd's sampling without replacement,
+    /// applied in increasing gene order.
     ///
     /// Adaptive mutation differs from PyGAD in one respect: PyGAD evaluates every offspring before
     /// mutating it to compare it with the mean; here the child's first parent is compared with the
@@ -55,64 +56,101 @@ public struct Mutation: Codable, Equatable, Sendable {
     ///   - belowMean: whether the child's parent is less fit than the parents' mean (adaptive only).
     ///   - random: the child's mutation stream.
     public func apply(to row: UnsafeMutableBufferPointer<Float>, stepSize: inout Float, belowMean: Bool, random: inout RandomStream) {
-        let d = row.count
+        var sites = begin(dimension: row.count, stepSize: &stepSize, belowMean: belowMean, random: &random)
+        apply(to: row.baseAddress!, upTo: row.count, sites: &sites, random: &random)
+    }
+
+    /// The mutated genes of one child, produced in increasing order as the child is written.
+    struct Sites {
+        enum Rule {
+            /// Independent Bernoulli trials, `ln(1 − p)`; `0` means every gene.
+            case bernoulli(logMiss: Double)
+            /// A sorted list of genes.
+            case listed([Int])
+        }
+
+        let rule: Rule
+        let dimension: Int
+        /// Step size of this child's Gaussian changes (self-adaptive) or of the kind.
+        let sigma: Float
+        /// The next gene to mutate (`dimension` when there is none).
+        var next: Int
+        var listIndex = 0
+
+        /// Moves `next` past the gene just mutated.
+        mutating func advance(random: inout RandomStream) {
+            switch rule {
+            case .bernoulli(let logMiss):
+                if logMiss == 0 {
+                    next += 1
+                    return
+                }
+                let skip = PortableMath.log(1 - random.uniform()) / logMiss
+                next = skip >= Double(dimension - 1 - next) ? dimension : next + Int(skip) + 1
+            case .listed(let genes):
+                listIndex += 1
+                next = listIndex < genes.count ? genes[listIndex] : dimension
+            }
+        }
+    }
+
+    /// Draws a child's step size (self-adaptive) and the first of its mutated genes.
+    func begin(dimension d: Int, stepSize: inout Float, belowMean: Bool, random: inout RandomStream) -> Sites {
+        var sigma: Float = 0
         switch kind {
-        case .gaussian(let sigma):
-            forEachMutatedGene(d, belowMean: belowMean, random: &random) { j, random in
-                row[j] += sigma * Float(random.gaussian())
-            }
-        case .uniformShift(let low, let high):
-            forEachMutatedGene(d, belowMean: belowMean, random: &random) { j, random in
-                row[j] += low + (high - low) * random.uniformFloat()
-            }
-        case .randomReplacement(let low, let high):
-            forEachMutatedGene(d, belowMean: belowMean, random: &random) { j, random in
-                row[j] = low + (high - low) * random.uniformFloat()
-            }
+        case .gaussian(let s):
+            sigma = s
         case .selfAdaptive(let initialSigma, let learningRate):
             let tau = Double(learningRate ?? 1 / Float(d).squareRoot())
             let parentSigma = stepSize > 0 ? stepSize : initialSigma
-            let sigma = Float(Double(parentSigma) * exp(tau * random.gaussian()))
+            sigma = Float(Double(parentSigma) * exp(tau * random.gaussian()))
             stepSize = sigma
-            forEachMutatedGene(d, belowMean: belowMean, random: &random) { j, random in
-                row[j] += sigma * Float(random.gaussian())
-            }
+        case .uniformShift, .randomReplacement:
+            break
         }
-    }
-
-    /// Calls `body` with the index of each mutated gene, in increasing order for rates and in
-    /// Floyd's (deterministic) order for counts.
-    func forEachMutatedGene(_ d: Int, belowMean: Bool, random: inout RandomStream, _ body: (Int, inout RandomStream) -> Void) {
+        let rate: Double?, count: Int?
         switch genes {
-        case .rate(let p):
-            Self.bernoulliGenes(d, rate: p, random: &random, body)
-        case .count(let n):
-            Self.distinctGenes(d, count: n, random: &random, body)
-        case .adaptiveRate(let aboveMean, let belowMeanRate):
-            Self.bernoulliGenes(d, rate: belowMean ? belowMeanRate : aboveMean, random: &random, body)
-        case .adaptiveCount(let aboveMean, let belowMeanCount):
-            Self.distinctGenes(d, count: belowMean ? belowMeanCount : aboveMean, random: &random, body)
+        case .rate(let p): (rate, count) = (p, nil)
+        case .count(let n): (rate, count) = (nil, n)
+        case .adaptiveRate(let aboveMean, let belowMeanRate): (rate, count) = (belowMean ? belowMeanRate : aboveMean, nil)
+        case .adaptiveCount(let aboveMean, let belowMeanCount): (rate, count) = (nil, belowMean ? belowMeanCount : aboveMean)
         }
+        if let count {
+            let genes = Self.distinctGenes(d, count: count, random: &random).sorted()
+            return Sites(rule: .listed(genes), dimension: d, sigma: sigma, next: genes.first ?? d)
+        }
+        let p = rate!
+        if p <= 0 { return Sites(rule: .listed([]), dimension: d, sigma: sigma, next: d) }
+        if p >= 1 { return Sites(rule: .bernoulli(logMiss: 0), dimension: d, sigma: sigma, next: 0) }
+        var sites = Sites(rule: .bernoulli(logMiss: PortableMath.log(1 - p)), dimension: d, sigma: sigma, next: -1)
+        sites.advance(random: &random)
+        return sites
     }
 
-    static func bernoulliGenes(_ d: Int, rate p: Double, random: inout RandomStream, _ body: (Int, inout RandomStream) -> Void) {
-        if p <= 0 { return }
-        if p >= 1 {
-            for j in 0 ..< d { body(j, &random) }
-            return
-        }
-        let logMiss = PortableMath.log(1 - p)
-        var j = -1
-        while true {
-            let skip = PortableMath.log(1 - random.uniform()) / logMiss
-            if skip >= Double(d - 1 - j) { return }
-            j += Int(skip) + 1
-            body(j, &random)
+    /// Mutates the genes of `sites` below `end`, in increasing order.
+    func apply(to row: UnsafeMutablePointer<Float>, upTo end: Int, sites: inout Sites, random: inout RandomStream) {
+        switch kind {
+        case .gaussian, .selfAdaptive:
+            let sigma = sites.sigma
+            while sites.next < end {
+                row[sites.next] += sigma * Float(random.gaussian())
+                sites.advance(random: &random)
+            }
+        case .uniformShift(let low, let high):
+            while sites.next < end {
+                row[sites.next] += low + (high - low) * random.uniformFloat()
+                sites.advance(random: &random)
+            }
+        case .randomReplacement(let low, let high):
+            while sites.next < end {
+                row[sites.next] = low + (high - low) * random.uniformFloat()
+                sites.advance(random: &random)
+            }
         }
     }
 
     /// Floyd's algorithm: `n` distinct indices of `0..<d`, each subset equally likely.
-    static func distinctGenes(_ d: Int, count n: Int, random: inout RandomStream, _ body: (Int, inout RandomStream) -> Void) {
+    static func distinctGenes(_ d: Int, count n: Int, random: inout RandomStream) -> [Int] {
         let n = min(max(n, 0), d)
         var chosen = Set<Int>(minimumCapacity: n)
         var order: [Int] = []
@@ -123,6 +161,6 @@ public struct Mutation: Codable, Equatable, Sendable {
             chosen.insert(pick)
             order.append(pick)
         }
-        for j in order { body(j, &random) }
+        return order
     }
 }

@@ -68,7 +68,7 @@ struct BenchOperators: ParsableCommand {
 
     func run() throws {
         print("GA generation, P = \(population) (\(population - 1) children + 1 elite), \(ProcessInfo.processInfo.activeProcessorCount) cores; median and fastest of \(repeats) after \(warmup) warm-up")
-        print(pad("operators", 38) + pad("D", 9) + pad("median (ms)", 13) + pad("fastest (ms)", 14) + "children GB/s")
+        print(pad("operators", 38) + pad("D", 9) + pad("median (ms)", 13) + pad("fastest (ms)", 14) + "genomes GB/s")
         for d in Self.sizes(gaDimensions)! {
             var parents = Population.uniform(count: population, dimension: d, low: -1, high: 1, key: StreamKey(seed: 1, generation: 0))
             var random = RandomStream(seed: 1, purpose: "bench fitness")
