@@ -63,9 +63,10 @@ public enum Crossover: Codable, Equatable, Sendable {
             Self.copy(child, a, genes.clamped(to: max(cuts.first, cuts.second) ..< max(genes.upperBound, cuts.second)))
         case .uniform:
             // One random word per 64 genes; bit s picks gene start + s from a (1) or b (0),
-            // branch-free and eight genes at a time: mask = all ones or zeros, c = (a & m) | (b & ~m).
+            // branch-free and eight genes at a time: each byte of the word selects a mask of
+            // eight all-ones or all-zeros lanes m, and c = (a & m) | (b & ~m).
             precondition(genes.lowerBound % 64 == 0, "uniform crossover chunks must start at a multiple of 64")
-            let shifts = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
+            let masks = Self.byteMasks
             var start = genes.lowerBound
             while start < genes.upperBound {
                 let bits = random.next()
@@ -73,8 +74,7 @@ public enum Crossover: Codable, Equatable, Sendable {
                 if end - start == 64 {
                     for group in 0 ..< 8 {
                         let j = start + 8 * group
-                        let byte = UInt32(truncatingIfNeeded: bits >> UInt64(8 * group)) & 0xFF
-                        let mask = 0 &- ((SIMD8<UInt32>(repeating: byte) &>> shifts) & 1)
+                        let mask = masks[Int(truncatingIfNeeded: bits >> UInt64(8 * group)) & 0xFF]
                         let fromA = UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<UInt32>.self)
                         let fromB = UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<UInt32>.self)
                         UnsafeMutableRawPointer(child + j).storeBytes(of: (fromA & mask) | (fromB & ~mask), as: SIMD8<UInt32>.self)
@@ -104,6 +104,11 @@ public enum Crossover: Codable, Equatable, Sendable {
                 child[j] = Float(mid + sign * beta * 0.5 * (Double(a[j]) - Double(b[j])))
             }
         }
+    }
+
+    /// `byteMasks[k]` has lane `s` all ones when bit `s` of `k` is set, else zero (8 KiB).
+    private static let byteMasks: [SIMD8<UInt32>] = (0 ..< 256).map { byte in
+        SIMD8<UInt32>((0 ..< 8).map { (byte >> $0) & 1 == 1 ? UInt32.max : 0 })
     }
 
     private static func copy(_ child: UnsafeMutablePointer<Float>, _ parent: UnsafePointer<Float>, _ genes: Range<Int>) {

@@ -62,16 +62,13 @@ public struct Mutation: Codable, Equatable, Sendable {
 
     /// The mutated genes of one child, produced in increasing order as the child is written.
     struct Sites {
-        enum Rule {
-            /// Independent Bernoulli trials, `ln(1 − p)`; `0` means every gene.
-            case bernoulli(logMiss: Double)
-            /// A sorted list of genes.
-            case listed([Int])
-        }
-
-        let rule: Rule
+        /// `ln(1 − p)` for independent Bernoulli(`p`) trials, 0 for every gene; unused with a list.
+        let logMiss: Double
+        /// The mutated genes, sorted, when they were drawn as a count; empty otherwise.
+        let listed: [Int]
+        let usesList: Bool
         let dimension: Int
-        /// Step size of this child's Gaussian changes (self-adaptive) or of the kind.
+        /// Step size of this child's Gaussian changes (the kind's σ, or the self-adapted σ').
         let sigma: Float
         /// The next gene to mutate (`dimension` when there is none).
         var next: Int
@@ -79,17 +76,14 @@ public struct Mutation: Codable, Equatable, Sendable {
 
         /// Moves `next` past the gene just mutated.
         mutating func advance(random: inout RandomStream) {
-            switch rule {
-            case .bernoulli(let logMiss):
-                if logMiss == 0 {
-                    next += 1
-                    return
-                }
+            if usesList {
+                listIndex += 1
+                next = listIndex < listed.count ? listed[listIndex] : dimension
+            } else if logMiss == 0 {
+                next += 1
+            } else {
                 let skip = PortableMath.log(1 - random.uniform()) / logMiss
                 next = skip >= Double(dimension - 1 - next) ? dimension : next + Int(skip) + 1
-            case .listed(let genes):
-                listIndex += 1
-                next = listIndex < genes.count ? genes[listIndex] : dimension
             }
         }
     }
@@ -117,12 +111,12 @@ public struct Mutation: Codable, Equatable, Sendable {
         }
         if let count {
             let genes = Self.distinctGenes(d, count: count, random: &random).sorted()
-            return Sites(rule: .listed(genes), dimension: d, sigma: sigma, next: genes.first ?? d)
+            return Sites(logMiss: 0, listed: genes, usesList: true, dimension: d, sigma: sigma, next: genes.first ?? d)
         }
         let p = rate!
-        if p <= 0 { return Sites(rule: .listed([]), dimension: d, sigma: sigma, next: d) }
-        if p >= 1 { return Sites(rule: .bernoulli(logMiss: 0), dimension: d, sigma: sigma, next: 0) }
-        var sites = Sites(rule: .bernoulli(logMiss: PortableMath.log(1 - p)), dimension: d, sigma: sigma, next: -1)
+        if p <= 0 { return Sites(logMiss: 0, listed: [], usesList: true, dimension: d, sigma: sigma, next: d) }
+        if p >= 1 { return Sites(logMiss: 0, listed: [], usesList: false, dimension: d, sigma: sigma, next: 0) }
+        var sites = Sites(logMiss: PortableMath.log(1 - p), listed: [], usesList: false, dimension: d, sigma: sigma, next: -1)
         sites.advance(random: &random)
         return sites
     }
