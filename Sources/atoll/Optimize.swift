@@ -31,13 +31,13 @@ struct Optimize: ParsableCommand {
         case ga, snes, cmaes
     }
 
-    @Option(help: "Test function: \(BenchmarkFunction.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "The test function to minimise.")
     var function: BenchmarkFunction
 
     @Option(help: "Number of dimensions D.")
     var dim: Int = 10
 
-    @Option(help: "Algorithm: ga, snes or cmaes.")
+    @Option(help: "The algorithm.")
     var algorithm: Algorithm
 
     @Option(help: "Seed of every random stream.")

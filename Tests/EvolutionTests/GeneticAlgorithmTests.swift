@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 import Testing
 
@@ -74,7 +75,7 @@ struct GeneticAlgorithmTests {
     /// local minima near integer points spaced about 1 apart in f, 0 at the optimum). Threshold: in
     /// 50,000 evaluations (checked after whole generations of 98 children) every seed gets below
     /// f = 10 and the median of 8 seeds below 5. Measured: 5.97, 0.99, 2.98, 3.98, 8.95, 5.97,
-    /// 0.99, 4.97 for seeds 1…8 (median 4.5); `atoll optimize` with CMA-ES's defaults ends near 10.
+    /// 0.99, 4.97 for seeds 1…8 (median 4.5).
     @Test func reachesThresholdOnTenDimensionalRastrigin() throws {
         let ga = GeneticAlgorithm(
             selection: .tournament(size: 3), crossover: .simulatedBinary(eta: 15),
@@ -114,5 +115,22 @@ struct BreedGenerationTests {
         }
         #expect(Array(next.genes[2 * 40 ..< 9 * 40]) == children.genes)
         #expect(Array(next.ids[2...]) == children.ids && Array(next.fitness[2...]) == children.fitness)
+    }
+}
+
+struct ConfigurationCodingTests {
+    /// Configurations and strategy states go into run configs and checkpoints as JSON.
+    @Test func configurationsAndStatesRoundTrip() throws {
+        let ga = GeneticAlgorithm(
+            selection: .truncation(fraction: 0.3), crossover: .blend(alpha: 0.25), crossoverProbability: 0.7,
+            mutation: Mutation(kind: .selfAdaptive(initialSigma: 0.2, learningRate: nil), genes: .adaptiveCount(aboveMean: 2, belowMean: 9)),
+            bounds: GeneBounds(low: [-1, -2], high: [1, 2], handling: .reflect), elites: 4, survivors: .plus)
+        #expect(try JSONDecoder().decode(GeneticAlgorithm.self, from: JSONEncoder().encode(ga)) == ga)
+        let optimizer = Optimizer(algorithm: .genetic(ga, populationSize: 30), dimension: 2, start: .point(mean: [0, 1], spread: 0.5), seed: 9, island: 3)
+        #expect(try JSONDecoder().decode(Optimizer.self, from: JSONEncoder().encode(optimizer)) == optimizer)
+        var snes = SNES(mean: [0, 0, 0], stepSize: 1)
+        var population = Population(count: snes.populationSize, dimension: 3)
+        snes.ask(into: &population, key: StreamKey(seed: 1, generation: 1))
+        #expect(try JSONDecoder().decode(SNES.self, from: JSONEncoder().encode(snes)) == snes)
     }
 }
