@@ -134,3 +134,47 @@ struct ConfigurationCodingTests {
         #expect(try JSONDecoder().decode(SNES.self, from: JSONEncoder().encode(snes)) == snes)
     }
 }
+
+struct ChunkedBreedingTests {
+    static let crossovers: [Crossover] = [.none, .onePoint, .twoPoint, .uniform, .blend(alpha: 0.3), .simulatedBinary(eta: 4)]
+
+    /// `breed` crosses, mutates and bounds long genomes in 4,096-gene chunks; every child must be
+    /// exactly the one made by applying each operator to the whole row with the same streams.
+    @Test(arguments: crossovers)
+    func chunkedChildrenEqualWholeRowChildren(crossover: Crossover) {
+        let d = 10_000  // two full chunks and a partial one, not a multiple of 64
+        let ga = GeneticAlgorithm(
+            selection: .tournament(size: 2), crossover: crossover, crossoverProbability: 0.8,
+            mutation: Mutation(kind: .selfAdaptive(initialSigma: 0.5, learningRate: nil), genes: .adaptiveRate(aboveMean: 0.001, belowMean: 0.01)),
+            bounds: GeneBounds(low: -1, high: 1, handling: .reflect))
+        var parents = Population.uniform(count: 6, dimension: d, low: -1, high: 1, key: StreamKey(seed: 8, generation: 0))
+        parents.fitness = [3, 1, 4, 1, 5, 9]
+        parents.stepSizes = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
+        let key = StreamKey(seed: 8, island: 1, generation: 5)
+        var children = Population(count: 5, dimension: d)
+        ga.breed(parents: parents, into: &children, key: key)
+
+        var selecting = key.stream(.selection)
+        let chosen = ga.selection.select(count: 10, fitness: parents.fitness, random: &selecting)
+        for i in 0 ..< 5 {
+            var row = [Float](repeating: 0, count: d)
+            var crossing = key.stream(.crossover, individual: i)
+            let crosses = crossing.uniform() < 0.8
+            parents.genes.withUnsafeBufferPointer { genes in
+                row.withUnsafeMutableBufferPointer { row in
+                    (crosses ? crossover : .none).apply(
+                        child: row.baseAddress!, a: genes.baseAddress! + chosen[2 * i] * d, b: genes.baseAddress! + chosen[2 * i + 1] * d, d: d,
+                        random: &crossing)
+                }
+            }
+            var mutating = key.stream(.mutation, individual: i)
+            var step = parents.stepSizes[chosen[2 * i]]
+            row.withUnsafeMutableBufferPointer { row in
+                ga.mutation.apply(to: row, stepSize: &step, belowMean: parents.fitness[chosen[2 * i]] < parents.meanFitness, random: &mutating)
+                ga.bounds!.apply(to: row)
+            }
+            #expect(Array(children.row(i)).map(\.bitPattern) == row.map(\.bitPattern), "child \(i)")
+            #expect(children.stepSizes[i] == step)
+        }
+    }
+}
