@@ -13,6 +13,15 @@ struct Atoll: ParsableCommand {
             runs as a single rank.
             """,
         version: version,
-        subcommands: [Info.self, Bench.self, SelfTest.self, Export.self, Import.self, Evaluate.self, TasksList.self]
+        subcommands: [
+            Info.self,
+            Evaluate.self,
+            TasksList.self,
+            Optimize.self,
+            Export.self,
+            Import.self,
+            Bench.self,
+            SelfTest.self,
+        ]
     )
 }

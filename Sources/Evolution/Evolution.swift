@@ -1,2 +1,0 @@
-/// Search operators and algorithms on `[P × D]` genome matrices.
-public enum EvolutionModule {}

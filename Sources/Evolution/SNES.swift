@@ -1,0 +1,107 @@
+import Dispatch
+import Foundation
+import Kernels
+
+/// Separable natural evolution strategy (T. Schaul, T. Glasmachers, J. Schmidhuber, *High
+/// Dimensions and Heavy Tails for Natural Evolution Strategies*, GECCO 2011), with its default
+/// learning rates and fitness shaping. Memory and time are `O(λ D)`, so it suits very long genomes.
+///
+/// Candidates are `xₖ = μ + σ ⊙ zₖ`, `zₖ ~ N(0, I)`. With the candidates ranked best first and the
+/// utilities `uₖ = max(0, ln(λ/2 + 1) − ln k) / Σⱼ max(0, ln(λ/2 + 1) − ln j) − 1/λ`:
+/// - `∇_μ = Σₖ uₖ z_{k:λ}`, `∇_σ = Σₖ uₖ (z_{k:λ}² − 1)`;
+/// - `μ ← μ + η_μ σ ⊙ ∇_μ`, `σ ← σ ⊙ exp(½ η_σ ∇_σ)`;
+/// - defaults `λ = 4 + ⌊3 ln D⌋`, `η_μ = 1`, `η_σ = (3 + ln D)/(5 √D)`.
+public struct SNES: EvolutionStrategy, Equatable {
+    public let dimension: Int
+    public let populationSize: Int
+    public let learningRateMean: Float
+    public let learningRateSigma: Float
+    /// `[λ]` utilities by rank, best first (they sum to zero).
+    public let utilities: [Float]
+    /// `μ`, `[D]`.
+    public private(set) var mean: [Float]
+    /// `σ`, `[D]`, one standard deviation per gene.
+    public private(set) var sigma: [Float]
+    /// `[λ × D]`, the `zₖ` of the last `ask`.
+    var normals: [Float]
+
+    /// - Parameters:
+    ///   - mean: the first mean (its length is `D`).
+    ///   - stepSize: the first standard deviation of every gene.
+    ///   - populationSize: `λ`; `4 + ⌊3 ln D⌋` when nil.
+    ///   - learningRateSigma: `η_σ`; `(3 + ln D)/(5 √D)` when nil.
+    public init(mean: [Float], stepSize: Float, populationSize: Int? = nil, learningRateSigma: Float? = nil) {
+        let d = mean.count
+        precondition(d >= 1, "SNES needs at least one dimension")
+        precondition(stepSize > 0, "SNES needs a positive step size")
+        let lambda = populationSize ?? 4 + Int(3 * Foundation.log(Double(d)))
+        precondition(lambda >= 2, "SNES needs a population of at least 2")
+        dimension = d
+        self.populationSize = lambda
+        learningRateMean = 1
+        self.learningRateSigma = learningRateSigma ?? Float((3 + Foundation.log(Double(d))) / (5 * Double(d).squareRoot()))
+        let raw = (1 ... lambda).map { max(0, Foundation.log(Double(lambda) / 2 + 1) - Foundation.log(Double($0))) }
+        let total = raw.reduce(0, +)
+        utilities = raw.map { Float($0 / total - 1 / Double(lambda)) }
+        self.mean = mean
+        sigma = [Float](repeating: stepSize, count: d)
+        normals = [Float](repeating: 0, count: lambda * d)
+    }
+
+    public var center: [Float] { mean }
+
+    /// Samples `λ` candidates; row `k` uses the stream `key.stream(.sampling, individual: k)`, so
+    /// rows are drawn in parallel with the same result on any number of threads.
+    public mutating func ask(into population: inout Population, key: StreamKey) {
+        precondition(population.dimension == dimension, "population has \(population.dimension) genes, SNES \(dimension)")
+        if population.count != populationSize { population.resize(count: populationSize) }
+        let d = dimension
+        mean.withUnsafeBufferPointer { mean in
+            sigma.withUnsafeBufferPointer { sigma in
+                normals.withUnsafeMutableBufferPointer { normals in
+                    population.genes.withUnsafeMutableBufferPointer { genesBuffer in
+                        let (noise, genes) = (normals.baseAddress!, genesBuffer.baseAddress!)
+                        let drawRow = { (k: Int) in
+                            var random = key.stream(.sampling, individual: k)
+                            for j in 0 ..< d {
+                                let z = Float(random.gaussian())
+                                noise[k * d + j] = z
+                                genes[k * d + j] = mean[j] + sigma[j] * z
+                            }
+                        }
+                        if populationSize * d >= 1 << 16 {
+                            DispatchQueue.concurrentPerform(iterations: populationSize, execute: drawRow)
+                        } else {
+                            for k in 0 ..< populationSize { drawRow(k) }
+                        }
+                    }
+                }
+            }
+        }
+        for k in 0 ..< populationSize {
+            population.fitness[k] = Population.unevaluated
+            population.stepSizes[k] = 0
+        }
+        population.assignIDs(key: key)
+    }
+
+    public mutating func tell(_ evaluated: Population) {
+        precondition(evaluated.count == populationSize, "tell needs the \(populationSize) candidates of the last ask")
+        let d = dimension
+        let order = evaluated.ranking()
+        var gradientMean = [Float](repeating: 0, count: d)
+        var gradientSigma = [Float](repeating: 0, count: d)
+        for (rank, k) in order.enumerated() {
+            let u = utilities[rank]
+            for j in 0 ..< d {
+                let z = normals[k * d + j]
+                gradientMean[j] += u * z
+                gradientSigma[j] += u * (z * z - 1)
+            }
+        }
+        for j in 0 ..< d {
+            mean[j] += learningRateMean * sigma[j] * gradientMean[j]
+            sigma[j] *= Float(exp(Double(0.5 * learningRateSigma * gradientSigma[j])))
+        }
+    }
+}
