@@ -1,9 +1,10 @@
+import Evolution
 import IslandModel
 import Kernels
 import Testing
 
-@Suite("Migration policies")
-struct MigrationPolicyTests {
+@Suite("EmigrantSelection")
+struct EmigrantSelectionTests {
     @Test("best emigrants are the fittest, best first; NaN is never chosen before a number")
     func best() {
         var stream = RandomStream(seed: 1, purpose: "migration")
@@ -26,19 +27,16 @@ struct MigrationPolicyTests {
         #expect(seen == Set(0 ..< 6))
     }
 
-    @Test("worst replacement overwrites the lowest-fitness residents whatever the immigrants score")
-    func worst() {
-        let pairs = ImmigrantReplacement.worst.placements(residents: [5, 1, 3, 0], immigrants: [-10, 7])
-        #expect(pairs.map(\.resident) == [3, 1])
-        #expect(pairs.map(\.immigrant) == [0, 1])
-    }
-
-    @Test("fair replacement admits an immigrant only by beating a resident")
-    func fair() {
-        let pairs = ImmigrantReplacement.fair.placements(residents: [5, 1, 3, 0], immigrants: [-10, 7, 2])
-        // Best immigrant 7 replaces the worst resident 0; 2 replaces 1; -10 beats nobody.
-        #expect(pairs.map(\.resident) == [3, 1])
-        #expect(pairs.map(\.immigrant) == [1, 2])
-        #expect(ImmigrantReplacement.fair.placements(residents: [5, 6], immigrants: [1, 2]).isEmpty)
+    @Test("emigrants carry genes, fitness and ids of the chosen rows")
+    func emigrantRows() {
+        var population = Population(count: 3, dimension: 2)
+        population.genes = [0, 0, 1, 1, 2, 2]
+        population.fitness = [5, 9, 7]
+        population.ids = [10, 11, 12]
+        var stream = RandomStream(seed: 1, purpose: "migration")
+        let out = EmigrantSelection.best.emigrants(of: population, count: 2, stream: &stream)
+        #expect(out.genes == [1, 1, 2, 2])
+        #expect(out.fitness == [9, 7])
+        #expect(out.ids == [11, 12])
     }
 }
