@@ -13,6 +13,16 @@ public struct Topology: Equatable, Sendable {
             self.destination = destination
             self.probability = probability
         }
+
+        enum CodingKeys: String, ConfigKey { case source, destination, probability }
+
+        /// `{source, destination}` with an optional `probability` (default 1).
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+            source = try c.decode(Int.self, forKey: .source)
+            destination = try c.decode(Int.self, forKey: .destination)
+            probability = try c.decodeIfPresent(Double.self, forKey: .probability) ?? 1
+        }
     }
 
     /// Number of islands (vertices).

@@ -1,0 +1,361 @@
+import Evolution
+import Foundation
+import MetaLearning
+import Networks
+import Tasks
+
+// The sections of `RunConfig`, each with its defaults and its checks. Keys are snake_case.
+
+/// `task:` which task scores the networks.
+public struct TaskSection: Codable, Equatable, Sendable {
+    /// `digits`, `csv:PATH`, `CartPole-v1`, `Acrobot-v1`, `MountainCarContinuous-v0`,
+    /// `Pendulum-v1`, or `external:PROGRAM ARGS…` (see `atoll tasks`).
+    public var name = "digits"
+    /// The task's own settings (fitness, test_fraction, split_seed, data, target, kind, episodes,
+    /// timeout).
+    public var options = TaskOptions()
+
+    public init() {}
+
+    enum CodingKeys: String, ConfigKey { case name, options }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        name = try c.decodeIfPresent(String.self, forKey: .name) ?? "digits"
+        options = try c.decodeIfPresent(TaskOptions.self, forKey: .options) ?? TaskOptions()
+    }
+}
+
+/// `network:` a shorthand (`mlp:64-32-10`), a path, or an inline spec.
+public enum NetworkSource: Codable, Equatable, Sendable {
+    case text(String)
+    case inline(NetworkSpec)
+
+    public init(from decoder: Decoder) throws {
+        if let text = try? decoder.singleValueContainer().decode(String.self) {
+            self = .text(text)
+        } else {
+            self = .inline(try NetworkSpec(from: decoder))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        switch self {
+        case let .text(text):
+            var c = encoder.singleValueContainer()
+            try c.encode(text)
+        case let .inline(spec):
+            try spec.encode(to: encoder)
+        }
+    }
+
+    /// The spec, parsing a shorthand or reading a file.
+    public func spec() throws -> NetworkSpec {
+        switch self {
+        case let .inline(spec): return spec
+        case let .text(text):
+            if FileManager.default.fileExists(atPath: text) { return try NetworkSpec.load(path: text) }
+            return try NetworkSpec.parse(text)
+        }
+    }
+
+    /// A path-valued source made absolute against `directory`; the spec is read once here so a
+    /// bad spec fails before the run starts, and stored inline so the run folder is self-contained.
+    func resolved(relativeTo directory: URL) throws -> NetworkSource {
+        do {
+            if case let .text(text) = self, !text.hasPrefix("mlp:"), !text.contains("\n") {
+                let url = URL(fileURLWithPath: text, relativeTo: directory)
+                if FileManager.default.fileExists(atPath: url.path) { return .inline(try NetworkSpec.load(path: url.path)) }
+            }
+            return .inline(try spec())
+        } catch {
+            throw ConfigError.invalidValue(path: "network", message: "\(error)")
+        }
+    }
+}
+
+/// `islands:` how many and how large.
+public struct IslandsSection: Codable, Equatable, Sendable {
+    /// Logical islands, spread in contiguous blocks over the ranks (at least as many as ranks).
+    public var count = 4
+    /// Individuals per island.
+    public var population = 32
+
+    public init() {}
+
+    enum CodingKeys: String, ConfigKey { case count, population }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        count = try c.decodeIfPresent(Int.self, forKey: .count) ?? 4
+        population = try c.decodeIfPresent(Int.self, forKey: .population) ?? 32
+    }
+}
+
+/// `topology:` who sends migrants to whom.
+public struct TopologySection: Codable, Equatable, Sendable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case ring, fullyConnected = "fully_connected", torus, unconnected, edges
+    }
+
+    /// `ring`, `fully_connected`, `torus`, `unconnected` or `edges`.
+    public var kind = Kind.ring
+    /// Ring: send both ways (`true`) or only to `i + 1`.
+    public var bidirectional = true
+    /// Torus: rows of the grid (columns = islands / rows); `nil` picks the squarest grid.
+    public var rows: Int?
+    /// `edges`: the directed edges, each `{source, destination, probability}`.
+    public var edges: [Topology.Edge] = []
+
+    public init() {}
+
+    enum CodingKeys: String, ConfigKey { case kind, bidirectional, rows, edges }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        kind = try c.decodeIfPresent(Kind.self, forKey: .kind) ?? .ring
+        bidirectional = try c.decodeIfPresent(Bool.self, forKey: .bidirectional) ?? true
+        rows = try c.decodeIfPresent(Int.self, forKey: .rows)
+        edges = try c.decodeIfPresent([Topology.Edge].self, forKey: .edges) ?? []
+    }
+
+    /// The topology over `islandCount` islands.
+    public func make(islandCount n: Int) throws -> Topology {
+        do {
+            switch kind {
+            case .ring: return try .ring(n, bidirectional: bidirectional)
+            case .fullyConnected: return try .fullyConnected(n)
+            case .unconnected: return try .unconnected(n)
+            case .edges: return try Topology(islandCount: n, edges: edges)
+            case .torus:
+                let r = rows ?? (1 ... n).last { n % $0 == 0 && $0 * $0 <= n }!
+                guard r >= 1, n % r == 0 else {
+                    throw TopologyError("a torus of \(n) islands needs rows dividing \(n), got \(r)")
+                }
+                return try .torus(rows: r, columns: n / r)
+            }
+        } catch let error as TopologyError {
+            throw ConfigError.invalidValue(path: "topology", message: error.description)
+        }
+    }
+}
+
+/// `migration:` when and how many genomes move.
+public struct MigrationSection: Codable, Equatable, Sendable {
+    /// Generations between migrations.
+    public var interval = 5
+    /// Emigrants each island sends along each of its edges.
+    public var count = 2
+    /// `best` or `random`.
+    public var emigrants = EmigrantSelection.best
+    /// `worst` (replace the worst residents) or `fair` (only if better).
+    public var immigrants = Replacement.worst
+
+    public enum Replacement: String, Codable, Sendable, CaseIterable {
+        case worst, fair
+
+        var policy: ImmigrantReplacement { self == .worst ? .replaceWorst : .fair }
+    }
+
+    public init() {}
+
+    enum CodingKeys: String, ConfigKey { case interval, count, emigrants, immigrants }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        interval = try c.decodeIfPresent(Int.self, forKey: .interval) ?? 5
+        count = try c.decodeIfPresent(Int.self, forKey: .count) ?? 2
+        emigrants = try c.decodeIfPresent(EmigrantSelection.self, forKey: .emigrants) ?? .best
+        immigrants = try c.decodeIfPresent(Replacement.self, forKey: .immigrants) ?? .worst
+    }
+}
+
+/// `evolution:` the genetic algorithm each island runs.
+public struct EvolutionSection: Codable, Equatable, Sendable {
+    public enum Selection: String, Codable, Sendable, CaseIterable {
+        case tournament, rank, roulette, sus, steadyState = "steady_state", truncation, random
+    }
+
+    public enum CrossoverKind: String, Codable, Sendable, CaseIterable {
+        case none, onePoint = "one_point", twoPoint = "two_point", uniform, blend, sbx
+    }
+
+    public enum MutationKind: String, Codable, Sendable, CaseIterable {
+        case gaussian, uniform, randomReplacement = "random_replacement", selfAdaptive = "self_adaptive"
+    }
+
+    /// Only `ga` runs on islands.
+    public var algorithm = "ga"
+    public var selection = Selection.tournament
+    public var tournamentSize = 3
+    /// `truncation`: share of the best individuals that may be parents.
+    public var truncationFraction = 0.5
+    public var crossover = CrossoverKind.uniform
+    public var crossoverProbability = 0.9
+    public var blendAlpha: Float = 0.5
+    public var sbxEta: Float = 15
+    public var mutation = MutationKind.gaussian
+    /// Gaussian σ (and the first σ of self-adaptive mutation), in weight space.
+    public var mutationSigma: Float = 0.05
+    /// `uniform` shifts and `random_replacement` values are drawn from `[low, high)`.
+    public var mutationLow: Float = -0.5
+    public var mutationHigh: Float = 0.5
+    /// Share of genes mutated; with `mutation_rate_below_mean` set, PyGAD's adaptive mutation:
+    /// individuals below the mean fitness use that (higher) rate.
+    public var mutationRate = 0.05
+    public var mutationRateBelowMean: Double?
+    /// Individuals kept unchanged each generation.
+    public var elites = 1
+    /// Optional gene bounds `{low, high, handling: clip|reflect}`.
+    public var bounds: Bounds?
+
+    public struct Bounds: Codable, Equatable, Sendable {
+        public var low: Float
+        public var high: Float
+        public var handling: GeneBounds.Handling
+    }
+
+    public init() {}
+
+    enum CodingKeys: String, ConfigKey {
+        case algorithm, selection, tournamentSize = "tournament_size", truncationFraction = "truncation_fraction"
+        case crossover, crossoverProbability = "crossover_probability", blendAlpha = "blend_alpha", sbxEta = "sbx_eta"
+        case mutation, mutationSigma = "mutation_sigma", mutationLow = "mutation_low", mutationHigh = "mutation_high"
+        case mutationRate = "mutation_rate", mutationRateBelowMean = "mutation_rate_below_mean", elites, bounds
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        let d = EvolutionSection()
+        algorithm = try c.decodeIfPresent(String.self, forKey: .algorithm) ?? d.algorithm
+        selection = try c.decodeIfPresent(Selection.self, forKey: .selection) ?? d.selection
+        tournamentSize = try c.decodeIfPresent(Int.self, forKey: .tournamentSize) ?? d.tournamentSize
+        truncationFraction = try c.decodeIfPresent(Double.self, forKey: .truncationFraction) ?? d.truncationFraction
+        crossover = try c.decodeIfPresent(CrossoverKind.self, forKey: .crossover) ?? d.crossover
+        crossoverProbability = try c.decodeIfPresent(Double.self, forKey: .crossoverProbability) ?? d.crossoverProbability
+        blendAlpha = try c.decodeIfPresent(Float.self, forKey: .blendAlpha) ?? d.blendAlpha
+        sbxEta = try c.decodeIfPresent(Float.self, forKey: .sbxEta) ?? d.sbxEta
+        mutation = try c.decodeIfPresent(MutationKind.self, forKey: .mutation) ?? d.mutation
+        mutationSigma = try c.decodeIfPresent(Float.self, forKey: .mutationSigma) ?? d.mutationSigma
+        mutationLow = try c.decodeIfPresent(Float.self, forKey: .mutationLow) ?? d.mutationLow
+        mutationHigh = try c.decodeIfPresent(Float.self, forKey: .mutationHigh) ?? d.mutationHigh
+        mutationRate = try c.decodeIfPresent(Double.self, forKey: .mutationRate) ?? d.mutationRate
+        mutationRateBelowMean = try c.decodeIfPresent(Double.self, forKey: .mutationRateBelowMean)
+        elites = try c.decodeIfPresent(Int.self, forKey: .elites) ?? d.elites
+        bounds = try c.decodeIfPresent(Bounds.self, forKey: .bounds)
+    }
+
+    func validate(population: Int) throws {
+        func fail(_ key: String, _ message: String) -> ConfigError { .invalidValue(path: "evolution.\(key)", message: message) }
+        guard algorithm == "ga" else {
+            throw fail("algorithm", "islands run the genetic algorithm: expected 'ga', got '\(algorithm)' (SNES and CMA-ES are available through `atoll optimize`)")
+        }
+        guard tournamentSize >= 1 else { throw fail("tournament_size", "expected at least 1, got \(tournamentSize)") }
+        guard truncationFraction > 0 && truncationFraction <= 1 else { throw fail("truncation_fraction", "expected a value in (0, 1], got \(truncationFraction)") }
+        guard (0 ... 1).contains(crossoverProbability) else { throw fail("crossover_probability", "expected a value in [0, 1], got \(crossoverProbability)") }
+        guard mutationSigma >= 0 else { throw fail("mutation_sigma", "expected 0 or more, got \(mutationSigma)") }
+        guard mutationHigh > mutationLow else { throw fail("mutation_high", "expected more than mutation_low (\(mutationLow)), got \(mutationHigh)") }
+        guard (0 ... 1).contains(mutationRate) else { throw fail("mutation_rate", "expected a value in [0, 1], got \(mutationRate)") }
+        if let below = mutationRateBelowMean, !(0 ... 1).contains(below) {
+            throw fail("mutation_rate_below_mean", "expected a value in [0, 1], got \(below)")
+        }
+        guard elites >= 0 && elites < population else { throw fail("elites", "expected 0 to islands.population − 1, got \(elites)") }
+        if let bounds, !(bounds.high > bounds.low) { throw fail("bounds", "expected high > low, got [\(bounds.low), \(bounds.high)]") }
+    }
+
+    /// The `Evolution` genetic algorithm these settings describe, with `sigma` as the Gaussian σ.
+    public func geneticAlgorithm(sigma: Float? = nil) -> GeneticAlgorithm {
+        let parentSelection: ParentSelection = switch selection {
+        case .tournament: .tournament(size: tournamentSize)
+        case .rank: .rank
+        case .roulette: .rouletteWheel
+        case .sus: .stochasticUniversalSampling
+        case .steadyState: .steadyState
+        case .truncation: .truncation(fraction: truncationFraction)
+        case .random: .random
+        }
+        let recombination: Crossover = switch crossover {
+        case .none: .none
+        case .onePoint: .onePoint
+        case .twoPoint: .twoPoint
+        case .uniform: .uniform
+        case .blend: .blend(alpha: blendAlpha)
+        case .sbx: .simulatedBinary(eta: sbxEta)
+        }
+        let s = sigma ?? mutationSigma
+        let kind: Mutation.Kind = switch mutation {
+        case .gaussian: .gaussian(sigma: s)
+        case .uniform: .uniformShift(low: mutationLow, high: mutationHigh)
+        case .randomReplacement: .randomReplacement(low: mutationLow, high: mutationHigh)
+        case .selfAdaptive: .selfAdaptive(initialSigma: s, learningRate: nil)
+        }
+        let genes: Mutation.Genes = mutationRateBelowMean.map { .adaptiveRate(aboveMean: mutationRate, belowMean: $0) } ?? .rate(mutationRate)
+        return GeneticAlgorithm(
+            selection: parentSelection, crossover: recombination, crossoverProbability: crossoverProbability,
+            mutation: Mutation(kind: kind, genes: genes),
+            bounds: bounds.map { GeneBounds(low: $0.low, high: $0.high, handling: $0.handling) },
+            elites: elites, survivors: .generational)
+    }
+}
+
+/// `stop:` when the run ends (whichever comes first; at least one must be set).
+public struct StopSection: Codable, Equatable, Sendable {
+    public var generations: Int? = 50
+    /// Network evaluations over all islands.
+    public var evaluations: Int?
+    /// Wall time in seconds (a run stopped by time is not reproducible to the bit).
+    public var wallTime: Double?
+    /// Stop once the best fitness reaches this.
+    public var targetFitness: Float?
+    /// Stop after this many generations without improvement of the best fitness.
+    public var patience: Int?
+
+    public init() {}
+
+    enum CodingKeys: String, ConfigKey {
+        case generations, evaluations, wallTime = "wall_time", targetFitness = "target_fitness", patience
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        let anyKeys = try decoder.container(keyedBy: CodingKeys.self).allKeys
+        generations = try c.decodeIfPresent(Int.self, forKey: .generations) ?? (anyKeys.contains(.generations) ? nil : 50)
+        evaluations = try c.decodeIfPresent(Int.self, forKey: .evaluations)
+        wallTime = try c.decodeIfPresent(Double.self, forKey: .wallTime)
+        targetFitness = try c.decodeIfPresent(Float.self, forKey: .targetFitness)
+        patience = try c.decodeIfPresent(Int.self, forKey: .patience)
+    }
+
+    func validate() throws {
+        func fail(_ key: String, _ message: String) -> ConfigError { .invalidValue(path: "stop.\(key)", message: message) }
+        if let generations, generations < 1 { throw fail("generations", "expected at least 1, got \(generations)") }
+        if let evaluations, evaluations < 1 { throw fail("evaluations", "expected at least 1, got \(evaluations)") }
+        if let wallTime, !(wallTime > 0) { throw fail("wall_time", "expected seconds > 0, got \(wallTime)") }
+        if let patience, patience < 1 { throw fail("patience", "expected at least 1, got \(patience)") }
+        guard generations != nil || evaluations != nil || wallTime != nil || targetFitness != nil || patience != nil else {
+            throw ConfigError.invalidValue(path: "stop", message: "no stop criterion set: give at least one of generations, evaluations, wall_time, target_fitness, patience")
+        }
+    }
+
+    public var criteria: StopCriteria {
+        StopCriteria(maxGenerations: generations, maxEvaluations: evaluations, maxSeconds: wallTime, targetFitness: targetFitness, maxStagnantGenerations: patience)
+    }
+}
+
+/// `output:` where the run writes and how often it checkpoints.
+public struct OutputSection: Codable, Equatable, Sendable {
+    /// The run folder; `nil` means `runs/<config file name>`.
+    public var directory: String?
+    /// Generations between checkpoints (0: never).
+    public var checkpointEvery = 10
+
+    public init() {}
+
+    enum CodingKeys: String, ConfigKey { case directory, checkpointEvery = "checkpoint_every" }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        directory = try c.decodeIfPresent(String.self, forKey: .directory)
+        checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? 10
+    }
+}
