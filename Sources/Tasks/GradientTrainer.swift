@@ -20,8 +20,8 @@ import Networks
 /// The same genome, settings and stream give the same trained genome. The trainer owns its
 /// network's scratch buffers while it runs: one trainer per thread.
 public final class GradientTrainer {
-    /// Optimiser settings. The defaults suit small MLPs on digits (a 64-32-10 network reaches
-    /// ≈ 97% test accuracy in 2,000 steps).
+    /// Optimiser settings. The defaults suit small MLPs on digits: 64-32-10 networks reach
+    /// 97–98% test accuracy (100% train) in 2,000 steps, 40 seeds measured with `atoll zoo`.
     public struct Settings: Equatable, Sendable {
         /// Adam's step size `η`.
         public var learningRate: Float

@@ -24,7 +24,7 @@ struct Zoo: ParsableCommand {
             """
     )
 
-    @Option(help: "The task: digits or csv:PATH (a dataset; its loss is what the networks are trained on).")
+    @Option(help: "The task: digits or csv:PATH (a CSV with a header whose last column is the class). The networks are trained on its loss.")
     var task: String
 
     @Option(name: .customLong("network"), help: "A network: a YAML or JSON spec file, or the shorthand mlp:64-32-10[:activation]. Repeat to mix several specs.")

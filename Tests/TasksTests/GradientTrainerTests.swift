@@ -132,7 +132,7 @@ import Testing
         #expect(other.genome != trainer.genome)
     }
 
-    @Test("an epoch uses every sample once: with B = 3 of 9 samples, 3 steps from a zero gradient sum to the full gradient")
+    @Test("an epoch uses every sample once: with B = 3 of 9 samples, the 3 minibatch gradients average to the full gradient")
     func epochCoversEverySample() throws {
         let dataset = tinyDataset()
         let (network, genome) = try tinyNetwork()
