@@ -20,6 +20,7 @@ struct Atoll: ParsableCommand {
             Optimize.self,
             Export.self,
             Import.self,
+            Zoo.self,
             Bench.self,
             SelfTest.self,
         ]
