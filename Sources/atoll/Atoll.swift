@@ -14,6 +14,8 @@ struct Atoll: ParsableCommand {
             """,
         version: version,
         subcommands: [
+            RunCommand.self,
+            ResumeCommand.self,
             Info.self,
             Evaluate.self,
             TasksList.self,

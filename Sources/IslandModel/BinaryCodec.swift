@@ -1,0 +1,110 @@
+import Evolution
+import Foundation
+
+/// Little-endian binary writer for checkpoints and migration messages.
+struct ByteWriter {
+    private(set) var bytes: [UInt8] = []
+
+    mutating func append<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func append(_ value: Float) { append(value.bitPattern) }
+    mutating func append(_ value: Double) { append(value.bitPattern) }
+
+    mutating func append(_ values: [Float]) {
+        append(UInt64(values.count))
+        for v in values { append(v.bitPattern) }
+    }
+
+    mutating func append(_ values: [UInt64]) {
+        append(UInt64(values.count))
+        for v in values { append(v) }
+    }
+
+    mutating func append(magic: String) { bytes.append(contentsOf: Array(magic.utf8)) }
+
+    /// Population: count, dimension, genes, fitness, ids, step sizes.
+    mutating func append(_ population: Population) {
+        append(UInt64(population.count))
+        append(UInt64(population.dimension))
+        append(population.genes)
+        append(population.fitness)
+        append(population.ids)
+        append(population.stepSizes)
+    }
+}
+
+/// Reads what `ByteWriter` wrote; every read checks the bytes left, so a truncated file is an error.
+struct ByteReader {
+    private let bytes: [UInt8]
+    private var offset = 0
+    let source: String
+
+    init(_ bytes: [UInt8], source: String) {
+        self.bytes = bytes
+        self.source = source
+    }
+
+    init(_ data: Data, source: String) { self.init([UInt8](data), source: source) }
+
+    var isAtEnd: Bool { offset == bytes.count }
+
+    private mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
+        guard n >= 0, offset + n <= bytes.count else {
+            throw CheckpointError("\(source): needs \(n) more bytes at offset \(offset), has \(bytes.count - offset) (truncated?)")
+        }
+        defer { offset += n }
+        return bytes[offset ..< offset + n]
+    }
+
+    mutating func read<T: FixedWidthInteger>(_: T.Type) throws -> T {
+        var value: T = 0
+        let slice = try take(MemoryLayout<T>.size)
+        withUnsafeMutableBytes(of: &value) { $0.copyBytes(from: slice) }
+        return T(littleEndian: value)
+    }
+
+    mutating func readFloat() throws -> Float { Float(bitPattern: try read(UInt32.self)) }
+    mutating func readDouble() throws -> Double { Double(bitPattern: try read(UInt64.self)) }
+
+    mutating func readCount(limit: Int) throws -> Int {
+        let n = try read(UInt64.self)
+        guard n <= UInt64(limit) else { throw CheckpointError("\(source): a count of \(n) exceeds the \(limit) the file can hold") }
+        return Int(n)
+    }
+
+    mutating func readFloats() throws -> [Float] {
+        let n = try readCount(limit: (bytes.count - offset) / 4)
+        let slice = try take(4 * n)
+        return slice.withUnsafeBytes { raw in (0 ..< n).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) } }
+    }
+
+    mutating func readUInt64s() throws -> [UInt64] {
+        let n = try readCount(limit: (bytes.count - offset) / 8)
+        let slice = try take(8 * n)
+        return slice.withUnsafeBytes { raw in (0 ..< n).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)) } }
+    }
+
+    mutating func expect(magic: String) throws {
+        let found = try take(magic.utf8.count)
+        guard Array(found) == Array(magic.utf8) else {
+            throw CheckpointError("\(source): not an Atoll \(magic) file (wrong magic bytes)")
+        }
+    }
+
+    mutating func readPopulation() throws -> Population {
+        let count = try readCount(limit: 1 << 31)
+        let dimension = try readCount(limit: 1 << 40)
+        guard dimension > 0 else { throw CheckpointError("\(source): a population with 0 genes") }
+        var population = Population(count: count, dimension: dimension)
+        population.genes = try readFloats()
+        population.fitness = try readFloats()
+        population.ids = try readUInt64s()
+        population.stepSizes = try readFloats()
+        guard population.genes.count == count * dimension, population.fitness.count == count,
+              population.ids.count == count, population.stepSizes.count == count
+        else { throw CheckpointError("\(source): population arrays do not match \(count) × \(dimension)") }
+        return population
+    }
+}

@@ -1,0 +1,81 @@
+import Evolution
+import Foundation
+
+/// One logical island: its population, its counters and the best genome it has seen.
+///
+/// An island is the unit of placement: it lives on one rank at a time, and everything random in
+/// it is keyed by its index, so it evolves the same way whichever rank hosts it.
+public struct Island: Sendable {
+    /// Logical index, `0 ..< islands.count`.
+    public let index: Int
+    /// The current, evaluated population (`[P × D]` genomes in weight space).
+    public var population: Population
+    /// Networks evaluated on this island so far.
+    public var evaluations = 0
+    /// Bytes of genomes received from other islands so far.
+    public var bytesReceived = 0
+    /// The best fitness this island has seen, and that genome.
+    public var bestFitness = -Float.infinity
+    public var bestGenome: [Float] = []
+
+    public init(index: Int, population: Population) {
+        self.index = index
+        self.population = population
+        recordBest()
+    }
+
+    /// Keeps the population's best if it beats the best so far.
+    public mutating func recordBest() {
+        guard population.count > 0 else { return }
+        let i = population.bestIndex
+        let f = population.fitness[i]
+        if f > bestFitness || bestGenome.isEmpty && !f.isNaN {
+            bestFitness = f
+            bestGenome = Array(population.row(i))
+        }
+    }
+
+    /// Best, mean and median fitness of the current population (NaN counted as −∞).
+    public var fitnessSummary: (best: Float, mean: Float, median: Float) {
+        let sorted = population.fitness.map { $0.isNaN ? -Float.infinity : $0 }.sorted()
+        let n = sorted.count
+        let median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+        var sum = 0.0
+        for f in sorted { sum += Double(f) }
+        return (sorted[n - 1], Float(sum / Double(n)), median)
+    }
+
+    // MARK: Checkpoint encoding
+
+    static let magic = "ATOLLISL"
+    static let version: UInt32 = 1
+
+    /// The island as bytes: magic, version, index, counters, best genome, population.
+    func encoded() -> Data {
+        var writer = ByteWriter()
+        writer.append(magic: Self.magic)
+        writer.append(Self.version)
+        writer.append(UInt64(index))
+        writer.append(UInt64(evaluations))
+        writer.append(UInt64(bytesReceived))
+        writer.append(bestFitness)
+        writer.append(bestGenome)
+        writer.append(population)
+        return Data(writer.bytes)
+    }
+
+    /// Reads what `encoded()` wrote.
+    init(decoding data: Data, source: String) throws {
+        var reader = ByteReader(data, source: source)
+        try reader.expect(magic: Self.magic)
+        let version = try reader.read(UInt32.self)
+        guard version == Self.version else { throw CheckpointError("\(source): island format version \(version), expected \(Self.version)") }
+        index = Int(try reader.read(UInt64.self))
+        evaluations = Int(try reader.read(UInt64.self))
+        bytesReceived = Int(try reader.read(UInt64.self))
+        bestFitness = try reader.readFloat()
+        bestGenome = try reader.readFloats()
+        population = try reader.readPopulation()
+        guard reader.isAtEnd else { throw CheckpointError("\(source): unexpected bytes after the island") }
+    }
+}

@@ -1,0 +1,378 @@
+import Collectives
+import Evolution
+import Foundation
+import Networks
+import Tasks
+
+/// A whole run: the run folder, generation 0 or a checkpoint, the generation loop, checkpoints,
+/// logs and the final summary. Every rank of the communicator runs the same `Run`.
+///
+/// Files (rank 0 writes all but the checkpoints' island files, which each rank writes for its own
+/// islands): `config.yaml`, `metrics.jsonl`, `timings.jsonl`, `checkpoints/GGGGGGGG/`,
+/// `best.safetensors`, `summary.json`.
+public final class Run {
+    /// How a run is driven (not part of its configuration: none of it changes the results).
+    public struct Options {
+        /// Replace a run folder that already holds a run.
+        public var force = false
+        /// Fault injection for tests: rank `rank` kills itself with SIGKILL right after the
+        /// checkpoint of generation `generation` is complete.
+        public var killAfterCheckpoint: (generation: Int, rank: Int)?
+        /// Where rank 0's progress lines and summary go.
+        public var output: (String) -> Void = { print($0) }
+        /// Where warnings go (a skipped checkpoint, …).
+        public var warn: (String) -> Void = { FileHandle.standardError.write(Data("atoll: warning: \($0)\n".utf8)) }
+        /// Overwrite the progress line in place (a terminal) instead of printing plain lines.
+        public var interactive = false
+
+        public init() {}
+    }
+
+    public let config: RunConfig
+    public let directory: URL
+    let communicator: any Communicator
+    let options: Options
+    let archipelago: Archipelago
+    let store: CheckpointStore
+    private var metricsLog: JSONLinesLog?
+    private var timingsLog: JSONLinesLog?
+    private var progress: RunProgress
+    private var generation: Int
+    private let startTime = DispatchTime.now().uptimeNanoseconds
+    private let elapsedOffset: Double
+    private var lastCheckpointSeconds = 0.0
+    private var lastProgressLine = DispatchTime.now().uptimeNanoseconds
+
+    private init(
+        config: RunConfig, directory: URL, communicator: any Communicator, options: Options, archipelago: Archipelago,
+        progress: RunProgress, generation: Int, logs: (JSONLinesLog, JSONLinesLog)?
+    ) {
+        self.config = config
+        self.directory = directory
+        self.communicator = communicator
+        self.options = options
+        self.archipelago = archipelago
+        self.progress = progress
+        self.generation = generation
+        elapsedOffset = progress.elapsedSeconds
+        metricsLog = logs?.0
+        timingsLog = logs?.1
+        store = CheckpointStore(directory: directory.appendingPathComponent("checkpoints"))
+    }
+
+    // MARK: Starting and resuming
+
+    /// Starts a run of `config` in `directory` and runs it to its end.
+    ///
+    /// Nothing is written before the configuration, the task, the network and the placement have
+    /// been checked on every rank; an existing run folder is left untouched unless `options.force`.
+    public static func start(config: RunConfig, directory: URL, communicator: any Communicator, options: Options = Options()) throws -> RunSummary {
+        let (network, task) = try agree(communicator) { try setUp(config, communicator) }
+        let logs: (JSONLinesLog, JSONLinesLog)? = try agree(communicator) {
+            communicator.rank == 0 ? try prepareFolder(directory, config: config, force: options.force) : nil
+        }
+        let archipelago = try agree(communicator) {
+            try Archipelago.initial(config: config, communicator: communicator, network: network, task: task)
+        }
+        let run = Run(config: config, directory: directory, communicator: communicator, options: options,
+                      archipelago: archipelago, progress: RunProgress(), generation: 0, logs: logs)
+        let report = try run.gather(evaluated: archipelago.islands.reduce(0) { $0 + $1.population.count }, timing: RankTiming(generation: 0, rank: communicator.rank))
+        run.progress.evaluations = report.evaluated
+        run.progress.bestFitness = report.best
+        return try run.loop()
+    }
+
+    /// Continues the run in `directory` from its newest valid checkpoint, on any number of ranks.
+    ///
+    /// - Returns: the summary, or `nil` when the run had already finished.
+    public static func resume(directory: URL, communicator: any Communicator, options: Options = Options()) throws -> RunSummary? {
+        let configPath = directory.appendingPathComponent("config.yaml").path
+        let config = try agree(communicator) {
+            guard FileManager.default.fileExists(atPath: configPath) else {
+                throw RunError("\(directory.path) is not a run folder: it has no config.yaml")
+            }
+            return try RunConfig.load(path: configPath)
+        }
+        let (network, task) = try agree(communicator) { try setUp(config, communicator) }
+        let store = CheckpointStore(directory: directory.appendingPathComponent("checkpoints"))
+        let chosen = try agree(communicator) { () -> Int in
+            guard communicator.rank == 0 else { return -1 }
+            guard let checkpoint = store.newestValid(warn: options.warn) else {
+                throw RunError("no valid checkpoint in \(store.directory.path): start the run again with `atoll run`")
+            }
+            return checkpoint.generation
+        }
+        let generation = try agreedValue(communicator, rank0: chosen)
+        let folder = store.directory.appendingPathComponent(CheckpointStore.folderName(generation))
+        let (state, islands) = try agree(communicator) { () -> (RunState, [Island]) in
+            let state = try JSONDecoder().decode(RunState.self, from: Data(contentsOf: folder.appendingPathComponent("run.json")))
+            let placement = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
+            let islands = try placement.islands(of: communicator.rank).map { index -> Island in
+                let url = folder.appendingPathComponent(islandFileName(index))
+                return try Island(decoding: Data(contentsOf: url), source: url.path)
+            }
+            return (state, islands)
+        }
+        if let reason = state.stopReason {
+            if communicator.rank == 0 {
+                options.output("The run in \(directory.path) finished at generation \(state.generation) (stop: \(reason.rawValue)); nothing to resume.\n")
+            }
+            return nil
+        }
+        let logs: (JSONLinesLog, JSONLinesLog)? = try agree(communicator) {
+            guard communicator.rank == 0 else { return nil }
+            let metrics = try JSONLinesLog(url: directory.appendingPathComponent("metrics.jsonl"))
+            let timings = try JSONLinesLog(url: directory.appendingPathComponent("timings.jsonl"))
+            try metrics.truncate(toByteCount: state.metricsBytes)
+            try timings.truncate(toByteCount: state.timingsBytes)
+            return (metrics, timings)
+        }
+        let archipelago = try Archipelago(config: config, communicator: communicator, network: network, task: task, islands: islands)
+        if communicator.rank == 0 {
+            options.output("Resuming \(directory.path) from generation \(generation) on \(communicator.size) rank(s).\n")
+        }
+        let run = Run(config: config, directory: directory, communicator: communicator, options: options,
+                      archipelago: archipelago, progress: state.progress, generation: generation, logs: logs)
+        return try run.loop()
+    }
+
+    /// The network and task of `config`, checked against each other and the rank count.
+    static func setUp(_ config: RunConfig, _ communicator: any Communicator) throws -> (Network, any FitnessTask) {
+        _ = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
+        let network: Network
+        do {
+            network = try Network(spec: config.network.spec())
+        } catch {
+            throw ConfigError.invalidValue(path: "network", message: "\(error)")
+        }
+        let task: any FitnessTask
+        do {
+            task = try TaskCatalog.make(config.task.name, options: config.task.options)
+            try task.checkCompatible(network)
+        } catch {
+            throw ConfigError.invalidValue(path: "task", message: "\(error)")
+        }
+        return (network, task)
+    }
+
+    /// Creates (or, with `force`, clears) the run folder and writes `config.yaml`.
+    static func prepareFolder(_ directory: URL, config: RunConfig, force: Bool) throws -> (JSONLinesLog, JSONLinesLog) {
+        let fm = FileManager.default
+        let products = ["config.yaml", "metrics.jsonl", "timings.jsonl", "best.safetensors", "summary.json", "checkpoints"]
+        let existing = products.filter { fm.fileExists(atPath: directory.appendingPathComponent($0).path) }
+        if !existing.isEmpty {
+            guard force else {
+                throw RunError("\(directory.path) already holds a run (\(existing.joined(separator: ", "))): continue it with `atoll resume \(directory.path)`, or pass --force to replace it")
+            }
+            for name in existing { try fm.removeItem(at: directory.appendingPathComponent(name)) }
+        }
+        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data(try config.yaml().utf8).write(to: directory.appendingPathComponent("config.yaml"), options: .atomic)
+        return (try JSONLinesLog(url: directory.appendingPathComponent("metrics.jsonl")),
+                try JSONLinesLog(url: directory.appendingPathComponent("timings.jsonl")))
+    }
+
+    static func islandFileName(_ index: Int) -> String {
+        let digits = String(index)
+        return "island-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + ".bin"
+    }
+
+    // MARK: The generation loop
+
+    private var elapsed: Double {
+        elapsedOffset + Double(DispatchTime.now().uptimeNanoseconds - startTime) * 1e-9
+    }
+
+    private func loop() throws -> RunSummary {
+        var stopReason = config.stop.criteria.reason(toStop: progress)
+        while stopReason == nil {
+            generation += 1
+            var timing = RankTiming(generation: generation, rank: communicator.rank)
+            timing.checkpoint = lastCheckpointSeconds
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let evaluated = try archipelago.breedAndEvaluate(generation: generation)
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            if generation % config.migration.interval == 0 { try archipelago.migrate(generation: generation) }
+            let t2 = DispatchTime.now().uptimeNanoseconds
+            timing.evolve = Double(t1 - t0) * 1e-9
+            timing.migrate = Double(t2 - t1) * 1e-9
+            timing.total = timing.evolve + timing.migrate + timing.checkpoint
+
+            let report = try gather(evaluated: evaluated, timing: timing)
+            progress.record(evaluated: report.evaluated, generationBest: report.best, elapsedSeconds: report.elapsed)
+            stopReason = config.stop.criteria.reason(toStop: progress)
+
+            let t3 = DispatchTime.now().uptimeNanoseconds
+            let every = config.output.checkpointEvery
+            if stopReason != nil || (every > 0 && generation % every == 0) {
+                try writeCheckpoint(stopReason: stopReason)
+                if let fault = options.killAfterCheckpoint, fault.generation == generation, fault.rank == communicator.rank {
+                    kill(getpid(), SIGKILL)
+                }
+            }
+            lastCheckpointSeconds = Double(DispatchTime.now().uptimeNanoseconds - t3) * 1e-9
+            showProgress(final: stopReason != nil)
+        }
+        return try finish(stopReason: stopReason!)
+    }
+
+    /// Exchanges every rank's metrics and timing; rank 0 logs them. Returns the generation's
+    /// totals, which every rank computes alike from the same gathered reports.
+    private func gather(evaluated: Int, timing: RankTiming) throws -> (evaluated: Int, best: Float, elapsed: Double) {
+        let metrics = archipelago.islands.map { island -> IslandMetrics in
+            let summary = island.fitnessSummary
+            return IslandMetrics(
+                generation: generation, island: island.index, phase: "weights", best: summary.best, mean: summary.mean,
+                median: summary.median, bestEver: island.bestFitness, evaluations: island.evaluations, bytesMigrated: island.bytesReceived)
+        }
+        let mine = GenerationReport(metrics: metrics, timing: timing, evaluated: evaluated, elapsed: elapsed)
+        let reports = try communicator.allgatherStrings(String(decoding: try JSONEncoder().encode(mine), as: UTF8.self))
+            .map { try JSONDecoder().decode(GenerationReport.self, from: Data($0.utf8)) }
+        let all = reports.flatMap(\.metrics).sorted { $0.island < $1.island }
+        if let metricsLog, let timingsLog {
+            for line in all { try metricsLog.append(line) }
+            for report in reports { try timingsLog.append(report.timing) }
+        }
+        return (reports.reduce(0) { $0 + $1.evaluated }, all.map(\.best).max() ?? -.infinity, reports.map(\.elapsed).max() ?? 0)
+    }
+
+    private func writeCheckpoint(stopReason: StopReason?) throws {
+        var files: [String: Data] = [:]
+        for island in archipelago.islands { files[Self.islandFileName(island.index)] = island.encoded() }
+        if communicator.rank == 0, let metricsLog, let timingsLog {
+            try metricsLog.synchronize()
+            try timingsLog.synchronize()
+            let state = RunState(generation: generation, progress: progress, metricsBytes: try metricsLog.byteCount,
+                                 timingsBytes: try timingsLog.byteCount, stopReason: stopReason)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            files["run.json"] = try encoder.encode(state)
+        }
+        try store.write(generation: generation, files: files, communicator: communicator)
+    }
+
+    private func showProgress(final: Bool) {
+        guard communicator.rank == 0 else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard final || options.interactive || now - lastProgressLine >= 2_000_000_000 || generation == 1 else { return }
+        lastProgressLine = now
+        let rate = Double(progress.evaluations) / max(progress.elapsedSeconds, 1e-9)
+        var line = String(format: "gen %d", generation)
+        if let limit = config.stop.generations { line += "/\(limit)" }
+        line += String(format: "  weights  best %.6g  %d evals  %.0f evals/s  %@", progress.bestFitness, progress.evaluations, rate, Self.clock(progress.elapsedSeconds))
+        if let limit = config.stop.generations, generation > 0 {
+            let left = progress.elapsedSeconds / Double(generation) * Double(max(0, limit - generation))
+            line += "  ~\(Self.clock(left)) left"
+        }
+        if options.interactive {
+            options.output("\r\u{1B}[K" + line + (final ? "\n" : ""))
+        } else {
+            options.output(line + "\n")
+        }
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+
+    // MARK: The end
+
+    /// Finds the best genome over all islands, writes `best.safetensors` and `summary.json`, and
+    /// prints the summary table on rank 0.
+    private func finish(stopReason: StopReason) throws -> RunSummary {
+        let localBest = archipelago.islands.map { [Double($0.bestFitness), Double($0.index)] }
+        let candidates = try communicator.allgatherv(localBest.flatMap { $0 })
+            .flatMap { values in stride(from: 0, to: values.count, by: 2).map { (fitness: Float(values[$0]), island: Int(values[$0 + 1])) } }
+        let winner = candidates.max { a, b in a.fitness != b.fitness ? a.fitness < b.fitness : a.island > b.island }!
+        let network = archipelago.network
+        var genome = archipelago.islands.first { $0.index == winner.island }?.bestGenome
+            ?? [Float](repeating: 0, count: network.parameterCount)
+        try communicator.broadcast(&genome, root: archipelago.placement.rank(of: winner.island))
+
+        var memory = [Double](repeating: 0, count: 1)
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        memory[0] = Double(usage.ru_maxrss) / 1024
+        let peaks = try communicator.allgather(memory)
+
+        var summary = RunSummary(
+            generations: generation, stopReason: stopReason.rawValue, fitnessName: archipelago.task.fitnessName,
+            bestFitness: winner.fitness, bestIsland: winner.island, testAccuracy: nil, evaluations: progress.evaluations,
+            wallSeconds: progress.elapsedSeconds, peakMemoryMiB: peaks, directory: directory.path)
+        if communicator.rank == 0 {
+            let report = try archipelago.task.report(genome: genome, network: network, generation: generation, seed: config.seed)
+            summary.testAccuracy = report.split("test")?.accuracy
+            var metadata = ["task": archipelago.task.name, "fitness": "\(winner.fitness)", "fitness_name": archipelago.task.fitnessName,
+                            "island": "\(winner.island)", "generation": "\(generation)"]
+            if let accuracy = summary.testAccuracy { metadata["test_accuracy"] = "\(accuracy)" }
+            let specEncoder = JSONEncoder()
+            specEncoder.outputFormatting = .sortedKeys
+            metadata["atoll.network"] = String(decoding: try specEncoder.encode(network.spec), as: UTF8.self)
+            try SafeTensors(genome: genome, layout: network.layout, metadata: metadata)
+                .write(path: directory.appendingPathComponent("best.safetensors").path)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(summary).write(to: directory.appendingPathComponent("summary.json"), options: .atomic)
+            options.output(summary.table())
+        }
+        return summary
+    }
+}
+
+extension RunSummary {
+    /// The summary as a table of figures with their units.
+    public func table() -> String {
+        var rows: [(String, String)] = [
+            ("generations", "\(generations) (stopped by \(stopReason))"),
+            ("best fitness (\(fitnessName))", String(format: "%.6g (island %d)", bestFitness, bestIsland)),
+        ]
+        if let testAccuracy { rows.append(("test accuracy", String(format: "%.4f", testAccuracy))) }
+        rows += [
+            ("evaluations", "\(evaluations)"),
+            ("wall time", String(format: "%.1f s", wallSeconds)),
+            ("peak memory per rank", peakMemoryMiB.enumerated().map { String(format: "rank %d: %.0f MiB", $0.offset, $0.element) }.joined(separator: ", ")),
+            ("results", directory),
+        ]
+        let width = rows.map(\.0.count).max()!
+        return "\nAtoll run summary\n" + rows.map { "  " + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n") + "\n"
+    }
+}
+
+/// A run that cannot go on, with the reason.
+public struct RunError: Error, CustomStringConvertible {
+    public let description: String
+    /// Every rank has this error (it came through `agree`), so every rank can stop on its own
+    /// without leaving another waiting.
+    public let sharedByAllRanks: Bool
+
+    public init(_ description: String, sharedByAllRanks: Bool = false) {
+        self.description = description
+        self.sharedByAllRanks = sharedByAllRanks
+    }
+}
+
+/// Runs `body` on every rank and shares failures: if it throws on any rank, every rank throws the
+/// first rank's error, so no rank is left waiting in a collective for one that gave up.
+func agree<R>(_ communicator: any Communicator, _ body: () throws -> R) throws -> R {
+    var result: R?
+    var failure = ""
+    do {
+        result = try body()
+    } catch {
+        failure = "\(error)"
+    }
+    let failures = try communicator.allgatherStrings(failure)
+    if let first = failures.firstIndex(where: { !$0.isEmpty }) {
+        let sameEverywhere = failures.allSatisfy { $0 == failures[first] }
+        throw RunError(sameEverywhere ? failures[first] : "rank \(first): \(failures[first])", sharedByAllRanks: true)
+    }
+    return result!
+}
+
+/// Rank 0's value of `rank0`, on every rank.
+func agreedValue(_ communicator: any Communicator, rank0: Int) throws -> Int {
+    var value = [Int64(rank0)]
+    try communicator.broadcast(&value, root: 0)
+    return Int(value[0])
+}

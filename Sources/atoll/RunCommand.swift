@@ -1,0 +1,111 @@
+import ArgumentParser
+import CBLAS
+import Collectives
+import Foundation
+import IslandModel
+
+/// Options shared by `atoll run` and `atoll resume`.
+struct LaunchOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Run this many ranks as threads of one process instead of MPI ranks (debugging; same results).",
+        valueName: "N"))
+    var localRanks: Int?
+
+    @Option(help: .hidden)
+    var faultKillAfterCheckpoint: Int?
+
+    @Option(help: .hidden)
+    var faultKillRank: Int = 1
+
+    func validate() throws {
+        if let localRanks, localRanks < 1 { throw ValidationError("--local-ranks must be at least 1") }
+    }
+
+    /// Runs `body` on every rank: the MPI world, or `--local-ranks` threads. Errors after the
+    /// ranks have started stop every rank (MPI_Abort), so no rank waits for one that failed.
+    func launch(_ body: @escaping @Sendable (any Communicator, Run.Options) throws -> Void) throws {
+        // One BLAS thread per rank: results must not depend on how OpenBLAS splits work.
+        openblas_set_num_threads(1)
+        var options = Run.Options()
+        options.interactive = isatty(STDOUT_FILENO) != 0
+        options.output = { text in
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        if let generation = faultKillAfterCheckpoint { options.killAfterCheckpoint = (generation, faultKillRank) }
+        let runOptions = options
+        if let localRanks {
+            _ = try LocalCommunicator.run(size: localRanks) { comm in try body(comm, runOptions) }
+        } else {
+            let comm = MPICommunicator()
+            do {
+                try body(comm, runOptions)
+            } catch let error as RunError where error.sharedByAllRanks {
+                // Every rank stops; rank 0 alone says why.
+                if comm.rank == 0 { throw error }
+                throw ExitCode.failure
+            } catch {
+                if comm.size == 1 { throw error }
+                comm.abort(message: "\(error)")
+            }
+        }
+    }
+}
+
+/// `atoll run CONFIG`: the main job.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run neuroevolution on islands as a config file describes.",
+        discussion: """
+            Launch under mpirun for several ranks (mpirun -np 2 atoll run configs/digits.yaml); the \
+            islands are spread over the ranks in contiguous blocks, and the results are the same bits \
+            on any number of ranks. The run folder gets config.yaml, metrics.jsonl, timings.jsonl, \
+            checkpoints/, best.safetensors and summary.json.
+            """
+    )
+
+    @Argument(help: "The run's YAML config (see configs/).")
+    var config: String
+
+    @Option(help: "The run folder (default: output.directory of the config, else runs/<config name>).")
+    var out: String?
+
+    @Flag(help: "Replace what an existing run folder holds.")
+    var force = false
+
+    @OptionGroup var launchOptions: LaunchOptions
+
+    func run() throws {
+        let configuration = try RunConfig.load(path: config)
+        let name = URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
+        let folder = URL(fileURLWithPath: out ?? configuration.output.directory ?? "runs/\(name)")
+        let force = self.force
+        try launchOptions.launch { comm, options in
+            var options = options
+            options.force = force
+            if comm.rank == 0 { options.output("Atoll run of \(config) on \(comm.size) rank(s), \(configuration.islands.count) islands → \(folder.path)\n") }
+            _ = try Run.start(config: configuration, directory: folder, communicator: comm, options: options)
+        }
+    }
+}
+
+/// `atoll resume RUN_DIR`: continue a stopped run.
+struct ResumeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Continue a run from its newest valid checkpoint, on the same or another number of ranks.",
+        discussion: "A corrupt or truncated checkpoint is skipped with a warning naming it; the previous one is used."
+    )
+
+    @Argument(help: "The run folder (holding config.yaml and checkpoints/).")
+    var runDirectory: String
+
+    @OptionGroup var launchOptions: LaunchOptions
+
+    func run() throws {
+        let folder = URL(fileURLWithPath: runDirectory)
+        try launchOptions.launch { comm, options in
+            _ = try Run.resume(directory: folder, communicator: comm, options: options)
+        }
+    }
+}
