@@ -49,5 +49,46 @@ else
   failed=$((failed + 1)); echo "FAIL  info did not list rank 0 then rank 1:"; echo "$last_output" | sed 's/^/      /'
 fi
 
+# atoll run: the same bits on 1, 2 and 4 ranks and in one process; a killed run resumed.
+runs=$(mktemp -d)
+trap 'rm -rf "$runs"' EXIT
+config=configs/tiny.yaml
+for np in 1 2 4; do
+  run "run $config on $np rank(s)" "$MPIRUN" --oversubscribe -np "$np" "$atoll" run "$config" --out "$runs/np$np"
+done
+run "run $config on 3 local ranks (threads)" "$atoll" run "$config" --out "$runs/local3" --local-ranks 3
+same_results() {  # same_results NAME DIR...: metrics.jsonl and best.safetensors identical in all
+  local name=$1; shift
+  local sums
+  sums=$(for d in "$@"; do cat "$d/metrics.jsonl" "$d/best.safetensors" 2>/dev/null | md5sum; done | sort -u | wc -l)
+  if [ "$sums" -eq 1 ] && [ -s "$1/best.safetensors" ]; then
+    passed=$((passed + 1)); echo "ok    $name"
+  else
+    failed=$((failed + 1)); echo "FAIL  $name"; for d in "$@"; do md5sum "$d/metrics.jsonl" "$d/best.safetensors" 2>&1 | sed 's/^/      /'; done
+  fi
+}
+same_results "metrics.jsonl and best.safetensors identical at 1, 2, 4 ranks and 3 threads" "$runs/np1" "$runs/np2" "$runs/np4" "$runs/local3"
+
+# Rank 1 of 2 kills itself (SIGKILL) right after the checkpoint of generation 4.
+timeout --kill-after=10 "$limit" "$MPIRUN" -np 2 "$atoll" run "$config" --out "$runs/killed" --fault-kill-after-checkpoint 4 >/dev/null 2>&1
+if [ -d "$runs/killed/checkpoints/00000004" ] && [ ! -e "$runs/killed/best.safetensors" ]; then
+  passed=$((passed + 1)); echo "ok    a rank killed after checkpoint 4 stops the run before its end"
+else
+  failed=$((failed + 1)); echo "FAIL  the killed run did not stop after checkpoint 4"; ls -R "$runs/killed" | sed 's/^/      /'
+fi
+cp -r "$runs/killed" "$runs/killed-same"
+run "resume the killed run on 4 ranks" "$MPIRUN" --oversubscribe -np 4 "$atoll" resume "$runs/killed"
+run "resume the killed run on 2 ranks" "$MPIRUN" -np 2 "$atoll" resume "$runs/killed-same"
+same_results "resumed runs end bit-identical to the uninterrupted run" "$runs/np1" "$runs/killed" "$runs/killed-same"
+
+# A bad config under mpirun: non-zero exit, the key named once, no hang.
+printf 'islands: {count: 4}\nmigration: {intervall: 3}\n' > "$runs/bad.yaml"
+if out=$(timeout --kill-after=10 "$limit" "$MPIRUN" -np 2 "$atoll" run "$runs/bad.yaml" --out "$runs/bad" 2>&1); then
+  failed=$((failed + 1)); echo "FAIL  a bad config exited 0"
+elif grep -q "unknown key 'migration.intervall'" <<<"$out" && [ ! -e "$runs/bad" ]; then
+  passed=$((passed + 1)); echo "ok    a bad config under mpirun exits non-zero naming the key, writing nothing"
+else
+  failed=$((failed + 1)); echo "FAIL  bad config message:"; echo "$out" | sed 's/^/      /'
+fi
 echo "mpi: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -51,6 +51,15 @@ struct LaunchOptions: ParsableArguments {
     }
 }
 
+/// This process's rank as the launcher announces it (Open MPI, PMI, Slurm), 0 without one.
+func launcherRank() -> Int {
+    let environment = ProcessInfo.processInfo.environment
+    for name in ["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"] {
+        if let value = environment[name], let rank = Int(value) { return rank }
+    }
+    return 0
+}
+
 /// `atoll run CONFIG`: the main job.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -76,7 +85,14 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var launchOptions: LaunchOptions
 
     func run() throws {
-        let configuration = try RunConfig.load(path: config)
+        let configuration: RunConfig
+        do {
+            configuration = try RunConfig.load(path: config)
+        } catch {
+            // Every rank reads the file before MPI starts; only the first says what is wrong.
+            if launcherRank() != 0 { throw ExitCode.failure }
+            throw error
+        }
         let name = URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
         let folder = URL(fileURLWithPath: out ?? configuration.output.directory ?? "runs/\(name)")
         let force = self.force
