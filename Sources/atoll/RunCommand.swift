@@ -27,7 +27,9 @@ struct LaunchOptions: ParsableArguments {
         // One BLAS thread per rank: results must not depend on how OpenBLAS splits work.
         openblas_set_num_threads(1)
         var options = Run.Options()
-        options.interactive = isatty(STDOUT_FILENO) != 0
+        // mpirun hands ranks a pseudo-terminal even when its own output is a file or a pipe, so
+        // only a process started without a launcher redraws its progress line in place.
+        options.interactive = isatty(STDOUT_FILENO) != 0 && !launchedByMPI()
         options.output = { text in
             FileHandle.standardOutput.write(Data(text.utf8))
         }
@@ -58,6 +60,12 @@ func launcherRank() -> Int {
         if let value = environment[name], let rank = Int(value) { return rank }
     }
     return 0
+}
+
+/// Whether a launcher (mpirun, srun) started this process.
+func launchedByMPI() -> Bool {
+    let environment = ProcessInfo.processInfo.environment
+    return ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_PROCID"].contains { environment[$0] != nil }
 }
 
 /// `atoll run CONFIG`: the main job.
