@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
-# The README's main job. Until the island model lands (`atoll run configs/digits.yaml`), it shows
-# the MPI world Atoll runs in and measures its collectives on 2 ranks.
-#   MPIRUN, NP and HOSTFILE from the environment override the launcher, rank count and hosts.
+# The README's main job: `atoll run configs/digits.yaml` on 2 ranks, then where the results are.
+#   MPIRUN, NP and HOSTFILE from the environment override the launcher, rank count and hosts;
+#   CONFIG another run config.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/env/openmpi.env
 . deploy/env/openblas.env
 MPIRUN=${MPIRUN:-mpirun}
 NP=${NP:-2}
+CONFIG=${CONFIG:-configs/digits.yaml}
 hostfile_args=()
 [ -n "${HOSTFILE:-}" ] && hostfile_args=(--hostfile "$HOSTFILE")
 atoll=.build/release/atoll
+out=runs/$(basename "$CONFIG" .yaml)
 
-echo "== atoll info on $NP ranks"
-"$MPIRUN" "${hostfile_args[@]}" -np "$NP" "$atoll" info
+"$MPIRUN" "${hostfile_args[@]}" -np "$NP" "$atoll" info | head -n 6
 echo
-echo "== atoll bench collectives on $NP ranks"
-"$MPIRUN" "${hostfile_args[@]}" -np "$NP" "$atoll" bench collectives
+"$MPIRUN" "${hostfile_args[@]}" -np "$NP" "$atoll" run "$CONFIG" --out "$out" --force
+echo
+echo "Results in $out/:"
+echo "  config.yaml       the resolved configuration"
+echo "  metrics.jsonl     one line per island and generation (same bits on any rank count)"
+echo "  timings.jsonl     where each rank's time went, per generation"
+echo "  best.safetensors  the best network, PyTorch names and layout"
+echo "  summary.json      the table above"
+echo "  checkpoints/      resume with: $MPIRUN -np $NP $atoll resume $out"
