@@ -13,6 +13,6 @@ struct Atoll: ParsableCommand {
             runs as a single rank.
             """,
         version: version,
-        subcommands: [Info.self, Bench.self, SelfTest.self, Export.self, Import.self, Evaluate.self, TasksList.self, Pretrain.self]
+        subcommands: [Info.self, Bench.self, SelfTest.self, Export.self, Import.self, Evaluate.self, TasksList.self, Zoo.self, Pretrain.self]
     )
 }
