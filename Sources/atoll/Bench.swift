@@ -4,6 +4,6 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed: each subcommand prints a table of figures with their units.",
-        subcommands: [BenchCollectives.self, BenchEvaluate.self]
+        subcommands: [BenchCollectives.self, BenchEvaluate.self, BenchMeta.self]
     )
 }
