@@ -147,6 +147,9 @@ public struct MetaLearnerSetup: Codable, Equatable, Sendable {
             return try YAMLDecoder().decode(MetaLearnerSetup.self, from: text)
         } catch let error as MetaLearnerConfigError {
             throw MetaLearnerConfigError(field: error.field, message: "\(error.message) (in \(path))")
+        } catch let DecodingError.dataCorrupted(context) where context.underlyingError is MetaLearnerConfigError {
+            let error = context.underlyingError as! MetaLearnerConfigError
+            throw MetaLearnerConfigError(field: error.field, message: "\(error.message) (in \(path))")
         } catch let DecodingError.typeMismatch(type, context) {
             throw MetaLearnerConfigError(field: context.codingPath.map(\.stringValue).joined(separator: "."), message: "expected \(type) (in \(path))")
         } catch {
