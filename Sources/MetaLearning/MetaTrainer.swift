@@ -45,6 +45,8 @@ public final class MetaTrainer {
     /// step with the four first loss values; it must replace the buffer by its mean over all
     /// participants (ranks or islands), identically everywhere. The default does nothing (one
     /// participant). The island model plugs in `ReproducibleAllreduce.sum` followed by `/ size`.
+    /// Every participant must take the same number of steps, since each step calls the hook once
+    /// (twice on the first step).
     public var synchronizeGradients: (UnsafeMutableBufferPointer<Float>) throws -> Void = { _ in }
 
     /// A trainer with zero moments for `model`.
