@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 
 extension AttentionAutoencoder {
@@ -178,13 +179,24 @@ extension AttentionAutoencoder {
         let p = UnsafePointer(parameters.baseAddress!)
         let acts = activations.values
 
-        fourierFeaturesForward(acts + D.fourier, positions, B * T, F, config.fourierFrequencies)
+        // Token queries depend on positions only: when every genome has the same positions (one
+        // layout), they are computed for the first genome and copied.
+        var shared = true
+        for b in 1 ..< B where shared { shared = memcmp(positions, positions + b * T * F, T * F * MemoryLayout<Float>.size) == 0 }
+        let queryRows = shared ? T : B * T
+        fourierFeaturesForward(acts + D.fourier, positions, queryRows, F, config.fourierFrequencies)
         linearForward(acts + D.fromLatent, acts + plan.latent, p + fromLatentWeight, p + fromLatentBias, B * K, dz, d)
         broadcastForward(acts + D.latentPosition, p + latentPosition, B, K * d)
         residualForward(acts + D.latentInput, acts + D.fromLatent, acts + D.latentPosition, B * K * d)
         for (block, a) in zip(decoderLatentBlocks, D.latentBlocks) { block.forward(p, acts, a) }
-        linearForward(acts + D.queries, acts + D.fourier, p + queryWeight, p + queryBias, B * T, E, d)
-        decoderCross.forward(p, acts, D.cross)
+        linearForward(acts + D.queries, acts + D.fourier, p + queryWeight, p + queryBias, queryRows, E, d)
+        if shared {
+            for b in 1 ..< B {
+                (acts + D.fourier + b * T * E).update(from: acts + D.fourier, count: T * E)
+                (acts + D.queries + b * T * d).update(from: acts + D.queries, count: T * d)
+            }
+        }
+        decoderCross.forward(p, acts, D.cross, repeatedQueries: shared)
         layerNormForward(acts + D.norm, acts + D.normMean, acts + D.normRstd, acts + D.cross.output, p + decoderNormWeight, p + decoderNormBias, B * T, d)
         linearForward(acts + D.decoded, acts + D.norm, p + outputWeight, p + outputBias, B * T, d, C)
     }

@@ -136,15 +136,31 @@ struct AttentionBlock {
     }
 
     /// Forward pass: reads `acts[input]` (and `acts[context]`), writes every activation of `a`.
-    func forward(_ p: UnsafePointer<Float>, _ acts: UnsafeMutablePointer<Float>, _ a: Activations) {
+    ///
+    /// With `repeatedQueries` (cross-attention only), the input is `attentionBatch` copies of its
+    /// first `queries` rows (the decoder's token queries, the same for every genome of a layout):
+    /// `LN₁` and the query projection run on those rows once and are copied to the others, which
+    /// leaves every activation as the full computation would (bit for bit), so `backward` is
+    /// unchanged.
+    func forward(_ p: UnsafePointer<Float>, _ acts: UnsafeMutablePointer<Float>, _ a: Activations, repeatedQueries: Bool = false) {
         let d = width
         let x = acts + a.input
-        layerNormForward(acts + a.norm1, acts + a.norm1Mean, acts + a.norm1Rstd, x, p + norm1Weight, p + norm1Bias, a.rows, d)
+        let queryRows = repeatedQueries ? a.queries : a.rows
+        precondition(!repeatedQueries || cross, "only cross-attention queries can be shared")
+        layerNormForward(acts + a.norm1, acts + a.norm1Mean, acts + a.norm1Rstd, x, p + norm1Weight, p + norm1Bias, queryRows, d)
         if cross {
             layerNormForward(acts + a.contextNorm, acts + a.contextNormMean, acts + a.contextNormRstd,
                              acts + a.context, p + contextNormWeight, p + contextNormBias, a.contextRows, d)
         }
-        linearForward(acts + a.query, acts + a.norm1, p + queryWeight, p + queryBias, a.rows, d, d)
+        linearForward(acts + a.query, acts + a.norm1, p + queryWeight, p + queryBias, queryRows, d, d)
+        if repeatedQueries {
+            for b in 1 ..< a.attentionBatch {
+                (acts + a.norm1 + b * queryRows * d).update(from: acts + a.norm1, count: queryRows * d)
+                (acts + a.norm1Mean + b * queryRows).update(from: acts + a.norm1Mean, count: queryRows)
+                (acts + a.norm1Rstd + b * queryRows).update(from: acts + a.norm1Rstd, count: queryRows)
+                (acts + a.query + b * queryRows * d).update(from: acts + a.query, count: queryRows * d)
+            }
+        }
         linearForward(acts + a.key, acts + a.keyValueSource, p + keyWeight, p + keyBias, a.contextRows, d, d)
         linearForward(acts + a.value, acts + a.keyValueSource, p + valueWeight, p + valueBias, a.contextRows, d, d)
         attentionForward(acts + a.attended, acts + a.probabilities, acts + a.query, acts + a.key, acts + a.value,

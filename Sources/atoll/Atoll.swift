@@ -23,6 +23,7 @@ struct Atoll: ParsableCommand {
             Export.self,
             Import.self,
             Zoo.self,
+            Pretrain.self,
             Bench.self,
             SelfTest.self,
         ]

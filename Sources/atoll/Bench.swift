@@ -8,6 +8,7 @@ struct Bench: ParsableCommand {
             BenchCollectives.self,
             BenchEvaluate.self,
             BenchOperators.self,
+            BenchMeta.self,
         ]
     )
 }

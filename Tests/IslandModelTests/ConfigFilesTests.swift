@@ -1,8 +1,10 @@
 import Foundation
 import IslandModel
+import MetaLearning
 import Testing
 
-/// Every config shipped in configs/ parses and validates.
+/// Every config shipped in configs/ parses and validates: run configs with `RunConfig`,
+/// meta-learner configs (`meta*.yaml`, for `atoll pretrain`) with `MetaLearnerSetup`.
 @Suite("Shipped configs")
 struct ConfigFilesTests {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -10,7 +12,12 @@ struct ConfigFilesTests {
 
     @Test("every file in configs/ loads", arguments: (try? FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()) ?? [])
     func loads(name: String) throws {
-        _ = try RunConfig.load(path: Self.folder.appendingPathComponent(name).path)
+        let path = Self.folder.appendingPathComponent(name).path
+        if name.hasPrefix("meta") {
+            _ = try MetaLearnerSetup.load(path: path)
+        } else {
+            _ = try RunConfig.load(path: path)
+        }
     }
 
     @Test("configs/reference.yaml states the defaults")

@@ -150,6 +150,31 @@ import Testing
         #expect(worstDifference(grouped, whole) < 1e-6)
     }
 
+    /// Genomes sharing their positions (one layout) take the shortcut that computes the token
+    /// queries once; the tokens must match decoding each genome alone.
+    @Test func sharedPositionsDecodeAsEachGenomeAlone() throws {
+        let config = tinyConfig()
+        let model = try AttentionAutoencoder(config: config, seed: 3)
+        let single = TokenBatch(config: config, B: 1, T: 7)
+        let positions = Array(repeating: single.positions, count: 4).flatMap { $0 }
+        var random = RandomStream(seed: 6, purpose: "latents")
+        let latents = (0 ..< 4 * config.latentSize).map { _ in Float(random.gaussian()) }
+        latents.withUnsafeBufferPointer { z in
+            positions.withUnsafeBufferPointer { model.decode(latents: z.baseAddress!, positions: $0.baseAddress!, batch: 4, tokenCount: 7) }
+        }
+        let together = Array(model.decoded)
+        var alone: [Float] = []
+        for b in 0 ..< 4 {
+            latents.withUnsafeBufferPointer { z in
+                single.positions.withUnsafeBufferPointer {
+                    model.decode(latents: z.baseAddress! + b * config.latentSize, positions: $0.baseAddress!, batch: 1, tokenCount: 7)
+                }
+            }
+            alone += model.decoded
+        }
+        #expect(worstDifference(together, alone) < 1e-6)
+    }
+
     @Test func oneModelServesGenomesOfAnyLength() throws {
         let config = MetaLearnerConfig()
         let model = try AttentionAutoencoder(config: config, seed: 4)

@@ -1,0 +1,65 @@
+import Networks
+import Tasks
+
+/// One training example of the meta-learner: a genome and its fitness (higher is better).
+public struct MetaRecord: Sendable {
+    public var genome: [Float]
+    public var fitness: Float
+
+    public init(genome: [Float], fitness: Float) {
+        self.genome = genome
+        self.fitness = fitness
+    }
+}
+
+/// Records of one network architecture with what training on them needs: the network, its
+/// tokenizer, the loss with its behavioural probe, and the token mask and positions.
+///
+/// Minibatches never mix architectures (a batch's genomes share `T`); `MetaTrainer.train` draws
+/// the architecture of each step in proportion to its share of the records.
+public final class MetaLayoutGroup {
+    public let network: Network
+    public let tokenizer: Tokenizer
+    public let loss: MetaLoss
+    /// The genomes, each of `network.parameterCount` values.
+    public var records: [MetaRecord]
+    private var cachedPositions: [Float] = []
+    private var cachedMask: [Float] = []
+    private var cachedBatch = 0
+
+    /// - Parameters:
+    ///   - network: the architecture.
+    ///   - records: its genomes and fitness values.
+    ///   - task: the task the genomes were scored on; gives the behavioural probe. `nil` when the
+    ///     behavioural and gap weights are 0.
+    ///   - config: the meta-learner's sizes (`C`).
+    ///   - settings: `probeCount` and `seed` choose the probe.
+    /// - Throws: when the task has no probe while one is needed, or a record has the wrong length.
+    public init(network: Network, records: [MetaRecord], task: (any FitnessTask)?, config: MetaLearnerConfig, settings: MetaTrainingSettings) throws {
+        for (i, record) in records.enumerated() where record.genome.count != network.parameterCount {
+            throw TaskError.invalidOption("record \(i) has \(record.genome.count) values, the network \(network.parameterCount)")
+        }
+        self.network = network
+        self.records = records
+        tokenizer = Tokenizer(layout: network.layout, tokenValues: config.tokenValues)
+        let needsProbe = settings.wBeh > 0 || settings.wGap > 0
+        var probe: BehaviourProbe?
+        if needsProbe {
+            guard let task else {
+                throw TaskError.invalidOption("the behavioural loss (w_beh, w_gap) needs the task the genomes were scored on")
+            }
+            probe = try BehaviourProbe(task: task, network: network, count: settings.probeCount, seed: settings.seed)
+        }
+        loss = MetaLoss(network: network, tokenizer: tokenizer, probe: probe)
+    }
+
+    /// `[B, T, F]` positions and `[B, T]` mask, reused while `B` does not change.
+    func inputs(batch B: Int) -> (positions: [Float], mask: [Float]) {
+        if cachedBatch != B {
+            cachedPositions = tokenizer.batchPositions(B)
+            cachedMask = tokenizer.batchMask(B)
+            cachedBatch = B
+        }
+        return (cachedPositions, cachedMask)
+    }
+}
