@@ -72,10 +72,37 @@ public final class MetaTrainer {
     /// - Throws: what `synchronizeGradients` throws (the parameters are then left unchanged).
     @discardableResult
     public func trainStep(_ records: [MetaRecord], group: MetaLayoutGroup) throws -> MetaStepResult {
+        let terms = forward(records, group: group)
+        if normalizers == nil {
+            var first = terms.values.map { Float($0) }
+            try first.withUnsafeMutableBufferPointer { try synchronizeGradients($0) }
+            setNormalizers(first)
+        }
+        backward(group: group, batch: records.count)
+        try synchronizeGradients(model.gradients)
+        let (norm, rate) = update()
+        return MetaStepResult(step: step, terms: terms, total: scales.dot(terms), learningRate: rate, gradientNorm: norm,
+                              batch: records.count, parameterCount: group.tokenizer.parameterCount)
+    }
+
+    // The pieces of a step, for callers that combine several minibatches' gradients themselves
+    // (the island model sums one gradient per island exactly): `forward`, `backward`, then the
+    // caller's sum into `model.gradients`, then `update`.
+
+    /// `w_k / L_k⁽⁰⁾`: the weight of each raw loss term (needs the normalisers).
+    public var scales: MetaLossTerms {
+        MetaLossTerms(values: zip(settings.weights.values, normalizers!.values).map { $0 / $1 })
+    }
+
+    /// Forward pass on one minibatch of one architecture: zeroes the gradients, runs the
+    /// autoencoder and the fitness head, and returns the raw loss terms (`group.loss` keeps what
+    /// `backward` needs).
+    @discardableResult
+    public func forward(_ records: [MetaRecord], group: MetaLayoutGroup) -> MetaLossTerms {
         let B = records.count
         precondition(B > 0, "a minibatch needs at least one record")
         let tokenizer = group.tokenizer
-        let n = tokenizer.parameterCount, T = tokenizer.tokenCount, C = tokenizer.tokenValues
+        let n = tokenizer.parameterCount, T = tokenizer.tokenCount
         var genomes = [Float]()
         genomes.reserveCapacity(B * n)
         for record in records { genomes += record.genome }
@@ -93,26 +120,32 @@ public final class MetaTrainer {
         }
         let predictions = Array(model.fitnessHead.forward(latents: model.latents.baseAddress!, batch: B))
         let withProbe = settings.wBeh > 0 || settings.wGap > 0
-        let terms = group.loss.forward(decoded: model.decoded.baseAddress!, original: tokens, genomes: genomes,
-                                       predictions: predictions, targets: targets, batch: B, withProbe: withProbe)
-        if normalizers == nil {
-            var first = terms.values.map { Float($0) }
-            try first.withUnsafeMutableBufferPointer { try synchronizeGradients($0) }
-            // a term that starts at 0 (no gap term for this task) keeps its raw scale
-            normalizers = MetaLossTerms(values: first.map { $0 > 0 ? Double($0) : 1 })
-        }
-        let normalizers = normalizers!
-        let weights = settings.weights
-        let scales = MetaLossTerms(values: zip(weights.values, normalizers.values).map { $0 / $1 })
+        return group.loss.forward(decoded: model.decoded.baseAddress!, original: tokens, genomes: genomes,
+                                  predictions: predictions, targets: targets, batch: B, withProbe: withProbe)
+    }
 
+    /// Sets the normalisers `L_k⁽⁰⁾` from the first loss values (a term that starts at 0 — no gap
+    /// term for this task — keeps its raw scale).
+    public func setNormalizers(_ first: [Float]) {
+        normalizers = MetaLossTerms(values: first.map { $0 > 0 ? Double($0) : 1 })
+    }
+
+    /// Backward pass of the last `forward` (of `B` genomes of `group`) into `model.gradients`.
+    public func backward(group: MetaLayoutGroup, batch B: Int) {
+        let T = group.tokenizer.tokenCount, C = group.tokenizer.tokenValues
         var dDecoded = [Float](repeating: 0, count: B * T * C)
         var dPredictions = [Float](repeating: 0, count: B)
         group.loss.backward(dDecoded: &dDecoded, dPredictions: &dPredictions, scales: scales)
         var dLatents = [Float](repeating: 0, count: B * model.config.latentSize)
         model.fitnessHead.backward(dLatents: &dLatents, dPredictions: dPredictions)
         model.backward(dDecoded: dDecoded, dLatents: dLatents)
+    }
 
-        try synchronizeGradients(model.gradients)
+    /// Clips `model.gradients` to the global norm and takes one AdamW step at the scheduled rate.
+    ///
+    /// - Returns: the gradient norm before clipping and the learning rate used.
+    @discardableResult
+    public func update() -> (gradientNorm: Float, learningRate: Float) {
         let norm = clipGradientsByGlobalNorm(model.gradients.baseAddress!, model.gradients.count, maxNorm: settings.clipNorm)
         let rate = settings.schedule.rate(at: step)
         step += 1
@@ -122,7 +155,7 @@ public final class MetaTrainer {
             adamWUpdate(model.parameters.baseAddress! + o, model.gradients.baseAddress! + o, m.baseAddress! + o, v.baseAddress! + o, entry.count,
                         learningRate: rate, settings: adamW, weightDecay: entry.decays ? adamW.weightDecay : 0, step: step)
         }
-        return MetaStepResult(step: step, terms: terms, total: scales.dot(terms), learningRate: rate, gradientNorm: norm, batch: B, parameterCount: n)
+        return (norm, rate)
     }
 
     /// `steps` steps on minibatches drawn from `groups`.
