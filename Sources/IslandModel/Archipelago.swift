@@ -20,10 +20,20 @@ public final class Archipelago {
     public let network: Network
     public let task: any FitnessTask
     let algorithm: GeneticAlgorithm
+    /// The GA in latent space: the same operators with the latent mutation's σ and rate.
+    let latentAlgorithm: GeneticAlgorithm
     /// This rank's islands, in increasing index order.
-    public private(set) var islands: [Island]
+    public internal(set) var islands: [Island]
     /// Reused buffer of the next population, one per island (no allocation per generation).
-    private var nextPopulations: [Population]
+    var nextPopulations: [Population]
+    /// The space the islands evolve in; every island switches at once.
+    public internal(set) var phase = Phase.weights
+    /// The meta-learner (when `latent.enabled`).
+    var latent: LatentSpace?
+
+    public enum Phase: String, Codable, Sendable {
+        case weights, latent
+    }
 
     /// Genomes per migration message.
     var emigrantCount: Int { min(config.migration.count, config.islands.population) }
@@ -37,6 +47,9 @@ public final class Archipelago {
         placement = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
         topology = try config.topology.make(islandCount: config.islands.count)
         algorithm = config.evolution.geneticAlgorithm()
+        var latentGA = config.evolution.geneticAlgorithm(sigma: config.latent.mutationSigma)
+        latentGA.mutation = Mutation(kind: latentGA.mutation.kind, genes: .rate(config.latent.mutationRate))
+        latentAlgorithm = latentGA
         let mine = Array(placement.islands(of: communicator.rank))
         guard islands.map(\.index) == mine else {
             throw CheckpointError("rank \(communicator.rank) should host islands \(mine), got \(islands.map(\.index))")
@@ -58,8 +71,10 @@ public final class Archipelago {
             }
             population.assignIDs(key: StreamKey(seed: config.seed, island: index, generation: 0))
             try evaluate(&population, rows: 0 ..< population.count, generation: 0, seed: config.seed, network: network, task: task)
-            var island = Island(index: index, population: population)
+            var island = Island(index: index, population: population,
+                                archive: config.latent.enabled ? Archive(capacity: config.meta.archiveSize, dimension: network.parameterCount) : nil)
             island.evaluations = population.count
+            population.genes.withUnsafeBufferPointer { island.record(weights: $0, fitness: population.fitness) }
             islands.append(island)
         }
         return try Archipelago(config: config, communicator: communicator, network: network, task: task, islands: islands)
@@ -84,6 +99,7 @@ public final class Archipelago {
     ///
     /// - Returns: networks evaluated on this rank.
     func breedAndEvaluate(generation: Int) throws -> Int {
+        if phase == .latent { return try breedAndEvaluateLatent(generation: generation) }
         var evaluated = 0
         for k in islands.indices {
             let key = StreamKey(seed: config.seed, island: islands[k].index, generation: generation)
@@ -91,7 +107,12 @@ public final class Archipelago {
             try Self.evaluate(&nextPopulations[k], rows: rows, generation: generation, seed: config.seed, network: network, task: task)
             swap(&islands[k].population, &nextPopulations[k])
             islands[k].evaluations += rows.count
-            islands[k].recordBest()
+            let d = nextPopulations[k].dimension
+            let evaluatedPopulation = islands[k].population  // shares the buffer: no copy
+            evaluatedPopulation.genes.withUnsafeBufferPointer { genes in
+                islands[k].record(weights: UnsafeBufferPointer(rebasing: genes[rows.lowerBound * d ..< rows.upperBound * d]),
+                                  fitness: Array(evaluatedPopulation.fitness[rows]))
+            }
             evaluated += rows.count
         }
         return evaluated
@@ -130,7 +151,7 @@ public final class Archipelago {
         }
 
         // Remote messages: one receive buffer per incoming remote edge, in edge order.
-        let messageSize = Self.messageSize(count: emigrantCount, dimension: network.parameterCount)
+        let messageSize = Self.messageSize(count: emigrantCount, dimension: islands[0].population.dimension)
         let remoteIn = firing.filter { slot[$0.destination] != nil && placement.rank(of: $0.source) != me }
         let remoteOut = firing.filter { slot[$0.source] != nil && placement.rank(of: $0.destination) != me }
         var inbox = [UInt8](repeating: 0, count: remoteIn.count * messageSize)
@@ -162,7 +183,6 @@ public final class Archipelago {
             let k = slot[edge.destination]!
             islands[k].population.insert(immigrants: immigrants, replacement: config.migration.immigrants.policy)
             islands[k].bytesReceived += bytes.count
-            islands[k].recordBest()
         }
         return sentBytes
     }

@@ -8,8 +8,11 @@ import Foundation
 public struct Island: Sendable {
     /// Logical index, `0 ..< islands.count`.
     public let index: Int
-    /// The current, evaluated population (`[P × D]` genomes in weight space).
+    /// The current, evaluated population: `[P × D]` weights, or `[P × K·d_z]` latents in the
+    /// latent phase (fitness is then that of the decoded weights).
     public var population: Population
+    /// Evaluated weight-space genomes for the meta-learner (`nil` when the latent phase is off).
+    public var archive: Archive?
     /// Networks evaluated on this island so far.
     public var evaluations = 0
     /// Bytes of genomes received from other islands so far.
@@ -18,20 +21,21 @@ public struct Island: Sendable {
     public var bestFitness = -Float.infinity
     public var bestGenome: [Float] = []
 
-    public init(index: Int, population: Population) {
+    public init(index: Int, population: Population, archive: Archive? = nil) {
         self.index = index
         self.population = population
-        recordBest()
+        self.archive = archive
     }
 
-    /// Keeps the population's best if it beats the best so far.
-    public mutating func recordBest() {
-        guard population.count > 0 else { return }
-        let i = population.bestIndex
-        let f = population.fitness[i]
-        if f > bestFitness || bestGenome.isEmpty && !f.isNaN {
-            bestFitness = f
-            bestGenome = Array(population.row(i))
+    /// Keeps the best of `count` evaluated weight-space genomes (`[count × D]`) if it beats the
+    /// best so far, and adds them to the archive.
+    public mutating func record(weights: UnsafeBufferPointer<Float>, fitness: [Float]) {
+        archive?.append(genomes: weights, fitness: fitness)
+        guard let i = Population.ranking(fitness).first, !fitness[i].isNaN else { return }
+        if fitness[i] > bestFitness || bestGenome.isEmpty {
+            let d = weights.count / fitness.count
+            bestFitness = fitness[i]
+            bestGenome = Array(weights[i * d ..< (i + 1) * d])
         }
     }
 
@@ -48,9 +52,9 @@ public struct Island: Sendable {
     // MARK: Checkpoint encoding
 
     static let magic = "ATOLLISL"
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
 
-    /// The island as bytes: magic, version, index, counters, best genome, population.
+    /// The island as bytes: magic, version, index, counters, best genome, population, archive.
     func encoded() -> Data {
         var writer = ByteWriter()
         writer.append(magic: Self.magic)
@@ -61,6 +65,8 @@ public struct Island: Sendable {
         writer.append(bestFitness)
         writer.append(bestGenome)
         writer.append(population)
+        writer.append(UInt8(archive == nil ? 0 : 1))
+        archive?.encode(into: &writer)
         return Data(writer.bytes)
     }
 
@@ -76,6 +82,7 @@ public struct Island: Sendable {
         bestFitness = try reader.readFloat()
         bestGenome = try reader.readFloats()
         population = try reader.readPopulation()
+        archive = try reader.read(UInt8.self) == 1 ? try Archive(decoding: &reader) : nil
         guard reader.isAtEnd else { throw CheckpointError("\(source): unexpected bytes after the island") }
     }
 }

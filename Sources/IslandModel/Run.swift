@@ -36,6 +36,7 @@ public final class Run {
     let store: CheckpointStore
     private var metricsLog: JSONLinesLog?
     private var timingsLog: JSONLinesLog?
+    private var metaLog: JSONLinesLog?
     private var progress: RunProgress
     private var generation: Int
     private let startTime = DispatchTime.now().uptimeNanoseconds
@@ -45,7 +46,7 @@ public final class Run {
 
     private init(
         config: RunConfig, directory: URL, communicator: any Communicator, options: Options, archipelago: Archipelago,
-        progress: RunProgress, generation: Int, logs: (JSONLinesLog, JSONLinesLog)?
+        progress: RunProgress, generation: Int, logs: Logs?
     ) {
         self.config = config
         self.directory = directory
@@ -55,8 +56,9 @@ public final class Run {
         self.progress = progress
         self.generation = generation
         elapsedOffset = progress.elapsedSeconds
-        metricsLog = logs?.0
-        timingsLog = logs?.1
+        metricsLog = logs?.metrics
+        timingsLog = logs?.timings
+        metaLog = logs?.meta
         store = CheckpointStore(directory: directory.appendingPathComponent("checkpoints"))
     }
 
@@ -68,11 +70,13 @@ public final class Run {
     /// been checked on every rank; an existing run folder is left untouched unless `options.force`.
     public static func start(config: RunConfig, directory: URL, communicator: any Communicator, options: Options = Options()) throws -> RunSummary {
         let (network, task) = try agree(communicator) { try setUp(config, communicator) }
-        let logs: (JSONLinesLog, JSONLinesLog)? = try agree(communicator) {
+        let logs: Logs? = try agree(communicator) {
             communicator.rank == 0 ? try prepareFolder(directory, config: config, force: options.force) : nil
         }
-        let archipelago = try agree(communicator) {
-            try Archipelago.initial(config: config, communicator: communicator, network: network, task: task)
+        let archipelago = try agree(communicator) { () -> Archipelago in
+            let archipelago = try Archipelago.initial(config: config, communicator: communicator, network: network, task: task)
+            if config.latent.enabled { archipelago.latent = try LatentSpace(config: config, network: network, task: task) }
+            return archipelago
         }
         let run = Run(config: config, directory: directory, communicator: communicator, options: options,
                       archipelago: archipelago, progress: RunProgress(), generation: 0, logs: logs)
@@ -119,15 +123,20 @@ public final class Run {
             }
             return nil
         }
-        let logs: (JSONLinesLog, JSONLinesLog)? = try agree(communicator) {
+        let logs: Logs? = try agree(communicator) {
             guard communicator.rank == 0 else { return nil }
-            let metrics = try JSONLinesLog(url: directory.appendingPathComponent("metrics.jsonl"))
-            let timings = try JSONLinesLog(url: directory.appendingPathComponent("timings.jsonl"))
-            try metrics.truncate(toByteCount: state.metricsBytes)
-            try timings.truncate(toByteCount: state.timingsBytes)
-            return (metrics, timings)
+            let logs = try Logs(directory)
+            try logs.metrics.truncate(toByteCount: state.metricsBytes)
+            try logs.timings.truncate(toByteCount: state.timingsBytes)
+            try logs.meta.truncate(toByteCount: state.metaBytes)
+            return logs
         }
-        let archipelago = try Archipelago(config: config, communicator: communicator, network: network, task: task, islands: islands)
+        let archipelago = try agree(communicator) { () -> Archipelago in
+            let archipelago = try Archipelago(config: config, communicator: communicator, network: network, task: task, islands: islands)
+            archipelago.phase = state.phase
+            if config.latent.enabled { archipelago.latent = try LatentSpace(config: config, network: network, task: task, checkpoint: folder) }
+            return archipelago
+        }
         if communicator.rank == 0 {
             options.output("Resuming \(directory.path) from generation \(generation) on \(communicator.size) rank(s).\n")
         }
@@ -155,10 +164,24 @@ public final class Run {
         return (network, task)
     }
 
+    /// The logs rank 0 appends to.
+    struct Logs {
+        let metrics: JSONLinesLog
+        let timings: JSONLinesLog
+        let meta: JSONLinesLog
+
+        init(_ directory: URL) throws {
+            metrics = try JSONLinesLog(url: directory.appendingPathComponent("metrics.jsonl"))
+            timings = try JSONLinesLog(url: directory.appendingPathComponent("timings.jsonl"))
+            meta = try JSONLinesLog(url: directory.appendingPathComponent("meta.jsonl"))
+        }
+    }
+
     /// Creates (or, with `force`, clears) the run folder and writes `config.yaml`.
-    static func prepareFolder(_ directory: URL, config: RunConfig, force: Bool) throws -> (JSONLinesLog, JSONLinesLog) {
+    static func prepareFolder(_ directory: URL, config: RunConfig, force: Bool) throws -> Logs {
         let fm = FileManager.default
-        let products = ["config.yaml", "metrics.jsonl", "timings.jsonl", "best.safetensors", "summary.json", "checkpoints"]
+        let products = ["config.yaml", "metrics.jsonl", "timings.jsonl", "meta.jsonl", "best.safetensors", "summary.json", "checkpoints",
+                        "meta-learner.safetensors", "meta-learner.json"]
         let existing = products.filter { fm.fileExists(atPath: directory.appendingPathComponent($0).path) }
         if !existing.isEmpty {
             guard force else {
@@ -168,8 +191,7 @@ public final class Run {
         }
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         try Data(try config.yaml().utf8).write(to: directory.appendingPathComponent("config.yaml"), options: .atomic)
-        return (try JSONLinesLog(url: directory.appendingPathComponent("metrics.jsonl")),
-                try JSONLinesLog(url: directory.appendingPathComponent("timings.jsonl")))
+        return try Logs(directory)
     }
 
     static func islandFileName(_ index: Int) -> String {
@@ -190,19 +212,27 @@ public final class Run {
             var timing = RankTiming(generation: generation, rank: communicator.rank)
             timing.checkpoint = lastCheckpointSeconds
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let evaluated = try archipelago.breedAndEvaluate(generation: generation)
+            var evaluated = try archipelago.breedAndEvaluate(generation: generation)
             let t1 = DispatchTime.now().uptimeNanoseconds
             if generation % config.migration.interval == 0 { try archipelago.migrate(generation: generation) }
             let t2 = DispatchTime.now().uptimeNanoseconds
+            if isTrainingRound {
+                let round = try archipelago.metaRound(generation: generation)
+                evaluated += round.evaluated
+                timing.allreduce = round.allreduceSeconds
+                try metaLog?.append(round.record)
+            }
+            let t3 = DispatchTime.now().uptimeNanoseconds
             timing.evolve = Double(t1 - t0) * 1e-9
             timing.migrate = Double(t2 - t1) * 1e-9
-            timing.total = timing.evolve + timing.migrate + timing.checkpoint
+            timing.metaTraining = Double(t3 - t2) * 1e-9
+            timing.total = timing.evolve + timing.migrate + timing.metaTraining + timing.checkpoint
 
             let report = try gather(evaluated: evaluated, timing: timing)
             progress.record(evaluated: report.evaluated, generationBest: report.best, elapsedSeconds: report.elapsed)
             stopReason = config.stop.criteria.reason(toStop: progress)
 
-            let t3 = DispatchTime.now().uptimeNanoseconds
+            let t4 = DispatchTime.now().uptimeNanoseconds
             let every = config.output.checkpointEvery
             if stopReason != nil || (every > 0 && generation % every == 0) {
                 try writeCheckpoint(stopReason: stopReason)
@@ -210,10 +240,18 @@ public final class Run {
                     kill(getpid(), SIGKILL)
                 }
             }
-            lastCheckpointSeconds = Double(DispatchTime.now().uptimeNanoseconds - t3) * 1e-9
+            lastCheckpointSeconds = Double(DispatchTime.now().uptimeNanoseconds - t4) * 1e-9
             showProgress(final: stopReason != nil)
         }
         return try finish(stopReason: stopReason!)
+    }
+
+    /// Whether the meta-learner trains after this generation: every `meta.train_every`
+    /// generations once the warm-up is over (at once with a pre-trained meta-learner).
+    private var isTrainingRound: Bool {
+        guard archipelago.latent != nil, generation % config.meta.trainEvery == 0 else { return false }
+        let warmup = config.meta.pretrained == nil ? config.latent.warmupGenerations : 0
+        return archipelago.phase == .latent || generation >= warmup
     }
 
     /// Exchanges every rank's metrics and timing; rank 0 logs them. Returns the generation's
@@ -222,7 +260,7 @@ public final class Run {
         let metrics = archipelago.islands.map { island -> IslandMetrics in
             let summary = island.fitnessSummary
             return IslandMetrics(
-                generation: generation, island: island.index, phase: "weights", best: summary.best, mean: summary.mean,
+                generation: generation, island: island.index, phase: archipelago.phase.rawValue, best: summary.best, mean: summary.mean,
                 median: summary.median, bestEver: island.bestFitness, evaluations: island.evaluations, bytesMigrated: island.bytesReceived)
         }
         let mine = GenerationReport(metrics: metrics, timing: timing, evaluated: evaluated, elapsed: elapsed)
@@ -239,11 +277,12 @@ public final class Run {
     private func writeCheckpoint(stopReason: StopReason?) throws {
         var files: [String: Data] = [:]
         for island in archipelago.islands { files[Self.islandFileName(island.index)] = island.encoded() }
-        if communicator.rank == 0, let metricsLog, let timingsLog {
-            try metricsLog.synchronize()
-            try timingsLog.synchronize()
+        if communicator.rank == 0, let metricsLog, let timingsLog, let metaLog {
+            for log in [metricsLog, timingsLog, metaLog] { try log.synchronize() }
             let state = RunState(generation: generation, progress: progress, metricsBytes: try metricsLog.byteCount,
-                                 timingsBytes: try timingsLog.byteCount, stopReason: stopReason)
+                                 timingsBytes: try timingsLog.byteCount, metaBytes: try metaLog.byteCount,
+                                 phase: archipelago.phase, stopReason: stopReason)
+            if let latent = archipelago.latent { files.merge(try latent.files()) { $1 } }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             files["run.json"] = try encoder.encode(state)
@@ -259,7 +298,7 @@ public final class Run {
         let rate = Double(progress.evaluations) / max(progress.elapsedSeconds, 1e-9)
         var line = String(format: "gen %d", generation)
         if let limit = config.stop.generations { line += "/\(limit)" }
-        line += String(format: "  weights  best %.6g  %d evals  %.0f evals/s  %@", progress.bestFitness, progress.evaluations, rate, Self.clock(progress.elapsedSeconds))
+        line += String(format: "  \(archipelago.phase.rawValue)  best %.6g  %d evals  %.0f evals/s  %@", progress.bestFitness, progress.evaluations, rate, Self.clock(progress.elapsedSeconds))
         if let limit = config.stop.generations, generation > 0 {
             let left = progress.elapsedSeconds / Double(generation) * Double(max(0, limit - generation))
             line += "  ~\(Self.clock(left)) left"
@@ -314,6 +353,9 @@ public final class Run {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(summary).write(to: directory.appendingPathComponent("summary.json"), options: .atomic)
+            if let latent = archipelago.latent {
+                for (name, data) in try latent.files() { try data.write(to: directory.appendingPathComponent(name), options: .atomic) }
+            }
             options.output(summary.table())
         }
         return summary

@@ -15,6 +15,8 @@ public struct LatentSection: Codable, Equatable, Sendable {
     public var weightSpaceShare = 0.25
     /// Gaussian σ of mutation in latent space.
     public var mutationSigma: Float = 0.1
+    /// Share of latent genes mutated.
+    public var mutationRate = 0.5
     /// Surrogate pre-screening: breed this many times more children, evaluate only the best by the
     /// fitness head (1: off).
     public var surrogateFactor = 1
@@ -23,7 +25,7 @@ public struct LatentSection: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, ConfigKey {
         case enabled, warmupGenerations = "warmup_generations", retentionThreshold = "retention_threshold"
-        case weightSpaceShare = "weight_space_share", mutationSigma = "mutation_sigma", surrogateFactor = "surrogate_factor"
+        case weightSpaceShare = "weight_space_share", mutationSigma = "mutation_sigma", mutationRate = "mutation_rate", surrogateFactor = "surrogate_factor"
     }
 
     public init(from decoder: Decoder) throws {
@@ -34,6 +36,7 @@ public struct LatentSection: Codable, Equatable, Sendable {
         retentionThreshold = try c.decodeIfPresent(Double.self, forKey: .retentionThreshold) ?? d.retentionThreshold
         weightSpaceShare = try c.decodeIfPresent(Double.self, forKey: .weightSpaceShare) ?? d.weightSpaceShare
         mutationSigma = try c.decodeIfPresent(Float.self, forKey: .mutationSigma) ?? d.mutationSigma
+        mutationRate = try c.decodeIfPresent(Double.self, forKey: .mutationRate) ?? d.mutationRate
         surrogateFactor = try c.decodeIfPresent(Int.self, forKey: .surrogateFactor) ?? d.surrogateFactor
     }
 
@@ -43,7 +46,10 @@ public struct LatentSection: Codable, Equatable, Sendable {
         guard retentionThreshold > 0 && retentionThreshold <= 1.5 else { throw fail("retention_threshold", "expected a value in (0, 1.5], got \(retentionThreshold)") }
         guard (0 ... 1).contains(weightSpaceShare) else { throw fail("weight_space_share", "expected a value in [0, 1], got \(weightSpaceShare)") }
         guard mutationSigma >= 0 else { throw fail("mutation_sigma", "expected 0 or more, got \(mutationSigma)") }
-        guard surrogateFactor >= 1 else { throw fail("surrogate_factor", "expected 1 (off) or more, got \(surrogateFactor)") }
+        guard (0 ... 1).contains(mutationRate) else { throw fail("mutation_rate", "expected a value in [0, 1], got \(mutationRate)") }
+        guard surrogateFactor == 1 else {
+            throw fail("surrogate_factor", "surrogate pre-screening is not implemented yet: expected 1 (off), got \(surrogateFactor)")
+        }
     }
 }
 

@@ -64,6 +64,9 @@ struct RunState: Codable {
     /// Lengths of the logs at this checkpoint: a resume cuts them back to these.
     var metricsBytes: UInt64
     var timingsBytes: UInt64
+    var metaBytes: UInt64
+    /// The space the islands evolve in.
+    var phase: Archipelago.Phase
     /// Set in the checkpoint written when the run stopped.
     var stopReason: StopReason?
 }

@@ -1,0 +1,129 @@
+import Evolution
+import Foundation
+import Kernels
+import MetaLearning
+import Tasks
+
+/// What one meta-learner training round did (a line of `meta.jsonl`).
+public struct MetaRoundRecord: Codable, Equatable, Sendable {
+    public var generation: Int
+    /// The phase after the round.
+    public var phase: String
+    public var steps: Int
+    /// Raw loss terms, averaged over the round's steps and over all islands.
+    public var reconstruction: Double
+    public var behaviour: Double
+    public var gap: Double
+    public var head: Double
+    /// Mean fitness retention of decode(encode(g)) over each island's best genomes.
+    public var retention: Double
+    /// Evaluations spent re-scoring re-encoded populations.
+    public var evaluations: Int
+}
+
+extension Archipelago {
+    /// One generation in latent space: latents bred by the GA; a share of the children decoded,
+    /// mutated in weight space and re-encoded; every child decoded and evaluated.
+    func breedAndEvaluateLatent(generation: Int) throws -> Int {
+        guard let latent else { preconditionFailure("latent phase without a meta-learner") }
+        let weightMutation = Mutation(kind: .gaussian(sigma: config.evolution.mutationSigma), genes: .rate(config.evolution.mutationRate))
+        let L = latent.latentSize, D = network.parameterCount
+        var evaluated = 0
+        for k in islands.indices {
+            let island = islands[k].index
+            let key = StreamKey(seed: config.seed, island: island, generation: generation)
+            let rows = latentAlgorithm.breedGeneration(parents: islands[k].population, into: &nextPopulations[k], key: key)
+            let n = rows.count
+            let shared = Int((config.latent.weightSpaceShare * Double(n)).rounded())
+            if shared > 0 {
+                let first = rows.lowerBound
+                var weights = latent.decode(Array(nextPopulations[k].genes[first * L ..< (first + shared) * L]), count: shared)
+                weights.withUnsafeMutableBufferPointer { all in
+                    for i in 0 ..< shared {
+                        var stream = RandomStream(seed: config.seed, island: island, generation: generation, purpose: "weight-mutation#\(i)")
+                        var step: Float = 0
+                        weightMutation.apply(to: UnsafeMutableBufferPointer(rebasing: all[i * D ..< (i + 1) * D]), stepSize: &step, belowMean: false, random: &stream)
+                    }
+                }
+                let reencoded = latent.encode(weights, count: shared)
+                nextPopulations[k].genes.replaceSubrange(first * L ..< (first + shared) * L, with: reencoded)
+            }
+            let weights = latent.decode(Array(nextPopulations[k].genes[rows.lowerBound * L ..< rows.upperBound * L]), count: n)
+            let fitness = try task.evaluate(genomes: weights, populationSize: n, network: network, generation: generation, seed: config.seed)
+            for (offset, row) in rows.enumerated() { nextPopulations[k].fitness[row] = fitness[offset] }
+            swap(&islands[k].population, &nextPopulations[k])
+            islands[k].evaluations += n
+            weights.withUnsafeBufferPointer { islands[k].record(weights: $0, fitness: fitness) }
+            evaluated += n
+        }
+        return evaluated
+    }
+
+    /// A meta-learner training round after `generation`, then the schedule's decision: enter the
+    /// latent phase if decoded genomes keep enough fitness, re-encode if already there, or fall
+    /// back to weight space if they no longer do.
+    ///
+    /// - Returns: the round's record and the evaluations it spent re-scoring populations.
+    func metaRound(generation: Int) throws -> (record: MetaRoundRecord, evaluated: Int, allreduceSeconds: Double) {
+        guard let latent else { preconditionFailure("a training round without a meta-learner") }
+        let P = config.islands.population
+        // Every island's population in weight space, decoded with the meta-learner before training.
+        let current: [[Float]] = islands.map { phase == .weights ? $0.population.genes : latent.decode($0.population.genes, count: P) }
+
+        let (terms, allreduceSeconds) = try latent.train(islands: islands, generation: generation, communicator: communicator)
+
+        // Retention on each island's best genomes, averaged over all islands in island order.
+        let r = min(8, P)
+        var local: [Double] = []
+        for (k, island) in islands.enumerated() {
+            let best = island.population.ranking().prefix(r)
+            let originals = best.flatMap { i in current[k][i * network.parameterCount ..< (i + 1) * network.parameterCount] }
+            let report = try Retention.measure(model: latent.model, genomes: originals, batch: r, network: network, task: task,
+                                               generation: generation, seed: config.seed)
+            let t = terms[island.index]!
+            local += [Double(island.index), report.fitnessRetention ?? 0, t.reconstruction, t.behaviour, t.gap, t.head]
+        }
+        let rows = try communicator.allgatherv(local).flatMap { values in stride(from: 0, to: values.count, by: 6).map { Array(values[$0 ..< $0 + 6]) } }
+            .sorted { $0[0] < $1[0] }
+        func mean(_ column: Int) -> Double { rows.reduce(0) { $0 + $1[column] } / Double(rows.count) }
+        let retention = mean(1)
+
+        var evaluated = 0
+        if retention >= config.latent.retentionThreshold {
+            // Enter (or stay in) latent space: z ← encode(current weights), scored as decoded.
+            for k in islands.indices {
+                let z = latent.encode(current[k], count: P)
+                let decoded = latent.decode(z, count: P)
+                let fitness = try task.evaluate(genomes: decoded, populationSize: P, network: network, generation: generation, seed: config.seed)
+                islands[k].population = Self.population(islands[k].population, genes: z, dimension: latent.latentSize, fitness: fitness)
+                islands[k].evaluations += P
+                decoded.withUnsafeBufferPointer { islands[k].record(weights: $0, fitness: fitness) }
+                evaluated += P
+            }
+            phase = .latent
+        } else if phase == .latent {
+            // Fall back: the weights decoded before training, with the fitness they were scored at.
+            for k in islands.indices {
+                islands[k].population = Self.population(islands[k].population, genes: current[k], dimension: network.parameterCount,
+                                                         fitness: islands[k].population.fitness)
+            }
+            phase = .weights
+        }
+        nextPopulations = islands.map { Population(count: $0.population.count, dimension: $0.population.dimension) }
+        let record = MetaRoundRecord(
+            generation: generation, phase: phase.rawValue, steps: config.meta.steps, reconstruction: mean(2), behaviour: mean(3),
+            gap: mean(4), head: mean(5), retention: retention,
+            evaluations: retention >= config.latent.retentionThreshold ? P * config.islands.count : 0)
+        return (record, evaluated, allreduceSeconds)
+    }
+
+    /// `old` with new genes (of another dimension) and fitness; ids and step sizes kept.
+    static func population(_ old: Population, genes: [Float], dimension: Int, fitness: [Float]) -> Population {
+        var result = Population(count: old.count, dimension: dimension)
+        result.genes = genes
+        result.fitness = fitness
+        result.ids = old.ids
+        result.stepSizes = old.stepSizes
+        return result
+    }
+}

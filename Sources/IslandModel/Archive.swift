@@ -1,0 +1,64 @@
+import MetaLearning
+
+/// The newest evaluated genomes of an island, in weight space, with their fitness: what the
+/// meta-learner trains on. A ring buffer of `capacity` rows of `D` floats; the oldest row is
+/// overwritten first.
+public struct Archive: Sendable, Equatable {
+    public let capacity: Int
+    public let dimension: Int
+    /// `[capacity × D]`, rows `0 ..< count` valid, in ring order from `next`.
+    private(set) var genomes: [Float]
+    private(set) var fitness: [Float]
+    public private(set) var count = 0
+    private(set) var next = 0
+
+    public init(capacity: Int, dimension: Int) {
+        self.capacity = capacity
+        self.dimension = dimension
+        genomes = [Float](repeating: 0, count: capacity * dimension)
+        fitness = [Float](repeating: 0, count: capacity)
+    }
+
+    /// Adds `rows` genomes (`[rows × D]`, end to end) with their fitness; non-finite fitness is left out.
+    public mutating func append(genomes values: UnsafeBufferPointer<Float>, fitness scores: [Float]) {
+        let d = dimension
+        for (r, f) in scores.enumerated() where f.isFinite {
+            genomes.withUnsafeMutableBufferPointer { target in
+                (target.baseAddress! + next * d).update(from: values.baseAddress! + r * d, count: d)
+            }
+            fitness[next] = f
+            next = (next + 1) % capacity
+            count = min(count + 1, capacity)
+        }
+    }
+
+    /// The records, oldest first.
+    public func records() -> [MetaRecord] {
+        let start = count < capacity ? 0 : next
+        return (0 ..< count).map { k in
+            let row = (start + k) % capacity
+            return MetaRecord(genome: Array(genomes[row * dimension ..< (row + 1) * dimension]), fitness: fitness[row])
+        }
+    }
+
+    func encode(into writer: inout ByteWriter) {
+        writer.append(UInt64(capacity))
+        writer.append(UInt64(dimension))
+        writer.append(UInt64(count))
+        writer.append(UInt64(next))
+        writer.append(genomes)
+        writer.append(fitness)
+    }
+
+    init(decoding reader: inout ByteReader) throws {
+        capacity = try reader.readCount(limit: 1 << 31)
+        dimension = try reader.readCount(limit: 1 << 40)
+        count = try reader.readCount(limit: capacity)
+        next = try reader.readCount(limit: max(capacity - 1, 0))
+        genomes = try reader.readFloats()
+        fitness = try reader.readFloats()
+        guard genomes.count == capacity * dimension, fitness.count == capacity else {
+            throw CheckpointError("\(reader.source): archive arrays do not match \(capacity) × \(dimension)")
+        }
+    }
+}

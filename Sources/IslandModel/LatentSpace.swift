@@ -1,0 +1,144 @@
+import Collectives
+import Foundation
+import Kernels
+import MetaLearning
+import Networks
+import Tasks
+
+/// The meta-learner as a run uses it: encoding and decoding populations, and training rounds in
+/// which every island contributes one gradient per step, summed over all islands exactly.
+///
+/// Every rank holds an identical copy: the same initial parameters (seeded by the run's seed, or
+/// the pre-trained file), and every step applies the same summed gradient.
+final class LatentSpace {
+    let trainer: MetaTrainer
+    let tokenizer: Tokenizer
+    let group: MetaLayoutGroup
+    let config: RunConfig
+    var model: AttentionAutoencoder { trainer.model }
+    var latentSize: Int { model.config.latentSize }
+
+    /// Training settings from the run's `meta` section.
+    static func settings(_ config: RunConfig) -> MetaTrainingSettings {
+        var s = MetaTrainingSettings()
+        s.batchSize = config.meta.batch
+        s.learningRate = Float(config.meta.learningRate)
+        s.minLearningRate = s.learningRate / 10
+        s.warmupSteps = min(100, 2 * config.meta.steps)
+        let rounds = max(1, (config.stop.generations ?? 1000) / config.meta.trainEvery)
+        s.totalSteps = max(s.warmupSteps + 1, rounds * config.meta.steps)
+        s.wRec = Float(config.meta.loss.reconstruction)
+        s.wBeh = Float(config.meta.loss.behaviour)
+        s.wGap = Float(config.meta.loss.gap)
+        s.wHead = Float(config.meta.loss.head)
+        s.probeCount = config.meta.probeCount
+        s.seed = config.seed
+        return s
+    }
+
+    /// A new meta-learner, or the pre-trained one the config names, or the one saved in a
+    /// checkpoint folder.
+    init(config: RunConfig, network: Network, task: any FitnessTask, checkpoint: URL? = nil) throws {
+        self.config = config
+        let settings = Self.settings(config)
+        if let checkpoint {
+            trainer = try MetaTrainer.load(from: MetaLearnerPaths(checkpoint.appendingPathComponent("meta-learner").path),
+                                           config: config.meta.architecture, settings: settings)
+        } else if let pretrained = config.meta.pretrained {
+            trainer = try MetaTrainer.load(from: MetaLearnerPaths(pretrained), config: config.meta.architecture, settings: settings)
+        } else {
+            trainer = try MetaTrainer(model: AttentionAutoencoder(config: config.meta.architecture, seed: config.seed), settings: settings)
+        }
+        tokenizer = Tokenizer(layout: network.layout, tokenValues: config.meta.architecture.tokenValues)
+        group = try MetaLayoutGroup(network: network, records: [], task: task, config: config.meta.architecture, settings: settings)
+    }
+
+    func encode(_ weights: [Float], count: Int) -> [Float] {
+        model.encode(genomes: weights, batch: count, tokenizer: tokenizer)
+    }
+
+    func decode(_ latents: [Float], count: Int) -> [Float] {
+        model.decode(latents: latents, batch: count, tokenizer: tokenizer)
+    }
+
+    /// The minibatch island `island` trains on at `step` of the round of `generation`: up to
+    /// `batch` distinct archive records, drawn from the island's own stream.
+    func minibatch(_ archive: Archive, island: Int, generation: Int, step: Int) -> [MetaRecord] {
+        var stream = RandomStream(seed: config.seed, island: island, generation: generation, purpose: "meta-batch#\(step)")
+        var indices = Array(0 ..< archive.count)
+        let b = min(config.meta.batch, indices.count)
+        for i in 0 ..< b { indices.swapAt(i, i + stream.below(indices.count - i)) }
+        let all = archive.records()
+        return indices.prefix(b).map { all[$0] }
+    }
+
+    /// One training round of `config.meta.steps` steps. In each step every island (on every
+    /// rank) back-propagates its own minibatch; the gradients are summed over all islands
+    /// (`ReproducibleAllreduce`, one contribution per island, or float `MPI_SUM` in `fast` mode),
+    /// divided by the island count, and every rank takes the same AdamW step.
+    ///
+    /// - Returns: this rank's islands' loss terms averaged over the steps, and the seconds spent
+    ///   in the allreduce.
+    func train(islands: [Island], generation: Int, communicator: any Communicator) throws -> (terms: [Int: MetaLossTerms], allreduceSeconds: Double) {
+        let scale = 1 / Float(config.islands.count)
+        var allreduceSeconds = 0.0
+        func sum(_ contributions: [[Float]], into result: UnsafeMutableBufferPointer<Float>) throws {
+            let start = DispatchTime.now().uptimeNanoseconds
+            defer { allreduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
+            switch config.allreduce {
+            case .reproducible:
+                try withFloatViews(contributions) { try ReproducibleAllreduce.sum($0, into: result, communicator: communicator) }
+            case .fast:
+                for i in result.indices { result[i] = contributions.reduce(0) { $0 + $1[i] } }
+                try communicator.allreduce(result, op: .sum)
+            }
+            for i in result.indices { result[i] *= scale }
+        }
+
+        if trainer.normalizers == nil {
+            // The first values of the loss terms, averaged over every island's first minibatch.
+            let first = islands.map { island -> [Float] in
+                trainer.forward(minibatch(island.archive!, island: island.index, generation: generation, step: 0), group: group).values.map { Float($0) }
+            }
+            var mean = [Float](repeating: 0, count: 4)
+            try mean.withUnsafeMutableBufferPointer { try sum(first, into: $0) }
+            trainer.setNormalizers(mean)
+        }
+
+        var totals: [Int: [Double]] = [:]
+        for step in 0 ..< config.meta.steps {
+            var contributions: [[Float]] = []
+            for island in islands {
+                let batch = minibatch(island.archive!, island: island.index, generation: generation, step: step)
+                let terms = trainer.forward(batch, group: group)
+                trainer.backward(group: group, batch: batch.count)
+                contributions.append(Array(model.gradients))
+                totals[island.index, default: [0, 0, 0, 0]] = zip(totals[island.index, default: [0, 0, 0, 0]], terms.values).map { $0 + $1 }
+            }
+            try sum(contributions, into: model.gradients)
+            trainer.update()
+        }
+        let steps = Double(config.meta.steps)
+        return (totals.mapValues { MetaLossTerms(values: $0.map { $0 / steps }) }, allreduceSeconds)
+    }
+
+    /// The meta-learner's files (parameters with AdamW moments, and its JSON state) as bytes.
+    func files() throws -> [String: Data] {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atoll-meta-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let paths = MetaLearnerPaths(folder.appendingPathComponent("meta-learner").path)
+        try trainer.save(to: paths)
+        return ["meta-learner.safetensors": try Data(contentsOf: URL(fileURLWithPath: paths.tensors)),
+                "meta-learner.json": try Data(contentsOf: URL(fileURLWithPath: paths.state))]
+    }
+}
+
+/// Calls `body` with read-only views of `arrays`, valid for the call.
+func withFloatViews<R>(_ arrays: [[Float]], _ body: ([UnsafeBufferPointer<Float>]) throws -> R) rethrows -> R {
+    func recurse(_ index: Int, _ collected: [UnsafeBufferPointer<Float>]) throws -> R {
+        if index == arrays.count { return try body(collected) }
+        return try arrays[index].withUnsafeBufferPointer { try recurse(index + 1, collected + [$0]) }
+    }
+    return try recurse(0, [])
+}
