@@ -68,6 +68,17 @@ same_results() {  # same_results NAME DIR...: metrics.jsonl and best.safetensors
   fi
 }
 same_results "metrics.jsonl and best.safetensors identical at 1, 2, 4 ranks and 3 threads" "$runs/np1" "$runs/np2" "$runs/np4" "$runs/local3"
+for np in 1 2 4; do
+  run "run configs/tiny-latent.yaml (latent phase) on $np rank(s)" "$MPIRUN" --oversubscribe -np "$np" "$atoll" run configs/tiny-latent.yaml --out "$runs/latent$np"
+done
+if grep -q '"phase":"latent"' "$runs/latent1/metrics.jsonl" && cmp -s "$runs/latent1/meta.jsonl" "$runs/latent2/meta.jsonl" \
+   && cmp -s "$runs/latent1/meta.jsonl" "$runs/latent4/meta.jsonl" \
+   && cmp -s "$runs/latent1/meta-learner.safetensors" "$runs/latent4/meta-learner.safetensors"; then
+  passed=$((passed + 1)); echo "ok    the latent run reaches latent space; meta.jsonl and the meta-learner identical at 1, 2, 4 ranks"
+else
+  failed=$((failed + 1)); echo "FAIL  latent runs differ or never left weight space"
+fi
+same_results "latent runs: metrics.jsonl and best.safetensors identical at 1, 2, 4 ranks" "$runs/latent1" "$runs/latent2" "$runs/latent4"
 
 # Rank 1 of 2 kills itself (SIGKILL) right after the checkpoint of generation 4.
 timeout --kill-after=10 "$limit" "$MPIRUN" -np 2 "$atoll" run "$config" --out "$runs/killed" --fault-kill-after-checkpoint 4 >/dev/null 2>&1

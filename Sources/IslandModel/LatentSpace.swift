@@ -117,9 +117,22 @@ final class LatentSpace {
             }
             try sum(contributions, into: model.gradients)
             trainer.update()
+            if trainer.step % config.meta.checksumEvery == 0 { try checkParametersAgree(communicator) }
         }
         let steps = Double(config.meta.steps)
         return (totals.mapValues { MetaLossTerms(values: $0.map { $0 / steps }) }, allreduceSeconds)
+    }
+
+    /// Compares a checksum of the parameters across ranks; a mismatch means the copies have
+    /// diverged (a bug or a faulty node) and the run must not go on.
+    func checkParametersAgree(_ communicator: any Communicator) throws {
+        var checksum = Checksum()
+        checksum.update(UnsafeRawBufferPointer(model.parameters))
+        let all = try communicator.allgather([Int64(bitPattern: checksum.value)])
+        if Set(all).count > 1 {
+            let list = all.enumerated().map { "rank \($0.offset): \(Checksum.hex(UInt64(bitPattern: $0.element)))" }.joined(separator: ", ")
+            throw RunError("the meta-learner's parameters differ between ranks after step \(trainer.step) (\(list)); stopping the run")
+        }
     }
 
     /// The meta-learner's files (parameters with AdamW moments, and its JSON state) as bytes.

@@ -17,6 +17,21 @@ struct RunTests {
         output: {checkpoint_every: 2}
         """
 
+    /// `tiny` through the latent phase, with a meta-learner small enough for debug builds.
+    static let tinyLatent = tiny + """
+
+        latent: {enabled: true, warmup_generations: 2, retention_threshold: 0.3, weight_space_share: 0.34, mutation_sigma: 0.2}
+        meta:
+          architecture: {tokenValues: 16, width: 16, heads: 2, mlpRatio: 2, tokenMlpRatio: 1, encoderTokenLayers: 1, window: 8,
+                         encoderLatentLayers: 1, decoderLatentLayers: 1, latents: 2, latentWidth: 4, fourierFrequencies: 2, fitnessHidden: 8}
+          train_every: 2
+          steps: 2
+          batch: 4
+          archive_size: 16
+          probe_count: 16
+          checksum_every: 1
+        """
+
     static func folder() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("atoll-run-\(UUID().uuidString)")
     }
@@ -60,6 +75,37 @@ struct RunTests {
         for other in outputs.dropFirst() {
             #expect(other.0 == outputs[0].0)
             #expect(other.1 == outputs[0].1)
+        }
+    }
+
+    @Test("through the latent phase: the same metrics, meta.jsonl, best network and meta-learner on 1, 2 and 4 ranks")
+    func latentSameBits() throws {
+        let config = try RunConfig.parse(Self.tinyLatent)
+        let names = ["metrics.jsonl", "meta.jsonl", "best.safetensors", "meta-learner.safetensors"]
+        var outputs: [[Data]] = []
+        for ranks in [1, 2, 4] {
+            let directory = Self.folder()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try Self.run(config, ranks: ranks, in: directory)
+            outputs.append(try names.map { try Self.bytes(directory, $0) })
+        }
+        let phases = String(decoding: outputs[0][0], as: UTF8.self).split(separator: "\n").map { $0.contains("\"phase\":\"latent\"") }
+        #expect(phases.contains(true), "the run reaches the latent phase")
+        #expect(String(decoding: outputs[0][1], as: UTF8.self).split(separator: "\n").count == 3, "training rounds after generations 2, 4, 6")
+        for other in outputs.dropFirst() { #expect(other == outputs[0]) }
+    }
+
+    @Test("a latent run resumed from generation 4 on another rank count ends as an uninterrupted one")
+    func latentResume() throws {
+        let config = try RunConfig.parse(Self.tinyLatent)
+        let reference = Self.folder(), interrupted = Self.folder()
+        defer { for d in [reference, interrupted] { try? FileManager.default.removeItem(at: d) } }
+        try Self.run(config, ranks: 1, in: reference)
+        try Self.run(config, ranks: 4, in: interrupted)
+        try FileManager.default.removeItem(at: interrupted.appendingPathComponent("checkpoints/00000006"))
+        try Self.resume(interrupted, ranks: 2)
+        for name in ["metrics.jsonl", "meta.jsonl", "best.safetensors", "meta-learner.safetensors"] {
+            #expect(try Self.bytes(interrupted, name) == Self.bytes(reference, name), "\(name)")
         }
     }
 
