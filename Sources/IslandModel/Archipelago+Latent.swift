@@ -81,7 +81,9 @@ extension Archipelago {
             let report = try Retention.measure(model: latent.model, genomes: originals, batch: r, network: network, task: task,
                                                generation: generation, seed: config.seed)
             let t = terms[island.index]!
-            local += [Double(island.index), report.fitnessRetention ?? 0, t.reconstruction, t.behaviour, t.gap, t.head]
+            // Classifiers: test-accuracy retention (a cross-entropy ratio says little near chance); others: fitness.
+            let kept = report.accuracyRetention ?? report.fitnessRetention ?? 0
+            local += [Double(island.index), kept.isFinite ? kept : 0, t.reconstruction, t.behaviour, t.gap, t.head]
         }
         let rows = try communicator.allgatherv(local).flatMap { values in stride(from: 0, to: values.count, by: 6).map { Array(values[$0 ..< $0 + 6]) } }
             .sorted { $0[0] < $1[0] }
