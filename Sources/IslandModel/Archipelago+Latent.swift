@@ -34,6 +34,7 @@ extension Archipelago {
             let key = StreamKey(seed: config.seed, island: island, generation: generation)
             let rows = latentAlgorithm.breedGeneration(parents: islands[k].population, into: &nextPopulations[k], key: key)
             let n = rows.count
+            if config.latent.surrogateFactor > 1 { prescreen(into: &nextPopulations[k], rows: rows, parents: islands[k].population, key: key) }
             let shared = Int((config.latent.weightSpaceShare * Double(n)).rounded())
             if shared > 0 {
                 let first = rows.lowerBound
@@ -57,6 +58,19 @@ extension Archipelago {
             evaluated += n
         }
         return evaluated
+    }
+
+    /// Surrogate pre-screening: breeds `surrogate_factor × n` children from the same streams (the
+    /// first `n` are the children `breedGeneration` made), ranks them by the fitness head's
+    /// prediction, and keeps the best `n` in `rows` (ties: the lower index).
+    func prescreen(into next: inout Population, rows: Range<Int>, parents: Population, key: StreamKey) {
+        guard let latent else { return }
+        var pool = Population(count: rows.count * config.latent.surrogateFactor, dimension: next.dimension)
+        latentAlgorithm.breed(parents: parents, into: &pool, key: key)
+        let predicted = pool.genes.withUnsafeBufferPointer { Array(latent.model.fitnessHead.forward(latents: $0.baseAddress!, batch: pool.count)) }
+        for (offset, index) in Population.ranking(predicted).prefix(rows.count).enumerated() {
+            next.copyIndividual(index, of: pool, to: rows.lowerBound + offset)
+        }
     }
 
     /// A meta-learner training round after `generation`, then the schedule's decision: enter the

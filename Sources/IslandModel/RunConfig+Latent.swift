@@ -47,9 +47,7 @@ public struct LatentSection: Codable, Equatable, Sendable {
         guard (0 ... 1).contains(weightSpaceShare) else { throw fail("weight_space_share", "expected a value in [0, 1], got \(weightSpaceShare)") }
         guard mutationSigma >= 0 else { throw fail("mutation_sigma", "expected 0 or more, got \(mutationSigma)") }
         guard (0 ... 1).contains(mutationRate) else { throw fail("mutation_rate", "expected a value in [0, 1], got \(mutationRate)") }
-        guard surrogateFactor == 1 else {
-            throw fail("surrogate_factor", "surrogate pre-screening is not implemented yet: expected 1 (off), got \(surrogateFactor)")
-        }
+        guard surrogateFactor >= 1 else { throw fail("surrogate_factor", "expected 1 (off) or more, got \(surrogateFactor)") }
     }
 }
 

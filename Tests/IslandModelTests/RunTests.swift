@@ -95,6 +95,30 @@ struct RunTests {
         for other in outputs.dropFirst() { #expect(other == outputs[0]) }
     }
 
+    @Test("surrogate pre-screening changes which children are evaluated, not how many, and keeps the same bits on 1 and 2 ranks")
+    func surrogate() throws {
+        var config = try RunConfig.parse(Self.tinyLatent)
+        let plain = Self.folder()
+        defer { try? FileManager.default.removeItem(at: plain) }
+        try Self.run(config, ranks: 1, in: plain)
+        config.latent.surrogateFactor = 3
+        var outputs: [Data] = []
+        for ranks in [1, 2] {
+            let directory = Self.folder()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try Self.run(config, ranks: ranks, in: directory)
+            outputs.append(try Self.bytes(directory, "metrics.jsonl"))
+        }
+        #expect(outputs[0] == outputs[1])
+        #expect(outputs[0] != (try Self.bytes(plain, "metrics.jsonl")))
+        func evaluations(_ data: Data) -> [Int] {
+            String(decoding: data, as: UTF8.self).split(separator: "\n").map {
+                (try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["evaluations"] as! Int
+            }
+        }
+        #expect(evaluations(outputs[0]) == evaluations(try Self.bytes(plain, "metrics.jsonl")))
+    }
+
     @Test("a latent run resumed from generation 4 on another rank count ends as an uninterrupted one")
     func latentResume() throws {
         let config = try RunConfig.parse(Self.tinyLatent)
