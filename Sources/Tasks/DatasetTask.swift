@@ -87,6 +87,31 @@ public final class DatasetTask: FitnessTask, Sendable {
         try checkCompatible(network)
         let loss = SupervisedLoss(dataset: train, output: ClassifierOutput(spec: network.spec))
         let N = train.sampleCount, O = loss.outputSize, n = network.parameterCount
+        if network.supportsFeatureMajorForward {
+            // The loss of each tile as soon as the forward pass has computed it.
+            var sums = [Double](repeating: 0, count: populationSize)
+            var correct = [Int](repeating: 0, count: populationSize)
+            sums.withUnsafeMutableBufferPointer { sums in
+                correct.withUnsafeMutableBufferPointer { correct in
+                    train.features.withUnsafeBufferPointer { x in
+                        network.forwardFeatureMajor(genomes: genomes, populationSize: populationSize, inputs: x, batchSize: N) {
+                            first, count, samples, outputs in
+                            if self.fitness == .accuracy {
+                                loss.accumulateCorrectFeatureMajor(
+                                    correct: correct.baseAddress! + first, outputs: outputs, genomeCount: count, samples: samples)
+                            } else {
+                                loss.accumulateFeatureMajor(sums: sums.baseAddress! + first, outputs: outputs, genomeCount: count, samples: samples)
+                            }
+                        }
+                    }
+                }
+            }
+            for p in 0 ..< populationSize {
+                fitness[p] = self.fitness == .accuracy
+                    ? Float(correct[p]) / Float(N) : Self.finiteOrWorst(-Float(sums[p] / Double(N)))
+            }
+            return
+        }
         let group = max(1, min(populationSize, outputScratchFloats / (N * O)))
         // Uninitialised: the forward pass writes every output before it is read.
         let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: group * N * O)
