@@ -27,10 +27,10 @@ func fastExp(_ value: Float) -> Float {
     return value.isNaN ? value : er * scale
 }
 
-/// `fastExp` for an argument known to be at most 0 and not NaN, such as `z − max z` of finite
-/// logits: the same operations, so the same result, without the upper clamp and the NaN tests,
-/// so a loop over it runs fewer instructions. A NaN argument gives an unspecified value (callers
-/// detect non-finite inputs separately).
+/// `fastExp` for an argument known to be at most 0, such as `z − max z`: the same operations, so
+/// the same result, without the upper clamp and the NaN selects, so a loop over it runs fewer
+/// instructions. A NaN argument still gives NaN: `max(NaN, −87.3)` is NaN (`Swift.max(a, b)` is
+/// `b >= a ? b : a`) and NaN stays NaN through the arithmetic.
 @inline(__always)
 func fastExpNonPositive(_ value: Float) -> Float {
     let x = Swift.max(value, -87.3)

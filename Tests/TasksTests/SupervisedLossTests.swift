@@ -47,6 +47,7 @@ import Testing
             #expect(fastExpNonPositive(x).bitPattern == fastExp(x).bitPattern, "x = \(x)")
         }
         #expect(fastExpNonPositive(-.infinity) == fastExp(-87.3))
+        #expect(fastExpNonPositive(.nan).isNaN)
     }
 
     /// Feature-major outputs of `P` genomes on samples `range` (the layout `accumulateFeatureMajor` reads)
@@ -66,7 +67,7 @@ import Testing
     @Test(arguments: ["logits", "probabilities", "values"])
     func featureMajorAccumulationAgreesWithForward(kind: String) {
         let labels = [0, 2, 1, 3, 2, 1, 0, 0, 3, 2, 1]
-        let B = labels.count, P = 4
+        let B = labels.count, P = 5
         let C = kind == "values" ? 1 : 4
         let loss: SupervisedLoss
         var stream = RandomStream(seed: 8, purpose: "test")
@@ -77,6 +78,7 @@ import Testing
             for i in B * C ..< 2 * B * C { z[i] *= 400 }  // genome 1: logits far beyond ±80
             z[2 * B * C + 5] = .nan  // genome 2, sample 1
             z[3 * B * C + 7] = .infinity  // genome 3, sample 1, not its label
+            z[4 * B * C + 20] = -.infinity  // genome 4, sample 5, not its label
         case "probabilities":
             loss = classificationLoss(labels, classes: C, output: .probabilities)
             z = z.map { 1 / (1 + Foundation.exp(-$0)) }
@@ -95,8 +97,8 @@ import Testing
         var counts = [Int](repeating: 0, count: P)
         for range in [0 ..< 4, 4 ..< B] {
             let tile = featureMajorTile(z, P: P, B: B, O: C, range: range)
-            // Genomes 0 and 1 in one call, 2 and 3 in another, as a forward pass in groups would.
-            for (first, count) in [(0, 2), (2, 2)] {
+            // Genomes in groups of 2, 2 and 1, as a forward pass in groups would hand them over.
+            for (first, count) in [(0, 2), (2, 2), (4, 1)] {
                 tile.withUnsafeBufferPointer { t in
                     let outputs = t.baseAddress! + first * C * range.count
                     sums.withUnsafeMutableBufferPointer {
