@@ -8,7 +8,9 @@ import Networks
 /// the generation); the test split is only reported. Classification fitness is
 /// `neg_cross_entropy` (−mean cross-entropy, the default) or `accuracy` (share of samples whose
 /// largest output is the label); regression fitness is `neg_mse` on the standardised target.
-/// A non-finite fitness (a network producing NaN or ∞) is reported as −∞.
+/// A non-finite fitness (a network producing NaN or ∞) is reported as −∞. Networks that
+/// `Network.forwardFeatureMajor` runs (MLPs) are scored tile by tile, each tile's outputs going
+/// to the loss while they are in cache; other networks compute the whole split's outputs first.
 public final class DatasetTask: FitnessTask, Sendable {
     /// What the fitness measures.
     public enum Fitness: String, Codable, Sendable, CaseIterable {
