@@ -32,6 +32,13 @@ public final class Network {
 
     /// Rows (samples) per tile of the population forward pass.
     let rowsPerTile = 256
+    /// Samples per tile of `forwardFeatureMajor` (tests lower it to exercise the tiling).
+    var featureMajorRowsPerTile = 256
+    /// Floats of one layer's activations for a tile of `forwardFeatureMajor`: genomes are taken in
+    /// groups small enough that a tile of the widest layer fits (1 MB, half a 2 MB L2 cache), so it
+    /// is still cached when the next layer and the loss read it; a larger tile only saves BLAS
+    /// packing, which is already small at 256 samples.
+    var featureMajorTileFloats = 1 << 18
     /// Floats in each of the two activation buffers of the population forward pass; the number of
     /// genomes processed together is chosen so a tile of all of them fits.
     let activationScratchFloats = 1 << 20

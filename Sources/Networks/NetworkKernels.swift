@@ -54,6 +54,33 @@ enum NetworkKernels {
         }
     }
 
+    /// `out[r, :] = f(out[r, :] + bias[r])` for feature-major activations: each of `rows` rows
+    /// holds one feature of `length` samples, so the bias is one value per row and the pass over a
+    /// row is a contiguous, vectorisable loop. `bias` nil adds nothing, `activation` nil applies none.
+    ///
+    /// out is (rows, length), bias is (rows).
+    static func rowBiasActivationForward(
+        _ out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, rows: Int, length: Int, activation: Activation?
+    ) {
+        guard let bias else {
+            if let activation { activationInPlace(out, F: rows * length, activation) }
+            return
+        }
+        for r in 0..<rows {
+            let row = out + r * length
+            let b = bias[r]
+            if activation == .relu {
+                for i in 0..<length {
+                    let value = row[i] + b
+                    row[i] = value > 0 ? value : 0
+                }
+            } else {
+                for i in 0..<length { row[i] += b }
+                if let activation { activationInPlace(row, F: length, activation) }
+            }
+        }
+    }
+
     /// Backward of `linearForward` for contiguous rows.
     ///
     /// dout and inp are (N, OC) and (N, IC); adds `dinp += dout · weight`, `dweight += doutᵀ · inp`,

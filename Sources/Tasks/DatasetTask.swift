@@ -8,7 +8,9 @@ import Networks
 /// the generation); the test split is only reported. Classification fitness is
 /// `neg_cross_entropy` (−mean cross-entropy, the default) or `accuracy` (share of samples whose
 /// largest output is the label); regression fitness is `neg_mse` on the standardised target.
-/// A non-finite fitness (a network producing NaN or ∞) is reported as −∞.
+/// A non-finite fitness (a network producing NaN or ∞) is reported as −∞. Networks that
+/// `Network.forwardFeatureMajor` runs (MLPs) are scored tile by tile, each tile's outputs going
+/// to the loss while they are in cache; other networks compute the whole split's outputs first.
 public final class DatasetTask: FitnessTask, Sendable {
     /// What the fitness measures.
     public enum Fitness: String, Codable, Sendable, CaseIterable {
@@ -87,6 +89,31 @@ public final class DatasetTask: FitnessTask, Sendable {
         try checkCompatible(network)
         let loss = SupervisedLoss(dataset: train, output: ClassifierOutput(spec: network.spec))
         let N = train.sampleCount, O = loss.outputSize, n = network.parameterCount
+        if network.supportsFeatureMajorForward {
+            // The loss of each tile as soon as the forward pass has computed it.
+            var sums = [Double](repeating: 0, count: populationSize)
+            var correct = [Int](repeating: 0, count: populationSize)
+            sums.withUnsafeMutableBufferPointer { sums in
+                correct.withUnsafeMutableBufferPointer { correct in
+                    train.features.withUnsafeBufferPointer { x in
+                        network.forwardFeatureMajor(genomes: genomes, populationSize: populationSize, inputs: x, batchSize: N) {
+                            first, count, samples, outputs in
+                            if self.fitness == .accuracy {
+                                loss.accumulateCorrectFeatureMajor(
+                                    correct: correct.baseAddress! + first, outputs: outputs, genomeCount: count, samples: samples)
+                            } else {
+                                loss.accumulateFeatureMajor(sums: sums.baseAddress! + first, outputs: outputs, genomeCount: count, samples: samples)
+                            }
+                        }
+                    }
+                }
+            }
+            for p in 0 ..< populationSize {
+                fitness[p] = self.fitness == .accuracy
+                    ? Float(correct[p]) / Float(N) : Self.finiteOrWorst(-Float(sums[p] / Double(N)))
+            }
+            return
+        }
         let group = max(1, min(populationSize, outputScratchFloats / (N * O)))
         // Uninitialised: the forward pass writes every output before it is read.
         let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: group * N * O)

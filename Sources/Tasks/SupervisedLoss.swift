@@ -162,6 +162,106 @@ public struct SupervisedLoss: DifferentiableLoss, Sendable {
         }
     }
 
+    /// Adds to `sums[p]` the loss of genome `p` summed (not averaged) over `samples`, reading
+    /// feature-major outputs as `Network.forwardFeatureMajor` gives them: (genomeCount, O, m), output
+    /// `o` of sample `samples.lowerBound + b` at `(p·O + o)·m + b`.
+    ///
+    /// The same losses as `forward`. For logits every step runs along the samples, which the
+    /// compiler vectorises: the row maxima `m_b`, `s_b = Σ_k exp(z_{k,b} − m_b)`, then
+    /// `ℓ_b = m_b + log s_b − z_{y_b,b}`, plus `Σ_k z_{k,b}·0`, which is 0 unless a logit is NaN or
+    /// ±∞ and then makes the loss NaN.
+    /// Sums are accumulated in float64 in sample order.
+    public func accumulateFeatureMajor(sums: UnsafeMutablePointer<Double>, outputs: UnsafePointer<Float>, genomeCount: Int, samples: Range<Int>) {
+        let m = samples.count, O = outputSize, first = samples.lowerBound
+        precondition(first >= 0 && samples.upperBound <= sampleCount, "samples out of range")
+        guard m > 0 else { return }
+        switch targets {
+        case .classes(let labels, let C, .logits):
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * m) { scratch in
+                let maxima = scratch.baseAddress!, expSums = maxima + m, poison = expSums + m
+                labels.withUnsafeBufferPointer { y in
+                    for p in 0 ..< genomeCount {
+                        let z = outputs + p * C * m
+                        // poison_b = Σ_k z_{k,b}·0: 0, or NaN when a logit is NaN or ±∞.
+                        for b in 0 ..< m {
+                            maxima[b] = z[b]
+                            poison[b] = z[b] * 0
+                        }
+                        for k in 1 ..< C {
+                            let row = z + k * m
+                            for b in 0 ..< m {
+                                maxima[b] = Swift.max(maxima[b], row[b])
+                                poison[b] += row[b] * 0
+                            }
+                        }
+                        for b in 0 ..< m { expSums[b] = 0 }
+                        for k in 0 ..< C {
+                            let row = z + k * m
+                            for b in 0 ..< m { expSums[b] += fastExpNonPositive(row[b] - maxima[b]) }
+                        }
+                        // m_b + log s_b (vectorised), then the gather of z_{y_b,b}.
+                        for b in 0 ..< m { expSums[b] = maxima[b] + fastLog(expSums[b]) + poison[b] }
+                        var sum = 0.0
+                        for b in 0 ..< m { sum += Double(expSums[b] - z[Int(y[first + b]) * m + b]) }
+                        sums[p] += sum
+                    }
+                }
+            }
+        case .classes(let labels, let C, .probabilities):
+            labels.withUnsafeBufferPointer { y in
+                for p in 0 ..< genomeCount {
+                    var sum = 0.0
+                    for b in 0 ..< m { sum -= Double(logf(Swift.max(outputs[(p * C + Int(y[first + b])) * m + b], 1e-30))) }
+                    sums[p] += sum
+                }
+            }
+        case .values(let values):
+            precondition(O == 1)
+            values.withUnsafeBufferPointer { t in
+                for p in 0 ..< genomeCount {
+                    var sum = 0.0
+                    for b in 0 ..< m {
+                        let d = Double(outputs[p * m + b]) - Double(t[first + b])
+                        sum += d * d
+                    }
+                    sums[p] += sum
+                }
+            }
+        }
+    }
+
+    /// Adds to `correct[p]` the number of `samples` whose largest output is the label, from
+    /// feature-major outputs laid out as for `accumulateFeatureMajor` (the first largest wins, as in
+    /// `correctCounts`). Does nothing for regression targets.
+    func accumulateCorrectFeatureMajor(correct: UnsafeMutablePointer<Int>, outputs: UnsafePointer<Float>, genomeCount: Int, samples: Range<Int>) {
+        guard case .classes(let labels, let C, _) = targets else { return }
+        let m = samples.count, first = samples.lowerBound
+        guard m > 0 else { return }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: m) { bestValues in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: m) { best in
+                labels.withUnsafeBufferPointer { y in
+                    for p in 0 ..< genomeCount {
+                        let z = outputs + p * C * m
+                        for b in 0 ..< m {
+                            bestValues[b] = -.infinity
+                            best[b] = 0
+                        }
+                        for k in 0 ..< C {
+                            let row = z + k * m
+                            for b in 0 ..< m where row[b] > bestValues[b] {
+                                bestValues[b] = row[b]
+                                best[b] = Int32(k)
+                            }
+                        }
+                        var count = 0
+                        for b in 0 ..< m where best[b] == y[first + b] { count += 1 }
+                        correct[p] += count
+                    }
+                }
+            }
+        }
+    }
+
     public func backward(
         dOutputs: UnsafeMutableBufferPointer<Float>, outputs: UnsafeBufferPointer<Float>,
         dLosses: UnsafeBufferPointer<Float>, populationSize: Int, samples: Range<Int>

@@ -53,6 +53,50 @@ import Testing
         #expect(Set(fitness).count == P)
     }
 
+    /// `evaluate` scores tile by tile on feature-major outputs; the fitness is the same as the
+    /// sample-major forward pass followed by `SupervisedLoss.forward` (or `correctCounts`).
+    @Test(arguments: [DatasetTask.Fitness.negCrossEntropy, .accuracy, .negMSE])
+    func tiledFitnessAgreesWithTheWholeBatchLoss(fitness: DatasetTask.Fitness) throws {
+        let task: DatasetTask
+        let sizes: [Int]
+        if fitness == .negMSE {
+            var stream = RandomStream(seed: 2, purpose: "test")
+            var lines = ["a,b,c,y"]
+            for _ in 0 ..< 700 {
+                let x = (0 ..< 3).map { _ in stream.gaussian() }
+                lines.append("\(x[0]),\(x[1]),\(x[2]),\(x[0] - 2 * x[1] * x[2] + 0.1 * stream.gaussian())")
+            }
+            task = try DatasetTask.csv(path: try temporaryFile(lines.joined(separator: "\n")), target: "y", kind: .regression)
+            sizes = [3, 24, 1]
+        } else {
+            task = try DatasetTask.digits(fitness: fitness, data: digitsPath)
+            sizes = [64, 16, 10]
+        }
+        let network = try Network(spec: .mlp(sizes))
+        #expect(network.supportsFeatureMajorForward)
+        let P = 5, N = task.train.sampleCount
+        #expect(N > 256)  // more than one tile
+        let genomes = population(network, size: P, seed: 9)
+        let fitnessValues = try task.evaluate(genomes: genomes, populationSize: P, network: network, generation: 0, seed: 0)
+        let loss = SupervisedLoss(dataset: task.train, output: .logits)
+        let outputs = network.forward(genomes: genomes, populationSize: P, inputs: task.train.features, batchSize: N, sharedInputs: true)
+        var losses = [Float](repeating: 0, count: P)
+        var correct = [Int](repeating: 0, count: P)
+        outputs.withUnsafeBufferPointer { o in
+            losses.withUnsafeMutableBufferPointer { loss.forward(losses: $0, outputs: o, populationSize: P, samples: 0 ..< N) }
+            loss.correctCounts(&correct, outputs: o, populationSize: P, samples: 0 ..< N)
+        }
+        for p in 0 ..< P {
+            if fitness == .accuracy {
+                #expect(fitnessValues[p] == Float(correct[p]) / Float(N))
+            } else {
+                #expect(abs(fitnessValues[p] + losses[p]) <= 2e-6 * max(1, abs(losses[p])), "genome \(p): \(fitnessValues[p]) vs \(-losses[p])")
+            }
+        }
+        let again = try task.evaluate(genomes: genomes, populationSize: P, network: network, generation: 0, seed: 0)
+        #expect(again.map(\.bitPattern) == fitnessValues.map(\.bitPattern))
+    }
+
     @Test func reportHasBothSplitsAndJSON() throws {
         let task = try DatasetTask.digits(data: digitsPath)
         let network = try Network(spec: .mlp([64, 16, 10]))

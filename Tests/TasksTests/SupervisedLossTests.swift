@@ -41,6 +41,90 @@ import Testing
         #expect(fastExp(-1000) < 1e-37)
     }
 
+    @Test func fastExpNonPositiveIsFastExpOnItsDomain() {
+        for i in 0 ... 200_000 {
+            let x = Float(-100 * Double(i) / 200_000)
+            #expect(fastExpNonPositive(x).bitPattern == fastExp(x).bitPattern, "x = \(x)")
+        }
+        #expect(fastExpNonPositive(-.infinity) == fastExp(-87.3))
+        #expect(fastExpNonPositive(.nan).isNaN)
+    }
+
+    /// Feature-major outputs of `P` genomes on samples `range` (the layout `accumulateFeatureMajor` reads)
+    /// from sample-major ones (P, B, O).
+    func featureMajorTile(_ z: [Float], P: Int, B: Int, O: Int, range: Range<Int>) -> [Float] {
+        var tile: [Float] = []
+        for p in 0 ..< P {
+            for o in 0 ..< O {
+                for b in range { tile.append(z[(p * B + b) * O + o]) }
+            }
+        }
+        return tile
+    }
+
+    /// Loss sums over two tiles of feature-major outputs agree with `forward` on the whole batch,
+    /// for every loss kind, with huge logits, and with non-finite outputs; so do the correct counts.
+    @Test(arguments: ["logits", "probabilities", "values"])
+    func featureMajorAccumulationAgreesWithForward(kind: String) {
+        let labels = [0, 2, 1, 3, 2, 1, 0, 0, 3, 2, 1]
+        let B = labels.count, P = 5
+        let C = kind == "values" ? 1 : 4
+        let loss: SupervisedLoss
+        var stream = RandomStream(seed: 8, purpose: "test")
+        var z = (0 ..< P * B * C).map { _ in Float(stream.gaussian() * 2) }
+        switch kind {
+        case "logits":
+            loss = classificationLoss(labels, classes: C, output: .logits)
+            for i in B * C ..< 2 * B * C { z[i] *= 400 }  // genome 1: logits far beyond ±80
+            z[2 * B * C + 5] = .nan  // genome 2, sample 1
+            z[3 * B * C + 7] = .infinity  // genome 3, sample 1, not its label
+            z[4 * B * C + 20] = -.infinity  // genome 4, sample 5, not its label
+        case "probabilities":
+            loss = classificationLoss(labels, classes: C, output: .probabilities)
+            z = z.map { 1 / (1 + Foundation.exp(-$0)) }
+        default:
+            let dataset = Dataset(
+                features: labels.map { Float($0) }, featureCount: 1, featureNames: ["x"],
+                targets: .values(labels.map { Float($0) * 0.3 - 0.2 }))
+            loss = SupervisedLoss(dataset: dataset, output: .logits)
+        }
+        var expected = [Float](repeating: 0, count: P)
+        z.withUnsafeBufferPointer { o in expected.withUnsafeMutableBufferPointer { loss.forward(losses: $0, outputs: o, populationSize: P, samples: 0 ..< B) } }
+        var correct = [Int](repeating: 0, count: P)
+        z.withUnsafeBufferPointer { loss.correctCounts(&correct, outputs: $0, populationSize: P, samples: 0 ..< B) }
+
+        var sums = [Double](repeating: 0, count: P)
+        var counts = [Int](repeating: 0, count: P)
+        for range in [0 ..< 4, 4 ..< B] {
+            let tile = featureMajorTile(z, P: P, B: B, O: C, range: range)
+            // Genomes in groups of 2, 2 and 1, as a forward pass in groups would hand them over.
+            for (first, count) in [(0, 2), (2, 2), (4, 1)] {
+                tile.withUnsafeBufferPointer { t in
+                    let outputs = t.baseAddress! + first * C * range.count
+                    sums.withUnsafeMutableBufferPointer {
+                        loss.accumulateFeatureMajor(sums: $0.baseAddress! + first, outputs: outputs, genomeCount: count, samples: range)
+                    }
+                    counts.withUnsafeMutableBufferPointer {
+                        loss.accumulateCorrectFeatureMajor(correct: $0.baseAddress! + first, outputs: outputs, genomeCount: count, samples: range)
+                    }
+                }
+            }
+        }
+        for p in 0 ..< P {
+            let mean = Float(sums[p] / Double(B))
+            if kind == "logits" && p >= 2 {
+                #expect(!mean.isFinite && !expected[p].isFinite, "genome \(p): \(mean)")
+            } else {
+                #expect(mean.isFinite)
+                #expect(abs(mean - expected[p]) <= 2e-6 * max(1, abs(expected[p])), "genome \(p): \(mean) vs \(expected[p])")
+            }
+        }
+        if kind != "values" {
+            #expect(counts == correct)
+            #expect(counts.contains { $0 > 0 })
+        }
+    }
+
     @Test func fastLogIsAccurate() {
         var worst = 0.0
         for i in 0 ... 200_000 {
