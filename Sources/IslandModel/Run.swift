@@ -271,7 +271,8 @@ public final class Run {
             for line in all { try metricsLog.append(line) }
             for report in reports { try timingsLog.append(report.timing) }
         }
-        return (reports.reduce(0) { $0 + $1.evaluated }, all.map(\.best).max() ?? -.infinity, reports.map(\.elapsed).max() ?? 0)
+        // The best fitness evaluated so far on any island (re-scored populations included).
+        return (reports.reduce(0) { $0 + $1.evaluated }, all.map(\.bestEver).max() ?? -.infinity, reports.map(\.elapsed).max() ?? 0)
     }
 
     private func writeCheckpoint(stopReason: StopReason?) throws {
