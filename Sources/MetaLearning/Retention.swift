@@ -14,6 +14,11 @@ import Tasks
 ///   95 % target refers to), `accuracyDrop` = mean of `acc(g) − acc(ĝ)`, and
 ///   `predictionAgreement` = share of (genome, test sample) pairs where both networks pick the same
 ///   class.
+/// - `predictionDiversity` and `decodedPredictionDiversity` (classifiers): the share of test samples
+///   on which genome `b` and genome `b+1` of the set pick different classes, averaged over
+///   consecutive pairs, among the originals and among the decoded genomes. A decoder that ignored
+///   its latent and always produced the same good network would keep the accuracy but have a
+///   diversity of 0: the GA needs latents that still tell networks apart.
 /// - `reconstructionError`: `L_rec` of `MetaLoss` over the whole set: the mean over layers of the
 ///   layer's mean squared error divided by its weights' variance over the set.
 public struct RetentionReport: Codable, Equatable, Sendable {
@@ -28,12 +33,15 @@ public struct RetentionReport: Codable, Equatable, Sendable {
     public var accuracyRetention: Double?
     public var accuracyDrop: Double?
     public var predictionAgreement: Double?
+    public var predictionDiversity: Double?
+    public var decodedPredictionDiversity: Double?
 
     enum CodingKeys: String, CodingKey {
         case genomes, fitnessName = "fitness_name", meanFitness = "mean_fitness", meanDecodedFitness = "mean_decoded_fitness"
         case fitnessRetention = "fitness_retention", reconstructionError = "reconstruction_error"
         case testAccuracy = "test_accuracy", decodedTestAccuracy = "decoded_test_accuracy"
         case accuracyRetention = "accuracy_retention", accuracyDrop = "accuracy_drop", predictionAgreement = "prediction_agreement"
+        case predictionDiversity = "prediction_diversity", decodedPredictionDiversity = "decoded_prediction_diversity"
     }
 }
 
@@ -101,6 +109,17 @@ public enum Retention {
             report.accuracyRetention = ratio
             report.accuracyDrop = drop
             report.predictionAgreement = Double(agree) / Double(B * N)
+            if B > 1 {
+                var differ = 0, decodedDiffer = 0
+                for b in 0 ..< B - 1 {
+                    for s in 0 ..< N {
+                        if argmax(y, b * N + s) != argmax(y, (b + 1) * N + s) { differ += 1 }
+                        if argmax(yHat, b * N + s) != argmax(yHat, (b + 1) * N + s) { decodedDiffer += 1 }
+                    }
+                }
+                report.predictionDiversity = Double(differ) / Double((B - 1) * N)
+                report.decodedPredictionDiversity = Double(decodedDiffer) / Double((B - 1) * N)
+            }
         }
         return report
     }

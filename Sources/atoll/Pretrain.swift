@@ -33,8 +33,11 @@ struct Pretrain: ParsableCommand {
     @Option(help: "Meta-learner YAML: model sizes and training settings (default: built-in defaults, as configs/meta.yaml).")
     var config: String?
 
-    @Option(help: "Training steps (default: training.total_steps of the config).")
+    @Option(help: "Training steps (default: training.total_steps of the config); with --resume, 0 only writes the report.")
     var steps: Int?
+
+    @Option(help: "Continue from a saved meta-learner (FILE.safetensors + FILE.json, with its AdamW state and step); its configuration must match --config's model, and --config's training settings (or, without --config, the file's) apply.")
+    var resume: String?
 
     @Option(help: "Share of each size's networks held out for the report.")
     var heldOut: Double = 0.2
@@ -53,7 +56,12 @@ struct Pretrain: ParsableCommand {
             throw ValidationError("--zoo '\(zoo)': no index.json there (run atoll zoo first, and let it finish)")
         }
         if let config, !FileManager.default.fileExists(atPath: config) { throw ValidationError("--config '\(config)': no such file") }
-        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        if let steps, steps < (resume == nil ? 1 : 0) {
+            throw ValidationError("--steps must be at least \(resume == nil ? 1 : 0), got \(steps)")
+        }
+        if let resume, !FileManager.default.fileExists(atPath: MetaLearnerPaths(resume).state) {
+            throw ValidationError("--resume '\(resume)': no \(MetaLearnerPaths(resume).state)")
+        }
         guard heldOut >= 0 && heldOut < 1 else { throw ValidationError("--held-out must be in [0, 1), got \(heldOut)") }
         guard logEvery >= 1 else { throw ValidationError("--log-every must be at least 1, got \(logEvery)") }
         let folder = ((MetaLearnerPaths(out).tensors as NSString).deletingLastPathComponent as String)
@@ -97,10 +105,17 @@ struct Pretrain: ParsableCommand {
 
     func run() throws {
         var setup = try config.map { try MetaLearnerSetup.load(path: $0) } ?? MetaLearnerSetup()
-        if let steps { setup.training.totalSteps = steps }
+        var stepsBefore = 0
+        if let resume {
+            let saved = try MetaTrainer.load(from: MetaLearnerPaths(resume), config: config == nil ? nil : setup.model)
+            setup = MetaLearnerSetup(model: saved.model.config, training: config == nil ? saved.settings : setup.training)
+            stepsBefore = saved.step
+        }
         if let seed { setup.training.seed = seed }
+        // steps of this session; the schedule spans the steps already taken and these
+        let totalSteps = steps ?? setup.training.totalSteps
+        setup.training.totalSteps = max(stepsBefore + totalSteps, 1)
         setup.training.warmupSteps = min(setup.training.warmupSteps, setup.training.totalSteps)
-        let totalSteps = setup.training.totalSteps
 
         let zooIndex = try NetworkZoo(directory: zoo)
         var options = TaskOptions()
@@ -135,8 +150,9 @@ struct Pretrain: ParsableCommand {
         }
         guard !groups.isEmpty else { throw ValidationError("--zoo '\(zoo)': no training networks left after holding out \(heldOut)") }
 
-        let model = try AttentionAutoencoder(config: setup.model, seed: setup.training.seed)
-        let trainer = try MetaTrainer(model: model, settings: setup.training)
+        let trainer = try resume.map { try MetaTrainer.load(from: MetaLearnerPaths($0), config: setup.model, settings: setup.training) }
+            ?? MetaTrainer(model: try AttentionAutoencoder(config: setup.model, seed: setup.training.seed), settings: setup.training)
+        let model = trainer.model
         print("zoo \(zoo): task \(zooIndex.task), \(trainEntries.count) training and \(heldOutEntries.count) held-out checkpoints")
         for name in order {
             let network = networks[name]!
@@ -148,16 +164,19 @@ struct Pretrain: ParsableCommand {
         let start = Date()
         var last: MetaStepResult?
         var window: [MetaStepResult] = []
-        try trainer.train(groups: groups, steps: totalSteps, round: 0) { result in
+        if let resume { print("resumed from \(resume) at step \(stepsBefore)") }
+        // a resumed session draws other minibatches: its round is the step it starts from
+        try trainer.train(groups: groups, steps: totalSteps, round: stepsBefore) { result in
             last = result
             window.append(result)
-            if result.step % logEvery == 0 || result.step == totalSteps {
+            if (result.step - stepsBefore) % logEvery == 0 || result.step - stepsBefore == totalSteps {
                 let elapsed = Date().timeIntervalSince(start)
-                let left = elapsed / Double(result.step) * Double(totalSteps - result.step)
+                let done = result.step - stepsBefore
+                let left = elapsed / Double(done) * Double(totalSteps - done)
                 let mean = MetaLossTerms(values: (0 ..< 4).map { k in window.reduce(0) { $0 + $1.terms.values[k] } / Double(window.count) })
                 let total = window.reduce(0) { $0 + $1.total } / Double(window.count)
                 print(String(format: "step %6d/%d  rec %.4f  beh %.4g  gap %.4g  head %.4f  total %.4f  lr %.2e  |g| %.3f  %.0fs, %.0fs left",
-                             result.step, totalSteps, mean.reconstruction, mean.behaviour, mean.gap, mean.head, total,
+                             result.step, stepsBefore + totalSteps, mean.reconstruction, mean.behaviour, mean.gap, mean.head, total,
                              result.learningRate, result.gradientNorm, elapsed, left))
                 fflush(stdout)
                 window.removeAll()

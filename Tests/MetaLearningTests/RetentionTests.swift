@@ -21,6 +21,11 @@ import Testing
         #expect(report.fitnessRetention == 1 && report.reconstructionError == 0)
         #expect(report.accuracyDrop == 0 && report.predictionAgreement == 1 && report.accuracyRetention == 1)
         #expect(report.testAccuracy == report.decodedTestAccuracy)
+        #expect(report.predictionDiversity == report.decodedPredictionDiversity && report.predictionDiversity! > 0)
+        // every genome decoded to the first: no diversity left
+        let collapsed = Array(repeating: records[0].genome, count: 4).flatMap { $0 }
+        let degenerate = try Retention.compare(original: genomes, decoded: collapsed, batch: 4, network: network, task: task)
+        #expect(degenerate.decodedPredictionDiversity == 0)
     }
 
     @Test func reconstructionErrorIsTheLossTerm() throws {
