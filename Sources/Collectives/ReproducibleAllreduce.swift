@@ -61,7 +61,7 @@ public enum ReproducibleAllreduce {
     ///   `CommunicatorError` from the communicator.
     public static func sum(
         _ contributions: [UnsafeBufferPointer<Float>], into result: UnsafeMutableBufferPointer<Float>,
-        communicator: any Communicator
+        communicator: any Communicator, scratch: Scratch? = nil
     ) throws {
         let n = result.count
         for c in contributions where c.count != n {
@@ -89,30 +89,47 @@ public enum ReproducibleAllreduce {
         let exponent = Int(Double(maxAbs).exponent) + 1  // maxAbs < 2^exponent
         let toFixed = Double(sign: .plus, exponent: valueBits - exponent, significand: 1)
         let fromFixed = Double(sign: .plus, exponent: exponent - valueBits, significand: 1)
-        var fixed = [Int64](repeating: 0, count: n)
-        fixed.withUnsafeMutableBufferPointer { q in
-            for c in contributions {
-                for i in 0 ..< n {
-                    q[i] &+= roundToInteger(Double(c[i]) * toFixed)
-                }
+        let buffer = scratch ?? Scratch()
+        buffer.reserve(n)
+        let q = UnsafeMutableBufferPointer(rebasing: buffer.integers[0 ..< n])
+        q.initialize(repeating: 0)
+        for c in contributions {
+            for i in 0 ..< n {
+                q[i] &+= roundToInteger(Double(c[i]) * toFixed)
             }
         }
 
         // 3. Integer sum over ranks, then back to Float.
-        try communicator.allreduce(&fixed, op: .sum)
+        try communicator.allreduce(q, op: .sum)
         for i in 0 ..< n {
-            result[i] = Float(Double(fixed[i]) * fromFixed)
+            result[i] = Float(Double(q[i]) * fromFixed)
+        }
+    }
+
+    /// Reusable room for the fixed-point integers, so repeated sums of large buffers do not map
+    /// fresh (page-faulting) memory on every call. Use one per thread.
+    public final class Scratch {
+        fileprivate var integers = UnsafeMutableBufferPointer<Int64>(start: nil, count: 0)
+
+        public init() {}
+
+        deinit { integers.deallocate() }
+
+        fileprivate func reserve(_ n: Int) {
+            guard integers.count < n else { return }
+            integers.deallocate()
+            integers = .allocate(capacity: n)
         }
     }
 
     /// `sum` for one contribution per rank, in place.
-    public static func sum(_ buffer: UnsafeMutableBufferPointer<Float>, communicator: any Communicator) throws {
-        try sum([UnsafeBufferPointer(buffer)], into: buffer, communicator: communicator)
+    public static func sum(_ buffer: UnsafeMutableBufferPointer<Float>, communicator: any Communicator, scratch: Scratch? = nil) throws {
+        try sum([UnsafeBufferPointer(buffer)], into: buffer, communicator: communicator, scratch: scratch)
     }
 
     /// `sum` for one contribution per rank, on an array in place.
-    public static func sum(_ values: inout [Float], communicator: any Communicator) throws {
-        try values.withUnsafeMutableBufferPointer { try sum($0, communicator: communicator) }
+    public static func sum(_ values: inout [Float], communicator: any Communicator, scratch: Scratch? = nil) throws {
+        try values.withUnsafeMutableBufferPointer { try sum($0, communicator: communicator, scratch: scratch) }
     }
 
     /// `round(v)`, ties to even, for `|v| < 2^51`, without libm: adding `1.5 · 2^52` leaves a double

@@ -15,6 +15,8 @@ final class LatentSpace {
     let tokenizer: Tokenizer
     let group: MetaLayoutGroup
     let config: RunConfig
+    /// Room for the fixed-point gradient sum, reused every step.
+    private let scratch = ReproducibleAllreduce.Scratch()
     var model: AttentionAutoencoder { trainer.model }
     var latentSize: Int { model.config.latentSize }
 
@@ -87,7 +89,7 @@ final class LatentSpace {
             defer { allreduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
             switch config.allreduce {
             case .reproducible:
-                try withFloatViews(contributions) { try ReproducibleAllreduce.sum($0, into: result, communicator: communicator) }
+                try withFloatViews(contributions) { try ReproducibleAllreduce.sum($0, into: result, communicator: communicator, scratch: scratch) }
             case .fast:
                 for i in result.indices { result[i] = contributions.reduce(0) { $0 + $1[i] } }
                 try communicator.allreduce(result, op: .sum)

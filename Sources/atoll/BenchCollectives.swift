@@ -47,7 +47,8 @@ struct BenchCollectives: ParsableCommand {
             let plain = try timeCalls(comm) { try comm.allreduce(&data, op: .sum) }
             var integers = [Int64](repeating: 1, count: n)
             let integer = try timeCalls(comm) { try comm.allreduce(&integers, op: .sum) }
-            let exact = try timeCalls(comm) { try ReproducibleAllreduce.sum(&data, communicator: comm) }
+            let scratch = ReproducibleAllreduce.Scratch()
+            let exact = try timeCalls(comm) { try ReproducibleAllreduce.sum(&data, communicator: comm, scratch: scratch) }
             if comm.rank == 0 {
                 let gbps = Double(n * 4) / exact / 1e9
                 print(
