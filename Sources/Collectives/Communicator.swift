@@ -171,3 +171,13 @@ extension CommScalar {
         }
     }
 }
+
+/// Calls `body` with read-only views of every array, valid for the duration of the call: the
+/// form `ReproducibleAllreduce.sum` and `exchange` take several buffers in.
+public func withBufferViews<T, R>(_ arrays: [[T]], _ body: ([UnsafeBufferPointer<T>]) throws -> R) rethrows -> R {
+    func recurse(_ index: Int, _ collected: [UnsafeBufferPointer<T>]) throws -> R {
+        if index == arrays.count { return try body(collected) }
+        return try arrays[index].withUnsafeBufferPointer { try recurse(index + 1, collected + [$0]) }
+    }
+    return try recurse(0, [])
+}

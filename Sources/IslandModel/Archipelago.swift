@@ -156,7 +156,7 @@ public final class Archipelago {
         let remoteOut = firing.filter { slot[$0.source] != nil && placement.rank(of: $0.destination) != me }
         var inbox = [UInt8](repeating: 0, count: remoteIn.count * messageSize)
         var sentBytes = 0
-        try withByteViews(remoteOut.map { outgoing[$0.source]! }) { views in
+        try withBufferViews(remoteOut.map { outgoing[$0.source]! }) { views in
             try inbox.withUnsafeMutableBufferPointer { box in
                 let sends = zip(remoteOut, views).map { OutgoingMessage(to: placement.rank(of: $0.0.destination), tag: 1, values: $0.1) }
                 let receives = remoteIn.indices.map { i in
@@ -191,13 +191,4 @@ public final class Archipelago {
     static func messageSize(count k: Int, dimension d: Int) -> Int {
         16 + (8 + 4 * k * d) + (8 + 4 * k) + (8 + 8 * k) + (8 + 4 * k)
     }
-}
-
-/// Calls `body` with read-only views of `arrays`, valid for the call.
-func withByteViews<R>(_ arrays: [[UInt8]], _ body: ([UnsafeBufferPointer<UInt8>]) throws -> R) rethrows -> R {
-    func recurse(_ index: Int, _ collected: [UnsafeBufferPointer<UInt8>]) throws -> R {
-        if index == arrays.count { return try body(collected) }
-        return try arrays[index].withUnsafeBufferPointer { try recurse(index + 1, collected + [$0]) }
-    }
-    return try recurse(0, [])
 }

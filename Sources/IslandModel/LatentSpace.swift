@@ -89,7 +89,7 @@ final class LatentSpace {
             defer { allreduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
             switch config.allreduce {
             case .reproducible:
-                try withFloatViews(contributions) { try ReproducibleAllreduce.sum($0, into: result, communicator: communicator, scratch: scratch) }
+                try withBufferViews(contributions) { try ReproducibleAllreduce.sum($0, into: result, communicator: communicator, scratch: scratch) }
             case .fast:
                 for i in result.indices { result[i] = contributions.reduce(0) { $0 + $1[i] } }
                 try communicator.allreduce(result, op: .sum)
@@ -147,13 +147,4 @@ final class LatentSpace {
         return ["meta-learner.safetensors": try Data(contentsOf: URL(fileURLWithPath: paths.tensors)),
                 "meta-learner.json": try Data(contentsOf: URL(fileURLWithPath: paths.state))]
     }
-}
-
-/// Calls `body` with read-only views of `arrays`, valid for the call.
-func withFloatViews<R>(_ arrays: [[Float]], _ body: ([UnsafeBufferPointer<Float>]) throws -> R) rethrows -> R {
-    func recurse(_ index: Int, _ collected: [UnsafeBufferPointer<Float>]) throws -> R {
-        if index == arrays.count { return try body(collected) }
-        return try arrays[index].withUnsafeBufferPointer { try recurse(index + 1, collected + [$0]) }
-    }
-    return try recurse(0, [])
 }

@@ -89,7 +89,7 @@ struct SelfTestCollectives: ParsableCommand {
         shuffler.shuffle(&order)
         let mine = order.enumerated().filter { $0.offset * p / contributions == r }.map { all[$0.element] }
         var result = [Float](repeating: 0, count: length)
-        try withViews(mine) { buffers in
+        try withBufferViews(mine) { buffers in
             try result.withUnsafeMutableBufferPointer { try ReproducibleAllreduce.sum(buffers, into: $0, communicator: comm) }
         }
         let maxAbs = all.flatMap { $0 }.map { Double(abs($0)) }.max()!
@@ -132,13 +132,4 @@ struct SelfTestCollectives: ParsableCommand {
         }
         return hash
     }
-}
-
-/// Calls `body` with unsafe views of `arrays`, valid for the duration of the call.
-private func withViews(_ arrays: [[Float]], _ body: ([UnsafeBufferPointer<Float>]) throws -> Void) rethrows {
-    func recurse(_ index: Int, _ collected: [UnsafeBufferPointer<Float>]) throws {
-        if index == arrays.count { return try body(collected) }
-        try arrays[index].withUnsafeBufferPointer { try recurse(index + 1, collected + [$0]) }
-    }
-    try recurse(0, [])
 }

@@ -29,7 +29,7 @@ struct ReproducibleAllreduceTests {
         let results = try LocalCommunicator.run(size: size) { comm -> [Float] in
             let mine = assignment.enumerated().filter { $0.offset % size == comm.rank }.map { all[$0.element] }
             var result = [Float](repeating: .nan, count: length)
-            try withViews(mine) { views in
+            try withBufferViews(mine) { views in
                 try result.withUnsafeMutableBufferPointer {
                     try ReproducibleAllreduce.sum(views, into: $0, communicator: comm)
                 }
@@ -104,20 +104,11 @@ struct ReproducibleAllreduceTests {
         let results = try LocalCommunicator.run(size: 3) { comm -> [Float] in
             var result = [Float](repeating: 9, count: 2)
             let mine: [[Float]] = comm.rank == 1 ? [[1.5, -2]] : []
-            try withViews(mine) { views in
+            try withBufferViews(mine) { views in
                 try result.withUnsafeMutableBufferPointer { try ReproducibleAllreduce.sum(views, into: $0, communicator: comm) }
             }
             return result
         }
         #expect(results.allSatisfy { $0 == [1.5, -2] })
     }
-}
-
-/// Calls `body` with unsafe views of `arrays`, valid for the duration of the call.
-func withViews<R>(_ arrays: [[Float]], _ body: ([UnsafeBufferPointer<Float>]) throws -> R) rethrows -> R {
-    func recurse(_ index: Int, _ collected: [UnsafeBufferPointer<Float>]) throws -> R {
-        if index == arrays.count { return try body(collected) }
-        return try arrays[index].withUnsafeBufferPointer { try recurse(index + 1, collected + [$0]) }
-    }
-    return try recurse(0, [])
 }
