@@ -194,7 +194,9 @@ public struct CheckpointStore: Sendable {
 
     /// Writes `data` to `url` and flushes it to the disk before returning.
     static func writeDurably(_ data: Data, to url: URL) throws {
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw CheckpointError("cannot create \(url.path)")
+        }
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }
         try handle.write(contentsOf: data)
