@@ -32,13 +32,11 @@ public struct Archive: Sendable, Equatable {
         }
     }
 
-    /// The records, oldest first.
-    public func records() -> [MetaRecord] {
-        let start = count < capacity ? 0 : next
-        return (0 ..< count).map { k in
-            let row = (start + k) % capacity
-            return MetaRecord(genome: Array(genomes[row * dimension ..< (row + 1) * dimension]), fitness: fitness[row])
-        }
+    /// Record `k` of `0 ..< count`, oldest first.
+    public func record(_ k: Int) -> MetaRecord {
+        precondition((0 ..< count).contains(k), "archive record \(k) of \(count)")
+        let row = ((count < capacity ? 0 : next) + k) % capacity
+        return MetaRecord(genome: Array(genomes[row * dimension ..< (row + 1) * dimension]), fitness: fitness[row])
     }
 
     func encode(into writer: inout ByteWriter) {

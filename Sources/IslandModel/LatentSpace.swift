@@ -70,8 +70,7 @@ final class LatentSpace {
         var indices = Array(0 ..< archive.count)
         let b = min(config.meta.batch, indices.count)
         for i in 0 ..< b { indices.swapAt(i, i + stream.below(indices.count - i)) }
-        let all = archive.records()
-        return indices.prefix(b).map { all[$0] }
+        return indices.prefix(b).map { archive.record($0) }
     }
 
     /// One training round of `config.meta.steps` steps. In each step every island (on every
