@@ -10,7 +10,22 @@
 /// `exp`). A NaN argument gives NaN.
 @inline(__always)
 func fastExp(_ value: Float) -> Float {
-    let x = value.isNaN ? 0 : Swift.min(Swift.max(value, -87.3), 88.7)
+    value.isNaN ? value : expReduced(Swift.min(Swift.max(value, -87.3), 88.7))
+}
+
+/// `fastExp` for an argument known to be at most 0, such as `z − max z`: the same operations, so
+/// the same result, without the upper clamp and the NaN selects, so a loop over it runs fewer
+/// instructions. A NaN argument still gives NaN: `max(NaN, −87.3)` is NaN (`Swift.max(a, b)` is
+/// `b >= a ? b : a`) and NaN stays NaN through the arithmetic.
+@inline(__always)
+func fastExpNonPositive(_ value: Float) -> Float {
+    expReduced(Swift.max(value, -87.3))
+}
+
+/// The Cephes core shared by `fastExp` and `fastExpNonPositive`, for `x` already clamped to
+/// `[−87.3, 88.7]`: range reduction by the magic constant, the degree-5 polynomial, `2ⁿ` from bits.
+@inline(__always)
+private func expReduced(_ x: Float) -> Float {
     let magic: Float = 12_582_912  // 1.5 · 2²³
     let shifted = x * 1.442_695_04 + magic
     let n = shifted - magic
@@ -23,28 +38,6 @@ func fastExp(_ value: Float) -> Float {
     p = p * r + 5.000_000_12e-1
     let er = p * (r * r) + r + 1
     // The low bits of `shifted` hold n + 2²² (two's complement in 23 bits); 2ⁿ has exponent n + 127.
-    let scale = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) << 23)
-    return value.isNaN ? value : er * scale
-}
-
-/// `fastExp` for an argument known to be at most 0, such as `z − max z`: the same operations, so
-/// the same result, without the upper clamp and the NaN selects, so a loop over it runs fewer
-/// instructions. A NaN argument still gives NaN: `max(NaN, −87.3)` is NaN (`Swift.max(a, b)` is
-/// `b >= a ? b : a`) and NaN stays NaN through the arithmetic.
-@inline(__always)
-func fastExpNonPositive(_ value: Float) -> Float {
-    let x = Swift.max(value, -87.3)
-    let magic: Float = 12_582_912  // 1.5 · 2²³
-    let shifted = x * 1.442_695_04 + magic
-    let n = shifted - magic
-    let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
-    var p: Float = 1.987_569_15e-4
-    p = p * r + 1.398_199_95e-3
-    p = p * r + 8.333_451_9e-3
-    p = p * r + 4.166_579_59e-2
-    p = p * r + 1.666_666_55e-1
-    p = p * r + 5.000_000_12e-1
-    let er = p * (r * r) + r + 1
     let scale = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) << 23)
     return er * scale
 }
