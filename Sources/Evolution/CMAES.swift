@@ -53,9 +53,9 @@ public struct CMAES: EvolutionStrategy, Equatable {
     /// `p_c`, `[n]`.
     var pathC: [Double]
     /// `C`, `[n × n]`.
-    public private(set) var covariance: [Double]
+    @Packed public private(set) var covariance: [Double]
     /// `[n × n]`, row `k` is the `k`-th eigenvector of `C` (column `k` of `B`).
-    var eigenvectors: [Double]
+    @Packed var eigenvectors: [Double]
     /// `[n]`, the diagonal of `D` (square roots of `C`'s eigenvalues).
     public private(set) var axisLengths: [Double]
     /// The generation of the last eigendecomposition.
@@ -63,7 +63,9 @@ public struct CMAES: EvolutionStrategy, Equatable {
     /// Updates done, `g`.
     public private(set) var generation: Int
     /// `[λ × n]`, `yₖ` of the last `ask`.
-    var samples: [Double]
+    @Packed var samples: [Double]
+    /// The key of the last `ask` (its candidates' ids).
+    var sampledKey: StreamKey?
 
     /// - Parameters:
     ///   - mean: the first mean `m₀` (its length is `n`).
@@ -131,11 +133,13 @@ public struct CMAES: EvolutionStrategy, Equatable {
             population.stepSizes[k] = Float(stepSize)
         }
         population.assignIDs(key: key)
+        sampledKey = key
     }
 
     public mutating func tell(_ evaluated: Population) {
         precondition(evaluated.count == populationSize, "tell needs the \(populationSize) candidates of the last ask")
         let n = dimension
+        for k in 0 ..< populationSize where !evaluated.isSample(row: k, of: sampledKey) { adopt(row: k, of: evaluated) }
         let order = evaluated.ranking()
         // ⟨y⟩_w and the weighted rows √wᵢ y_{i:λ} for the rank-μ update
         var meanStep = [Double](repeating: 0, count: n)
@@ -199,5 +203,21 @@ public struct CMAES: EvolutionStrategy, Equatable {
         axisLengths = values.map { max($0, largest * 1e-20).squareRoot() }
         eigenvectors = vectors
         eigenGeneration = generation
+    }
+
+    /// Takes row `k` of `evaluated` (an immigrant) as a sample: `y = (x − m) / σ`, rescaled so
+    /// that its Mahalanobis length `‖D⁻¹ Bᵀ y‖` is at most `E‖N(0, I)‖`.
+    mutating func adopt(row k: Int, of evaluated: Population) {
+        let n = dimension
+        var y = (0 ..< n).map { (Double(evaluated.genes[k * n + $0]) - mean[$0]) / stepSize }
+        var squared = 0.0
+        for i in 0 ..< n {
+            var projection = 0.0
+            for j in 0 ..< n { projection += eigenvectors[i * n + j] * y[j] }
+            squared += (projection / axisLengths[i]) * (projection / axisLengths[i])
+        }
+        let length = squared.squareRoot()
+        if length > expectedNorm { y = y.map { $0 * expectedNorm / length } }
+        for j in 0 ..< n { samples[k * n + j] = y[j] }
     }
 }

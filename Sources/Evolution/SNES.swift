@@ -19,18 +19,21 @@ public struct SNES: EvolutionStrategy, Equatable {
     /// `[λ]` utilities by rank, best first (they sum to zero).
     public let utilities: [Float]
     /// `μ`, `[D]`.
-    public private(set) var mean: [Float]
+    @Packed public private(set) var mean: [Float]
     /// `σ`, `[D]`, one standard deviation per gene.
-    public private(set) var sigma: [Float]
+    @Packed public private(set) var sigma: [Float]
     /// `[λ × D]`, the `zₖ` of the last `ask`.
-    var normals: [Float]
+    @Packed var normals: [Float]
+    /// The key of the last `ask` (its candidates' ids).
+    var sampledKey: StreamKey?
 
     /// - Parameters:
     ///   - mean: the first mean (its length is `D`).
     ///   - stepSize: the first standard deviation of every gene.
     ///   - populationSize: `λ`; `4 + ⌊3 ln D⌋` when nil.
+    ///   - learningRateMean: `η_μ`; 1 when nil.
     ///   - learningRateSigma: `η_σ`; `(3 + ln D)/(5 √D)` when nil.
-    public init(mean: [Float], stepSize: Float, populationSize: Int? = nil, learningRateSigma: Float? = nil) {
+    public init(mean: [Float], stepSize: Float, populationSize: Int? = nil, learningRateMean: Float? = nil, learningRateSigma: Float? = nil) {
         let d = mean.count
         precondition(d >= 1, "SNES needs at least one dimension")
         precondition(stepSize > 0, "SNES needs a positive step size")
@@ -38,7 +41,7 @@ public struct SNES: EvolutionStrategy, Equatable {
         precondition(lambda >= 2, "SNES needs a population of at least 2")
         dimension = d
         self.populationSize = lambda
-        learningRateMean = 1
+        self.learningRateMean = learningRateMean ?? 1
         self.learningRateSigma = learningRateSigma ?? Float((3 + Foundation.log(Double(d))) / (5 * Double(d).squareRoot()))
         let raw = (1 ... lambda).map { max(0, Foundation.log(Double(lambda) / 2 + 1) - Foundation.log(Double($0))) }
         let total = raw.reduce(0, +)
@@ -56,9 +59,9 @@ public struct SNES: EvolutionStrategy, Equatable {
         precondition(population.dimension == dimension, "population has \(population.dimension) genes, SNES \(dimension)")
         if population.count != populationSize { population.resize(count: populationSize) }
         let d = dimension
-        mean.withUnsafeBufferPointer { mean in
-            sigma.withUnsafeBufferPointer { sigma in
-                normals.withUnsafeMutableBufferPointer { normals in
+        _mean.wrappedValue.withUnsafeBufferPointer { mean in
+            _sigma.wrappedValue.withUnsafeBufferPointer { sigma in
+                _normals.wrappedValue.withUnsafeMutableBufferPointer { normals in
                     population.genes.withUnsafeMutableBufferPointer { genesBuffer in
                         let (noise, genes) = (normals.baseAddress!, genesBuffer.baseAddress!)
                         let drawRow = { (k: Int) in
@@ -83,11 +86,13 @@ public struct SNES: EvolutionStrategy, Equatable {
             population.stepSizes[k] = 0
         }
         population.assignIDs(key: key)
+        sampledKey = key
     }
 
     public mutating func tell(_ evaluated: Population) {
         precondition(evaluated.count == populationSize, "tell needs the \(populationSize) candidates of the last ask")
         let d = dimension
+        for k in 0 ..< populationSize where !evaluated.isSample(row: k, of: sampledKey) { adopt(row: k, of: evaluated) }
         let order = evaluated.ranking()
         var gradientMean = [Float](repeating: 0, count: d)
         var gradientSigma = [Float](repeating: 0, count: d)
@@ -103,5 +108,15 @@ public struct SNES: EvolutionStrategy, Equatable {
             mean[j] += learningRateMean * sigma[j] * gradientMean[j]
             sigma[j] *= Float(exp(Double(0.5 * learningRateSigma * gradientSigma[j])))
         }
+    }
+
+    /// Takes row `k` of `evaluated` (an immigrant) as a sample: `z = (x − μ) / σ`, its norm clipped
+    /// to `E‖N(0, I)‖`.
+    mutating func adopt(row k: Int, of evaluated: Population) {
+        let d = dimension
+        var z = [Double](repeating: 0, count: d)
+        for j in 0 ..< d { z[j] = Double(evaluated.genes[k * d + j] - mean[j]) / Double(sigma[j]) }
+        z.withUnsafeMutableBufferPointer { clipNorm($0.baseAddress!, count: d, limit: expectedGaussianNorm(d)) }
+        for j in 0 ..< d { normals[k * d + j] = Float(z[j]) }
     }
 }

@@ -125,7 +125,7 @@ extension Archipelago {
             }
             phase = .weights
         }
-        nextPopulations = islands.map { Population(count: $0.population.count, dimension: $0.population.dimension) }
+        nextPopulations = islands.map(Self.scratch)
         let record = MetaRoundRecord(
             generation: generation, phase: phase.rawValue, steps: config.meta.steps, reconstruction: mean(2), behaviour: mean(3),
             gap: mean(4), head: mean(5), retention: retention,

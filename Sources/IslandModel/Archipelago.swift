@@ -19,12 +19,12 @@ public final class Archipelago {
     public let communicator: any Communicator
     public let network: Network
     public let task: any FitnessTask
-    let algorithm: GeneticAlgorithm
-    /// The GA in latent space: the same operators with the latent mutation's σ and rate.
+    /// The GA in the absolute latent space: the same operators with the latent mutation's σ and rate.
     let latentAlgorithm: GeneticAlgorithm
     /// This rank's islands, in increasing index order.
     public internal(set) var islands: [Island]
-    /// Reused buffer of the next population, one per island (no allocation per generation).
+    /// Reused buffer of the next population, one per island whose algorithm needs one (no
+    /// allocation per generation; an evolution strategy samples in place and has an empty one).
     var nextPopulations: [Population]
     /// The space the islands evolve in; every island switches at once.
     public internal(set) var phase = Phase.weights
@@ -46,7 +46,6 @@ public final class Archipelago {
         self.task = task
         placement = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
         topology = try config.topology.make(islandCount: config.islands.count)
-        algorithm = config.evolution.geneticAlgorithm()
         var latentGA = config.evolution.geneticAlgorithm(sigma: config.latent.mutationSigma)
         latentGA.mutation = Mutation(kind: latentGA.mutation.kind, genes: .rate(config.latent.mutationRate))
         latentAlgorithm = latentGA
@@ -55,7 +54,13 @@ public final class Archipelago {
             throw CheckpointError("rank \(communicator.rank) should host islands \(mine), got \(islands.map(\.index))")
         }
         self.islands = islands
-        nextPopulations = islands.map { Population(count: $0.population.count, dimension: $0.population.dimension) }
+        nextPopulations = islands.map(Self.scratch)
+    }
+
+    /// The scratch buffer of `island`: the population's shape when its algorithm breeds into a
+    /// second buffer (the GA, in either space), empty otherwise.
+    static func scratch(for island: Island) -> Population {
+        Population(count: island.algorithm.needsScratch ? island.population.count : 0, dimension: island.population.dimension)
     }
 
     /// Generation 0: every individual initialised as PyTorch initialises the network (from the
@@ -72,7 +77,8 @@ public final class Archipelago {
             population.assignIDs(key: StreamKey(seed: config.seed, island: index, generation: 0))
             try evaluate(&population, rows: 0 ..< population.count, generation: 0, seed: config.seed, network: network, task: task)
             var island = Island(index: index, population: population,
-                                archive: config.latent.enabled ? Archive(capacity: config.meta.archiveSize, dimension: network.parameterCount) : nil)
+                                archive: config.latent.usesMetaLearner ? Archive(capacity: config.meta.archiveSize, dimension: network.parameterCount) : nil,
+                                algorithm: config.islandAlgorithm(start: population))
             island.evaluations = population.count
             population.genes.withUnsafeBufferPointer { island.record(weights: $0, fitness: population.fitness) }
             islands.append(island)
@@ -103,11 +109,11 @@ public final class Archipelago {
         var evaluated = 0
         for k in islands.indices {
             let key = StreamKey(seed: config.seed, island: islands[k].index, generation: generation)
-            let rows = algorithm.breedGeneration(parents: islands[k].population, into: &nextPopulations[k], key: key)
-            try Self.evaluate(&nextPopulations[k], rows: rows, generation: generation, seed: config.seed, network: network, task: task)
-            swap(&islands[k].population, &nextPopulations[k])
+            let rows = islands[k].evolve(scratch: &nextPopulations[k], key: key)
+            try Self.evaluate(&islands[k].population, rows: rows, generation: generation, seed: config.seed, network: network, task: task)
             islands[k].evaluations += rows.count
-            let d = nextPopulations[k].dimension
+            islands[k].noteBestKind(rows: rows)
+            let d = islands[k].population.dimension
             let evaluatedPopulation = islands[k].population  // shares the buffer: no copy
             evaluatedPopulation.genes.withUnsafeBufferPointer { genes in
                 islands[k].record(weights: UnsafeBufferPointer(rebasing: genes[rows.lowerBound * d ..< rows.upperBound * d]),

@@ -22,6 +22,12 @@ struct ByteWriter {
         for v in values { append(v) }
     }
 
+    /// A count, then the bytes.
+    mutating func append(bytes data: Data) {
+        append(UInt64(data.count))
+        bytes.append(contentsOf: data)
+    }
+
     mutating func append(magic: String) { bytes.append(contentsOf: Array(magic.utf8)) }
 
     /// Population: count, dimension, genes, fitness, ids, step sizes.
@@ -50,7 +56,7 @@ struct ByteReader {
 
     var isAtEnd: Bool { offset == bytes.count }
 
-    private mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
+    mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
         guard n >= 0, offset + n <= bytes.count else {
             throw CheckpointError("\(source): needs \(n) more bytes at offset \(offset), has \(bytes.count - offset) (truncated?)")
         }

@@ -13,6 +13,11 @@ public struct Island: Sendable {
     public var population: Population
     /// Evaluated weight-space genomes for the meta-learner (`nil` when the latent phase is off).
     public var archive: Archive?
+    /// The algorithm that evolves the population in weight space (its state included).
+    public var algorithm: any IslandAlgorithm
+    /// The kind of candidate that scored best in the last generation, where the algorithm has
+    /// kinds (`SubspaceSNES`: `full`, `latent` or `guided`).
+    public var bestKind: String?
     /// Networks evaluated on this island so far.
     public var evaluations = 0
     /// Bytes of genomes received from other islands so far.
@@ -21,10 +26,26 @@ public struct Island: Sendable {
     public var bestFitness = -Float.infinity
     public var bestGenome: [Float] = []
 
-    public init(index: Int, population: Population, archive: Archive? = nil) {
+    public init(index: Int, population: Population, archive: Archive? = nil, algorithm: any IslandAlgorithm) {
         self.index = index
         self.population = population
         self.archive = archive
+        self.algorithm = algorithm
+    }
+
+    /// One weight-space generation of the island's algorithm (`scratch`: a second buffer for the
+    /// GA); returns the rows of `population` to evaluate.
+    public mutating func evolve(scratch: inout Population, key: StreamKey) -> Range<Int> {
+        algorithm.nextGeneration(&population, scratch: &scratch, key: key)
+    }
+
+    /// Notes the kind of the best of the evaluated `rows`.
+    mutating func noteBestKind(rows: Range<Int>) {
+        guard let best = rows.max(by: { a, b in
+            let (fa, fb) = (population.fitness[a].isNaN ? -.infinity : population.fitness[a], population.fitness[b].isNaN ? -.infinity : population.fitness[b])
+            return fa != fb ? fa < fb : a > b
+        }) else { return }
+        bestKind = algorithm.candidateKind(row: best)
     }
 
     /// Keeps the best of `count` evaluated weight-space genomes (`[count × D]`) if it beats the
@@ -52,9 +73,10 @@ public struct Island: Sendable {
     // MARK: Checkpoint encoding
 
     static let magic = "ATOLLISL"
-    static let version: UInt32 = 2
+    static let version: UInt32 = 3
 
-    /// The island as bytes: magic, version, index, counters, best genome, population, archive.
+    /// The island as bytes: magic, version, index, counters, best genome, population, archive,
+    /// and the algorithm's state (JSON, its large arrays as raw bytes).
     func encoded() -> Data {
         var writer = ByteWriter()
         writer.append(magic: Self.magic)
@@ -67,11 +89,13 @@ public struct Island: Sendable {
         writer.append(population)
         writer.append(UInt8(archive == nil ? 0 : 1))
         archive?.encode(into: &writer)
+        let state = (try? JSONEncoder().encode(algorithm)) ?? Data()
+        writer.append(bytes: state)
         return Data(writer.bytes)
     }
 
-    /// Reads what `encoded()` wrote.
-    init(decoding data: Data, source: String) throws {
+    /// Reads what `encoded()` wrote; `decodeAlgorithm` reads the algorithm's state.
+    init(decoding data: Data, source: String, decodeAlgorithm: (Data) throws -> any IslandAlgorithm) throws {
         var reader = ByteReader(data, source: source)
         try reader.expect(magic: Self.magic)
         let version = try reader.read(UInt32.self)
@@ -83,6 +107,13 @@ public struct Island: Sendable {
         bestGenome = try reader.readFloats()
         population = try reader.readPopulation()
         archive = try reader.read(UInt8.self) == 1 ? try Archive(decoding: &reader) : nil
+        let stateSize = try reader.readCount(limit: data.count)
+        let state = try reader.take(stateSize)
+        do {
+            algorithm = try decodeAlgorithm(Data(state))
+        } catch {
+            throw CheckpointError("\(source): the island's algorithm state does not decode (\(error))")
+        }
         guard reader.isAtEnd else { throw CheckpointError("\(source): unexpected bytes after the island") }
     }
 }

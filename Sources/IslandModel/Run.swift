@@ -75,7 +75,7 @@ public final class Run {
         }
         let archipelago = try agree(communicator) { () -> Archipelago in
             let archipelago = try Archipelago.initial(config: config, communicator: communicator, network: network, task: task)
-            if config.latent.enabled { archipelago.latent = try LatentSpace(config: config, network: network, task: task) }
+            if config.latent.usesMetaLearner { archipelago.latent = try LatentSpace(config: config, network: network, task: task) }
             return archipelago
         }
         let run = Run(config: config, directory: directory, communicator: communicator, options: options,
@@ -113,7 +113,7 @@ public final class Run {
             let placement = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
             let islands = try placement.islands(of: communicator.rank).map { index -> Island in
                 let url = folder.appendingPathComponent(islandFileName(index))
-                return try Island(decoding: Data(contentsOf: url), source: url.path)
+                return try Island(decoding: Data(contentsOf: url), source: url.path, decodeAlgorithm: config.decodeIslandAlgorithm)
             }
             return (state, islands)
         }
@@ -134,7 +134,7 @@ public final class Run {
         let archipelago = try agree(communicator) { () -> Archipelago in
             let archipelago = try Archipelago(config: config, communicator: communicator, network: network, task: task, islands: islands)
             archipelago.phase = state.phase
-            if config.latent.enabled { archipelago.latent = try LatentSpace(config: config, network: network, task: task, checkpoint: folder) }
+            if config.latent.usesMetaLearner { archipelago.latent = try LatentSpace(config: config, network: network, task: task, checkpoint: folder) }
             return archipelago
         }
         if communicator.rank == 0 {
@@ -261,7 +261,8 @@ public final class Run {
             let summary = island.fitnessSummary
             return IslandMetrics(
                 generation: generation, island: island.index, phase: archipelago.phase.rawValue, best: summary.best, mean: summary.mean,
-                median: summary.median, bestEver: island.bestFitness, evaluations: island.evaluations, bytesMigrated: island.bytesReceived)
+                median: summary.median, bestEver: island.bestFitness, evaluations: island.evaluations, bytesMigrated: island.bytesReceived,
+                bestKind: island.bestKind)
         }
         let mine = GenerationReport(metrics: metrics, timing: timing, evaluated: evaluated, elapsed: elapsed)
         let reports = try communicator.allgatherStrings(String(decoding: try JSONEncoder().encode(mine), as: UTF8.self))

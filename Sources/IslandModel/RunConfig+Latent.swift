@@ -1,10 +1,24 @@
+import Evolution
 import Foundation
 import MetaLearning
 
-/// `latent:` the move from weight space to the meta-learner's latent space.
+/// `latent:` the latent space the islands search.
+///
+/// Two designs: `absolute` (a latent is a whole network, decoded by the attention meta-learner,
+/// entered from weight space after a warm-up once decoded networks keep enough fitness), and
+/// `anchored` (a latent is a change to the island's anchor, its SNES mean, along a basis of the
+/// directions the island moved in: `SubspaceSNES`; the meta-learner is not used).
 public struct LatentSection: Codable, Equatable, Sendable {
-    /// Evolve in latent space once the meta-learner is good enough (`false`: weight space only).
+    public enum Mode: String, Codable, Sendable, CaseIterable {
+        case absolute, anchored
+    }
+
+    /// Evolve in a latent space (`false`: weight space only).
     public var enabled = false
+    /// `absolute` or `anchored`.
+    public var mode = Mode.absolute
+    /// Settings of the anchored latent space.
+    public var anchored = AnchoredSettings()
     /// Generations in weight space before the first meta-learner training (ignored with a
     /// pre-trained meta-learner, which starts the latent phase at once if it passes the threshold).
     public var warmupGenerations = 10
@@ -23,8 +37,55 @@ public struct LatentSection: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// Whether the attention meta-learner trains and decodes (the absolute latent space).
+    public var usesMetaLearner: Bool { enabled && mode == .absolute }
+
+    /// `latent.anchored:` `genome = anchor + σ ⊙ s + Uᵀ(τ ⊙ z)`, see `SubspaceSNES`.
+    public struct AnchoredSettings: Codable, Equatable, Sendable {
+        /// `k`, latent coordinates (the basis is first built after `k` generations).
+        public var dimension = 16
+        /// `R`, generations between rebuilds of the basis `U` (re-anchoring).
+        public var rebuildEvery = 1
+        /// Share of each generation's candidates drawn in full weight space around the anchor.
+        public var fullShare = 0.0
+        /// Share drawn along `U` only.
+        public var latentShare = 0.0
+        /// `τ₀`, the first step size of each latent coordinate (default: 5 × `evolution.sigma0`: a
+        /// direction the mean keeps moving in carries more than one weight's step).
+        public var sigma0: Float?
+
+        public init() {}
+
+        enum CodingKeys: String, ConfigKey {
+            case dimension, rebuildEvery = "rebuild_every", fullShare = "full_share", latentShare = "latent_share", sigma0
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+            let d = AnchoredSettings()
+            dimension = try c.decodeIfPresent(Int.self, forKey: .dimension) ?? d.dimension
+            rebuildEvery = try c.decodeIfPresent(Int.self, forKey: .rebuildEvery) ?? d.rebuildEvery
+            fullShare = try c.decodeIfPresent(Double.self, forKey: .fullShare) ?? d.fullShare
+            latentShare = try c.decodeIfPresent(Double.self, forKey: .latentShare) ?? d.latentShare
+            sigma0 = try c.decodeIfPresent(Float.self, forKey: .sigma0)
+        }
+
+        func validate(generations: Int?) throws {
+            func fail(_ key: String, _ message: String) -> ConfigError { .invalidValue(path: "latent.anchored.\(key)", message: message) }
+            guard dimension >= 1 else { throw fail("dimension", "expected at least 1, got \(dimension)") }
+            if let generations, dimension >= generations {
+                throw fail("dimension", "the basis needs \(dimension) generations of history, but the run stops after \(generations): expected fewer than \(generations)")
+            }
+            guard rebuildEvery >= 1 else { throw fail("rebuild_every", "expected at least 1, got \(rebuildEvery)") }
+            guard (0 ... 1).contains(fullShare) else { throw fail("full_share", "expected a value in [0, 1], got \(fullShare)") }
+            guard (0 ... 1).contains(latentShare) else { throw fail("latent_share", "expected a value in [0, 1], got \(latentShare)") }
+            guard fullShare + latentShare <= 1 else { throw fail("latent_share", "full_share + latent_share must be at most 1, got \(fullShare + latentShare)") }
+            if let sigma0, !(sigma0 > 0 && sigma0.isFinite) { throw fail("sigma0", "expected a finite value above 0, got \(sigma0)") }
+        }
+    }
+
     enum CodingKeys: String, ConfigKey {
-        case enabled, warmupGenerations = "warmup_generations", retentionThreshold = "retention_threshold"
+        case enabled, mode, anchored, warmupGenerations = "warmup_generations", retentionThreshold = "retention_threshold"
         case weightSpaceShare = "weight_space_share", mutationSigma = "mutation_sigma", mutationRate = "mutation_rate", surrogateFactor = "surrogate_factor"
     }
 
@@ -32,6 +93,8 @@ public struct LatentSection: Codable, Equatable, Sendable {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         let d = LatentSection()
         enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? d.enabled
+        mode = try c.decodeIfPresent(Mode.self, forKey: .mode) ?? d.mode
+        anchored = try c.decodeIfPresent(AnchoredSettings.self, forKey: .anchored) ?? d.anchored
         warmupGenerations = try c.decodeIfPresent(Int.self, forKey: .warmupGenerations) ?? d.warmupGenerations
         retentionThreshold = try c.decodeIfPresent(Double.self, forKey: .retentionThreshold) ?? d.retentionThreshold
         weightSpaceShare = try c.decodeIfPresent(Double.self, forKey: .weightSpaceShare) ?? d.weightSpaceShare
@@ -40,8 +103,18 @@ public struct LatentSection: Codable, Equatable, Sendable {
         surrogateFactor = try c.decodeIfPresent(Int.self, forKey: .surrogateFactor) ?? d.surrogateFactor
     }
 
-    func validate() throws {
+    func validate(algorithm: EvolutionSection.Algorithm, generations: Int?) throws {
         func fail(_ key: String, _ message: String) -> ConfigError { .invalidValue(path: "latent.\(key)", message: message) }
+        if enabled {
+            switch mode {
+            case .absolute where algorithm != .ga:
+                throw fail("mode", "the absolute latent space runs the GA on latents: set evolution.algorithm to ga, or latent.mode to anchored (got evolution.algorithm \(algorithm.rawValue))")
+            case .anchored where algorithm != .snes:
+                throw fail("mode", "the anchored latent space's anchor is the SNES mean: set evolution.algorithm to snes (got \(algorithm.rawValue))")
+            case .anchored: try anchored.validate(generations: generations)
+            default: break
+            }
+        }
         guard warmupGenerations >= 0 else { throw fail("warmup_generations", "expected 0 or more, got \(warmupGenerations)") }
         guard retentionThreshold > 0 && retentionThreshold <= 1.5 else { throw fail("retention_threshold", "expected a value in (0, 1.5], got \(retentionThreshold)") }
         guard (0 ... 1).contains(weightSpaceShare) else { throw fail("weight_space_share", "expected a value in [0, 1], got \(weightSpaceShare)") }

@@ -170,8 +170,12 @@ public struct MigrationSection: Codable, Equatable, Sendable {
     }
 }
 
-/// `evolution:` the genetic algorithm each island runs.
+/// `evolution:` the algorithm each island runs: the genetic algorithm, SNES, CMA-ES or sep-CMA-ES.
 public struct EvolutionSection: Codable, Equatable, Sendable {
+    public enum Algorithm: String, Codable, Sendable, CaseIterable {
+        case ga, snes, cmaes, sepCMAES = "sep_cmaes"
+    }
+
     public enum Selection: String, Codable, Sendable, CaseIterable {
         case tournament, rank, roulette, sus, steadyState = "steady_state", truncation, random
     }
@@ -184,8 +188,15 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
         case gaussian, uniform, randomReplacement = "random_replacement", selfAdaptive = "self_adaptive"
     }
 
-    /// Only `ga` runs on islands.
-    public var algorithm = "ga"
+    /// `ga`, `snes`, `cmaes` or `sep_cmaes`. An evolution strategy's λ is `islands.population`;
+    /// the GA keys below do not apply to it.
+    public var algorithm = Algorithm.ga
+    /// Evolution strategies: the first step size σ₀ of every gene (the first mean is the best
+    /// network of generation 0).
+    public var sigma0: Float = 0.1
+    /// SNES: `η_μ` (default 1) and `η_σ` (default `(3 + ln D)/(5√D)`, Schaul et al. 2011).
+    public var learningRateMean: Float?
+    public var learningRateSigma: Float?
     public var selection = Selection.tournament
     public var tournamentSize = 3
     /// `truncation`: share of the best individuals that may be parents.
@@ -218,7 +229,8 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, ConfigKey {
-        case algorithm, selection, tournamentSize = "tournament_size", truncationFraction = "truncation_fraction"
+        case algorithm, sigma0, learningRateMean = "learning_rate_mean", learningRateSigma = "learning_rate_sigma"
+        case selection, tournamentSize = "tournament_size", truncationFraction = "truncation_fraction"
         case crossover, crossoverProbability = "crossover_probability", blendAlpha = "blend_alpha", sbxEta = "sbx_eta"
         case mutation, mutationSigma = "mutation_sigma", mutationLow = "mutation_low", mutationHigh = "mutation_high"
         case mutationRate = "mutation_rate", mutationRateBelowMean = "mutation_rate_below_mean", elites, bounds
@@ -227,7 +239,10 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         let d = EvolutionSection()
-        algorithm = try c.decodeIfPresent(String.self, forKey: .algorithm) ?? d.algorithm
+        algorithm = try c.decodeIfPresent(Algorithm.self, forKey: .algorithm) ?? d.algorithm
+        sigma0 = try c.decodeIfPresent(Float.self, forKey: .sigma0) ?? d.sigma0
+        learningRateMean = try c.decodeIfPresent(Float.self, forKey: .learningRateMean)
+        learningRateSigma = try c.decodeIfPresent(Float.self, forKey: .learningRateSigma)
         selection = try c.decodeIfPresent(Selection.self, forKey: .selection) ?? d.selection
         tournamentSize = try c.decodeIfPresent(Int.self, forKey: .tournamentSize) ?? d.tournamentSize
         truncationFraction = try c.decodeIfPresent(Double.self, forKey: .truncationFraction) ?? d.truncationFraction
@@ -247,9 +262,11 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
 
     func validate(population: Int) throws {
         func fail(_ key: String, _ message: String) -> ConfigError { .invalidValue(path: "evolution.\(key)", message: message) }
-        guard algorithm == "ga" else {
-            throw fail("algorithm", "islands run the genetic algorithm: expected 'ga', got '\(algorithm)' (SNES and CMA-ES are available through `atoll optimize`)")
+        guard sigma0 > 0 && sigma0.isFinite else { throw fail("sigma0", "expected a finite value above 0, got \(sigma0)") }
+        for (key, rate) in [("learning_rate_mean", learningRateMean), ("learning_rate_sigma", learningRateSigma)] {
+            if let rate, !(rate > 0 && rate.isFinite) { throw fail(key, "expected a finite value above 0, got \(rate)") }
         }
+        if algorithm != .ga, population < 2 { throw fail("algorithm", "an evolution strategy needs islands.population (its λ) of at least 2, got \(population)") }
         guard tournamentSize >= 1 else { throw fail("tournament_size", "expected at least 1, got \(tournamentSize)") }
         guard truncationFraction > 0 && truncationFraction <= 1 else { throw fail("truncation_fraction", "expected a value in (0, 1], got \(truncationFraction)") }
         guard (0 ... 1).contains(crossoverProbability) else { throw fail("crossover_probability", "expected a value in [0, 1], got \(crossoverProbability)") }

@@ -103,7 +103,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
         try evolution.validate(population: islands.population)
         try stop.validate()
         guard output.checkpointEvery >= 0 else { throw fail("output.checkpoint_every", "expected 0 (never) or more, got \(output.checkpointEvery)") }
-        try latent.validate()
+        try latent.validate(algorithm: evolution.algorithm, generations: stop.generations)
         try meta.validate()
     }
 }

@@ -18,9 +18,13 @@ public struct IslandMetrics: Codable, Equatable, Sendable {
     public var evaluations: Int
     /// Bytes of migrants the island has received so far.
     public var bytesMigrated: Int
+    /// The kind of candidate that scored best this generation, where the algorithm mixes kinds
+    /// (the anchored latent: `full`, `latent` or `guided`); absent otherwise.
+    public var bestKind: String?
 
     enum CodingKeys: String, CodingKey {
         case generation, island, phase, best, mean, median, bestEver = "best_ever", evaluations, bytesMigrated = "bytes_migrated"
+        case bestKind = "best_kind"
     }
 }
 

@@ -32,7 +32,7 @@ struct MigrationTests {
                     population.fitness[2] = 100
                     population.ids[2] = eliteID
                 }
-                return Island(index: index, population: population)
+                return Island(index: index, population: population, algorithm: GeneticAlgorithm())
             }
             let archipelago = try Archipelago(config: config, communicator: comm, network: network, task: task, islands: islands)
             var seen: [[Int]] = []
@@ -69,7 +69,7 @@ struct MigrationTests {
         let network = try Network(spec: config.network.spec())
         let task = try TaskCatalog.make("digits")
         let comm = LocalCommunicator.makeWorld(size: 1)[0]
-        let islands = (0 ..< 4).map { Island(index: $0, population: Population(count: 32, dimension: network.parameterCount)) }
+        let islands = (0 ..< 4).map { Island(index: $0, population: Population(count: 32, dimension: network.parameterCount), algorithm: GeneticAlgorithm()) }
         let archipelago = try Archipelago(config: config, communicator: comm, network: network, task: task, islands: islands)
         let edge = archipelago.topology.edges[0]
         let fired = (1 ... 2000).filter { archipelago.fires(edge, generation: $0) }.count

@@ -58,7 +58,7 @@ struct RunConfigTests {
 
     @Test("a wrong type or bad value names the key",
           arguments: [("islands: {count: many}", "islands.count"), ("islands: {count: 0}", "islands.count"),
-                      ("migration: {count: 40}", "migration.count"), ("evolution: {algorithm: cmaes}", "evolution.algorithm"),
+                      ("migration: {count: 40}", "migration.count"), ("evolution: {algorithm: pso}", "evolution.algorithm"),
                       ("topology: {kind: star}", "topology.kind"), ("stop: {generations: null}", "no stop criterion"),
                       ("topology: {kind: edges, edges: [{source: 0, destination: 9}]}", "outside 0..<4"),
                       ("network: mlp:64-x-10", "network")])

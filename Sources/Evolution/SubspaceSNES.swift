@@ -1,0 +1,276 @@
+import CBLAS
+import Dispatch
+import Foundation
+import Kernels
+
+/// SNES around an anchor with a learned linear latent: the island's anchored latent space.
+///
+/// The anchor is the search mean `μ` (`[n]`). `U` (`[k × n]`, orthonormal rows) spans the
+/// directions the mean has recently moved in: `k` evolution paths of time scales
+/// `1, 1.6, 1.6², …` generations (`pᵢ ← (1 − cᵢ) pᵢ + cᵢ Δμ`, `cᵢ = 1.6⁻ⁱ`; LM-MA-ES's
+/// multi-timescale paths, Loshchilov et al. 2019), orthonormalised by modified Gram–Schmidt
+/// (cost `n k²`) and rebuilt every `R` generations once `k` generations have filled the paths.
+/// A candidate is
+///
+///     x = μ + σ ⊙ s + Uᵀ (τ ⊙ z),   s ~ N(0, Iₙ),  z ~ N(0, Iₖ),
+///
+/// with one step size `σⱼ` per weight and one `τᵢ` per latent coordinate. Each generation mixes
+/// three kinds of candidates, in row order: a share with `z = 0` (full weight space around the
+/// anchor: `full`), a share with `s = 0` (the latent only, `μ + Uᵀ(τ ⊙ z)`: `latent`), and the rest
+/// with both (`guided`). Before the first basis every candidate is `full`, i.e. plain SNES.
+///
+/// The update is SNES's (Schaul et al. 2011) on both parts, with the utilities `u` of `SNES`,
+/// each gradient summed over the rows that sampled that part:
+/// - `μ ← μ + η_μ (σ ⊙ Σₖ uₖ sₖ + Uᵀ (τ ⊙ Σₖ uₖ zₖ))`;
+/// - `σ ← σ ⊙ exp(½ η_σ Σₖ uₖ (sₖ² − 1))`, `τ ← τ ⊙ exp(½ η_τ Σₖ uₖ (zₖ² − 1))`, with
+///   `η_σ = (3 + ln n)/(5√n)` and `η_τ = (3 + ln k)/(5√k)` by default.
+public struct SubspaceSNES: EvolutionStrategy, Equatable {
+    public let dimension: Int
+    public let populationSize: Int
+    /// `k`, latent coordinates.
+    public let latentSize: Int
+    /// `R`, generations between rebuilds of `U` (re-anchoring).
+    public let rebuildEvery: Int
+    /// Rows with `z = 0`, then rows with `s = 0`; the rest sample both.
+    public let fullRows: Int
+    public let latentRows: Int
+    public let learningRateMean: Float
+    public let learningRateSigma: Float
+    public let learningRateTau: Float
+    /// `[λ]` utilities by rank, best first (they sum to zero).
+    public let utilities: [Float]
+    /// `μ`, `[n]`: the anchor.
+    @Packed public private(set) var mean: [Float]
+    /// `σ`, `[n]`.
+    @Packed public private(set) var sigma: [Float]
+    /// `τ`, `[k]`.
+    public private(set) var tau: [Float]
+    /// `[k × n]` evolution paths and `[k × n]` orthonormal basis `U` (row `i` is `Uᵢ`).
+    @Packed var paths: [Float]
+    @Packed public private(set) var basis: [Float]
+    /// The generation `U` was last built in (`nil`: not yet).
+    public private(set) var basisGeneration: Int?
+    /// Updates done.
+    public private(set) var generation = 0
+    /// `[λ × n]` `s` and `[λ × k]` `z` of the last `ask`.
+    @Packed var normals: [Float]
+    @Packed var latentNormals: [Float]
+    var sampledKey: StreamKey?
+
+    /// - Parameters:
+    ///   - mean: the first anchor (`n` genes).
+    ///   - stepSize: `σ₀`, the first step size of every weight.
+    ///   - latentStepSize: `τ₀`, the first step size of every latent coordinate.
+    ///   - latentSize: `k` (at most `n`).
+    ///   - rebuildEvery: `R ≥ 1`.
+    ///   - fullShare, latentShare: shares of `full` and `latent` candidates (sum at most 1).
+    public init(mean: [Float], stepSize: Float, latentStepSize: Float, latentSize: Int, rebuildEvery: Int, populationSize: Int,
+                fullShare: Double, latentShare: Double, learningRateMean: Float? = nil, learningRateSigma: Float? = nil,
+                learningRateTau: Float? = nil) {
+        let n = mean.count, k = latentSize
+        precondition(k >= 1 && k <= n, "the latent needs 1 to \(n) coordinates")
+        precondition(rebuildEvery >= 1 && populationSize >= 2 && stepSize > 0 && latentStepSize > 0)
+        precondition(fullShare >= 0 && latentShare >= 0 && fullShare + latentShare <= 1)
+        dimension = n
+        self.populationSize = populationSize
+        self.latentSize = k
+        self.rebuildEvery = rebuildEvery
+        fullRows = Int((fullShare * Double(populationSize)).rounded())
+        latentRows = min(populationSize - fullRows, Int((latentShare * Double(populationSize)).rounded()))
+        self.learningRateMean = learningRateMean ?? 1
+        self.learningRateSigma = learningRateSigma ?? Float((3 + Foundation.log(Double(n))) / (5 * Double(n).squareRoot()))
+        self.learningRateTau = learningRateTau ?? Float((3 + Foundation.log(Double(k))) / (5 * Double(k).squareRoot()))
+        let lambda = populationSize
+        let raw = (1 ... lambda).map { max(0, Foundation.log(Double(lambda) / 2 + 1) - Foundation.log(Double($0))) }
+        let total = raw.reduce(0, +)
+        utilities = raw.map { Float($0 / total - 1 / Double(lambda)) }
+        self.mean = mean
+        sigma = [Float](repeating: stepSize, count: n)
+        tau = [Float](repeating: latentStepSize, count: k)
+        paths = [Float](repeating: 0, count: k * n)
+        basis = [Float](repeating: 0, count: k * n)
+        normals = [Float](repeating: 0, count: lambda * n)
+        latentNormals = [Float](repeating: 0, count: lambda * k)
+    }
+
+    public var center: [Float] { mean }
+
+    /// Which parts row `row` samples: `(s, z)`.
+    func parts(row: Int) -> (full: Bool, latent: Bool) {
+        guard basisGeneration != nil else { return (true, false) }
+        if row < fullRows { return (true, false) }
+        if row < fullRows + latentRows { return (false, true) }
+        return (true, true)
+    }
+
+    public func candidateKind(row: Int) -> String? {
+        switch parts(row: row) {
+        case (true, false): "full"
+        case (false, true): "latent"
+        default: "guided"
+        }
+    }
+
+    public mutating func ask(into population: inout Population, key: StreamKey) {
+        precondition(population.dimension == dimension, "population has \(population.dimension) genes, the strategy \(dimension)")
+        if population.count != populationSize { population.resize(count: populationSize) }
+        if generation >= latentSize, basisGeneration.map({ generation - $0 >= rebuildEvery }) ?? true {
+            rebuildBasis(key: key)
+        }
+        let n = dimension, k = latentSize, lambda = populationSize
+        let rowParts = (0 ..< lambda).map(parts(row:))
+        _mean.wrappedValue.withUnsafeBufferPointer { mean in
+            _sigma.wrappedValue.withUnsafeBufferPointer { sigma in
+                _normals.wrappedValue.withUnsafeMutableBufferPointer { normalsBuffer in
+                    population.genes.withUnsafeMutableBufferPointer { genesBuffer in
+                        let (noise, genes) = (normalsBuffer.baseAddress!, genesBuffer.baseAddress!)
+                        let drawRow = { (r: Int) in
+                            var random = key.stream(.sampling, individual: r)
+                            let sampled = rowParts[r].full
+                            for j in 0 ..< n {
+                                let s: Float = sampled ? Float(random.gaussian()) : 0
+                                noise[r * n + j] = s
+                                genes[r * n + j] = mean[j] + sigma[j] * s
+                            }
+                        }
+                        if lambda * n >= 1 << 16 {
+                            DispatchQueue.concurrentPerform(iterations: lambda, execute: drawRow)
+                        } else {
+                            for r in 0 ..< lambda { drawRow(r) }
+                        }
+                    }
+                }
+            }
+        }
+        if basisGeneration != nil {
+            // Z·diag(τ), [λ × k], then X += (Z τ) U: [λ × n] += [λ × k][k × n].
+            var scaled = [Float](repeating: 0, count: lambda * k)
+            for r in 0 ..< lambda where rowParts[r].latent {
+                var random = key.stream(.sampling, individual: lambda + r)
+                for i in 0 ..< k {
+                    let z = Float(random.gaussian())
+                    latentNormals[r * k + i] = z
+                    scaled[r * k + i] = tau[i] * z
+                }
+            }
+            for r in 0 ..< lambda where !rowParts[r].latent {
+                for i in 0 ..< k { latentNormals[r * k + i] = 0 }
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(lambda), Int32(n), Int32(k),
+                        1, scaled, Int32(k), basis, Int32(n), 1, &population.genes, Int32(n))
+        }
+        for r in 0 ..< lambda {
+            population.fitness[r] = Population.unevaluated
+            population.stepSizes[r] = 0
+        }
+        population.assignIDs(key: key)
+        sampledKey = key
+    }
+
+    public mutating func tell(_ evaluated: Population) {
+        precondition(evaluated.count == populationSize, "tell needs the \(populationSize) candidates of the last ask")
+        let n = dimension, k = latentSize
+        for r in 0 ..< populationSize where !evaluated.isSample(row: r, of: sampledKey) { adopt(row: r, of: evaluated) }
+        let order = evaluated.ranking()
+        var gradientMean = [Float](repeating: 0, count: n)
+        var gradientSigma = [Float](repeating: 0, count: n)
+        var gradientLatent = [Float](repeating: 0, count: k)
+        var gradientTau = [Float](repeating: 0, count: k)
+        for (rank, r) in order.enumerated() {
+            let u = utilities[rank]
+            let (full, latent) = parts(row: r)
+            if full {
+                for j in 0 ..< n {
+                    let s = normals[r * n + j]
+                    gradientMean[j] += u * s
+                    gradientSigma[j] += u * (s * s - 1)
+                }
+            }
+            if latent {
+                for i in 0 ..< k {
+                    let z = latentNormals[r * k + i]
+                    gradientLatent[i] += u * z
+                    gradientTau[i] += u * (z * z - 1)
+                }
+            }
+        }
+        var step = [Float](repeating: 0, count: n)
+        for j in 0 ..< n { step[j] = learningRateMean * sigma[j] * gradientMean[j] }
+        if basisGeneration != nil {
+            for i in 0 ..< k {
+                let coefficient = learningRateMean * tau[i] * gradientLatent[i]
+                for j in 0 ..< n { step[j] += coefficient * basis[i * n + j] }
+            }
+        }
+        for j in 0 ..< n {
+            mean[j] += step[j]
+            sigma[j] *= Float(exp(Double(0.5 * learningRateSigma * gradientSigma[j])))
+        }
+        if basisGeneration != nil {
+            for i in 0 ..< k { tau[i] *= Float(exp(Double(0.5 * learningRateTau * gradientTau[i]))) }
+        }
+        // Multi-timescale evolution paths of the mean's steps.
+        for i in 0 ..< k {
+            let c = Float(Foundation.pow(1.6, -Double(i)))
+            for j in 0 ..< n { paths[i * n + j] = (1 - c) * paths[i * n + j] + c * step[j] }
+        }
+        generation += 1
+    }
+
+    /// `U` ← the paths orthonormalised by modified Gram–Schmidt (in Double); a path that adds less
+    /// than 10⁻⁶ of its length to the span so far is replaced by a Gaussian direction from the
+    /// stream `(.sampling, λ + λ + i)` of `key`, so `U` always has `k` orthonormal rows.
+    mutating func rebuildBasis(key: StreamKey) {
+        let n = dimension, k = latentSize
+        var rows = [[Double]]()
+        func length(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        func orthogonalised(_ start: [Double]) -> [Double] {
+            var v = start
+            for _ in 0 ..< 2 {  // twice: Gram–Schmidt with reorthogonalisation
+                for u in rows {
+                    var dot = 0.0
+                    for j in 0 ..< n { dot += u[j] * v[j] }
+                    for j in 0 ..< n { v[j] -= dot * u[j] }
+                }
+            }
+            return v
+        }
+        for i in 0 ..< k {
+            let path = (0 ..< n).map { Double(paths[i * n + $0]) }
+            var v = orthogonalised(path)
+            if !(length(v) > 1e-6 * length(path)) || !(length(path) > 0) {
+                var random = key.stream(.sampling, individual: 2 * populationSize + i)
+                v = orthogonalised((0 ..< n).map { _ in random.gaussian() })
+            }
+            let norm = length(v)
+            rows.append(v.map { $0 / norm })
+        }
+        for i in 0 ..< k {
+            for j in 0 ..< n { basis[i * n + j] = Float(rows[i][j]) }
+        }
+        basisGeneration = generation
+    }
+
+    /// Takes row `r` of `evaluated` (an immigrant) as a `guided` sample: `z = (U d) / τ` and
+    /// `s = (d − Uᵀ(τ ⊙ z)) / σ` for `d = x − μ`, each clipped to its expected Gaussian length.
+    /// The row keeps the kind of its slot, so the part that slot does not sample is dropped.
+    mutating func adopt(row r: Int, of evaluated: Population) {
+        let n = dimension, k = latentSize
+        var d = (0 ..< n).map { Double(evaluated.genes[r * n + $0] - mean[$0]) }
+        var z = [Double](repeating: 0, count: k)
+        if basisGeneration != nil {
+            for i in 0 ..< k {
+                var dot = 0.0
+                for j in 0 ..< n { dot += Double(basis[i * n + j]) * d[j] }
+                for j in 0 ..< n { d[j] -= dot * Double(basis[i * n + j]) }
+                z[i] = dot / Double(tau[i])
+            }
+        }
+        var s = (0 ..< n).map { d[$0] / Double(sigma[$0]) }
+        z.withUnsafeMutableBufferPointer { clipNorm($0.baseAddress!, count: k, limit: expectedGaussianNorm(k)) }
+        s.withUnsafeMutableBufferPointer { clipNorm($0.baseAddress!, count: n, limit: expectedGaussianNorm(n)) }
+        let (full, latent) = parts(row: r)
+        for j in 0 ..< n { normals[r * n + j] = full ? Float(s[j]) : 0 }
+        for i in 0 ..< k { latentNormals[r * k + i] = latent ? Float(z[i]) : 0 }
+    }
+}

@@ -1,0 +1,43 @@
+import Evolution
+import Foundation
+
+extension RunConfig {
+    /// The algorithm an island starts with once its generation 0, `start`, is evaluated: the GA of
+    /// `evolution`, or an evolution strategy (λ = `islands.population`) whose first mean is the best
+    /// network of `start` and whose first step size is `evolution.sigma0`; with
+    /// `latent.mode: anchored`, SNES in the anchored latent space (`SubspaceSNES`).
+    func islandAlgorithm(start: Population) -> any IslandAlgorithm {
+        let mean = Array(start.row(start.bestIndex))
+        let lambda = islands.population
+        let sigma0 = evolution.sigma0
+        switch evolution.algorithm {
+        case .ga:
+            return evolution.geneticAlgorithm()
+        case .snes where latent.enabled && latent.mode == .anchored:
+            let a = latent.anchored
+            return StrategyAlgorithm(SubspaceSNES(
+                mean: mean, stepSize: sigma0, latentStepSize: a.sigma0 ?? 5 * sigma0, latentSize: a.dimension,
+                rebuildEvery: a.rebuildEvery, populationSize: lambda, fullShare: a.fullShare, latentShare: a.latentShare,
+                learningRateMean: evolution.learningRateMean, learningRateSigma: evolution.learningRateSigma))
+        case .snes:
+            return StrategyAlgorithm(SNES(mean: mean, stepSize: sigma0, populationSize: lambda,
+                                          learningRateMean: evolution.learningRateMean, learningRateSigma: evolution.learningRateSigma))
+        case .cmaes:
+            return StrategyAlgorithm(CMAES(mean: mean, stepSize: Double(sigma0), populationSize: lambda))
+        case .sepCMAES:
+            return StrategyAlgorithm(SepCMAES(mean: mean, stepSize: Double(sigma0), populationSize: lambda))
+        }
+    }
+
+    /// Reads an island algorithm's checkpointed state, of the type `islandAlgorithm` makes.
+    func decodeIslandAlgorithm(_ data: Data) throws -> any IslandAlgorithm {
+        let decoder = JSONDecoder()
+        switch evolution.algorithm {
+        case .ga: return try decoder.decode(GeneticAlgorithm.self, from: data)
+        case .snes where latent.enabled && latent.mode == .anchored: return try decoder.decode(StrategyAlgorithm<SubspaceSNES>.self, from: data)
+        case .snes: return try decoder.decode(StrategyAlgorithm<SNES>.self, from: data)
+        case .cmaes: return try decoder.decode(StrategyAlgorithm<CMAES>.self, from: data)
+        case .sepCMAES: return try decoder.decode(StrategyAlgorithm<SepCMAES>.self, from: data)
+        }
+    }
+}

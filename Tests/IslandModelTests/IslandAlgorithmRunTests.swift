@@ -1,0 +1,105 @@
+import Collectives
+import Evolution
+import Foundation
+@testable import IslandModel
+import Testing
+
+/// Whole runs of every island algorithm (SNES, CMA-ES, sep-CMA-ES, SNES in the anchored latent):
+/// the same bits at any rank count, resume on another rank count, migration into a strategy.
+@Suite("Island algorithms", .serialized)
+struct IslandAlgorithmRunTests {
+    static func config(_ name: String) throws -> RunConfig {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../configs/\(name).yaml").standardized.path
+        return try RunConfig.load(path: path)
+    }
+
+    static let names = ["tiny-snes", "tiny-cmaes", "tiny-sep-cmaes", "tiny-anchored"]
+
+    @Test("each algorithm gives the same metrics.jsonl and best.safetensors on 1, 2 and 4 ranks", arguments: names)
+    func sameBits(name: String) throws {
+        let config = try Self.config(name)
+        var outputs: [(Data, Data)] = []
+        for ranks in [1, 2, 4] {
+            let directory = RunTests.folder()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try RunTests.run(config, ranks: ranks, in: directory)
+            outputs.append((try RunTests.bytes(directory, "metrics.jsonl"), try RunTests.bytes(directory, "best.safetensors")))
+        }
+        let lines = String(decoding: outputs[0].0, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 4 * (config.stop.generations! + 1))
+        for other in outputs.dropFirst() {
+            #expect(other.0 == outputs[0].0)
+            #expect(other.1 == outputs[0].1)
+        }
+    }
+
+    @Test("each algorithm resumed from its second-last checkpoint on another rank count ends as an uninterrupted run", arguments: names)
+    func resume(name: String) throws {
+        let config = try Self.config(name)
+        let reference = RunTests.folder(), interrupted = RunTests.folder()
+        defer { for d in [reference, interrupted] { try? FileManager.default.removeItem(at: d) } }
+        try RunTests.run(config, ranks: 1, in: reference)
+        try RunTests.run(config, ranks: 2, in: interrupted)
+        // As if killed after the second-last checkpoint (two are kept).
+        let fm = FileManager.default
+        let checkpoints = interrupted.appendingPathComponent("checkpoints")
+        let folders = try fm.contentsOfDirectory(atPath: checkpoints.path).sorted()
+        #expect(folders.count == 2)
+        try fm.removeItem(at: checkpoints.appendingPathComponent(folders.last!))
+        for file in ["best.safetensors", "summary.json"] { try fm.removeItem(at: interrupted.appendingPathComponent(file)) }
+        try RunTests.resume(interrupted, ranks: 4)
+        #expect(try RunTests.bytes(reference, "metrics.jsonl") == RunTests.bytes(interrupted, "metrics.jsonl"))
+        #expect(try RunTests.bytes(reference, "best.safetensors") == RunTests.bytes(interrupted, "best.safetensors"))
+    }
+
+    @Test("an evolution strategy improves on its generation 0, and migration moves genomes between its islands")
+    func strategiesLearnAndMigrate() throws {
+        for name in ["tiny-snes", "tiny-cmaes", "tiny-sep-cmaes"] {
+            var config = try Self.config(name)
+            config.stop.generations = 12
+            let directory = RunTests.folder()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try RunTests.run(config, ranks: 2, in: directory)
+            let lines = try String(decoding: RunTests.bytes(directory, "metrics.jsonl"), as: UTF8.self).split(separator: "\n")
+                .map { try JSONDecoder().decode(IslandMetrics.self, from: Data($0.utf8)) }
+            for island in 0 ..< 4 {
+                let mine = lines.filter { $0.island == island }
+                #expect(mine.last!.bestEver > mine.first!.best, "\(name), island \(island)")
+                #expect(mine.last!.bytesMigrated > 0, "\(name), island \(island) received migrants")
+            }
+        }
+    }
+
+    @Test("the anchored latent logs which kind of candidate scored best, once its basis exists")
+    func anchoredKinds() throws {
+        let config = try Self.config("tiny-anchored")
+        let directory = RunTests.folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try RunTests.run(config, ranks: 1, in: directory)
+        let lines = try String(decoding: RunTests.bytes(directory, "metrics.jsonl"), as: UTF8.self).split(separator: "\n")
+            .map { try JSONDecoder().decode(IslandMetrics.self, from: Data($0.utf8)) }
+        // Generation 0 is the initial population (no kind); generations 1…3 precede the basis (k = 3).
+        #expect(lines.filter { $0.generation == 0 }.allSatisfy { $0.bestKind == nil })
+        #expect(lines.filter { (1 ... 3).contains($0.generation) }.allSatisfy { $0.bestKind == "full" })
+        let later = Set(lines.filter { $0.generation > 3 }.compactMap(\.bestKind))
+        #expect(!later.isEmpty && later.isSubset(of: ["full", "latent", "guided"]))
+    }
+
+    @Test("bad algorithm and anchored-latent settings are errors naming the key")
+    func badSettings() throws {
+        let cases: [(String, String)] = [
+            ("evolution: {algorithm: snes, sigma0: 0}", "evolution.sigma0"),
+            ("evolution: {algorithm: snes, learning_rate_sigma: -1}", "evolution.learning_rate_sigma"),
+            ("evolution: {algorithm: cmaes}\nlatent: {enabled: true}", "latent.mode"),
+            ("evolution: {algorithm: ga}\nlatent: {enabled: true, mode: anchored}", "latent.mode"),
+            ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {rebuild_every: 0}}", "latent.anchored.rebuild_every"),
+            ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {full_share: 1.5}}", "latent.anchored.full_share"),
+            ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {full_share: 0.6, latent_share: 0.6}}", "latent.anchored.latent_share"),
+            ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 60}}\nstop: {generations: 50}", "latent.anchored.dimension"),
+        ]
+        for (yaml, key) in cases {
+            #expect(throws: ConfigError.self, "\(yaml)") { try RunConfig.parse(yaml) }
+            do { _ = try RunConfig.parse(yaml) } catch { #expect("\(error)".contains(key), "\(yaml): \(error)") }
+        }
+    }
+}
