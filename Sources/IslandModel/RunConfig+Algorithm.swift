@@ -16,7 +16,7 @@ extension RunConfig {
         case .snes where latent.enabled && latent.mode == .anchored:
             let a = latent.anchored
             return StrategyAlgorithm(SubspaceSNES(
-                mean: mean, stepSize: sigma0, latentStepSize: a.sigma0 ?? 5 * sigma0, latentSize: a.dimension,
+                mean: mean, stepSize: sigma0, latentStepSize: a.sigma0 ?? 10 * sigma0, latentSize: a.dimension,
                 rebuildEvery: a.rebuildEvery, populationSize: lambda, fullShare: a.fullShare, latentShare: a.latentShare,
                 learningRateMean: evolution.learningRateMean, learningRateSigma: evolution.learningRateSigma))
         case .snes:

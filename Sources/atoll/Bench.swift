@@ -9,6 +9,7 @@ struct Bench: ParsableCommand {
             BenchEvaluate.self,
             BenchOperators.self,
             BenchMeta.self,
+            BenchLatent.self,
         ]
     )
 }

@@ -1,0 +1,117 @@
+import Foundation
+import IslandModel
+
+/// The tasks `atoll bench latent` knows, with their base configuration.
+enum BenchTask: String {
+    case digitsMLP = "digits-mlp", digitsWide = "digits-wide", pendulum
+
+    var defaultBudget: Int { self == .pendulum ? 51_200 : 12_800 }
+
+    var network: String {
+        switch self {
+        case .digitsMLP: "mlp:64-32-10"
+        case .digitsWide: "mlp:64-512-512-10"
+        case .pendulum: "mlp:3-32-1:tanh"
+        }
+    }
+
+    /// The whole run configuration of `arm` at `seed`.
+    func config(arm: Arm, seed: UInt64, population: Int, generations: Int) -> String {
+        let task = self == .pendulum
+            ? "task: {name: Pendulum-v1, options: {episodes: 3}}"
+            : "task: {name: digits, options: {fitness: neg_cross_entropy, test_fraction: 0.2, split_seed: 0}}"
+        return """
+            seed: \(seed)
+            \(task)
+            network: \(network)
+            islands: {count: 1, population: \(population)}
+            topology: {kind: unconnected}
+            \(arm.settings)
+            stop: {generations: \(generations)}
+            output: {checkpoint_every: 0}
+
+            """
+    }
+}
+
+/// One arm of the benchmark: a name, what it is, and the `evolution` / `latent` / `meta` settings.
+struct Arm {
+    var name: String
+    var description: String
+    var settings: String
+
+    static let gaOperators = """
+        evolution: {selection: tournament, tournament_size: 3, crossover: uniform, crossover_probability: 0.9,
+                    mutation: gaussian, mutation_sigma: 0.05, mutation_rate: 0.05, elites: 2}
+        """
+
+    static let all: [Arm] = [
+        Arm(name: "ga", description: "weight-space GA (configs/digits-full.yaml's operators)", settings: gaOperators),
+        Arm(name: "snes", description: "weight-space SNES, σ₀ 0.1", settings: "evolution: {algorithm: snes, sigma0: 0.1}"),
+        Arm(name: "sep-cmaes", description: "weight-space sep-CMA-ES, σ₀ 0.1", settings: "evolution: {algorithm: sep_cmaes, sigma0: 0.1}"),
+        Arm(name: "absolute", description: "absolute latent: the attention meta-learner decodes whole networks (configs/digits-absolute.yaml's settings)",
+            settings: gaOperators + """
+
+                latent: {enabled: true, warmup_generations: 20, retention_threshold: 0.9, weight_space_share: 0.5, mutation_sigma: 0.3, mutation_rate: 0.5}
+                meta: {architecture: {latents: 8, latentWidth: 16}, train_every: 10, steps: 30, batch: 16, archive_size: 256, probe_count: 64}
+                """),
+        Arm(name: "anchored", description: "anchored latent, linear U (k 16 evolution paths, rebuilt every generation), every candidate guided",
+            settings: "evolution: {algorithm: snes, sigma0: 0.1}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16}}"),
+        Arm(name: "anchored-mixed", description: "anchored latent with mixed offspring: ¼ full weight space, ¼ along U only, ½ guided",
+            settings: "evolution: {algorithm: snes, sigma0: 0.1}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16, full_share: 0.25, latent_share: 0.25}}"),
+        Arm(name: "anchored-no-rebuild", description: "ablation: U built once (after k generations), never re-anchored",
+            settings: "evolution: {algorithm: snes, sigma0: 0.1}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16, rebuild_every: 1000000000}}"),
+        Arm(name: "anchored-k8", description: "ablation: k = 8 coordinates",
+            settings: "evolution: {algorithm: snes, sigma0: 0.1}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 8}}"),
+    ]
+}
+
+/// One run's figures, read from its folder.
+struct RunFigures: Codable {
+    var seed: UInt64
+    var bestFitness: Float
+    var testAccuracy: Double?
+    /// Pendulum: mean return on 10 held-out start states.
+    var heldOut: Double?
+    var evaluations: Int
+    var wallSeconds: Double
+    var peakMiB: Double
+    /// Share of the ranks' time spent training the meta-learner (`timings.jsonl`).
+    var metaShare: Double
+
+    /// Test accuracy, or the held-out return.
+    var score: Double { heldOut ?? testAccuracy ?? .nan }
+
+    init(directory: URL, seed: UInt64) throws {
+        let summary = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: directory.appendingPathComponent("summary.json")))
+        self.seed = seed
+        bestFitness = summary.bestFitness
+        testAccuracy = summary.testAccuracy
+        evaluations = summary.evaluations
+        wallSeconds = summary.wallSeconds
+        peakMiB = summary.peakMemoryMiB.max() ?? 0
+        var meta = 0.0, total = 0.0
+        let text = try String(contentsOf: directory.appendingPathComponent("timings.jsonl"), encoding: .utf8)
+        for line in text.split(separator: "\n") {
+            let timing = try JSONDecoder().decode(RankTiming.self, from: Data(line.utf8))
+            meta += timing.metaTraining
+            total += timing.total
+        }
+        metaShare = total > 0 ? meta / total : 0
+    }
+}
+
+struct ArmResult: Codable {
+    var arm: String
+    var description: String
+    var runs: [RunFigures]
+}
+
+struct BenchReport: Codable {
+    var task: String
+    var evaluations: Int
+    var population: Int
+    var generations: Int
+    var score: String
+    var arms: [ArmResult]
+}
