@@ -21,6 +21,15 @@ public struct MetaRoundRecord: Codable, Equatable, Sendable {
     public var evaluations: Int
 }
 
+/// One island's part of a training round, gathered from every rank.
+struct IslandRoundResult: Codable {
+    var island: Int
+    /// Fitness (or test-accuracy) retention of decode(encode(g)) over the island's best genomes.
+    var retention: Double
+    /// The island's raw loss terms, averaged over the round's steps.
+    var terms: MetaLossTerms
+}
+
 extension Archipelago {
     /// One generation in latent space: latents bred by the GA; a share of the children decoded,
     /// mutated in weight space and re-encoded; every child decoded and evaluated.
@@ -88,24 +97,26 @@ extension Archipelago {
 
         // Retention on each island's best genomes, averaged over all islands in island order.
         let r = min(8, P)
-        var local: [Double] = []
+        var local: [IslandRoundResult] = []
         for (k, island) in islands.enumerated() {
             let best = island.population.ranking().prefix(r)
             let originals = best.flatMap { i in current[k][i * network.parameterCount ..< (i + 1) * network.parameterCount] }
             let report = try Retention.measure(model: latent.model, genomes: originals, batch: r, network: network, task: task,
                                                generation: generation, seed: config.seed)
-            let t = terms[island.index]!
             // Classifiers: test-accuracy retention (a cross-entropy ratio says little near chance); others: fitness.
             let kept = report.accuracyRetention ?? report.fitnessRetention ?? 0
-            local += [Double(island.index), kept.isFinite ? kept : 0, t.reconstruction, t.behaviour, t.gap, t.head]
+            local.append(IslandRoundResult(island: island.index, retention: kept.isFinite ? kept : 0, terms: terms[island.index]!))
         }
-        let rows = try communicator.allgatherv(local).flatMap { values in stride(from: 0, to: values.count, by: 6).map { Array(values[$0 ..< $0 + 6]) } }
-            .sorted { $0[0] < $1[0] }
-        func mean(_ column: Int) -> Double { rows.reduce(0) { $0 + $1[column] } / Double(rows.count) }
-        let retention = mean(1)
+        let results = try communicator.allgatherStrings(String(decoding: try JSONEncoder().encode(local), as: UTF8.self))
+            .flatMap { try JSONDecoder().decode([IslandRoundResult].self, from: Data($0.utf8)) }
+            .sorted { $0.island < $1.island }
+        func mean(_ value: (IslandRoundResult) -> Double) -> Double { results.reduce(0) { $0 + value($1) } / Double(results.count) }
+        let retention = mean(\.retention)
 
+        let decision = schedule!.decision(retention: retention, phase: phase)
         var evaluated = 0
-        if retention >= config.latent.retentionThreshold {
+        switch decision {
+        case .encode:
             // Enter (or stay in) latent space: z ← encode(current weights), scored as decoded.
             for k in islands.indices {
                 let z = latent.encode(current[k], count: P)
@@ -117,19 +128,21 @@ extension Archipelago {
                 evaluated += P
             }
             phase = .latent
-        } else if phase == .latent {
+        case .fallBack:
             // Fall back: the weights decoded before training, with the fitness they were scored at.
             for k in islands.indices {
                 islands[k].population = Self.population(islands[k].population, genes: current[k], dimension: network.parameterCount,
                                                          fitness: islands[k].population.fitness)
             }
             phase = .weights
+        case .stay:
+            break
         }
         nextPopulations = islands.map(Self.scratch)
         let record = MetaRoundRecord(
-            generation: generation, phase: phase.rawValue, steps: config.meta.steps, reconstruction: mean(2), behaviour: mean(3),
-            gap: mean(4), head: mean(5), retention: retention,
-            evaluations: retention >= config.latent.retentionThreshold ? P * config.islands.count : 0)
+            generation: generation, phase: phase.rawValue, steps: config.meta.steps, reconstruction: mean(\.terms.reconstruction),
+            behaviour: mean(\.terms.behaviour), gap: mean(\.terms.gap), head: mean(\.terms.head), retention: retention,
+            evaluations: decision == .encode ? P * config.islands.count : 0)
         return (record, evaluated, allreduceSeconds)
     }
 

@@ -16,6 +16,8 @@ public final class Archipelago {
     public let config: RunConfig
     public let placement: IslandPlacement
     public let topology: Topology
+    /// Moves emigrants along `topology`.
+    let migration: Migration
     public let communicator: any Communicator
     public let network: Network
     public let task: any FitnessTask
@@ -28,15 +30,13 @@ public final class Archipelago {
     var nextPopulations: [Population]
     /// The space the islands evolve in; every island switches at once.
     public internal(set) var phase = Phase.weights
-    /// The meta-learner (when `latent.enabled`).
+    /// The meta-learner (absolute latent space only) and its schedule.
     var latent: LatentSpace?
+    let schedule: LatentSchedule?
 
     public enum Phase: String, Codable, Sendable {
         case weights, latent
     }
-
-    /// Genomes per migration message.
-    var emigrantCount: Int { min(config.migration.count, config.islands.population) }
 
     /// Hosts `islands` (this rank's, as `placement` assigns them).
     init(config: RunConfig, communicator: any Communicator, network: Network, task: any FitnessTask, islands: [Island]) throws {
@@ -46,9 +46,12 @@ public final class Archipelago {
         self.task = task
         placement = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
         topology = try config.topology.make(islandCount: config.islands.count)
+        migration = Migration(topology: topology, placement: placement, settings: config.migration, seed: config.seed,
+                              emigrantCount: min(config.migration.count, config.islands.population))
         var latentGA = config.evolution.geneticAlgorithm(sigma: config.latent.mutationSigma)
         latentGA.mutation = Mutation(kind: latentGA.mutation.kind, genes: .rate(config.latent.mutationRate))
         latentAlgorithm = latentGA
+        schedule = config.latent.usesMetaLearner ? LatentSchedule(config: config) : nil
         let mine = Array(placement.islands(of: communicator.rank))
         guard islands.map(\.index) == mine else {
             throw CheckpointError("rank \(communicator.rank) should host islands \(mine), got \(islands.map(\.index))")
@@ -124,77 +127,11 @@ public final class Archipelago {
         return evaluated
     }
 
-    /// Whether the edge carries migrants in `generation` (drawn from the destination's stream, so
-    /// sender and receiver agree without a message).
-    func fires(_ edge: Topology.Edge, generation: Int) -> Bool {
-        if edge.probability >= 1 { return true }
-        var stream = RandomStream(seed: config.seed, island: edge.destination, generation: generation, purpose: "migration-edge#\(edge.source)")
-        return stream.uniform() < edge.probability
-    }
-
-    /// Migration after `generation`: each island's emigrants go along every firing edge; islands on
-    /// this rank receive by copy, others by one `exchange` of all messages. Arrivals are placed in
-    /// edge order (by source) with the configured replacement policy.
+    /// Migration after `generation` (see `Migration.move`).
     ///
     /// - Returns: bytes this rank sent to other ranks.
     @discardableResult
     func migrate(generation: Int) throws -> Int {
-        let firing = topology.edges.filter { fires($0, generation: generation) }
-        guard !firing.isEmpty, emigrantCount > 0 else { return 0 }
-        let me = communicator.rank
-        var slot: [Int: Int] = [:]
-        for (k, island) in islands.enumerated() { slot[island.index] = k }
-
-        // Emigrants of every local island that sends, chosen before anyone receives.
-        var outgoing: [Int: [UInt8]] = [:]
-        for edge in firing where slot[edge.source] != nil && outgoing[edge.source] == nil {
-            let island = islands[slot[edge.source]!]
-            var stream = RandomStream(seed: config.seed, island: island.index, generation: generation, purpose: "emigrants")
-            let emigrants = config.migration.emigrants.emigrants(of: island.population, count: emigrantCount, stream: &stream)
-            var writer = ByteWriter()
-            writer.append(emigrants)
-            outgoing[edge.source] = writer.bytes
-        }
-
-        // Remote messages: one receive buffer per incoming remote edge, in edge order.
-        let messageSize = Self.messageSize(count: emigrantCount, dimension: islands[0].population.dimension)
-        let remoteIn = firing.filter { slot[$0.destination] != nil && placement.rank(of: $0.source) != me }
-        let remoteOut = firing.filter { slot[$0.source] != nil && placement.rank(of: $0.destination) != me }
-        var inbox = [UInt8](repeating: 0, count: remoteIn.count * messageSize)
-        var sentBytes = 0
-        try withBufferViews(remoteOut.map { outgoing[$0.source]! }) { views in
-            try inbox.withUnsafeMutableBufferPointer { box in
-                let sends = zip(remoteOut, views).map { OutgoingMessage(to: placement.rank(of: $0.0.destination), tag: 1, values: $0.1) }
-                let receives = remoteIn.indices.map { i in
-                    IncomingMessage(from: placement.rank(of: remoteIn[i].source), tag: 1,
-                                    into: UnsafeMutableBufferPointer(rebasing: box[i * messageSize ..< (i + 1) * messageSize]))
-                }
-                try communicator.exchange(sends: sends, receives: receives)
-            }
-            sentBytes = views.reduce(0) { $0 + $1.count }
-        }
-
-        // Place arrivals island by island, sources in edge order.
-        var remoteIndex = 0
-        for edge in firing where slot[edge.destination] != nil {
-            let bytes: [UInt8]
-            if placement.rank(of: edge.source) == me {
-                bytes = outgoing[edge.source]!
-            } else {
-                bytes = Array(inbox[remoteIndex * messageSize ..< (remoteIndex + 1) * messageSize])
-                remoteIndex += 1
-            }
-            var reader = ByteReader(bytes, source: "migrants from island \(edge.source)")
-            let immigrants = try reader.readPopulation()
-            let k = slot[edge.destination]!
-            islands[k].population.insert(immigrants: immigrants, replacement: config.migration.immigrants.policy)
-            islands[k].bytesReceived += bytes.count
-        }
-        return sentBytes
-    }
-
-    /// Bytes of a migration message of `count` genomes of `dimension` genes (`ByteWriter` layout).
-    static func messageSize(count k: Int, dimension d: Int) -> Int {
-        16 + (8 + 4 * k * d) + (8 + 4 * k) + (8 + 8 * k) + (8 + 4 * k)
+        try migration.move(&islands, generation: generation, communicator: communicator)
     }
 }

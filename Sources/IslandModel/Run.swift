@@ -246,12 +246,10 @@ public final class Run {
         return try finish(stopReason: stopReason!)
     }
 
-    /// Whether the meta-learner trains after this generation: every `meta.train_every`
-    /// generations once the warm-up is over (at once with a pre-trained meta-learner).
+    /// Whether the meta-learner trains after this generation (the latent schedule's call).
     private var isTrainingRound: Bool {
-        guard archipelago.latent != nil, generation % config.meta.trainEvery == 0 else { return false }
-        let warmup = config.meta.pretrained == nil ? config.latent.warmupGenerations : 0
-        return archipelago.phase == .latent || generation >= warmup
+        guard archipelago.latent != nil, let schedule = archipelago.schedule else { return false }
+        return schedule.isTrainingRound(generation: generation, phase: archipelago.phase)
     }
 
     /// Exchanges every rank's metrics and timing; rank 0 logs them. Returns the generation's

@@ -48,6 +48,7 @@ struct Arm {
     static let all: [Arm] = [
         Arm(name: "ga", description: "weight-space GA (configs/digits-full.yaml's operators)", settings: gaOperators),
         Arm(name: "snes", description: "weight-space SNES, σ₀ 0.1", settings: "evolution: {algorithm: snes, sigma0: 0.1}"),
+        Arm(name: "cmaes", description: "weight-space CMA-ES, σ₀ 0.1 (full covariance: small networks only)", settings: "evolution: {algorithm: cmaes, sigma0: 0.1}"),
         Arm(name: "sep-cmaes", description: "weight-space sep-CMA-ES, σ₀ 0.1", settings: "evolution: {algorithm: sep_cmaes, sigma0: 0.1}"),
         Arm(name: "absolute", description: "absolute latent: the attention meta-learner decodes whole networks (configs/digits-absolute.yaml's settings)",
             settings: gaOperators + """
@@ -75,6 +76,8 @@ struct RunFigures: Codable {
     var heldOut: Double?
     var evaluations: Int
     var wallSeconds: Double
+    /// CPU seconds of the run's process (user + system).
+    var cpuSeconds = 0.0
     var peakMiB: Double
     /// Share of the ranks' time spent training the meta-learner (`timings.jsonl`).
     var metaShare: Double

@@ -76,14 +76,16 @@ struct BenchLatent: ParsableCommand {
                 let configURL = folder.appendingPathComponent("bench.yaml")
                 try Data(benchTask.config(arm: arm, seed: seed, population: population, generations: generations).utf8).write(to: configURL)
                 let out = folder.appendingPathComponent("run")
+                let cpuBefore = Self.childrenCPUSeconds()
                 try Self.child(executable, ["run", configURL.path, "--out", out.path, "--force"], log: folder.appendingPathComponent("run.log"))
                 var figures = try RunFigures(directory: out, seed: seed)
+                figures.cpuSeconds = Self.childrenCPUSeconds() - cpuBefore
                 if benchTask == .pendulum {
                     figures.heldOut = try Self.heldOutReturn(executable, network: benchTask.network, weights: out.appendingPathComponent("best.safetensors"),
                                                              log: folder.appendingPathComponent("evaluate.json"))
                 }
-                print(String(format: "  %@ seed %llu: score %.4f, best fitness %.5g, %.1f s, %.0f MiB", arm.name, seed, figures.score, figures.bestFitness,
-                             figures.wallSeconds, figures.peakMiB))
+                print(String(format: "  %@ seed %llu: score %.4f, best fitness %.5g, %.1f s wall, %.1f s CPU, %.0f MiB", arm.name, seed, figures.score,
+                             figures.bestFitness, figures.wallSeconds, figures.cpuSeconds, figures.peakMiB))
                 runs.append(figures)
             }
             results.append(ArmResult(arm: arm.name, description: arm.description, runs: runs))
@@ -97,6 +99,15 @@ struct BenchLatent: ParsableCommand {
             try encoder.encode(report).write(to: URL(fileURLWithPath: json))
             print("wrote \(json)")
         }
+    }
+
+    /// User + system CPU seconds of the children waited for so far (`getrusage(RUSAGE_CHILDREN)`):
+    /// on a loaded machine a steadier figure than wall time.
+    static func childrenCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// Runs `executable arguments` to its end, its output in `log`; a failure names the log.
@@ -132,7 +143,7 @@ struct BenchLatent: ParsableCommand {
     }
 
     static func table(_ results: [ArmResult], scoreName: String) -> String {
-        let header = ["arm", "seeds", "\(scoreName) mean ± sd", "best fitness mean", "evaluations", "wall s mean", "peak RSS MiB", "meta-training share"]
+        let header = ["arm", "seeds", "\(scoreName) mean ± sd", "best fitness mean", "evaluations", "wall s mean", "CPU s mean", "peak RSS MiB", "meta-training share"]
         var rows = [header]
         for r in results {
             let (score, spread) = meanAndSD(r.runs.map(\.score))
@@ -140,7 +151,8 @@ struct BenchLatent: ParsableCommand {
             let wall = meanAndSD(r.runs.map(\.wallSeconds)).mean
             rows.append([
                 r.arm, "\(r.runs.count)", String(format: "%.4f ± %.4f", score, spread), String(format: "%.4f", fitness),
-                "\(r.runs.map(\.evaluations).max() ?? 0)", String(format: "%.1f", wall), String(format: "%.0f", r.runs.map(\.peakMiB).max() ?? 0),
+                "\(r.runs.map(\.evaluations).max() ?? 0)", String(format: "%.1f", wall), String(format: "%.1f", meanAndSD(r.runs.map(\.cpuSeconds)).mean),
+                String(format: "%.0f", r.runs.map(\.peakMiB).max() ?? 0),
                 String(format: "%.1f %%", 100 * meanAndSD(r.runs.map(\.metaShare)).mean),
             ])
         }

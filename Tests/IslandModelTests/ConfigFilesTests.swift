@@ -20,6 +20,15 @@ struct ConfigFilesTests {
         }
     }
 
+    /// The argument list above would be empty (and `loads` would pass vacuously) without the folder.
+    @Test("configs/ holds the shipped run and meta-learner configs")
+    func folderIsThere() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.folder.path)
+        for expected in ["digits.yaml", "digits-full.yaml", "reference.yaml", "tiny.yaml", "meta.yaml"] {
+            #expect(names.contains(expected), "configs/\(expected)")
+        }
+    }
+
     @Test("configs/reference.yaml states the defaults")
     func referenceIsDefaults() throws {
         var config = try RunConfig.load(path: Self.folder.appendingPathComponent("reference.yaml").path)
