@@ -80,6 +80,20 @@ else
 fi
 same_results "latent runs: metrics.jsonl and best.safetensors identical at 1, 2, 4 ranks" "$runs/latent1" "$runs/latent2" "$runs/latent4"
 
+# Every island algorithm: the same bits on 1, 2, 4 ranks and 3 threads; the anchored latent killed
+# after a checkpoint and resumed on another rank count ends as its uninterrupted run.
+for algorithm in snes cmaes sep-cmaes anchored; do
+  for np in 1 2 4; do
+    run "run configs/tiny-$algorithm.yaml on $np rank(s)" "$MPIRUN" --oversubscribe -np "$np" "$atoll" run "configs/tiny-$algorithm.yaml" --out "$runs/$algorithm$np"
+  done
+  run "run configs/tiny-$algorithm.yaml on 3 local ranks" "$atoll" run "configs/tiny-$algorithm.yaml" --out "$runs/$algorithm-local3" --local-ranks 3
+  same_results "$algorithm: metrics.jsonl and best.safetensors identical at 1, 2, 4 ranks and 3 threads" \
+    "$runs/${algorithm}1" "$runs/${algorithm}2" "$runs/${algorithm}4" "$runs/$algorithm-local3"
+done
+timeout --kill-after=10 "$limit" "$MPIRUN" -np 2 "$atoll" run configs/tiny-anchored.yaml --out "$runs/anchored-killed" --fault-kill-after-checkpoint 4 >/dev/null 2>&1
+run "resume the killed anchored-latent run on 4 ranks" "$MPIRUN" --oversubscribe -np 4 "$atoll" resume "$runs/anchored-killed"
+same_results "the resumed anchored-latent run ends bit-identical to the uninterrupted run" "$runs/anchored1" "$runs/anchored-killed"
+
 # Rank 1 of 2 kills itself (SIGKILL) right after the checkpoint of generation 4.
 timeout --kill-after=10 "$limit" "$MPIRUN" -np 2 "$atoll" run "$config" --out "$runs/killed" --fault-kill-after-checkpoint 4 >/dev/null 2>&1
 if [ -d "$runs/killed/checkpoints/00000004" ] && [ ! -e "$runs/killed/best.safetensors" ]; then
