@@ -222,32 +222,30 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
     /// stream `(.sampling, λ + λ + i)` of `key`, so `U` always has `k` orthonormal rows.
     mutating func rebuildBasis(key: StreamKey) {
         let n = dimension, k = latentSize
-        var rows = [[Double]]()
-        func length(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
-        func orthogonalised(_ start: [Double]) -> [Double] {
-            var v = start
-            for _ in 0 ..< 2 {  // twice: Gram–Schmidt with reorthogonalisation
-                for u in rows {
-                    var dot = 0.0
-                    for j in 0 ..< n { dot += u[j] * v[j] }
-                    for j in 0 ..< n { v[j] -= dot * u[j] }
+        // [k × n] in Double; row i becomes Uᵢ. Gram–Schmidt with one reorthogonalisation, by BLAS
+        // level 1 (ddot, daxpy) at memory speed.
+        var rows = [Double](repeating: 0, count: k * n)
+        rows.withUnsafeMutableBufferPointer { buffer in
+            let q = buffer.baseAddress!
+            for i in 0 ..< k {
+                let v = q + i * n
+                for j in 0 ..< n { v[j] = Double(paths[i * n + j]) }
+                let original = cblas_dnrm2(Int32(n), v, 1)
+                func orthogonalise() {
+                    for _ in 0 ..< 2 {
+                        for p in 0 ..< i { cblas_daxpy(Int32(n), -cblas_ddot(Int32(n), q + p * n, 1, v, 1), q + p * n, 1, v, 1) }
+                    }
                 }
+                orthogonalise()
+                if !(original > 0) || !(cblas_dnrm2(Int32(n), v, 1) > 1e-6 * original) {
+                    var random = key.stream(.sampling, individual: 2 * populationSize + i)
+                    for j in 0 ..< n { v[j] = random.gaussian() }
+                    orthogonalise()
+                }
+                cblas_dscal(Int32(n), 1 / cblas_dnrm2(Int32(n), v, 1), v, 1)
             }
-            return v
         }
-        for i in 0 ..< k {
-            let path = (0 ..< n).map { Double(paths[i * n + $0]) }
-            var v = orthogonalised(path)
-            if !(length(v) > 1e-6 * length(path)) || !(length(path) > 0) {
-                var random = key.stream(.sampling, individual: 2 * populationSize + i)
-                v = orthogonalised((0 ..< n).map { _ in random.gaussian() })
-            }
-            let norm = length(v)
-            rows.append(v.map { $0 / norm })
-        }
-        for i in 0 ..< k {
-            for j in 0 ..< n { basis[i * n + j] = Float(rows[i][j]) }
-        }
+        for j in 0 ..< k * n { basis[j] = Float(rows[j]) }
         basisGeneration = generation
     }
 

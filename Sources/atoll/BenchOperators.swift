@@ -109,6 +109,11 @@ struct BenchOperators: ParsableCommand {
             var snes = SNES(mean: [Float](repeating: 0, count: d), stepSize: 0.5)
             let mean = strategyGenerationTime(&snes)
             print(pad("SNES", 38) + pad("\(d)", 9) + pad("\(snes.populationSize)", 6) + pad(ms(mean), 13) + "–")
+            var sep = SepCMAES(mean: [Float](repeating: 0, count: d), stepSize: 0.5, populationSize: 64)
+            print(pad("sep-CMA-ES", 38) + pad("\(d)", 9) + pad("64", 6) + pad(ms(strategyGenerationTime(&sep)), 13) + "–")
+            var anchored = SubspaceSNES(mean: [Float](repeating: 0, count: d), stepSize: 0.5, latentStepSize: 5, latentSize: 16, rebuildEvery: 1,
+                                        populationSize: 64, fullShare: 0, latentShare: 0)
+            print(pad("SubspaceSNES (anchored latent, k 16, R 1)", 38) + pad("\(d)", 9) + pad("64", 6) + pad(ms(strategyGenerationTime(&anchored)), 13) + "–")
         }
     }
 
