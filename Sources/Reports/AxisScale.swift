@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Linear ticks follow Heckbert's nice numbers ("Nice numbers for graph labels", Graphics Gems,
 /// 1990): the step is 1, 2 or 5 × 10^k, the largest that gives at least `targetTicks` − 1
-/// intervals over the range, and the domain is widened to whole steps. Logarithmic axes put
+/// intervals over the range, and the domain is widened to whole steps (or, `tight`, kept to the
+/// data with the ticks inside it). Logarithmic axes put
 /// ticks at 1, 2 and 5 × 10^k while the range spans fewer than four decades, else at the powers
 /// of ten alone, and map value v to log10(v).
 public struct AxisScale: Sendable {
@@ -23,7 +24,7 @@ public struct AxisScale: Sendable {
     ///   - logarithmic: a log10 axis.
     ///   - includeZero: widen a linear range to contain 0.
     ///   - targetTicks: about how many ticks to show.
-    public init(values: [Double], pixels: (Double, Double), logarithmic: Bool = false, includeZero: Bool = false, targetTicks: Int = 6) {
+    public init(values: [Double], pixels: (Double, Double), logarithmic: Bool = false, includeZero: Bool = false, tight: Bool = false, targetTicks: Int = 6) {
         self.logarithmic = logarithmic
         pixelLower = pixels.0
         pixelUpper = pixels.1
@@ -52,11 +53,12 @@ public struct AxisScale: Sendable {
                 high += pad
             }
             let step = Self.niceStep((high - low) / Double(max(targetTicks - 1, 1)))
-            let first = floor(low / step) * step, last = ceil(high / step) * step
+            let first = tight ? ceil(low / step - 1e-9) * step : floor(low / step) * step
+            let last = tight ? floor(high / step + 1e-9) * step : ceil(high / step) * step
             let count = Int(((last - first) / step).rounded())
-            lower = first
-            upper = last
-            ticks = (0 ... count).map { first + Double($0) * step }
+            lower = tight ? low : first
+            upper = tight ? high : last
+            ticks = count >= 0 ? (0 ... count).map { first + Double($0) * step } : []
         }
     }
 
@@ -90,7 +92,11 @@ public struct AxisScale: Sendable {
         let magnitude = abs(value)
         if magnitude >= 1e6 && magnitude < 1e12 { return trimmed(value / 1e6) + "M" }
         if magnitude >= 1e4 && magnitude < 1e6 { return trimmed(value / 1e3) + "k" }
-        if magnitude < 1e-3 || magnitude >= 1e12 { return String(format: "%.1e", value) }
+        if magnitude < 1e-3 || magnitude >= 1e12 {
+            // 1e-4, 2.5e-7: the mantissa without trailing zeros, the exponent without padding.
+            let exponent = Int(floor(log10(magnitude)))
+            return trimmed(value / pow(10, Double(exponent))) + "e\(exponent)"
+        }
         return trimmed(value)
     }
 

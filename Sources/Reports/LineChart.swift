@@ -77,7 +77,7 @@ public struct LineChart {
         let drawn = series.map { s in (s, Thinning.thinned(s.points.filter { $0.x.isFinite && $0.y.isFinite && (!logarithmicY || $0.y > 0) }, limit: pointLimit)) }
         let xs = drawn.flatMap { $0.1.map(\.x) } + bands.flatMap { [$0.from, $0.to] }
         let ys = drawn.flatMap { $0.1.map(\.y) } + references.map(\.y)
-        let x = AxisScale(values: xs, pixels: (left, width - right))
+        let x = AxisScale(values: xs, pixels: (left, width - right), tight: true)
         let y = AxisScale(values: ys, pixels: (height - bottom, top), logarithmic: logarithmicY)
         let f = { (v: Double) in String(format: "%.1f", v) }
 

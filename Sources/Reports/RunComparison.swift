@@ -55,7 +55,7 @@ public struct RunComparison {
         let rows: [(String, (RunFolder, RunCurves) -> String)] = [
             ("folder", { f, _ in f.directory.path }),
             ("task", { f, _ in f.config?.task.name ?? "?" }),
-            ("network", { f, _ in f.config.map { "\($0.network)" } ?? "?" }),
+            ("network", { f, _ in f.config.map { RunReport.describe($0.network) } ?? "?" }),
             ("islands × population", { f, _ in f.config.map { "\($0.islands.count) × \($0.islands.population)" } ?? "?" }),
             ("latent space", { f, _ in f.config.map { $0.latent.enabled ? "enabled" : "off" } ?? "?" }),
             ("status", { f, c in f.summary.map { "finished (\($0.stopReason))" } ?? "not finished (\(c.generations.count) generations logged)" }),

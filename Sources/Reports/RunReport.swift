@@ -51,6 +51,17 @@ public struct RunReport {
         return HTML.document(title: "Atoll run \(name)", body: body)
     }
 
+    /// `mlp:64-32-10` as written, or an inline spec as compact JSON.
+    static func describe(_ network: NetworkSource) -> String {
+        switch network {
+        case .text(let text): return text
+        case .inline(let spec):
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return (try? encoder.encode(spec)).map { String(decoding: $0, as: UTF8.self) } ?? "\(spec)"
+        }
+    }
+
     static func timestamp() -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
@@ -74,7 +85,7 @@ public struct RunReport {
         var rows: [(String, String)] = []
         if let config = folder.config {
             rows.append(("task", config.task.name))
-            rows.append(("network", "\(config.network)"))
+            rows.append(("network", Self.describe(config.network)))
             rows.append(("islands", "\(config.islands.count) × \(config.islands.population) individuals, topology \(config.topology.kind.rawValue)"))
         }
         if let s = folder.summary {

@@ -11,6 +11,8 @@ struct ChartTests {
         let small = AxisScale(values: [-0.013, 0.041], pixels: (0, 100))
         #expect(small.lower <= -0.013 && small.upper >= 0.041)
         #expect(small.ticks.count >= 4 && small.ticks.count <= 8)
+        let tight = AxisScale(values: [3, 97], pixels: (0, 100), tight: true)
+        #expect(tight.lower == 3 && tight.upper == 97 && tight.ticks == [20, 40, 60, 80])
         let flat = AxisScale(values: [5, 5], pixels: (0, 100))
         #expect(flat.lower < 5 && flat.upper > 5)
     }
@@ -30,6 +32,8 @@ struct ChartTests {
         #expect(AxisScale.label(0.25) == "0.25")
         #expect(AxisScale.label(-1.5) == "-1.5")
         #expect(AxisScale.label(0) == "0")
+        #expect(AxisScale.label(0.0001) == "1e-4")
+        #expect(AxisScale.label(2.5e-7) == "2.5e-7")
     }
 
     @Test("thinning keeps at most the limit, the ends, and every bucket's extremes")
