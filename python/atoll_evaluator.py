@@ -183,8 +183,10 @@ def serve(fitness, *, batch=False, stdin=None, stdout=None):
                     params = {name: view[index] for name, view in items}
                     value = fitness(params, Info(generation, seed, network, index, count)) if with_info else fitness(params)
                     scores[index] = float(value)
-        except Exception:
+        except Exception as error:
             where = f"genome {index} of {count}" if index is not None else f"a batch of {count} genomes"
-            _fail(f"the fitness function raised an exception on {where} (generation {generation}):\n{traceback.format_exc()}")
+            # The traceback from the user's function down (the frame of serve itself left out).
+            frames = "".join(traceback.format_exception(type(error), error, error.__traceback__.tb_next))
+            _fail(f"the fitness function raised an exception on {where} (generation {generation}):\n{frames}")
         stdout.write(struct.pack("<I", count) + scores.tobytes())
         stdout.flush()
