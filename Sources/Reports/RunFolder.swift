@@ -66,33 +66,34 @@ public struct RunFolder {
     }
 
     /// The records of a JSON-lines file: complete lines only (a file not ending in a newline has
-    /// its last line still being written). All lines are decoded as one JSON array; if that fails,
-    /// line by line, counting the lines that fail in `skipped`.
+    /// its last line still being written, and it counts in `skipped`). All lines are decoded as one
+    /// JSON array; if that fails, line by line, counting the lines that fail in `skipped`.
     static func lines<T: Decodable>(_ url: URL, skipped: inout Int) -> [T] {
         guard let data = try? Data(contentsOf: url), !data.isEmpty else { return [] }
-        var complete = data
-        if let lastNewline = data.lastIndex(of: 0x0A) {
-            complete = data[data.startIndex ... lastNewline]
-        } else {
-            skipped += 1
-            return []
+        // Byte ranges of the complete, non-blank lines.
+        var ranges: [Range<Int>] = []
+        var array = Data()
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var start = 0
+            for i in 0 ..< bytes.count where bytes[i] == 0x0A {
+                if (start ..< i).contains(where: { bytes[$0] != 0x20 && bytes[$0] != 0x0D }) { ranges.append(start ..< i) }
+                start = i + 1
+            }
+            if start < bytes.count { skipped += 1 }
+            array.reserveCapacity(start + 2)
+            array.append(0x5B)
+            for (k, range) in ranges.enumerated() {
+                if k > 0 { array.append(0x2C) }
+                array.append(UnsafeBufferPointer(rebasing: bytes[range]))
+            }
+            array.append(0x5D)
         }
-        if complete.count < data.count { skipped += 1 }
-        var array = Data("[".utf8)
-        array.reserveCapacity(complete.count + 2)
-        var first = true
-        for line in complete.split(separator: 0x0A) where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
-            if !first { array.append(0x2C) }
-            array.append(contentsOf: line)
-            first = false
-        }
-        array.append(0x5D)
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         if let all = try? decoder.decode([T].self, from: array) { return all }
         var records: [T] = []
-        for line in complete.split(separator: 0x0A) {
-            if let record = try? decoder.decode(T.self, from: Data(line)) { records.append(record) } else { skipped += 1 }
+        for range in ranges {
+            if let record = try? decoder.decode(T.self, from: data.subdata(in: range)) { records.append(record) } else { skipped += 1 }
         }
         return records
     }
