@@ -52,7 +52,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "Reports", dependencies: ["IslandModel", "Collectives", "Kernels"]),
+        .target(name: "Reports", dependencies: ["IslandModel", "Collectives"]),
 
         // MARK: - Command line
 

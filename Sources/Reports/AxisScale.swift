@@ -86,12 +86,12 @@ public struct AxisScale: Sendable {
         value.isFinite && (!logarithmic || value > 0)
     }
 
-    /// A tick label: at most four significant digits, thousands as k and millions as M.
+    /// A tick label: at most four significant digits, thousands (from 1000) as k and millions as M.
     public static func label(_ value: Double) -> String {
         if value == 0 { return "0" }
         let magnitude = abs(value)
         if magnitude >= 1e6 && magnitude < 1e12 { return trimmed(value / 1e6) + "M" }
-        if magnitude >= 1e4 && magnitude < 1e6 { return trimmed(value / 1e3) + "k" }
+        if magnitude >= 1e3 && magnitude < 1e6 { return trimmed(value / 1e3) + "k" }
         if magnitude < 1e-3 || magnitude >= 1e12 {
             // 1e-4, 2.5e-7: the mantissa without trailing zeros, the exponent without padding.
             let exponent = Int(floor(log10(magnitude)))

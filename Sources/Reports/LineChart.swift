@@ -31,13 +31,16 @@ public struct LineChart {
         public var label: String
         /// Written as `data-` attributes (for example the generations it covers).
         public var attributes: [(String, String)]
+        /// Fill opacity (lower where several runs' bands overlap).
+        public var opacity: Double
 
-        public init(from: Double, to: Double, colour: String = "#f6d98b", label: String, attributes: [(String, String)] = []) {
+        public init(from: Double, to: Double, colour: String = "#f6d98b", label: String, attributes: [(String, String)] = [], opacity: Double = 0.45) {
             self.from = from
             self.to = to
             self.colour = colour
             self.label = label
             self.attributes = attributes
+            self.opacity = opacity
         }
     }
 
@@ -86,7 +89,7 @@ public struct LineChart {
         for band in bands {
             let x0 = x.pixel(band.from), x1 = x.pixel(band.to)
             let extra = band.attributes.map { " data-\($0.0)=\"\(HTML.escape($0.1))\"" }.joined()
-            svg += "<rect class=\"band\"\(extra) x=\"\(f(min(x0, x1)))\" y=\"\(f(top))\" width=\"\(f(max(abs(x1 - x0), 1)))\" height=\"\(f(height - bottom - top))\" fill=\"\(band.colour)\" fill-opacity=\"0.45\"><title>\(HTML.escape(band.label))</title></rect>\n"
+            svg += "<rect class=\"band\"\(extra) x=\"\(f(min(x0, x1)))\" y=\"\(f(top))\" width=\"\(f(max(abs(x1 - x0), 1)))\" height=\"\(f(height - bottom - top))\" fill=\"\(band.colour)\" fill-opacity=\"\(band.opacity)\"><title>\(HTML.escape(band.label))</title></rect>\n"
         }
         // Grid, ticks and tick labels.
         for tick in x.ticks {
@@ -125,7 +128,8 @@ public struct LineChart {
         }
         for label in Set(bands.map(\.label)).sorted() {
             let colour = bands.first { $0.label == label }!.colour
-            legend += "<span><span class=\"band\" style=\"background: \(colour)\"></span>\(HTML.escape(label))</span>"
+            let opacity = bands.first { $0.label == label }!.opacity
+            legend += "<span><span class=\"band\" style=\"background: \(colour); opacity: \(opacity)\"></span>\(HTML.escape(label))</span>"
         }
         return svg + legend + "</div>\n"
     }

@@ -41,7 +41,7 @@ public struct RunComparison {
                                                      points: zip(run.curves.totalEvaluations, values).map { ChartPoint(x: $0, y: $1) }))
                 chart.bands += run.curves.latentSpans.map {
                     LineChart.Band(from: $0.fromTotalEvaluations, to: $0.toTotalEvaluations, colour: LineChart.colour(k), label: "\(run.name): latent phase",
-                                   attributes: [("run", run.name), ("from-generation", "\($0.first)"), ("to-generation", "\($0.last)")])
+                                   attributes: [("run", run.name), ("from-generation", "\($0.first)"), ("to-generation", "\($0.last)")], opacity: 0.15)
                 }
             }
             body += chart.html()

@@ -76,7 +76,7 @@ public struct RunReport {
         }
         var text = "Not finished (still running, or stopped without a summary): \(curves.generations.count) generation(s) logged, the last \(last)"
         if let limit = folder.config?.stop.generations { text += " of \(limit)" }
-        text += ". Resume with <code>atoll resume \(HTML.escape(folder.directory.path))</code>."
+        text += ". If it was stopped, continue it with <code>atoll resume \(HTML.escape(folder.directory.path))</code>."
         if folder.skippedLines > 0 { text += " \(folder.skippedLines) incomplete or unreadable log line(s) were left out." }
         return "<p class=\"status unfinished\">\(text)</p>\n"
     }

@@ -80,6 +80,27 @@ struct PythonEvaluatorTests {
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("report.html").path))
     }
 
+    @Test("batch=True scores a whole batch in one call, with arrays of shape [P, *shape]")
+    func batchMode() throws {
+        let script = """
+            def fitness(params, info):
+                assert info.index is None and params["0.weight"].shape == (info.count, 16, 1), params["0.weight"].shape
+                return -np.sum(params["2.weight"].astype(np.float64) ** 2, axis=(1, 2))
+
+            serve(fitness, batch=True)
+            """
+        let (folder, config) = try Self.setUp(script: script)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = folder.appendingPathComponent("run")
+        let result = try AtollProcess.run(["run", config.path, "--out", run.path])
+        #expect(result.status == 0, "\(result.standardError)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("summary.json"))) as! [String: Any]
+        let best = (summary["bestFitness"] as! NSNumber).doubleValue
+        let weight = try Self.tensor("2.weight", in: run.appendingPathComponent("best.safetensors"))
+        let expected = -weight.reduce(0.0) { $0 + Double($1) * Double($1) }
+        #expect(abs(best - expected) <= 1e-5 * max(1, abs(expected)))
+    }
+
     @Test("examples/numpy_fitness.py improves the fit of sin(pi x) in a short run")
     func numpyExample() throws {
         let (folder, _) = try Self.setUp(script: "")

@@ -28,6 +28,8 @@ struct ChartTests {
     @Test("tick labels use k and M and at most four significant digits")
     func labels() {
         #expect(AxisScale.label(20_000) == "20k")
+        #expect(AxisScale.label(1500) == "1.5k")
+        #expect(AxisScale.label(999) == "999")
         #expect(AxisScale.label(2_500_000) == "2.5M")
         #expect(AxisScale.label(0.25) == "0.25")
         #expect(AxisScale.label(-1.5) == "-1.5")
