@@ -1,6 +1,7 @@
 # Atoll — the two commands of the README:
 #   make demo   installs what is missing, builds (release) and runs the main job
-#   make test   installs what is missing, builds (debug) and runs every test, including under mpirun
+#   make test   installs what is missing, builds (debug) and runs every test, including under mpirun,
+#               and renders a report in headless Chromium (scripts/check-report.sh)
 SHELL := /bin/bash
 
 .PHONY: deps build release demo test clean
@@ -21,6 +22,7 @@ test: deps
 	swift build --build-tests
 	swift test --skip-build
 	bash scripts/test-mpi.sh .build/debug/atoll
+	bash scripts/check-report.sh
 
 clean:
 	rm -rf .build

@@ -4,14 +4,14 @@ import PackageDescription
 /// Atoll: neuroevolution in a learned latent space, island model over MPI.
 ///
 /// Dependency arrows point downwards only (see docs/architecture.md):
-/// atoll → IslandModel → {MetaLearning, Evolution, Tasks, Collectives};
+/// atoll → Reports → IslandModel → {MetaLearning, Evolution, Tasks, Collectives};
 /// MetaLearning → {Networks, Kernels}; Tasks → Networks → Kernels → CBLAS; Collectives → CMPI.
 let package = Package(
     name: "Atoll",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "atoll", targets: ["atoll"]),
-        .library(name: "AtollKit", targets: ["IslandModel", "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives"]),
+        .library(name: "AtollKit", targets: ["Reports", "IslandModel", "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,13 +52,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "Reports", dependencies: ["IslandModel", "Collectives"]),
 
         // MARK: - Command line
 
         .executableTarget(
             name: "atoll",
             dependencies: [
-                "IslandModel", "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives",
+                "IslandModel", "Reports", "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives",
                 "CMPI", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,6 +75,7 @@ let package = Package(
         .testTarget(name: "EvolutionTests", dependencies: ["Evolution", "Kernels"]),
         .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "Networks", "Tasks", "Kernels", "Collectives"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IslandModelTests", dependencies: ["IslandModel", "Collectives", "Evolution", "Kernels", "Networks", "Tasks", "MetaLearning"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "IslandModel", "Collectives"]),
         .testTarget(name: "AtollCLITests", dependencies: ["atoll"]),
     ],
     // Swift 5 mode: the numerical code shares flat buffers between threads deliberately

@@ -26,4 +26,7 @@ echo "  timings.jsonl     where each rank's time went, per generation"
 echo "  best.safetensors  the best network, PyTorch names and layout"
 echo "  meta-learner.*    the trained meta-learner (safetensors + JSON state)"
 echo "  summary.json      the table above"
+echo "  report.html       curves, meta-learner rounds, time per rank, migration, config (open in a browser)"
 echo "  checkpoints/      resume with: $MPIRUN -np $NP $atoll resume $out"
+echo
+echo "Report: $(realpath "$out/report.html")"

@@ -67,6 +67,12 @@ same_results() {  # same_results NAME DIR...: metrics.jsonl and best.safetensors
     failed=$((failed + 1)); echo "FAIL  $name"; for d in "$@"; do md5sum "$d/metrics.jsonl" "$d/best.safetensors" 2>&1 | sed 's/^/      /'; done
   fi
 }
+if [ -s "$runs/np2/report.html" ] && [ "$(grep -c '"host"' "$runs/np2/environment.json" 2>/dev/null)" -eq 2 ] \
+   && grep -q 'Open MPI' "$runs/np2/environment.json"; then
+  passed=$((passed + 1)); echo "ok    a run under mpirun -np 2 writes report.html and environment.json with both ranks' hosts"
+else
+  failed=$((failed + 1)); echo "FAIL  no report.html, or environment.json without 2 hosts and the MPI library, in $runs/np2"
+fi
 same_results "metrics.jsonl and best.safetensors identical at 1, 2, 4 ranks and 3 threads" "$runs/np1" "$runs/np2" "$runs/np4" "$runs/local3"
 for np in 1 2 4; do
   run "run configs/tiny-latent.yaml (latent phase) on $np rank(s)" "$MPIRUN" --oversubscribe -np "$np" "$atoll" run configs/tiny-latent.yaml --out "$runs/latent$np"

@@ -22,9 +22,7 @@ struct Migration {
     /// Whether the edge carries migrants in `generation` (drawn from the destination's stream, so
     /// sender and receiver agree without a message).
     func fires(_ edge: Topology.Edge, generation: Int) -> Bool {
-        if edge.probability >= 1 { return true }
-        var stream = RandomStream(seed: seed, island: edge.destination, generation: generation, purpose: "migration-edge#\(edge.source)")
-        return stream.uniform() < edge.probability
+        MigrationSchedule.fires(edge, seed: seed, generation: generation)
     }
 
     /// Migration after `generation`: each of `islands`' (this rank's) emigrants go along every

@@ -16,6 +16,8 @@ struct Atoll: ParsableCommand {
         subcommands: [
             RunCommand.self,
             ResumeCommand.self,
+            ReportCommand.self,
+            CompareCommand.self,
             Info.self,
             Evaluate.self,
             TasksList.self,

@@ -77,7 +77,7 @@ struct RunCommand: ParsableCommand {
             Launch under mpirun for several ranks (mpirun -np 2 atoll run configs/digits.yaml); the \
             islands are spread over the ranks in contiguous blocks, and the results are the same bits \
             on any number of ranks. The run folder gets config.yaml, metrics.jsonl, timings.jsonl, \
-            checkpoints/, best.safetensors and summary.json.
+            checkpoints/, best.safetensors, summary.json, environment.json and report.html.
             """
     )
 
@@ -109,6 +109,7 @@ struct RunCommand: ParsableCommand {
             options.force = force
             if comm.rank == 0 { options.output("Atoll run of \(config) on \(comm.size) rank(s), \(configuration.islands.count) islands → \(folder.path)\n") }
             _ = try Run.start(config: configuration, directory: folder, communicator: comm, options: options)
+            try RunFolderReport.write(folder: folder, communicator: comm, options: options, runEnded: true)
         }
     }
 }
@@ -129,7 +130,8 @@ struct ResumeCommand: ParsableCommand {
     func run() throws {
         let folder = URL(fileURLWithPath: runDirectory)
         try launchOptions.launch { comm, options in
-            _ = try Run.resume(directory: folder, communicator: comm, options: options)
+            let summary = try Run.resume(directory: folder, communicator: comm, options: options)
+            try RunFolderReport.write(folder: folder, communicator: comm, options: options, runEnded: summary != nil)
         }
     }
 }

@@ -8,14 +8,14 @@ struct CLITests {
     func help() throws {
         let result = try AtollProcess.run(["--help"])
         #expect(result.status == 0)
-        for name in ["run", "resume", "info", "evaluate", "tasks", "optimize", "export", "import", "zoo", "pretrain", "bench"] {
+        for name in ["run", "resume", "report", "compare", "info", "evaluate", "tasks", "optimize", "export", "import", "zoo", "pretrain", "bench"] {
             #expect(result.standardOutput.contains("  \(name)"), "help should list \(name)")
         }
         #expect(!result.standardOutput.contains("selftest"), "selftest is hidden")
     }
 
     @Test("every subcommand has --help", arguments: [
-        ["run"], ["resume"], ["info"], ["evaluate"], ["tasks"], ["optimize"], ["export"], ["import"], ["zoo"], ["pretrain"],
+        ["run"], ["resume"], ["report"], ["compare"], ["info"], ["evaluate"], ["tasks"], ["optimize"], ["export"], ["import"], ["zoo"], ["pretrain"],
         ["bench"], ["bench", "collectives"], ["bench", "evaluate"], ["bench", "operators"], ["bench", "meta"],
     ])
     func subcommandHelp(path: [String]) throws {
