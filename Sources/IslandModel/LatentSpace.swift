@@ -106,7 +106,7 @@ final class LatentSpace {
             trainer.setNormalizers(mean)
         }
 
-        var totals: [Int: [Double]] = [:]
+        var totals: [Int: MetaLossTerms] = [:]
         for step in 0 ..< config.meta.steps {
             var contributions: [[Float]] = []
             for island in islands {
@@ -114,14 +114,17 @@ final class LatentSpace {
                 let terms = trainer.forward(batch, group: group)
                 trainer.backward(group: group, batch: batch.count)
                 contributions.append(Array(model.gradients))
-                totals[island.index, default: [0, 0, 0, 0]] = zip(totals[island.index, default: [0, 0, 0, 0]], terms.values).map { $0 + $1 }
+                let sum = totals[island.index, default: MetaLossTerms()]
+                totals[island.index] = MetaLossTerms(reconstruction: sum.reconstruction + terms.reconstruction, behaviour: sum.behaviour + terms.behaviour,
+                                                     gap: sum.gap + terms.gap, head: sum.head + terms.head)
             }
             try sum(contributions, into: model.gradients)
             trainer.update()
             if trainer.step % config.meta.checksumEvery == 0 { try checkParametersAgree(communicator) }
         }
         let steps = Double(config.meta.steps)
-        return (totals.mapValues { MetaLossTerms(values: $0.map { $0 / steps }) }, allreduceSeconds)
+        return (totals.mapValues { MetaLossTerms(reconstruction: $0.reconstruction / steps, behaviour: $0.behaviour / steps, gap: $0.gap / steps,
+                                                 head: $0.head / steps) }, allreduceSeconds)
     }
 
     /// Compares a checksum of the parameters across ranks; a mismatch means the copies have

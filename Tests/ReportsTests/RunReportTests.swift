@@ -100,7 +100,8 @@ struct RunReportTests {
         let folder = try RunFolder(directory: directory)
         let schedule = try MigrationSchedule(config: folder.config!)
         let moves = schedule.moves(throughGeneration: 6)
-        let message = Archipelago.messageSize(count: 1, dimension: 64 * 6 + 6 + 6 * 10 + 10)
+        let dimension = 64 * 6 + 6 + 6 * 10 + 10  // mlp:64-6-10
+        let message = Migration.messageSize(count: 1, dimension: dimension)
         let last = folder.metrics.filter { $0.generation == 6 }
         for island in 0 ..< 4 {
             let events = moves.filter { $0.edge.destination == island }.reduce(0) { $0 + $1.events }
