@@ -9,7 +9,8 @@ import Foundation
 /// `h·hs ..< (h+1)·hs`). For each batch element and head:
 /// `att = softmax(q_h k_hᵀ / √hs + mask)`, `out_h = att · v_h`, where the mask adds `−∞` to the
 /// score of every key with `keyMask[b, j] == 0` (padded tokens), so its probability is exactly 0.
-/// A query whose keys are all masked gets all-zero probabilities and a zero output.
+/// A query whose keys are all masked gets all-zero probabilities and a zero output. The
+/// probabilities are `softmaxForward`'s (exponentials by `fastExpNonPositive`).
 /// Two `cblas_sgemm` calls per batch element and head.
 ///
 /// - Parameters:
@@ -45,35 +46,12 @@ public func attentionForward(
             // scores (Tq,Tk) = scale · q_h (Tq,hs) · k_hᵀ (hs,Tk)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(Tq), Int32(Tk), Int32(hs),
                         scale, qh, Int32(D), kh, Int32(D), 0, atth, Int32(Tk))
-            for i in 0 ..< Tq {
-                maskedSoftmaxRow(atth + i * Tk, mask, Tk)
-            }
+            softmaxForward(atth, atth, Tq, Tk, mask: mask)
             // out_h (Tq,hs) = att (Tq,Tk) · v_h (Tk,hs)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(Tq), Int32(hs), Int32(Tk),
                         1, atth, Int32(Tk), vh, Int32(D), 0, out + b * Tq * D + h * hs, Int32(D))
         }
     }
-}
-
-/// Softmax of one row of scores in place, skipping masked keys (probability 0).
-private func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, _ mask: UnsafePointer<Float>?, _ Tk: Int) {
-    var maximum = -Float.infinity
-    for j in 0 ..< Tk where mask == nil || mask![j] != 0 { maximum = max(maximum, row[j]) }
-    guard maximum > -Float.infinity else {
-        row.update(repeating: 0, count: Tk)
-        return
-    }
-    var sum: Float = 0
-    for j in 0 ..< Tk {
-        if let mask, mask[j] == 0 {
-            row[j] = 0
-        } else {
-            row[j] = exp(row[j] - maximum)
-            sum += row[j]
-        }
-    }
-    let inverse = 1 / sum
-    for j in 0 ..< Tk { row[j] *= inverse }
 }
 
 /// Backward pass of `attentionForward`; adds into `dq`, `dk` and `dv`.

@@ -1,3 +1,5 @@
+import Kernels
+
 /// Gradients of one genome: a recording forward pass, then a backward pass that adds
 /// `∂loss/∂parameters` (and optionally `∂loss/∂inputs`) given `∂loss/∂outputs`.
 ///
@@ -30,9 +32,9 @@ extension Network {
             case .flatten:
                 continue
             case .linear(let OC, _):
-                NetworkKernels.linearForward(
-                    out, ldOut: OC, inp, ldInp: inFeatures, parameters + weightOffsets[index]!,
-                    biasOffsets[index].map { parameters + $0 }, N: B, IC: inFeatures, OC: OC)
+                linearForward(out, inp, parameters + weightOffsets[index]!, nil, B, inFeatures, OC)
+                NetworkKernels.biasActivationForward(
+                    out, ldOut: OC, biasOffsets[index].map { parameters + $0 }, N: B, F: OC, activation: nil)
             case .conv2d(let OC, let K, let step, let pad):
                 let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
                 let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
@@ -109,9 +111,9 @@ extension Network {
                     for k in 0..<(B * inFeatures) { dinp[k] += dout[k] }
                 }
             case .linear(let OC, _):
-                NetworkKernels.linearBackward(
+                linearBackward(
                     dinp, gradients + weightOffsets[index]!, biasOffsets[index].map { gradients + $0 },
-                    dout, inp, parameters + weightOffsets[index]!, N: B, IC: inFeatures, OC: OC)
+                    dout, inp, parameters + weightOffsets[index]!, B, inFeatures, OC)
             case .conv2d(let OC, let K, let step, let pad):
                 let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
                 let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])

@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import Kernels
 
 /// The layer kernels of the evolved networks: forward/backward pairs on flat float32 buffers.
 ///
@@ -8,24 +9,7 @@ import Foundation
 /// Row strides (`ld…`) let a kernel read or write one genome's rows inside a buffer shared by
 /// several genomes. Backward kernels *add* into their gradients.
 enum NetworkKernels {
-    // MARK: - Linear
-
-    /// `out = inp · weightᵀ + bias` (PyTorch's `nn.Linear`), then optionally an element-wise
-    /// activation applied in the same pass over each row.
-    ///
-    /// inp is (N, IC) with row stride ldInp, weight is (OC, IC), bias is (OC), out is (N, OC) with
-    /// row stride ldOut. One `cblas_sgemm`, then `biasActivationForward`.
-    static func linearForward(
-        _ out: UnsafeMutablePointer<Float>, ldOut: Int,
-        _ inp: UnsafePointer<Float>, ldInp: Int,
-        _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
-        N: Int, IC: Int, OC: Int, activation: Activation? = nil
-    ) {
-        cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(N), Int32(OC), Int32(IC),
-            1, inp, Int32(ldInp), weight, Int32(IC), 0, out, Int32(ldOut))
-        biasActivationForward(out, ldOut: ldOut, bias, N: N, F: OC, activation: activation)
-    }
+    // MARK: - Bias and activation after `linearForward`
 
     /// `out[n, :] = f(out[n, :] + bias)` row by row (each row is still in cache for the
     /// activation); `bias` nil adds nothing, `activation` nil (or not element-wise) applies none.
@@ -77,31 +61,6 @@ enum NetworkKernels {
             } else {
                 for i in 0..<length { row[i] += b }
                 if let activation { activationInPlace(row, F: length, activation) }
-            }
-        }
-    }
-
-    /// Backward of `linearForward` for contiguous rows.
-    ///
-    /// dout and inp are (N, OC) and (N, IC); adds `dinp += dout · weight`, `dweight += doutᵀ · inp`,
-    /// `dbias += Σₙ dout[n, :]`. `dinp` may be nil when the input gradient is not needed.
-    static func linearBackward(
-        _ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
-        _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-        N: Int, IC: Int, OC: Int
-    ) {
-        if let dinp {
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(N), Int32(IC), Int32(OC),
-                1, dout, Int32(OC), weight, Int32(IC), 1, dinp, Int32(IC))
-        }
-        cblas_sgemm(
-            CblasRowMajor, CblasTrans, CblasNoTrans, Int32(OC), Int32(IC), Int32(N),
-            1, dout, Int32(OC), inp, Int32(IC), 1, dweight, Int32(IC))
-        if let dbias {
-            for n in 0..<N {
-                let row = dout + n * OC
-                for o in 0..<OC { dbias[o] += row[o] }
             }
         }
     }
@@ -243,9 +202,10 @@ enum NetworkKernels {
 
     /// `out = f(inp)` for one sample of F values (out may equal inp).
     ///
-    /// relu `max(0, x)`; tanh; sigmoid `1/(1 + e^{−x})`; gelu `½x(1 + erf(x/√2))`;
-    /// softmax `e^{xᵢ − m} / Σⱼ e^{xⱼ − m}` and log_softmax `xᵢ − m − log Σⱼ e^{xⱼ − m}` with
-    /// `m = maxⱼ xⱼ` so no exponential overflows.
+    /// relu `max(0, x)`; tanh; sigmoid `1/(1 + e^{−x})`; gelu `½x(1 + erf(x/√2))` (Kernels'
+    /// `geluErfForward`); softmax `e^{xᵢ − m} / Σⱼ e^{xⱼ − m}` and log_softmax
+    /// `xᵢ − m − log Σⱼ e^{xⱼ − m}` with `m = maxⱼ xⱼ` (Kernels' `softmaxForward` and
+    /// `logSoftmaxForward`, exponentials by `fastExpNonPositive`).
     static func activationForward(
         _ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, F: Int, _ activation: Activation
     ) {
@@ -267,24 +227,11 @@ enum NetworkKernels {
         case .sigmoid:
             for k in 0..<F { values[k] = 1 / (1 + Foundation.exp(-values[k])) }
         case .gelu:
-            for k in 0..<F { values[k] = 0.5 * values[k] * (1 + Foundation.erf(values[k] * Float(0.5.squareRoot()))) }
+            geluErfForward(values, values, F)
         case .softmax:
-            var maximum = -Float.infinity
-            for k in 0..<F { maximum = max(maximum, values[k]) }
-            var sum: Float = 0
-            for k in 0..<F {
-                values[k] = Foundation.exp(values[k] - maximum)
-                sum += values[k]
-            }
-            let scale = 1 / sum
-            for k in 0..<F { values[k] *= scale }
+            softmaxForward(values, values, 1, F)
         case .logSoftmax:
-            var maximum = -Float.infinity
-            for k in 0..<F { maximum = max(maximum, values[k]) }
-            var sum: Float = 0
-            for k in 0..<F { sum += Foundation.exp(values[k] - maximum) }
-            let shift = maximum + Foundation.log(sum)
-            for k in 0..<F { values[k] -= shift }
+            logSoftmaxForward(values, values, 1, F)
         }
     }
 
@@ -305,44 +252,11 @@ enum NetworkKernels {
         case .sigmoid:
             for k in 0..<F { dinp[k] += dout[k] * out[k] * (1 - out[k]) }
         case .gelu:
-            let inverseSqrt2 = Float(0.5.squareRoot())
-            let inverseSqrt2Pi = Float(1 / (2 * Double.pi).squareRoot())
-            for k in 0..<F {
-                let x = inp[k]
-                let cdf = 0.5 * (1 + Foundation.erf(x * inverseSqrt2))
-                let pdf = inverseSqrt2Pi * Foundation.exp(-0.5 * x * x)
-                dinp[k] += dout[k] * (cdf + x * pdf)
-            }
+            geluErfBackward(dinp, inp, dout, F)
         case .softmax:
-            var dot: Float = 0
-            for k in 0..<F { dot += dout[k] * out[k] }
-            for k in 0..<F { dinp[k] += out[k] * (dout[k] - dot) }
+            softmaxBackward(dinp, dout, out, 1, F)
         case .logSoftmax:
-            var sum: Float = 0
-            for k in 0..<F { sum += dout[k] }
-            for k in 0..<F { dinp[k] += dout[k] - Foundation.exp(out[k]) * sum }
+            logSoftmaxBackward(dinp, dout, out, 1, F)
         }
     }
-}
-
-/// A growable float buffer owned by one `Network`: reallocated only when a call needs more room,
-/// so repeated calls of the same size allocate nothing.
-final class ScratchBuffer {
-    private(set) var pointer: UnsafeMutablePointer<Float>
-    private(set) var capacity: Int
-
-    init() {
-        pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-        capacity = 1
-    }
-
-    /// Makes room for `count` floats (contents are not kept when the buffer grows).
-    func reserve(_ count: Int) {
-        guard count > capacity else { return }
-        pointer.deallocate()
-        pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        capacity = count
-    }
-
-    deinit { pointer.deallocate() }
 }
