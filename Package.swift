@@ -3,9 +3,21 @@ import PackageDescription
 
 /// Atoll: neuroevolution in a learned latent space, island model over MPI.
 ///
-/// Dependency arrows point downwards only (see docs/architecture.md):
-/// atoll → IslandModel → {MetaLearning, Evolution, Tasks, Collectives};
-/// MetaLearning → {Networks, Kernels}; Tasks → Networks → Kernels → CBLAS; Collectives → CMPI.
+/// Dependency arrows point downwards only, and each one is an `import` in that target (see
+/// docs/architecture.md, "Modules"):
+///
+///     atoll        → IslandModel, MetaLearning, Evolution, Tasks, Networks, Kernels, Collectives,
+///                    CBLAS, ArgumentParser
+///     IslandModel  → MetaLearning, Evolution, Tasks, Networks, Kernels, Collectives, Yams
+///     MetaLearning → Tasks, Networks, Kernels, Yams
+///     Tasks        → Networks, Kernels, CZlib
+///     Networks     → Kernels, CBLAS, Yams
+///     Evolution    → Kernels, CBLAS
+///     Collectives  → CMPI
+///     Kernels      → CBLAS
+///
+/// Each test target depends on the targets its files import; AtollCLITests depends on `atoll` so
+/// that the executable it runs is built first.
 let package = Package(
     name: "Atoll",
     platforms: [.macOS(.v13)],
@@ -15,7 +27,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
@@ -42,15 +53,12 @@ let package = Package(
         .target(name: "Collectives", dependencies: ["CMPI"]),
         .target(name: "Kernels", dependencies: ["CBLAS"]),
         .target(name: "Networks", dependencies: ["Kernels", "CBLAS", "Yams"]),
-        .target(name: "Tasks", dependencies: ["Networks", "Kernels", "CBLAS", "CZlib", "Yams"]),
+        .target(name: "Tasks", dependencies: ["Networks", "Kernels", "CZlib"]),
         .target(name: "Evolution", dependencies: ["Kernels", "CBLAS"]),
-        .target(name: "MetaLearning", dependencies: ["Kernels", "Networks", "Tasks", "CBLAS", "Yams"]),
+        .target(name: "MetaLearning", dependencies: ["Tasks", "Networks", "Kernels", "Yams"]),
         .target(
             name: "IslandModel",
-            dependencies: [
-                "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives", "Yams",
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives", "Yams"]
         ),
 
         // MARK: - Command line
@@ -58,10 +66,8 @@ let package = Package(
         .executableTarget(
             name: "atoll",
             dependencies: [
-                "IslandModel", "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives",
-                "CMPI", "CBLAS",
+                "IslandModel", "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
