@@ -13,7 +13,7 @@ import PackageDescription
 ///     Tasks        → Networks, Kernels, CZlib
 ///     Networks     → Kernels, CBLAS, Yams
 ///     Evolution    → Kernels, CBLAS
-///     Collectives  → CMPI
+///     Collectives  → Kernels, CMPI
 ///     Kernels      → CBLAS
 ///
 /// Each test target depends on the targets its files import; AtollCLITests depends on `atoll` so
@@ -50,7 +50,7 @@ let package = Package(
 
         // MARK: - Libraries
 
-        .target(name: "Collectives", dependencies: ["CMPI"]),
+        .target(name: "Collectives", dependencies: ["Kernels", "CMPI"]),
         .target(name: "Kernels", dependencies: ["CBLAS"]),
         .target(name: "Networks", dependencies: ["Kernels", "CBLAS", "Yams"]),
         .target(name: "Tasks", dependencies: ["Networks", "Kernels", "CZlib"]),
