@@ -1,5 +1,8 @@
 import CBLAS
 
+// Shape letters: see the glossary in docs/architecture.md (B = batch rows, C = channels, OC = output
+// channels, …); every kernel in this module uses them.
+
 /// Fully connected layer, PyTorch's `nn.Linear`: `out = inp · weightᵀ + bias`, the one linear
 /// kernel of every module (the meta-learner's layers, the evolved networks' `linear` layers).
 ///

@@ -9,16 +9,16 @@ import Foundation
 /// `fastExpNonPositive` (within 2·10⁻⁷ relative of `exp`). A NaN in a row makes the row NaN.
 ///
 /// - Parameters:
-///   - probs: `(N, V)`; may be `logits` itself (in place).
-///   - logits: `(N, V)`.
-///   - mask: `(V)`, shared by all `N` rows: 1 for an entry that counts, 0 for one left out; `nil`
+///   - probs: `(B, V)`; may be `logits` itself (in place).
+///   - logits: `(B, V)`.
+///   - mask: `(V)`, shared by all `B` rows: 1 for an entry that counts, 0 for one left out; `nil`
 ///     when every entry counts.
 public func softmaxForward(
-    _ probs: UnsafeMutablePointer<Float>, _ logits: UnsafePointer<Float>, _ N: Int, _ V: Int,
+    _ probs: UnsafeMutablePointer<Float>, _ logits: UnsafePointer<Float>, _ B: Int, _ V: Int,
     mask: UnsafePointer<Float>? = nil
 ) {
-    // probs is (N,V), logits is (N,V), mask is (V)
-    for r in 0 ..< N {
+    // probs is (B,V), logits is (B,V), mask is (V)
+    for r in 0 ..< B {
         let x = logits + r * V
         let p = probs + r * V
         var maximum = -Float.infinity
@@ -52,14 +52,14 @@ public func softmaxForward(
 /// `p = 0` and so get no gradient).
 ///
 /// - Parameters:
-///   - dlogits: `(N, V)`.
-///   - dprobs: `(N, V)`.
-///   - probs: `(N, V)`, the forward output.
+///   - dlogits: `(B, V)`.
+///   - dprobs: `(B, V)`.
+///   - probs: `(B, V)`, the forward output.
 public func softmaxBackward(
     _ dlogits: UnsafeMutablePointer<Float>, _ dprobs: UnsafePointer<Float>, _ probs: UnsafePointer<Float>,
-    _ N: Int, _ V: Int
+    _ B: Int, _ V: Int
 ) {
-    for r in 0 ..< N {
+    for r in 0 ..< B {
         let p = probs + r * V
         let dp = dprobs + r * V
         var dot: Float = 0
@@ -73,11 +73,11 @@ public func softmaxBackward(
 /// `m_r = max_k logits[r, k]`, the exponentials by `fastExpNonPositive` as in `softmaxForward`.
 ///
 /// - Parameters:
-///   - out: `(N, V)`; may be `logits` itself (in place).
-///   - logits: `(N, V)`.
-public func logSoftmaxForward(_ out: UnsafeMutablePointer<Float>, _ logits: UnsafePointer<Float>, _ N: Int, _ V: Int) {
-    // out is (N,V), logits is (N,V)
-    for r in 0 ..< N {
+///   - out: `(B, V)`; may be `logits` itself (in place).
+///   - logits: `(B, V)`.
+public func logSoftmaxForward(_ out: UnsafeMutablePointer<Float>, _ logits: UnsafePointer<Float>, _ B: Int, _ V: Int) {
+    // out is (B,V), logits is (B,V)
+    for r in 0 ..< B {
         let x = logits + r * V
         let y = out + r * V
         var maximum = -Float.infinity
@@ -93,13 +93,13 @@ public func logSoftmaxForward(_ out: UnsafeMutablePointer<Float>, _ logits: Unsa
 /// `dlogits[r, j] += dout[r, j] − exp(out[r, j]) · Σ_k dout[r, k]`.
 ///
 /// - Parameters:
-///   - dlogits: `(N, V)`.
-///   - dout: `(N, V)`.
-///   - out: `(N, V)`, the forward output (log-probabilities, `≤ 0`).
+///   - dlogits: `(B, V)`.
+///   - dout: `(B, V)`.
+///   - out: `(B, V)`, the forward output (log-probabilities, `≤ 0`).
 public func logSoftmaxBackward(
-    _ dlogits: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ out: UnsafePointer<Float>, _ N: Int, _ V: Int
+    _ dlogits: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ out: UnsafePointer<Float>, _ B: Int, _ V: Int
 ) {
-    for r in 0 ..< N {
+    for r in 0 ..< B {
         let y = out + r * V
         let dy = dout + r * V
         let dx = dlogits + r * V

@@ -287,7 +287,7 @@ public final class Network {
                         dest.base, current.base, packedWeights.pointer, nil, m, IC, g * OC,
                         ldOut: g * OC, ldInp: current.rowStride)
                     NetworkKernels.biasActivationForward(
-                        dest.base, ldOut: g * OC, biasOffset == nil ? nil : packedBiases.pointer, N: m, F: g * OC,
+                        dest.base, ldOut: g * OC, biasOffset == nil ? nil : packedBiases.pointer, B: m, F: g * OC,
                         activation: fused)
                     current = dest
                 } else {
@@ -299,7 +299,7 @@ public final class Network {
                             out, current.row(genome: p, sample: 0), genome + weightOffset, nil, m, IC, OC,
                             ldOut: dest.rowStride, ldInp: current.rowStride)
                         NetworkKernels.biasActivationForward(
-                            out, ldOut: dest.rowStride, biasOffset.map { genome + $0 }, N: m, F: OC, activation: fused)
+                            out, ldOut: dest.rowStride, biasOffset.map { genome + $0 }, B: m, F: OC, activation: fused)
                     }
                     current = dest
                 }
@@ -317,7 +317,7 @@ public final class Network {
                         if p == 0 || current.genomeStride != 0 {
                             NetworkKernels.im2col(
                                 columns.pointer, current.row(genome: p, sample: s0), sampleStride: current.rowStride,
-                                N: ns, C: C, H: H, W: W, K: K, stride: step, pad: pad, OH: OH, OW: OW)
+                                B: ns, C: C, H: H, W: W, KS: K, stride: step, pad: pad, OH: OH, OW: OW)
                         }
                         let genome = genomes + p * n
                         NetworkKernels.convForward(
@@ -325,7 +325,7 @@ public final class Network {
                             product.pointer, columns.pointer,
                             isStacked ? UnsafePointer(packedWeights.pointer) : genome + weightOffsets[index]!,
                             isStacked ? UnsafePointer(packedBiases.pointer) : genome + biasOffsets[index]!,
-                            N: ns, G: isStacked ? g : 1, OC: OC, columnLength: C * K * K, OHW: OH * OW,
+                            B: ns, G: isStacked ? g : 1, OC: OC, columnLength: C * K * K, OHW: OH * OW,
                             activation: fused)
                     }
                 }
