@@ -3,9 +3,22 @@ import PackageDescription
 
 /// Atoll: neuroevolution in a learned latent space, island model over MPI.
 ///
-/// Dependency arrows point downwards only (see docs/architecture.md):
-/// atoll → Reports → IslandModel → {MetaLearning, Evolution, Tasks, Collectives};
-/// MetaLearning → {Networks, Kernels}; Tasks → Networks → Kernels → CBLAS; Collectives → CMPI.
+/// Dependency arrows point downwards only, and each one is an `import` in that target (see
+/// docs/architecture.md, "Modules"):
+///
+///     atoll        → Reports, IslandModel, MetaLearning, Evolution, Tasks, Networks, Kernels, Collectives,
+///                    CBLAS, ArgumentParser
+///     Reports      → IslandModel, Collectives
+///     IslandModel  → MetaLearning, Evolution, Tasks, Networks, Kernels, Collectives, Yams
+///     MetaLearning → Tasks, Networks, Kernels, Yams
+///     Tasks        → Networks, Kernels, CZlib
+///     Networks     → Kernels, CBLAS, Yams
+///     Evolution    → Kernels, CBLAS
+///     Collectives  → Kernels, CMPI
+///     Kernels      → CBLAS
+///
+/// Each test target depends on the targets its files import; AtollCLITests depends on `atoll` so
+/// that the executable it runs is built first.
 let package = Package(
     name: "Atoll",
     platforms: [.macOS(.v13)],
@@ -15,7 +28,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
@@ -39,18 +51,15 @@ let package = Package(
 
         // MARK: - Libraries
 
-        .target(name: "Collectives", dependencies: ["CMPI"]),
+        .target(name: "Collectives", dependencies: ["Kernels", "CMPI"]),
         .target(name: "Kernels", dependencies: ["CBLAS"]),
         .target(name: "Networks", dependencies: ["Kernels", "CBLAS", "Yams"]),
-        .target(name: "Tasks", dependencies: ["Networks", "Kernels", "CBLAS", "CZlib", "Yams"]),
+        .target(name: "Tasks", dependencies: ["Networks", "Kernels", "CZlib"]),
         .target(name: "Evolution", dependencies: ["Kernels", "CBLAS"]),
-        .target(name: "MetaLearning", dependencies: ["Kernels", "Networks", "Tasks", "CBLAS", "Yams"]),
+        .target(name: "MetaLearning", dependencies: ["Tasks", "Networks", "Kernels", "Yams"]),
         .target(
             name: "IslandModel",
-            dependencies: [
-                "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives", "Yams",
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives", "Yams"]
         ),
         .target(name: "Reports", dependencies: ["IslandModel", "Collectives"]),
 
@@ -59,10 +68,8 @@ let package = Package(
         .executableTarget(
             name: "atoll",
             dependencies: [
-                "IslandModel", "Reports", "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives",
-                "CMPI", "CBLAS",
+                "IslandModel", "Reports", "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// An exact, order-independent sum of float buffers over ranks: the same bits on any number of
 /// ranks and for any assignment of contributions to ranks.
@@ -7,8 +8,12 @@ import Foundation
 /// split over ranks and on the reduction tree. Here every contribution is turned into 64-bit fixed
 /// point against one shared scale and integers (whose addition is associative) are summed:
 ///
-/// 1. One max-allreduce of `[max |x|, NaN seen, +inf seen, −inf seen, −(first bad index)]` over every
-///    element of every contribution. A non-finite value anywhere throws `nonFinite` on every rank.
+/// 1. One max-allreduce of `[max |x|, NaN seen, +inf seen, −inf seen, −(first bad index), 1 + rank
+///    with bad arguments, n, −n]` over every element of every contribution. A non-finite value
+///    anywhere throws `NonFiniteError` on every rank; bad arguments on any rank (a contribution
+///    whose length is not the result's, too many contributions, or results of different lengths
+///    on different ranks) throw `CommunicatorError.invalidArgument` on every rank. The arguments are
+///    agreed on in this first collective, so no rank is left waiting in a later one.
 /// 2. With `M = max |x| = f · 2^E`, `0.5 ≤ f < 1`, each value becomes
 ///    `q = round(x · 2^(B − E))`, `B = 62 − headroomBits`, so `|q| ≤ 2^B` and up to
 ///    `2^headroomBits` contributions add without overflow. Scaling by a power of two is exact;
@@ -57,23 +62,35 @@ public enum ReproducibleAllreduce {
     ///     may be empty on a rank that hosts none.
     ///   - result: receives the global sum; may alias one of the contributions.
     ///   - communicator: every rank must call with the same `result.count`.
-    /// - Throws: `NonFiniteError` (on every rank alike) if any value anywhere is NaN or infinite;
-    ///   `CommunicatorError` from the communicator.
+    /// - Throws: on every rank alike, `CommunicatorError.invalidArgument` if any rank's arguments are
+    ///   bad (contribution lengths, their number, or `result.count` differing between ranks) and
+    ///   `NonFiniteError` if any value anywhere is NaN or infinite; `CommunicatorError` from the
+    ///   communicator.
     public static func sum(
         _ contributions: [UnsafeBufferPointer<Float>], into result: UnsafeMutableBufferPointer<Float>,
         communicator: any Communicator, scratch: Scratch? = nil
     ) throws {
         let n = result.count
-        for c in contributions where c.count != n {
-            throw CommunicatorError.invalidArgument("a contribution has \(c.count) elements, the result \(n)")
-        }
-        guard contributions.count <= 1 << headroomBits else {
-            throw CommunicatorError.invalidArgument("more than 2^\(headroomBits) contributions on one rank")
+        var problem: String?
+        if let wrong = contributions.first(where: { $0.count != n }) {
+            problem = "a contribution has \(wrong.count) elements, the result \(n)"
+        } else if contributions.count > 1 << headroomBits {
+            problem = "\(contributions.count) contributions, more than 2^\(headroomBits)"
         }
 
-        // 1. Shared scale and non-finite detection in one max-allreduce.
-        var summary = localSummary(contributions, count: n)
+        // 1. Arguments, shared scale and non-finite detection in one max-allreduce.
+        var summary = problem == nil ? localSummary(contributions, count: n) : [0, 0, 0, 0, -Double(Int32.max)]
+        summary += [problem == nil ? 0 : Double(communicator.rank + 1), Double(n), -Double(n)]
         try communicator.allreduce(&summary, op: .max)
+        if summary[5] > 0 {
+            // Every rank throws; a rank at fault names its own problem, the others the (last) rank at fault.
+            let message = problem.map { "rank \(communicator.rank): \($0)" } ?? "rank \(Int(summary[5]) - 1) passed bad arguments"
+            throw CommunicatorError.invalidArgument("reproducible allreduce refused its arguments: " + message)
+        }
+        guard summary[6] == -summary[7] else {
+            throw CommunicatorError.invalidArgument(
+                "reproducible allreduce refused its arguments: the ranks' results have \(Int(-summary[7])) to \(Int(summary[6])) elements (this rank's \(n))")
+        }
         if summary[1] > 0 || summary[2] > 0 || summary[3] > 0 {
             throw NonFiniteError(
                 hasNaN: summary[1] > 0, hasPositiveInfinity: summary[2] > 0, hasNegativeInfinity: summary[3] > 0,
@@ -91,8 +108,8 @@ public enum ReproducibleAllreduce {
         let fromFixed = Double(sign: .plus, exponent: exponent - valueBits, significand: 1)
         let buffer = scratch ?? Scratch()
         buffer.reserve(n)
-        let q = UnsafeMutableBufferPointer(rebasing: buffer.integers[0 ..< n])
-        q.initialize(repeating: 0)
+        let q = UnsafeMutableBufferPointer(start: buffer.pointer, count: n)
+        q.update(repeating: 0)
         for c in contributions {
             for i in 0 ..< n {
                 q[i] &+= roundToInteger(Double(c[i]) * toFixed)
@@ -108,19 +125,7 @@ public enum ReproducibleAllreduce {
 
     /// Reusable room for the fixed-point integers, so repeated sums of large buffers do not map
     /// fresh (page-faulting) memory on every call. Use one per thread.
-    public final class Scratch {
-        fileprivate var integers = UnsafeMutableBufferPointer<Int64>(start: nil, count: 0)
-
-        public init() {}
-
-        deinit { integers.deallocate() }
-
-        fileprivate func reserve(_ n: Int) {
-            guard integers.count < n else { return }
-            integers.deallocate()
-            integers = .allocate(capacity: n)
-        }
-    }
+    public typealias Scratch = ScratchBuffer<Int64>
 
     /// `sum` for one contribution per rank, in place.
     public static func sum(_ buffer: UnsafeMutableBufferPointer<Float>, communicator: any Communicator, scratch: Scratch? = nil) throws {

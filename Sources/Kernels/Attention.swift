@@ -5,75 +5,53 @@ import Foundation
 /// values, batched over `B`; self-attention passes projections of one sequence, cross-attention
 /// queries from one sequence and keys/values from another.
 ///
-/// The width `D` is split into `NH` heads of `hs = D / NH` channels (head `h` owns channels
+/// The width `C` is split into `NH` heads of `hs = C / NH` channels (head `h` owns channels
 /// `h·hs ..< (h+1)·hs`). For each batch element and head:
 /// `att = softmax(q_h k_hᵀ / √hs + mask)`, `out_h = att · v_h`, where the mask adds `−∞` to the
 /// score of every key with `keyMask[b, j] == 0` (padded tokens), so its probability is exactly 0.
-/// A query whose keys are all masked gets all-zero probabilities and a zero output.
+/// A query whose keys are all masked gets all-zero probabilities and a zero output. The
+/// probabilities are `softmaxForward`'s (exponentials by `fastExpNonPositive`).
 /// Two `cblas_sgemm` calls per batch element and head.
 ///
 /// - Parameters:
-///   - out: `(B, Tq, D)`, overwritten.
+///   - out: `(B, Tq, C)`, overwritten.
 ///   - att: `(B, NH, Tq, Tk)`, the attention probabilities, kept for the backward pass.
-///   - q: `(B, Tq, D)`.
-///   - k: `(B, Tk, D)`.
-///   - v: `(B, Tk, D)`.
+///   - q: `(B, Tq, C)`.
+///   - k: `(B, Tk, C)`.
+///   - v: `(B, Tk, C)`.
 ///   - keyMask: `(B, Tk)`, 1 for a real key and 0 for padding, or `nil` when every key is real.
-///   - NH: number of heads; `D` must be a multiple of it.
+///   - NH: number of heads; `C` must be a multiple of it.
 public func attentionForward(
     _ out: UnsafeMutablePointer<Float>, _ att: UnsafeMutablePointer<Float>,
     _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
     _ keyMask: UnsafePointer<Float>?,
-    _ B: Int, _ Tq: Int, _ Tk: Int, _ D: Int, _ NH: Int
+    _ B: Int, _ Tq: Int, _ Tk: Int, _ C: Int, _ NH: Int
 ) {
-    // out is (B,Tq,D), att is (B,NH,Tq,Tk), q is (B,Tq,D), k and v are (B,Tk,D), keyMask is (B,Tk)
-    precondition(D % NH == 0, "attention width \(D) is not a multiple of the head count \(NH)")
+    // out is (B,Tq,C), att is (B,NH,Tq,Tk), q is (B,Tq,C), k and v are (B,Tk,C), keyMask is (B,Tk)
+    precondition(C % NH == 0, "attention width \(C) is not a multiple of the head count \(NH)")
     guard B > 0, Tq > 0 else { return }
     guard Tk > 0 else {
-        out.update(repeating: 0, count: B * Tq * D)
+        out.update(repeating: 0, count: B * Tq * C)
         return
     }
-    let hs = D / NH
+    let hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
     for b in 0 ..< B {
         let mask = keyMask.map { $0 + b * Tk }
         for h in 0 ..< NH {
-            let qh = q + b * Tq * D + h * hs
-            let kh = k + b * Tk * D + h * hs
-            let vh = v + b * Tk * D + h * hs
+            let qh = q + b * Tq * C + h * hs
+            let kh = k + b * Tk * C + h * hs
+            let vh = v + b * Tk * C + h * hs
             let atth = att + (b * NH + h) * Tq * Tk
             // scores (Tq,Tk) = scale · q_h (Tq,hs) · k_hᵀ (hs,Tk)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(Tq), Int32(Tk), Int32(hs),
-                        scale, qh, Int32(D), kh, Int32(D), 0, atth, Int32(Tk))
-            for i in 0 ..< Tq {
-                maskedSoftmaxRow(atth + i * Tk, mask, Tk)
-            }
+                        scale, qh, Int32(C), kh, Int32(C), 0, atth, Int32(Tk))
+            softmaxForward(atth, atth, Tq, Tk, mask: mask)
             // out_h (Tq,hs) = att (Tq,Tk) · v_h (Tk,hs)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(Tq), Int32(hs), Int32(Tk),
-                        1, atth, Int32(Tk), vh, Int32(D), 0, out + b * Tq * D + h * hs, Int32(D))
+                        1, atth, Int32(Tk), vh, Int32(C), 0, out + b * Tq * C + h * hs, Int32(C))
         }
     }
-}
-
-/// Softmax of one row of scores in place, skipping masked keys (probability 0).
-private func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, _ mask: UnsafePointer<Float>?, _ Tk: Int) {
-    var maximum = -Float.infinity
-    for j in 0 ..< Tk where mask == nil || mask![j] != 0 { maximum = max(maximum, row[j]) }
-    guard maximum > -Float.infinity else {
-        row.update(repeating: 0, count: Tk)
-        return
-    }
-    var sum: Float = 0
-    for j in 0 ..< Tk {
-        if let mask, mask[j] == 0 {
-            row[j] = 0
-        } else {
-            row[j] = exp(row[j] - maximum)
-            sum += row[j]
-        }
-    }
-    let inverse = 1 / sum
-    for j in 0 ..< Tk { row[j] *= inverse }
 }
 
 /// Backward pass of `attentionForward`; adds into `dq`, `dk` and `dv`.
@@ -83,36 +61,36 @@ private func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, _ mask: Unsafe
 /// have `P = 0` and so get no gradient), `dq_h += s · dS k_h`, `dk_h += s · dSᵀ q_h`.
 ///
 /// - Parameters:
-///   - dq: `(B, Tq, D)`.
-///   - dk: `(B, Tk, D)`.
-///   - dv: `(B, Tk, D)`.
+///   - dq: `(B, Tq, C)`.
+///   - dk: `(B, Tk, C)`.
+///   - dv: `(B, Tk, C)`.
 ///   - scratch: `(Tq, Tk)` of workspace, overwritten.
-///   - dout: `(B, Tq, D)`.
+///   - dout: `(B, Tq, C)`.
 ///   - att: `(B, NH, Tq, Tk)`, from the forward pass.
-///   - q: `(B, Tq, D)`, `k`: `(B, Tk, D)`, `v`: `(B, Tk, D)`, the forward inputs.
+///   - q: `(B, Tq, C)`, `k`: `(B, Tk, C)`, `v`: `(B, Tk, C)`, the forward inputs.
 public func attentionBackward(
     _ dq: UnsafeMutablePointer<Float>, _ dk: UnsafeMutablePointer<Float>, _ dv: UnsafeMutablePointer<Float>,
     _ scratch: UnsafeMutablePointer<Float>,
     _ dout: UnsafePointer<Float>, _ att: UnsafePointer<Float>,
     _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
-    _ B: Int, _ Tq: Int, _ Tk: Int, _ D: Int, _ NH: Int
+    _ B: Int, _ Tq: Int, _ Tk: Int, _ C: Int, _ NH: Int
 ) {
-    precondition(D % NH == 0, "attention width \(D) is not a multiple of the head count \(NH)")
+    precondition(C % NH == 0, "attention width \(C) is not a multiple of the head count \(NH)")
     guard B > 0, Tq > 0, Tk > 0 else { return }
-    let hs = D / NH
+    let hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
     for b in 0 ..< B {
         for h in 0 ..< NH {
-            let offsetQ = b * Tq * D + h * hs
-            let offsetK = b * Tk * D + h * hs
+            let offsetQ = b * Tq * C + h * hs
+            let offsetK = b * Tk * C + h * hs
             let atth = att + (b * NH + h) * Tq * Tk
             let douth = dout + offsetQ
             // dP (Tq,Tk) = dout_h (Tq,hs) · v_hᵀ (hs,Tk)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(Tq), Int32(Tk), Int32(hs),
-                        1, douth, Int32(D), v + offsetK, Int32(D), 0, scratch, Int32(Tk))
+                        1, douth, Int32(C), v + offsetK, Int32(C), 0, scratch, Int32(Tk))
             // dv_h (Tk,hs) += attᵀ (Tk,Tq) · dout_h (Tq,hs)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(Tk), Int32(hs), Int32(Tq),
-                        1, atth, Int32(Tk), douth, Int32(D), 1, dv + offsetK, Int32(D))
+                        1, atth, Int32(Tk), douth, Int32(C), 1, dv + offsetK, Int32(C))
             // dS = P ⊙ (dP − rowsum(P ⊙ dP)), in place
             for i in 0 ..< Tq {
                 let p = atth + i * Tk
@@ -123,10 +101,10 @@ public func attentionBackward(
             }
             // dq_h (Tq,hs) += scale · dS (Tq,Tk) · k_h (Tk,hs)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(Tq), Int32(hs), Int32(Tk),
-                        scale, scratch, Int32(Tk), k + offsetK, Int32(D), 1, dq + offsetQ, Int32(D))
+                        scale, scratch, Int32(Tk), k + offsetK, Int32(C), 1, dq + offsetQ, Int32(C))
             // dk_h (Tk,hs) += scale · dSᵀ (Tk,Tq) · q_h (Tq,hs)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(Tk), Int32(hs), Int32(Tq),
-                        scale, scratch, Int32(Tk), q + offsetQ, Int32(D), 1, dk + offsetK, Int32(D))
+                        scale, scratch, Int32(Tk), q + offsetQ, Int32(C), 1, dk + offsetK, Int32(C))
         }
     }
 }

@@ -11,12 +11,12 @@ import Foundation
 /// `sin` and one `cos` per feature. The inputs are data, so there is no backward pass.
 ///
 /// - Parameters:
-///   - out: `(N, F·(1+2L))`.
-///   - inp: `(N, F)`.
+///   - out: `(B, F·(1+2L))`.
+///   - inp: `(B, F)`.
 ///   - L: number of frequencies per feature.
-public func fourierFeaturesForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ N: Int, _ F: Int, _ L: Int) {
+public func fourierFeaturesForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ B: Int, _ F: Int, _ L: Int) {
     let width = 1 + 2 * L
-    for n in 0 ..< N {
+    for n in 0 ..< B {
         for f in 0 ..< F {
             let x = inp[n * F + f]
             let o = out + (n * F + f) * width

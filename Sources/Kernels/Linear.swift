@@ -1,38 +1,45 @@
 import CBLAS
 
-// Shape letters in Kernels: B = rows (batch × tokens), C = input channels, OC = output channels,
-// T = tokens, Tq = query tokens, Tk = key/value tokens, D = model width, NH = heads.
+// Shape letters: see the glossary in docs/architecture.md (B = batch rows, C = channels, OC = output
+// channels, …); every kernel in this module uses them.
 
-/// Fully connected layer, PyTorch's `nn.Linear`: `out = inp · weightᵀ + bias`.
+/// Fully connected layer, PyTorch's `nn.Linear`: `out = inp · weightᵀ + bias`, the one linear
+/// kernel of every module (the meta-learner's layers, the evolved networks' `linear` layers).
 ///
-/// One `cblas_sgemm` call. With `bias == nil` the layer has no bias.
+/// One `cblas_sgemm` call. With a bias, the rows of `out` are first set to it and the product is
+/// added (`β = 1`); with `bias == nil` the product is written (`β = 0`), which is how the networks
+/// call it before their fused bias-and-activation pass. Row strides let the rows of `out` and
+/// `inp` sit inside wider buffers (one genome's rows among several genomes').
 ///
 /// - Parameters:
-///   - out: `(B, OC)`, overwritten.
-///   - inp: `(B, C)`.
+///   - out: `(B, OC)` with row stride `ldOut` (default `OC`), overwritten.
+///   - inp: `(B, C)` with row stride `ldInp` (default `C`).
 ///   - weight: `(OC, C)`, PyTorch's layout.
 ///   - bias: `(OC)` or `nil`.
 public func linearForward(
     _ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
     _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
-    _ B: Int, _ C: Int, _ OC: Int
+    _ B: Int, _ C: Int, _ OC: Int, ldOut: Int? = nil, ldInp: Int? = nil
 ) {
     // out is (B,OC), inp is (B,C), weight is (OC,C), bias is (OC)
     guard B > 0, OC > 0 else { return }
+    let ldOut = ldOut ?? OC, ldInp = ldInp ?? C
     var beta: Float = 0
     if let bias {
-        for b in 0 ..< B { (out + b * OC).update(from: bias, count: OC) }
+        for b in 0 ..< B { (out + b * ldOut).update(from: bias, count: OC) }
         beta = 1
     }
     guard C > 0 else {
-        if bias == nil { out.update(repeating: 0, count: B * OC) }
+        if bias == nil {
+            for b in 0 ..< B { (out + b * ldOut).update(repeating: 0, count: OC) }
+        }
         return
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(B), Int32(OC), Int32(C),
-                1, inp, Int32(C), weight, Int32(C), beta, out, Int32(OC))
+                1, inp, Int32(ldInp), weight, Int32(C), beta, out, Int32(ldOut))
 }
 
-/// Backward pass of `linearForward`; adds into the gradients.
+/// Backward pass of `linearForward` for contiguous rows; adds into the gradients.
 ///
 /// `dinp += dout · weight`, `dweight += doutᵀ · inp`, `dbias += Σ_rows dout`.
 ///

@@ -19,8 +19,8 @@ extension AttentionAutoencoder {
         let E = config.fourierWidth
         let p = UnsafePointer(parameters.baseAddress!)
         let dp = gradients.baseAddress!
-        let acts = UnsafePointer(activations.values)
-        let dacts = activations.zeroedGradients(plan.count)
+        let acts = UnsafePointer(activations.pointer)
+        let dacts = activationGradients.filled(plan.count, with: 0)
         let scratch = dacts + plan.scratch
 
         (dacts + D.decoded).update(from: dDecoded, count: B * T * C)

@@ -36,18 +36,18 @@ extension AttentionAutoencoder {
         if group == batch {
             groupedOutputCount = nil
             let plan = preparePlan(.decode, batch: batch, tokenCount: T)
-            (activations.values + plan.latent).update(from: given, count: given.count)
+            (activations.pointer + plan.latent).update(from: given, count: given.count)
             decoderForward(plan, positions: positions)
             return
         }
         groupedOutput.reserve(batch * T * C)
-        let output = groupedOutput.values
+        let output = groupedOutput.pointer
         for start in stride(from: 0, to: batch, by: group) {
             let count = min(group, batch - start)
             let plan = preparePlan(.decode, batch: count, tokenCount: T)
-            given.withUnsafeBufferPointer { (activations.values + plan.latent).update(from: $0.baseAddress! + start * Z, count: count * Z) }
+            given.withUnsafeBufferPointer { (activations.pointer + plan.latent).update(from: $0.baseAddress! + start * Z, count: count * Z) }
             decoderForward(plan, positions: positions + start * T * F)
-            (output + start * T * C).update(from: activations.values + plan.decoder!.decoded, count: count * T * C)
+            (output + start * T * C).update(from: activations.pointer + plan.decoder!.decoded, count: count * T * C)
         }
         groupedOutputCount = batch * T * C
     }
@@ -69,7 +69,7 @@ extension AttentionAutoencoder {
         precondition(batch > 0 && tokenCount > 0, "a batch needs at least one genome of at least one token")
         if let plan, plan.mode == mode, plan.batch == batch, plan.tokens == tokenCount { return plan }
         let made = makePlan(mode, batch: batch, tokenCount: tokenCount)
-        activations.reserve(made.count)
+        activations.growKeeping(made.count, fill: 0)
         plan = made
         return made
     }
@@ -147,7 +147,7 @@ extension AttentionAutoencoder {
         let C = config.tokenValues, d = config.width, K = config.latents, dz = config.latentWidth
         let F = config.positionFeatures, E = config.fourierWidth
         let p = UnsafePointer(parameters.baseAddress!)
-        let acts = activations.values
+        let acts = activations.pointer
 
         // zero-padded copies of the inputs, (B,Tp,·)
         for b in 0 ..< B {
@@ -177,7 +177,7 @@ extension AttentionAutoencoder {
         let C = config.tokenValues, d = config.width, K = config.latents, dz = config.latentWidth
         let F = config.positionFeatures, E = config.fourierWidth
         let p = UnsafePointer(parameters.baseAddress!)
-        let acts = activations.values
+        let acts = activations.pointer
 
         // Token queries depend on positions only: when every genome has the same positions (one
         // layout), they are computed for the first genome and copied.

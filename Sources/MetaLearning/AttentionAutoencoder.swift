@@ -47,10 +47,12 @@ public final class AttentionAutoencoder {
     let queryWeight: Int, queryBias: Int
     let decoderNormWeight: Int, decoderNormBias: Int, outputWeight: Int, outputBias: Int
 
-    let activations = ActivationBuffer()
+    /// Activations of the current plan, and their gradients with the same layout.
+    let activations = ScratchBuffer<Float>()
+    let activationGradients = ScratchBuffer<Float>()
     var plan: ActivationPlan?
     /// The output of a `decode` done in groups of genomes, and its size (`nil` otherwise).
-    let groupedOutput = ActivationBuffer()
+    let groupedOutput = ScratchBuffer<Float>()
     var groupedOutputCount: Int?
 
     /// Most token rows (`genomes · T`) a `decode` processes at once; larger batches are decoded in
@@ -150,15 +152,15 @@ public final class AttentionAutoencoder {
     /// The latents `[B, K, d_z]` of the last `encode` or `forward`.
     public var latents: UnsafeBufferPointer<Float> {
         guard let plan, plan.encoder != nil else { return UnsafeBufferPointer(start: nil, count: 0) }
-        return UnsafeBufferPointer(start: activations.values + plan.latent, count: plan.batch * config.latentSize)
+        return UnsafeBufferPointer(start: activations.pointer + plan.latent, count: plan.batch * config.latentSize)
     }
 
     /// The token values `[B, T, C]` of the last `decode` or `forward`.
     public var decoded: UnsafeBufferPointer<Float> {
         if let groupedOutputCount {
-            return UnsafeBufferPointer(start: groupedOutput.values, count: groupedOutputCount)
+            return UnsafeBufferPointer(start: groupedOutput.pointer, count: groupedOutputCount)
         }
         guard let plan, let decoder = plan.decoder else { return UnsafeBufferPointer(start: nil, count: 0) }
-        return UnsafeBufferPointer(start: activations.values + decoder.decoded, count: plan.batch * plan.tokens * config.tokenValues)
+        return UnsafeBufferPointer(start: activations.pointer + decoder.decoded, count: plan.batch * plan.tokens * config.tokenValues)
     }
 }

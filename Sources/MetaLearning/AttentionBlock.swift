@@ -169,7 +169,7 @@ struct AttentionBlock {
         residualForward(acts + a.residual, x, acts + a.projected, a.rows * d)
         layerNormForward(acts + a.norm2, acts + a.norm2Mean, acts + a.norm2Rstd, acts + a.residual, p + norm2Weight, p + norm2Bias, a.rows, d)
         linearForward(acts + a.fc1, acts + a.norm2, p + fc1Weight, p + fc1Bias, a.rows, d, hidden)
-        geluForward(acts + a.gelu, acts + a.fc1, a.rows * hidden)
+        geluTanhForward(acts + a.gelu, acts + a.fc1, a.rows * hidden)
         linearForward(acts + a.fc2, acts + a.gelu, p + fc2Weight, p + fc2Bias, a.rows, hidden, d)
         residualForward(acts + a.output, acts + a.residual, acts + a.fc2, a.rows * d)
     }
@@ -183,7 +183,7 @@ struct AttentionBlock {
         let d = width
         residualBackward(dacts + a.residual, dacts + a.fc2, dacts + a.output, a.rows * d)
         linearBackward(dacts + a.gelu, dp + fc2Weight, dp + fc2Bias, dacts + a.fc2, acts + a.gelu, p + fc2Weight, a.rows, hidden, d)
-        geluBackward(dacts + a.fc1, acts + a.fc1, dacts + a.gelu, a.rows * hidden)
+        geluTanhBackward(dacts + a.fc1, acts + a.fc1, dacts + a.gelu, a.rows * hidden)
         linearBackward(dacts + a.norm2, dp + fc1Weight, dp + fc1Bias, dacts + a.fc1, acts + a.norm2, p + fc1Weight, a.rows, d, hidden)
         layerNormBackward(dacts + a.residual, dp + norm2Weight, dp + norm2Bias, dacts + a.norm2, acts + a.residual,
                           p + norm2Weight, acts + a.norm2Mean, acts + a.norm2Rstd, a.rows, d)

@@ -11,7 +11,8 @@ public final class FitnessHead {
     let fc1Weight: Int, fc1Bias: Int, fc2Weight: Int, fc2Bias: Int
     private let parameters: UnsafeMutablePointer<Float>
     private let gradients: UnsafeMutablePointer<Float>
-    private let activations = ActivationBuffer()
+    private let activations = ScratchBuffer<Float>()
+    private let activationGradients = ScratchBuffer<Float>()
     private var batch = 0
 
     /// Adds the head's tensors to `table`.
@@ -58,12 +59,12 @@ public final class FitnessHead {
     @discardableResult
     public func forward(latents z: UnsafePointer<Float>, batch B: Int) -> UnsafeBufferPointer<Float> {
         batch = B
-        activations.reserve(activationCount)
+        activations.growKeeping(activationCount, fill: 0)
         let p = UnsafePointer(parameters)
-        let acts = activations.values
+        let acts = activations.pointer
         meanPoolForward(acts + pooled, z, B, latents, latentWidth)
         linearForward(acts + fc1, acts + pooled, p + fc1Weight, p + fc1Bias, B, latentWidth, hidden)
-        geluForward(acts + gelu, acts + fc1, B * hidden)
+        geluTanhForward(acts + gelu, acts + fc1, B * hidden)
         linearForward(acts + predictions, acts + gelu, p + fc2Weight, p + fc2Bias, B, hidden, 1)
         return UnsafeBufferPointer(start: acts + predictions, count: B)
     }
@@ -77,10 +78,10 @@ public final class FitnessHead {
         guard batch > 0 else { preconditionFailure("FitnessHead.backward needs a forward pass first") }
         let B = batch
         let p = UnsafePointer(parameters)
-        let acts = UnsafePointer(activations.values)
-        let dacts = activations.zeroedGradients(activationCount)
+        let acts = UnsafePointer(activations.pointer)
+        let dacts = activationGradients.filled(activationCount, with: 0)
         linearBackward(dacts + gelu, gradients + fc2Weight, gradients + fc2Bias, dPredictions, acts + gelu, p + fc2Weight, B, hidden, 1)
-        geluBackward(dacts + fc1, acts + fc1, dacts + gelu, B * hidden)
+        geluTanhBackward(dacts + fc1, acts + fc1, dacts + gelu, B * hidden)
         linearBackward(dacts + pooled, gradients + fc1Weight, gradients + fc1Bias, dacts + fc1, acts + pooled, p + fc1Weight, B, latentWidth, hidden)
         meanPoolBackward(dLatents, dacts + pooled, B, latents, latentWidth)
     }

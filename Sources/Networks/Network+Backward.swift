@@ -1,3 +1,5 @@
+import Kernels
+
 /// Gradients of one genome: a recording forward pass, then a backward pass that adds
 /// `∂loss/∂parameters` (and optionally `∂loss/∂inputs`) given `∂loss/∂outputs`.
 ///
@@ -30,9 +32,9 @@ extension Network {
             case .flatten:
                 continue
             case .linear(let OC, _):
-                NetworkKernels.linearForward(
-                    out, ldOut: OC, inp, ldInp: inFeatures, parameters + weightOffsets[index]!,
-                    biasOffsets[index].map { parameters + $0 }, N: B, IC: inFeatures, OC: OC)
+                linearForward(out, inp, parameters + weightOffsets[index]!, nil, B, inFeatures, OC)
+                NetworkKernels.biasActivationForward(
+                    out, ldOut: OC, biasOffsets[index].map { parameters + $0 }, B: B, F: OC, activation: nil)
             case .conv2d(let OC, let K, let step, let pad):
                 let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
                 let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
@@ -41,11 +43,11 @@ extension Network {
                     let ns = min(chunk, B - s0)
                     NetworkKernels.im2col(
                         columns.pointer, inp + s0 * inFeatures, sampleStride: inFeatures,
-                        N: ns, C: C, H: H, W: W, K: K, stride: step, pad: pad, OH: OH, OW: OW)
+                        B: ns, C: C, H: H, W: W, KS: K, stride: step, pad: pad, OH: OH, OW: OW)
                     NetworkKernels.convForward(
                         out + s0 * outFeatures, sampleStride: outFeatures, genomeStride: 0, product.pointer, columns.pointer,
                         parameters + weightOffsets[index]!, parameters + biasOffsets[index]!,
-                        N: ns, G: 1, OC: OC, columnLength: C * K * K, OHW: OH * OW)
+                        B: ns, G: 1, OC: OC, columnLength: C * K * K, OHW: OH * OW)
                 }
             case .activation(let activation):
                 for b in 0..<B {
@@ -109,9 +111,9 @@ extension Network {
                     for k in 0..<(B * inFeatures) { dinp[k] += dout[k] }
                 }
             case .linear(let OC, _):
-                NetworkKernels.linearBackward(
+                linearBackward(
                     dinp, gradients + weightOffsets[index]!, biasOffsets[index].map { gradients + $0 },
-                    dout, inp, parameters + weightOffsets[index]!, N: B, IC: inFeatures, OC: OC)
+                    dout, inp, parameters + weightOffsets[index]!, B, inFeatures, OC)
             case .conv2d(let OC, let K, let step, let pad):
                 let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
                 let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
@@ -120,16 +122,16 @@ extension Network {
                     let ns = min(chunk, B - s0)
                     NetworkKernels.im2col(
                         columns.pointer, inp + s0 * inFeatures, sampleStride: inFeatures,
-                        N: ns, C: C, H: H, W: W, K: K, stride: step, pad: pad, OH: OH, OW: OW)
+                        B: ns, C: C, H: H, W: W, KS: K, stride: step, pad: pad, OH: OH, OW: OW)
                     NetworkKernels.convBackward(
                         dinp == nil ? nil : columnGradient.pointer,
                         gradients + weightOffsets[index]!, gradients + biasOffsets[index]!, product.pointer,
                         dout + s0 * outFeatures, columns.pointer, parameters + weightOffsets[index]!,
-                        N: ns, OC: OC, columnLength: C * K * K, OHW: OH * OW)
+                        B: ns, OC: OC, columnLength: C * K * K, OHW: OH * OW)
                     if let dinp {
                         NetworkKernels.col2imAdd(
                             dinp + s0 * inFeatures, sampleStride: inFeatures, columnGradient.pointer,
-                            N: ns, C: C, H: H, W: W, K: K, stride: step, pad: pad, OH: OH, OW: OW)
+                            B: ns, C: C, H: H, W: W, KS: K, stride: step, pad: pad, OH: OH, OW: OW)
                     }
                 }
             case .activation(let activation):

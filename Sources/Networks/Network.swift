@@ -46,21 +46,21 @@ public final class Network {
     /// unfold as many samples at once as fit (tests lower it to exercise the chunking).
     var columnScratchFloats = 1 << 20
 
-    let bufferA = ScratchBuffer()
-    let bufferB = ScratchBuffer()
-    let columns = ScratchBuffer()
-    let product = ScratchBuffer()
-    let packedWeights = ScratchBuffer()
-    let packedBiases = ScratchBuffer()
+    let bufferA = ScratchBuffer<Float>()
+    let bufferB = ScratchBuffer<Float>()
+    let columns = ScratchBuffer<Float>()
+    let product = ScratchBuffer<Float>()
+    let packedWeights = ScratchBuffer<Float>()
+    let packedBiases = ScratchBuffer<Float>()
     // Training pass (see Network+Backward.swift). The tape holds, for a batch of B samples, the
     // input at offset 0 and layer i's output at `B · tapeSampleOffsets[i + 1]` (flatten shares its
     // input's slot); it is `B · tapeSampleLength` floats long.
     let tapeSampleOffsets: [Int]
     let tapeSampleLength: Int
-    let tape = ScratchBuffer()
-    let gradientA = ScratchBuffer()
-    let gradientB = ScratchBuffer()
-    let columnGradient = ScratchBuffer()
+    let tape = ScratchBuffer<Float>()
+    let gradientA = ScratchBuffer<Float>()
+    let gradientB = ScratchBuffer<Float>()
+    let columnGradient = ScratchBuffer<Float>()
     var recordedBatchSize = 0
 
     public var parameterCount: Int { layout.parameterCount }
@@ -283,19 +283,23 @@ public final class Network {
                 if index == stacked && current.genomeStride == 0 {
                     // Shared input: one GEMM for the whole group against its stacked weights.
                     let dest = RowView(base: freeBuffer(), genomeStride: OC, rowStride: g * OC)
-                    NetworkKernels.linearForward(
-                        dest.base, ldOut: g * OC, current.base, ldInp: current.rowStride, packedWeights.pointer,
-                        biasOffset == nil ? nil : packedBiases.pointer, N: m, IC: IC, OC: g * OC, activation: fused)
+                    linearForward(
+                        dest.base, current.base, packedWeights.pointer, nil, m, IC, g * OC,
+                        ldOut: g * OC, ldInp: current.rowStride)
+                    NetworkKernels.biasActivationForward(
+                        dest.base, ldOut: g * OC, biasOffset == nil ? nil : packedBiases.pointer, B: m, F: g * OC,
+                        activation: fused)
                     current = dest
                 } else {
                     let dest = isLast ? output : RowView(base: freeBuffer(), genomeStride: m * OC, rowStride: OC)
                     for p in 0..<g {
                         let genome = genomes + p * n
-                        NetworkKernels.linearForward(
-                            dest.row(genome: p, sample: 0), ldOut: dest.rowStride,
-                            current.row(genome: p, sample: 0), ldInp: current.rowStride,
-                            genome + weightOffset, biasOffset.map { genome + $0 }, N: m, IC: IC, OC: OC,
-                            activation: fused)
+                        let out = dest.row(genome: p, sample: 0)
+                        linearForward(
+                            out, current.row(genome: p, sample: 0), genome + weightOffset, nil, m, IC, OC,
+                            ldOut: dest.rowStride, ldInp: current.rowStride)
+                        NetworkKernels.biasActivationForward(
+                            out, ldOut: dest.rowStride, biasOffset.map { genome + $0 }, B: m, F: OC, activation: fused)
                     }
                     current = dest
                 }
@@ -313,7 +317,7 @@ public final class Network {
                         if p == 0 || current.genomeStride != 0 {
                             NetworkKernels.im2col(
                                 columns.pointer, current.row(genome: p, sample: s0), sampleStride: current.rowStride,
-                                N: ns, C: C, H: H, W: W, K: K, stride: step, pad: pad, OH: OH, OW: OW)
+                                B: ns, C: C, H: H, W: W, KS: K, stride: step, pad: pad, OH: OH, OW: OW)
                         }
                         let genome = genomes + p * n
                         NetworkKernels.convForward(
@@ -321,7 +325,7 @@ public final class Network {
                             product.pointer, columns.pointer,
                             isStacked ? UnsafePointer(packedWeights.pointer) : genome + weightOffsets[index]!,
                             isStacked ? UnsafePointer(packedBiases.pointer) : genome + biasOffsets[index]!,
-                            N: ns, G: isStacked ? g : 1, OC: OC, columnLength: C * K * K, OHW: OH * OW,
+                            B: ns, G: isStacked ? g : 1, OC: OC, columnLength: C * K * K, OHW: OH * OW,
                             activation: fused)
                     }
                 }

@@ -1,43 +1,28 @@
 import CBLAS
 import Foundation
+import Kernels
 
 /// The layer kernels of the evolved networks: forward/backward pairs on flat float32 buffers.
 ///
-/// Shape letters: `N` = samples, `IC`/`OC` = input/output features or channels, `H`/`W` = input
-/// height/width, `OH`/`OW` = output height/width, `K` = kernel size (square), `F` = features.
+/// Shape letters as in docs/architecture.md's glossary: `B` = samples, `C`/`OC` = input/output
+/// channels, `H`/`W` = input height/width, `OH`/`OW` = output height/width, `KS` = kernel size
+/// (square), `F` = features of a sample, `G` = genomes stacked in one GEMM.
 /// Row strides (`ld…`) let a kernel read or write one genome's rows inside a buffer shared by
 /// several genomes. Backward kernels *add* into their gradients.
 enum NetworkKernels {
-    // MARK: - Linear
-
-    /// `out = inp · weightᵀ + bias` (PyTorch's `nn.Linear`), then optionally an element-wise
-    /// activation applied in the same pass over each row.
-    ///
-    /// inp is (N, IC) with row stride ldInp, weight is (OC, IC), bias is (OC), out is (N, OC) with
-    /// row stride ldOut. One `cblas_sgemm`, then `biasActivationForward`.
-    static func linearForward(
-        _ out: UnsafeMutablePointer<Float>, ldOut: Int,
-        _ inp: UnsafePointer<Float>, ldInp: Int,
-        _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
-        N: Int, IC: Int, OC: Int, activation: Activation? = nil
-    ) {
-        cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(N), Int32(OC), Int32(IC),
-            1, inp, Int32(ldInp), weight, Int32(IC), 0, out, Int32(ldOut))
-        biasActivationForward(out, ldOut: ldOut, bias, N: N, F: OC, activation: activation)
-    }
+    // MARK: - Bias and activation after `linearForward`
 
     /// `out[n, :] = f(out[n, :] + bias)` row by row (each row is still in cache for the
     /// activation); `bias` nil adds nothing, `activation` nil (or not element-wise) applies none.
     ///
-    /// out is (N, F) with row stride ldOut.
+    /// out is (B, F) with row stride ldOut.
     static func biasActivationForward(
         _ out: UnsafeMutablePointer<Float>, ldOut: Int, _ bias: UnsafePointer<Float>?,
-        N: Int, F: Int, activation: Activation?
+        B: Int, F: Int, activation: Activation?
     ) {
         let elementwise = activation.flatMap { $0.isElementwise ? $0 : nil }
         guard bias != nil || elementwise != nil else { return }
-        for n in 0..<N {
+        for n in 0..<B {
             let row = out + n * ldOut
             if let bias, elementwise == .relu {
                 // The common case in one vectorisable loop.
@@ -81,48 +66,23 @@ enum NetworkKernels {
         }
     }
 
-    /// Backward of `linearForward` for contiguous rows.
-    ///
-    /// dout and inp are (N, OC) and (N, IC); adds `dinp += dout · weight`, `dweight += doutᵀ · inp`,
-    /// `dbias += Σₙ dout[n, :]`. `dinp` may be nil when the input gradient is not needed.
-    static func linearBackward(
-        _ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
-        _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-        N: Int, IC: Int, OC: Int
-    ) {
-        if let dinp {
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(N), Int32(IC), Int32(OC),
-                1, dout, Int32(OC), weight, Int32(IC), 1, dinp, Int32(IC))
-        }
-        cblas_sgemm(
-            CblasRowMajor, CblasTrans, CblasNoTrans, Int32(OC), Int32(IC), Int32(N),
-            1, dout, Int32(OC), inp, Int32(IC), 1, dweight, Int32(IC))
-        if let dbias {
-            for n in 0..<N {
-                let row = dout + n * OC
-                for o in 0..<OC { dbias[o] += row[o] }
-            }
-        }
-    }
-
     // MARK: - Conv2d via im2col
 
-    /// Unfolds N samples into columns: `col[(c·K + i)·K + j, n·OH·OW + y·OW + x] =
+    /// Unfolds B samples into columns: `col[(c·KS + i)·KS + j, n·OH·OW + y·OW + x] =
     /// inp[n, c, y·stride − pad + i, x·stride − pad + j]` (zero outside the image).
     ///
-    /// inp holds N samples of (C, H, W), sample n at `inp + n·sampleStride`; col is
-    /// (C·K·K, N·OH·OW), so the convolution of all N samples is one GEMM `weight · col`.
+    /// inp holds B samples of (C, H, W), sample n at `inp + n·sampleStride`; col is
+    /// (C·KS·KS, B·OH·OW), so the convolution of all B samples is one GEMM `weight · col`.
     static func im2col(
         _ col: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, sampleStride: Int,
-        N: Int, C: Int, H: Int, W: Int, K: Int, stride: Int, pad: Int, OH: Int, OW: Int
+        B: Int, C: Int, H: Int, W: Int, KS: Int, stride: Int, pad: Int, OH: Int, OW: Int
     ) {
-        let columns = N * OH * OW
+        let columns = B * OH * OW
         for c in 0..<C {
-            for i in 0..<K {
-                for j in 0..<K {
-                    let colRow = col + ((c * K + i) * K + j) * columns
-                    for n in 0..<N {
+            for i in 0..<KS {
+                for j in 0..<KS {
+                    let colRow = col + ((c * KS + i) * KS + j) * columns
+                    for n in 0..<B {
                         let image = inp + n * sampleStride + c * H * W
                         let dst = colRow + n * OH * OW
                         for y in 0..<OH {
@@ -147,14 +107,14 @@ enum NetworkKernels {
     /// The adjoint of `im2col`: adds every column entry back onto the input position it came from.
     static func col2imAdd(
         _ dinp: UnsafeMutablePointer<Float>, sampleStride: Int, _ dcol: UnsafePointer<Float>,
-        N: Int, C: Int, H: Int, W: Int, K: Int, stride: Int, pad: Int, OH: Int, OW: Int
+        B: Int, C: Int, H: Int, W: Int, KS: Int, stride: Int, pad: Int, OH: Int, OW: Int
     ) {
-        let columns = N * OH * OW
+        let columns = B * OH * OW
         for c in 0..<C {
-            for i in 0..<K {
-                for j in 0..<K {
-                    let colRow = dcol + ((c * K + i) * K + j) * columns
-                    for n in 0..<N {
+            for i in 0..<KS {
+                for j in 0..<KS {
+                    let colRow = dcol + ((c * KS + i) * KS + j) * columns
+                    for n in 0..<B {
                         let image = dinp + n * sampleStride + c * H * W
                         let src = colRow + n * OH * OW
                         for y in 0..<OH {
@@ -174,25 +134,25 @@ enum NetworkKernels {
     }
 
     /// `out[g][n, o, :, :] = bias[g·OC + o] + Σ_c weight[g·OC + o, c] ⋆ inp[n, c]` (PyTorch's
-    /// `nn.Conv2d`, a cross-correlation) for N samples whose columns are already in `col`, and for
+    /// `nn.Conv2d`, a cross-correlation) for B samples whose columns are already in `col`, and for
     /// G genomes whose weights are stacked (G = 1 for one genome).
     ///
-    /// col is (IC·K·K, N·OH·OW) from `im2col`, weight is (G·OC, IC·K·K), bias is (G·OC), product is
-    /// scratch of (G·OC, N·OH·OW); out holds for genome g and sample n an (OC, OH, OW) block at
+    /// col is (C·KS·KS, B·OH·OW) from `im2col`, weight is (G·OC, C·KS·KS), bias is (G·OC), product is
+    /// scratch of (G·OC, B·OH·OW); out holds for genome g and sample n an (OC, OH, OW) block at
     /// `out + g·genomeStride + n·sampleStride`. One GEMM `weight · col`, then a scatter that adds
     /// the bias and applies the optional element-wise activation.
     static func convForward(
         _ out: UnsafeMutablePointer<Float>, sampleStride: Int, genomeStride: Int, _ product: UnsafeMutablePointer<Float>,
         _ col: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-        N: Int, G: Int, OC: Int, columnLength: Int, OHW: Int, activation: Activation? = nil
+        B: Int, G: Int, OC: Int, columnLength: Int, OHW: Int, activation: Activation? = nil
     ) {
-        let columns = N * OHW
+        let columns = B * OHW
         let elementwise = activation.flatMap { $0.isElementwise ? $0 : nil }
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(G * OC), Int32(columns), Int32(columnLength),
             1, weight, Int32(columnLength), col, Int32(columns), 0, product, Int32(columns))
         for g in 0..<G {
-            for n in 0..<N {
+            for n in 0..<B {
                 for o in 0..<OC {
                     let src = product + (g * OC + o) * columns + n * OHW
                     let dst = out + g * genomeStride + n * sampleStride + o * OHW
@@ -204,19 +164,19 @@ enum NetworkKernels {
         }
     }
 
-    /// Backward of `convForward` for N samples of contiguous (OC, OH, OW) gradients.
+    /// Backward of `convForward` for B samples of contiguous (OC, OH, OW) gradients.
     ///
-    /// Gathers dout into `product` (OC, N·OH·OW); adds `dweight += product · colᵀ` and
+    /// Gathers dout into `product` (OC, B·OH·OW); adds `dweight += product · colᵀ` and
     /// `dbias[o] += Σ product[o, :]`; if `dcol` is given, sets `dcol = weightᵀ · product`
     /// (the caller scatters it with `col2imAdd`).
     static func convBackward(
         _ dcol: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>,
         _ product: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
         _ col: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-        N: Int, OC: Int, columnLength: Int, OHW: Int
+        B: Int, OC: Int, columnLength: Int, OHW: Int
     ) {
-        let columns = N * OHW
-        for n in 0..<N {
+        let columns = B * OHW
+        for n in 0..<B {
             for o in 0..<OC {
                 let src = dout + (n * OC + o) * OHW
                 let dst = product + o * columns + n * OHW
@@ -243,9 +203,10 @@ enum NetworkKernels {
 
     /// `out = f(inp)` for one sample of F values (out may equal inp).
     ///
-    /// relu `max(0, x)`; tanh; sigmoid `1/(1 + e^{−x})`; gelu `½x(1 + erf(x/√2))`;
-    /// softmax `e^{xᵢ − m} / Σⱼ e^{xⱼ − m}` and log_softmax `xᵢ − m − log Σⱼ e^{xⱼ − m}` with
-    /// `m = maxⱼ xⱼ` so no exponential overflows.
+    /// relu `max(0, x)`; tanh; sigmoid `1/(1 + e^{−x})`; gelu `½x(1 + erf(x/√2))` (Kernels'
+    /// `geluErfForward`); softmax `e^{xᵢ − m} / Σⱼ e^{xⱼ − m}` and log_softmax
+    /// `xᵢ − m − log Σⱼ e^{xⱼ − m}` with `m = maxⱼ xⱼ` (Kernels' `softmaxForward` and
+    /// `logSoftmaxForward`, exponentials by `fastExpNonPositive`).
     static func activationForward(
         _ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, F: Int, _ activation: Activation
     ) {
@@ -267,24 +228,11 @@ enum NetworkKernels {
         case .sigmoid:
             for k in 0..<F { values[k] = 1 / (1 + Foundation.exp(-values[k])) }
         case .gelu:
-            for k in 0..<F { values[k] = 0.5 * values[k] * (1 + Foundation.erf(values[k] * Float(0.5.squareRoot()))) }
+            geluErfForward(values, values, F)
         case .softmax:
-            var maximum = -Float.infinity
-            for k in 0..<F { maximum = max(maximum, values[k]) }
-            var sum: Float = 0
-            for k in 0..<F {
-                values[k] = Foundation.exp(values[k] - maximum)
-                sum += values[k]
-            }
-            let scale = 1 / sum
-            for k in 0..<F { values[k] *= scale }
+            softmaxForward(values, values, 1, F)
         case .logSoftmax:
-            var maximum = -Float.infinity
-            for k in 0..<F { maximum = max(maximum, values[k]) }
-            var sum: Float = 0
-            for k in 0..<F { sum += Foundation.exp(values[k] - maximum) }
-            let shift = maximum + Foundation.log(sum)
-            for k in 0..<F { values[k] -= shift }
+            logSoftmaxForward(values, values, 1, F)
         }
     }
 
@@ -305,44 +253,11 @@ enum NetworkKernels {
         case .sigmoid:
             for k in 0..<F { dinp[k] += dout[k] * out[k] * (1 - out[k]) }
         case .gelu:
-            let inverseSqrt2 = Float(0.5.squareRoot())
-            let inverseSqrt2Pi = Float(1 / (2 * Double.pi).squareRoot())
-            for k in 0..<F {
-                let x = inp[k]
-                let cdf = 0.5 * (1 + Foundation.erf(x * inverseSqrt2))
-                let pdf = inverseSqrt2Pi * Foundation.exp(-0.5 * x * x)
-                dinp[k] += dout[k] * (cdf + x * pdf)
-            }
+            geluErfBackward(dinp, inp, dout, F)
         case .softmax:
-            var dot: Float = 0
-            for k in 0..<F { dot += dout[k] * out[k] }
-            for k in 0..<F { dinp[k] += out[k] * (dout[k] - dot) }
+            softmaxBackward(dinp, dout, out, 1, F)
         case .logSoftmax:
-            var sum: Float = 0
-            for k in 0..<F { sum += dout[k] }
-            for k in 0..<F { dinp[k] += dout[k] - Foundation.exp(out[k]) * sum }
+            logSoftmaxBackward(dinp, dout, out, 1, F)
         }
     }
-}
-
-/// A growable float buffer owned by one `Network`: reallocated only when a call needs more room,
-/// so repeated calls of the same size allocate nothing.
-final class ScratchBuffer {
-    private(set) var pointer: UnsafeMutablePointer<Float>
-    private(set) var capacity: Int
-
-    init() {
-        pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-        capacity = 1
-    }
-
-    /// Makes room for `count` floats (contents are not kept when the buffer grows).
-    func reserve(_ count: Int) {
-        guard count > capacity else { return }
-        pointer.deallocate()
-        pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        capacity = count
-    }
-
-    deinit { pointer.deallocate() }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Networks
 
 /// How to read a classifier's outputs.

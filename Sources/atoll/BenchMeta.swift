@@ -17,11 +17,13 @@ struct BenchMeta: ParsableCommand {
         discussion: """
             Cases: a training step (forward, the four loss terms with the behavioural probe of \
             --probe digits samples, backward, AdamW) on 32 genomes of mlp 64-32-10 (2,410 weights) \
-            and on 8 genomes of mlp 64-512-512-10 (301,066 weights); decoding 64 latents into \
-            genomes of each size (forward only, tokens back to genomes included); and evaluating 64 \
+            and on 8 genomes of mlp 64-512-512-10 (301,066 weights); encoding 64 genomes of each size \
+            into latents and decoding 64 latents back into genomes (forward only, genomes to tokens \
+            and tokens back to genomes included); and evaluating 64 \
             genomes of each size on digits (neg_cross_entropy over the 1,438 training images), the \
             work decoding must stay below. Genomes are PyTorch-initialised; the meta-learner has the \
-            default sizes (or --config's model). Each case runs once untimed, then --repeats times; \
+            default sizes (or --config's model: other token widths or token-MLP ratios are timed by \
+            a config that sets them). Each case runs once untimed, then --repeats times; \
             medians of wall-clock and thread CPU time are printed.
 
             BLAS share: a sampling profiler inside this process. setitimer(ITIMER_PROF) delivers \
@@ -89,7 +91,9 @@ struct BenchMeta: ParsableCommand {
             // decode 64 latents, and evaluate 64 genomes
             var population: [Float] = []
             for _ in 0 ..< 64 { population += network.initializedGenome(stream: &stream) }
-            let latents = model.encode(genomes: population, batch: 64, tokenizer: tokenizer)
+            var latents: [Float] = []
+            let encode = measure(sampler) { latents = model.encode(genomes: population, batch: 64, tokenizer: tokenizer) }
+            print(pad("encode 64 × mlp \(name) → latents", 46) + encode.columns + "\(64 * tokenizer.tokenCount) token rows")
             var decoded: [Float] = []
             let decode = measure(sampler) { decoded = model.decode(latents: latents, batch: 64, tokenizer: tokenizer) }
             print(pad("decode 64 latents → mlp \(name)", 46) + decode.columns + "\(64 * tokenizer.tokenCount) token rows")

@@ -117,7 +117,7 @@ struct Pretrain: ParsableCommand {
         setup.training.totalSteps = max(stepsBefore + totalSteps, 1)
         setup.training.warmupSteps = min(setup.training.warmupSteps, setup.training.totalSteps)
 
-        let zooIndex = try NetworkZoo(directory: zoo)
+        let zooIndex = try ZooIndex.load(directory: zoo)
         var options = TaskOptions()
         options.data = data
         let task = try TaskCatalog.make(zooIndex.task, options: options)
@@ -127,10 +127,10 @@ struct Pretrain: ParsableCommand {
         var order: [String] = []
         var networks: [String: Network] = [:]
         var trainRecords: [String: [MetaRecord]] = [:]
-        var heldOutGenomes: [String: [(entry: NetworkZoo.Entry, genome: [Float])]] = [:]
+        var heldOutGenomes: [String: [(entry: ZooIndex.Entry, genome: [Float])]] = [:]
         for (entries, heldOut) in [(trainEntries, false), (heldOutEntries, true)] {
             for entry in entries {
-                let (spec, genome) = try zooIndex.load(entry)
+                let (spec, genome) = try entry.load(in: zoo)
                 if networks[entry.network] == nil {
                     let network = try Network(spec: spec)
                     try task.checkCompatible(network)

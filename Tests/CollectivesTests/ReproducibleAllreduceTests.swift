@@ -4,7 +4,8 @@ import Kernels
 import Testing
 
 /// The reproducible sum gives the same bits whatever the rank count and whatever rank holds which
-/// contribution, stays within 1e−6·max|x| of the float64 sum, and refuses non-finite input.
+/// contribution, stays within its documented error bound of the float64 sum, and refuses
+/// non-finite input and bad arguments on every rank alike.
 @Suite("ReproducibleAllreduce")
 struct ReproducibleAllreduceTests {
     /// Sixteen contributions spanning six orders of magnitude, half of them nearly cancelling.
@@ -58,14 +59,25 @@ struct ReproducibleAllreduceTests {
         #expect(Self.bits(forward) != Self.bits(backward))
     }
 
-    @Test("within 1e-6 of the float64 sum, relative to the largest element")
+    /// The documented bound: `count · 2^(E−B−1)` (half a unit of the fixed-point grid per
+    /// contribution, `M = max|x| < 2^E`, `B = 62 − headroomBits`) before the final rounding to
+    /// Float, which adds at most half an ulp of the result (and the Int64 → Double conversion
+    /// before it, at most 2^−53 relative).
+    static func errorBound(contributions count: Int, maxAbs: Double, sum: Double) -> Double {
+        let E = Int(maxAbs.exponent) + 1
+        let B = 62 - ReproducibleAllreduce.headroomBits
+        return Double(count) * Double(sign: .plus, exponent: E - B - 1, significand: 1) + Double(Float(sum).ulp) / 2 + abs(sum) * 0x1p-52
+    }
+
+    @Test("within count · 2^(E−B−1) plus the final rounding of the float64 sum")
     func errorBound() throws {
         let all = Self.contributions()
         let sum = try Self.reproducibleSum(all, ranks: 3, shuffleSeed: 4)
         let maxAbs = all.joined().map { abs(Double($0)) }.max()!
         for i in sum.indices {
             let exact = all.reduce(0.0) { $0 + Double($1[i]) }
-            #expect(abs(Double(sum[i]) - exact) <= 1e-6 * maxAbs, "element \(i)")
+            let bound = Self.errorBound(contributions: all.count, maxAbs: maxAbs, sum: exact)
+            #expect(abs(Double(sum[i]) - exact) <= bound, "element \(i): error \(abs(Double(sum[i]) - exact)), bound \(bound)")
         }
     }
 
@@ -76,9 +88,15 @@ struct ReproducibleAllreduceTests {
         let values: [Float] = [3.5, -1e30, 1e-30, 7, -0.125]
         let cancel = try Self.reproducibleSum([values, values.map { -$0 }], ranks: 2, shuffleSeed: 1)
         #expect(cancel.allSatisfy { $0 == 0 })
-        // Tiny values next to huge ones: the huge ones cancel, the tiny sum survives to 1e-6·max.
-        let mixed = try Self.reproducibleSum([[1e6, 1], [-1e6, 2], [0.5, 3]], ranks: 3, shuffleSeed: 2)
-        #expect(abs(mixed[0] - 0.5) <= 1e-6 * 1e6)
+        // Small values next to huge ones: the huge ones cancel and the small one survives within
+        // the documented bound (3 · 2^(20−38−1) ≈ 5.7e−6 for max 1e6 < 2^20, plus half an ulp of
+        // 0.3), where a float sum in the order (1e6 + 0.3) − 1e6 loses 0.0125 of it.
+        let mixed = try Self.reproducibleSum([[1e6, 1], [0.3, 2], [-1e6, 3]], ranks: 3, shuffleSeed: 2)
+        let bound = Self.errorBound(contributions: 3, maxAbs: 1e6, sum: Double(Float(0.3)))
+        #expect(bound < 1e-5)
+        #expect(abs(Double(mixed[0]) - Double(Float(0.3))) <= bound, "error \(abs(Double(mixed[0]) - Double(Float(0.3))))")
+        let large: Float = 1e6, small: Float = 0.3
+        #expect(abs(Double((large + small) - large) - Double(small)) > bound, "the float sum loses more: the bound has teeth")
         #expect(mixed[1] == 6)
     }
 
@@ -110,5 +128,46 @@ struct ReproducibleAllreduceTests {
             return result
         }
         #expect(results.allSatisfy { $0 == [1.5, -2] })
+    }
+
+    @Test("bad arguments on one rank fail on every rank, and no rank is left waiting")
+    func badArgumentsOnOneRank() throws {
+        // Before the arguments were agreed in the first collective, the other ranks waited in it
+        // until the timeout; a 20 s timeout turns such a wait into a "timed out" error here.
+        let outcomes = try LocalCommunicator.run(size: 3, timeout: 20) { comm -> [String] in
+            var messages: [String] = []
+            // rank 1 passes a contribution shorter than the result
+            let mine: [[Float]] = comm.rank == 1 ? [[1, 2]] : [[1, 2, 3]]
+            var result = [Float](repeating: 0, count: 3)
+            do {
+                try withBufferViews(mine) { views in
+                    try result.withUnsafeMutableBufferPointer { try ReproducibleAllreduce.sum(views, into: $0, communicator: comm) }
+                }
+                messages.append("no error")
+            } catch let error as CommunicatorError {
+                messages.append(error.description)
+            }
+            // rank 2 asks for a result of another length
+            var values = [Float](repeating: 1, count: comm.rank == 2 ? 4 : 3)
+            do {
+                try ReproducibleAllreduce.sum(&values, communicator: comm)
+                messages.append("no error")
+            } catch let error as CommunicatorError {
+                messages.append(error.description)
+            }
+            // and the communicator still works afterwards
+            var ok: [Float] = [Float(comm.rank)]
+            try ReproducibleAllreduce.sum(&ok, communicator: comm)
+            messages.append("\(ok[0])")
+            return messages
+        }
+        for (rank, messages) in outcomes.enumerated() {
+            #expect(messages.count == 3)
+            #expect(!messages.joined().contains("timed out"), "rank \(rank): \(messages)")
+            #expect(messages[0].hasPrefix("invalid argument: reproducible allreduce refused its arguments"), "rank \(rank): \(messages[0])")
+            #expect(messages[0].contains(rank == 1 ? "rank 1: a contribution has 2 elements, the result 3" : "rank 1 passed bad arguments"))
+            #expect(messages[1].contains("results have 3 to 4 elements"), "rank \(rank): \(messages[1])")
+            #expect(messages[2] == "3.0")
+        }
     }
 }

@@ -38,23 +38,51 @@ import Testing
         #expect(finiteDifferenceError(bias, dbias, loss: loss) < 1e-3)
     }
 
-    @Test func geluMatchesTheTanhApproximation() {
+    @Test func geluTanhMatchesTheTanhApproximation() {
         // ½x(1 + tanh(√(2/π)(x + 0.044715x³))) in float64 numpy (PyTorch's approximate="tanh") at x = −2, −0.5, 0, 1, 3
         let inp = TestTensor([-2, -0.5, 0, 1, 3] as [Float])
         let out = TestTensor(5)
-        geluForward(out.p, inp.p, 5)
+        geluTanhForward(out.p, inp.p, 5)
         let expected: [Double] = [-0.04540230591222, -0.15428599017486, 0, 0.84119199060828, 2.99636260791823]
         #expect(worstError(out.values, expected, atol: 1e-6, rtol: 1e-6) <= 1)
     }
 
-    @Test func geluBackwardMatchesFiniteDifferences() {
+    @Test func geluTanhBackwardMatchesFiniteDifferences() {
         let N = 40
         let inp = TestTensor(gaussian: N, std: 2, purpose: "inp")
         let dout = TestTensor(gaussian: N, purpose: "dout")
         let out = TestTensor(N), dinp = TestTensor(N)
-        geluBackward(dinp.p, inp.p, dout.p, N)
+        geluTanhBackward(dinp.p, inp.p, dout.p, N)
         #expect(finiteDifferenceError(inp, dinp, eps: 1e-3) {
-            geluForward(out.p, inp.p, N)
+            geluTanhForward(out.p, inp.p, N)
+            return out.dot(dout)
+        } < 1e-3)
+    }
+
+    @Test func geluErfMatchesTheExactForm() {
+        // ½x(1 + erf(x/√2)) in float64 (Python's math.erf, PyTorch's default GELU) at x = −2, −0.5, 0, 1, 3
+        let inp = TestTensor([-2, -0.5, 0, 1, 3] as [Float])
+        let out = TestTensor(5)
+        geluErfForward(out.p, inp.p, 5)
+        let expected: [Double] = [-0.04550026389635842, -0.15426876936299344, 0, 0.8413447460685429, 2.99595030590511]
+        #expect(worstError(out.values, expected, atol: 1e-6, rtol: 1e-6) <= 1)
+        // the two forms differ by more than the tolerance: the tests tell them apart
+        let tanhForm = TestTensor(5)
+        geluTanhForward(tanhForm.p, inp.p, 5)
+        #expect(worstError(tanhForm.values, expected, atol: 1e-6, rtol: 1e-6) > 1)
+        // in place gives the same bits
+        geluErfForward(inp.p, inp.p, 5)
+        #expect(inp.values.map(\.bitPattern) == out.values.map(\.bitPattern))
+    }
+
+    @Test func geluErfBackwardMatchesFiniteDifferences() {
+        let N = 40
+        let inp = TestTensor(gaussian: N, std: 2, purpose: "inp")
+        let dout = TestTensor(gaussian: N, purpose: "dout")
+        let out = TestTensor(N), dinp = TestTensor(N)
+        geluErfBackward(dinp.p, inp.p, dout.p, N)
+        #expect(finiteDifferenceError(inp, dinp, eps: 1e-3) {
+            geluErfForward(out.p, inp.p, N)
             return out.dot(dout)
         } < 1e-3)
     }
@@ -73,6 +101,55 @@ import Testing
         #expect(finiteDifferenceError(logits, dlogits, eps: 1e-3) {
             softmaxForward(probs.p, logits.p, N, V)
             return probs.dot(dprobs)
+        } < 1e-3)
+    }
+
+    @Test func softmaxMatchesFloat64AndMasksEntries() {
+        let N = 3, V = 6
+        let logits = TestTensor(gaussian: N * V, std: 4, purpose: "logits")
+        let probs = TestTensor(N * V)
+        softmaxForward(probs.p, logits.p, N, V)
+        var expected: [Double] = []
+        for r in 0 ..< N {
+            let x = (0 ..< V).map { Double(logits[r * V + $0]) }
+            let e = x.map { Foundation.exp($0 - x.max()!) }
+            expected += e.map { $0 / e.reduce(0, +) }
+        }
+        #expect(worstError(probs.values, expected, atol: 1e-7, rtol: 1e-6) <= 1)
+        // masked entries get exactly 0 and the rest renormalise; an all-masked row is all zeros
+        let mask = TestTensor([1, 0, 1, 1, 0, 1] as [Float])
+        softmaxForward(probs.p, logits.p, N, V, mask: mask.p)
+        for r in 0 ..< N {
+            let kept = [0, 2, 3, 5].map { Double(logits[r * V + $0]) }
+            let e = kept.map { Foundation.exp($0 - kept.max()!) }
+            for (j, value) in zip([0, 2, 3, 5], e) {
+                #expect(abs(Double(probs[r * V + j]) - value / e.reduce(0, +)) <= 1e-6)
+            }
+            #expect(probs[r * V + 1] == 0 && probs[r * V + 4] == 0)
+        }
+        let none = TestTensor(V)
+        softmaxForward(probs.p, logits.p, 1, V, mask: none.p)
+        #expect(probs.values.prefix(V).allSatisfy { $0 == 0 })
+    }
+
+    @Test func logSoftmaxMatchesFloat64AndBackwardMatchesFiniteDifferences() {
+        let N = 4, V = 5
+        let logits = TestTensor(gaussian: N * V, std: 3, purpose: "logits")
+        let dout = TestTensor(gaussian: N * V, purpose: "dout")
+        let out = TestTensor(N * V), dlogits = TestTensor(N * V)
+        logSoftmaxForward(out.p, logits.p, N, V)
+        var expected: [Double] = []
+        for r in 0 ..< N {
+            let x = (0 ..< V).map { Double(logits[r * V + $0]) }
+            let m = x.max()!
+            let lse = m + Foundation.log(x.map { Foundation.exp($0 - m) }.reduce(0, +))
+            expected += x.map { $0 - lse }
+        }
+        #expect(worstError(out.values, expected, atol: 1e-6, rtol: 1e-6) <= 1)
+        logSoftmaxBackward(dlogits.p, dout.p, out.p, N, V)
+        #expect(finiteDifferenceError(logits, dlogits, eps: 1e-3) {
+            logSoftmaxForward(out.p, logits.p, N, V)
+            return out.dot(dout)
         } < 1e-3)
     }
 

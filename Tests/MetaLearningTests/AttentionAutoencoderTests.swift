@@ -98,12 +98,12 @@ import Testing
         func secondWindowOutput() throws -> [Float] {
             model.encode(batch)
             let block = try #require(model.plan?.encoder?.tokenBlocks.first)
-            let start = model.activations.values + block.output + 3 * config.width
+            let start = model.activations.pointer + block.output + 3 * config.width
             return Array(UnsafeBufferPointer(start: start, count: 3 * config.width))
         }
         func firstWindowOutput() throws -> [Float] {
             let block = try #require(model.plan?.encoder?.tokenBlocks.first)
-            return Array(UnsafeBufferPointer(start: model.activations.values + block.output, count: 3 * config.width))
+            return Array(UnsafeBufferPointer(start: model.activations.pointer + block.output, count: 3 * config.width))
         }
         let before = try secondWindowOutput()
         let firstBefore = try firstWindowOutput()

@@ -145,13 +145,30 @@ import Testing
             losses.withUnsafeMutableBufferPointer { loss.forward(losses: $0, outputs: o, populationSize: 2, samples: 0 ..< 1438) }
         }
         #expect(abs(losses[0] + fitness[0]) < 1e-5 && abs(losses[1] + fitness[1]) < 1e-5)
-        // A minibatch range reads the matching targets.
-        let slice = Array(outputs[0 ..< 100 * 10])
+        // A minibatch range (samples 100 ..< 200, not at the start) reads the matching targets:
+        // its loss is the float64 mean cross-entropy of those samples' outputs against their
+        // labels, and not against the first 100 labels.
+        guard case .classes(let labels, _) = task.train.targets else {
+            Issue.record("digits has class targets")
+            return
+        }
+        let slice = Array(outputs[100 * 10 ..< 200 * 10])
         var partial: [Float] = [0]
         slice.withUnsafeBufferPointer { o in
-            partial.withUnsafeMutableBufferPointer { loss.forward(losses: $0, outputs: o, populationSize: 1, samples: 0 ..< 100) }
+            partial.withUnsafeMutableBufferPointer { loss.forward(losses: $0, outputs: o, populationSize: 1, samples: 100 ..< 200) }
         }
-        #expect(partial[0].isFinite && partial[0] > 0)
+        func crossEntropy(_ rowLabels: ArraySlice<Int>) -> Double {
+            var sum = 0.0
+            for (b, y) in rowLabels.enumerated() {
+                let z = slice[b * 10 ..< (b + 1) * 10].map(Double.init)
+                let m = z.max()!
+                sum += m + Foundation.log(z.map { Foundation.exp($0 - m) }.reduce(0, +)) - z[y]
+            }
+            return sum / Double(rowLabels.count)
+        }
+        let matching = crossEntropy(labels[100 ..< 200]), shifted = crossEntropy(labels[0 ..< 100])
+        #expect(abs(Double(partial[0]) - matching) <= 1e-5 * matching, "loss \(partial[0]), float64 \(matching)")
+        #expect(abs(shifted - matching) > 1e-3 * matching, "the first 100 labels would give another loss")
     }
 
     @Test func csvRegressionTaskStandardisesWithTrainStatistics() throws {

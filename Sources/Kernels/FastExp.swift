@@ -1,15 +1,17 @@
-/// A branch-free float32 exponential the compiler can vectorise, for the losses' log-sum-exp.
+/// A branch-free float32 exponential the compiler can vectorise, for the losses' log-sum-exp and
+/// every softmax (`softmaxForward`, attention).
 ///
 /// Cephes' `expf` (S. L. Moshier): with `n = round(x·log₂e)` and `r = x − n·ln 2` (ln 2 split in
 /// two constants so the reduction is exact), `eʳ ≈ 1 + r + r²·P(r)` for a degree-5 polynomial `P`
 /// on `|r| ≤ ½ ln 2`, and `eˣ = eʳ · 2ⁿ` with `2ⁿ` built from its exponent bits. The rounding
 /// uses the magic constant 1.5·2²³ (adding it leaves `n` in the low mantissa bits), so there is
 /// no float-to-integer conversion and the loop vectorises. Arguments are clamped to
-/// `[−87.3, 88.7]` (so `2ⁿ` stays a normal float), which callers must allow for: the losses only
-/// pass `z − max z ≤ 0`. Relative error below 2·10⁻⁷ (checked in the tests against float64
-/// `exp`). A NaN argument gives NaN.
-@inline(__always)
-func fastExp(_ value: Float) -> Float {
+/// `[−87.3, 88.7]` (so `2ⁿ` stays a normal float), which callers must allow for: the losses and
+/// softmaxes only pass `z − max z ≤ 0`. Relative error below 2·10⁻⁷ (checked in the tests against float64
+/// `exp`). A NaN argument gives NaN. `@inlinable`, so loops in other modules inline and
+/// vectorise it.
+@inlinable @inline(__always)
+public func fastExp(_ value: Float) -> Float {
     value.isNaN ? value : expReduced(Swift.min(Swift.max(value, -87.3), 88.7))
 }
 
@@ -17,15 +19,15 @@ func fastExp(_ value: Float) -> Float {
 /// the same result, without the upper clamp and the NaN selects, so a loop over it runs fewer
 /// instructions. A NaN argument still gives NaN: `max(NaN, −87.3)` is NaN (`Swift.max(a, b)` is
 /// `b >= a ? b : a`) and NaN stays NaN through the arithmetic.
-@inline(__always)
-func fastExpNonPositive(_ value: Float) -> Float {
+@inlinable @inline(__always)
+public func fastExpNonPositive(_ value: Float) -> Float {
     expReduced(Swift.max(value, -87.3))
 }
 
 /// The Cephes core shared by `fastExp` and `fastExpNonPositive`, for `x` already clamped to
 /// `[−87.3, 88.7]`: range reduction by the magic constant, the degree-5 polynomial, `2ⁿ` from bits.
-@inline(__always)
-private func expReduced(_ x: Float) -> Float {
+@inlinable @inline(__always)
+func expReduced(_ x: Float) -> Float {
     let magic: Float = 12_582_912  // 1.5 · 2²³
     let shifted = x * 1.442_695_04 + magic
     let n = shifted - magic
@@ -43,13 +45,15 @@ private func expReduced(_ x: Float) -> Float {
 }
 
 /// `values[i] = exp(values[i])` for every element, with `fastExp`.
-func fastExp(_ values: UnsafeMutableBufferPointer<Float>) {
+@inlinable
+public func fastExp(_ values: UnsafeMutableBufferPointer<Float>) {
     guard let base = values.baseAddress else { return }
     for i in 0 ..< values.count { base[i] = fastExp(base[i]) }
 }
 
 /// `output[i] = exp(input[i])` for `count` elements, with `fastExp`.
-func fastExp(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, count: Int) {
+@inlinable
+public func fastExp(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, count: Int) {
     for i in 0 ..< count { output[i] = fastExp(input[i]) }
 }
 
@@ -59,8 +63,8 @@ func fastExp(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float
 /// `f = m − 1`: `ln x = f − f²/2 + f³·P(f) + e·ln 2`, `P` of degree 8, and ln 2 split in two
 /// constants. Relative error below 3·10⁻⁷ for positive normal arguments (the only ones the losses
 /// pass: sums of exponentials that include at least one term ≥ e⁻⁸⁰).
-@inline(__always)
-func fastLog(_ x: Float) -> Float {
+@inlinable @inline(__always)
+public func fastLog(_ x: Float) -> Float {
     let bits = x.bitPattern
     var e = Float(Int32(bitPattern: (bits >> 23) & 0xFF) - 126)
     var m = Float(bitPattern: (bits & 0x007F_FFFF) | 0x3F00_0000)  // [0.5, 1)

@@ -3,7 +3,7 @@ import Kernels
 import Networks
 import Testing
 
-@testable import Tasks
+@testable import MetaLearning
 
 @Suite struct ZooIndexTests {
     func temporaryFolder() throws -> String {
@@ -123,5 +123,51 @@ import Testing
             return
         }
         #expect(path == file)
+    }
+
+    /// A zoo in `atoll zoo`'s layout: `networks` networks of each spec (seeds 0, 1, …), checkpoints
+    /// at steps 0 and 10.
+    func writeZoo(specs: [String], networks: Int) throws -> String {
+        let folder = try temporaryFolder()
+        var entries: [ZooIndex.Entry] = []
+        for (s, text) in specs.enumerated() {
+            let network = try Network(spec: try NetworkSpec.parse(text))
+            for i in 0 ..< networks {
+                var stream = RandomStream(seed: UInt64(i), purpose: "zoo test")
+                for step in [0, 10] {
+                    let file = String(format: "s%d-net-%03d-step-%05d.safetensors", s, i, step)
+                    try SafeTensors(genome: network.initializedGenome(stream: &stream), layout: network.layout, metadata: [:])
+                        .write(path: (folder as NSString).appendingPathComponent(file))
+                    entries.append(ZooIndex.Entry(
+                        file: file, network: text, seed: UInt64(i), step: step, fitness: -Double(i + 1) / 10,
+                        trainAccuracy: nil, testAccuracy: 0.9))
+                }
+            }
+        }
+        try ZooIndex(task: "digits", entries: entries).write(directory: folder)
+        return folder
+    }
+
+    @Test("the held-out split is by network, never by checkpoint, and per network size")
+    func heldOutSplitIsByNetworkAndPerSize() throws {
+        let folder = try writeZoo(specs: ["mlp:4-3-2", "mlp:4-5-2"], networks: 5)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let zoo = try ZooIndex.load(directory: folder)
+        let (train, heldOut) = zoo.split(heldOut: 0.4, seed: 1)
+        #expect(train.count + heldOut.count == zoo.entries.count)
+        let trainNetworks = Set(train.map(\.networkKey)), heldOutNetworks = Set(heldOut.map(\.networkKey))
+        #expect(trainNetworks.isDisjoint(with: heldOutNetworks), "a network has checkpoints on both sides")
+        for spec in ["mlp:4-3-2", "mlp:4-5-2"] {
+            // round(0.4 · 5) = 2 of each size's 5 networks, with both their checkpoints
+            #expect(heldOutNetworks.filter { $0.hasPrefix(spec + "#") }.count == 2)
+            #expect(heldOut.filter { $0.network == spec }.count == 4)
+        }
+        #expect(zoo.split(heldOut: 0.4, seed: 1).heldOut.map(\.file) == heldOut.map(\.file))
+        #expect(zoo.split(heldOut: 0, seed: 1).heldOut.isEmpty)
+        // a size with two networks still keeps one for training
+        let pair = try writeZoo(specs: ["mlp:4-3-2"], networks: 2)
+        defer { try? FileManager.default.removeItem(atPath: pair) }
+        let split = try ZooIndex.load(directory: pair).split(heldOut: 0.9, seed: 1)
+        #expect(Set(split.train.map(\.networkKey)).count == 1 && Set(split.heldOut.map(\.networkKey)).count == 1)
     }
 }

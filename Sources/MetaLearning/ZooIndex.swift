@@ -1,8 +1,9 @@
 import Foundation
+import Kernels
 import Networks
 
-/// The index of a zoo: a folder of trained networks (`atoll zoo` writes it, `atoll pretrain`
-/// reads it).
+/// The index of a zoo: a folder of trained networks, the meta-learner's training set (`atoll zoo`
+/// writes it, `atoll pretrain` reads it and splits it with `split(heldOut:seed:)`).
 ///
 /// `DIR/index.json` lists every saved network, one entry per (network, training step):
 ///
@@ -18,8 +19,9 @@ import Networks
 /// accuracies are absent for regression. A fitness that is not finite (a diverged network) is
 /// written as the string `"-inf"`, `"inf"` or `"nan"`.
 ///
-/// The index is written last and atomically, so a folder without one is a zoo whose run did not
-/// finish.
+/// A *network* is one `(network, seed)` pair (`Entry.networkKey`); its entries are the
+/// checkpoints saved along its training. The index is written last and atomically, so a folder
+/// without one is a zoo whose run did not finish.
 public struct ZooIndex: Codable, Equatable, Sendable {
     /// The `format` value of every zoo index.
     public static let formatName = "atoll-zoo"
@@ -48,6 +50,9 @@ public struct ZooIndex: Codable, Equatable, Sendable {
         public var fitness: Double
         public var trainAccuracy: Double?
         public var testAccuracy: Double?
+
+        /// The network this checkpoint belongs to: `network#seed`.
+        public var networkKey: String { "\(network)#\(seed)" }
 
         public init(file: String, network: String, seed: UInt64, step: Int, fitness: Double, trainAccuracy: Double?, testAccuracy: Double?) {
             self.file = file
@@ -174,6 +179,29 @@ public struct ZooIndex: Codable, Equatable, Sendable {
             }
         }
         return index
+    }
+
+    /// Splits the entries by network (never by checkpoint): for each spec, `round(fraction · m)` of
+    /// its `m` networks (at least one and at most `m − 1` when `m ≥ 2` and `fraction > 0`) are held
+    /// out, chosen with the stream `(seed, "zoo-held-out")`; all checkpoints of a held-out network
+    /// are held out. Both parts keep the index's order.
+    public func split(heldOut fraction: Double, seed: UInt64) -> (train: [Entry], heldOut: [Entry]) {
+        var stream = RandomStream(seed: seed, purpose: "zoo-held-out")
+        var networksBySpec: [String: [String]] = [:]
+        var specOrder: [String] = []
+        for entry in entries where !(networksBySpec[entry.network]?.contains(entry.networkKey) ?? false) {
+            if networksBySpec[entry.network] == nil { specOrder.append(entry.network) }
+            networksBySpec[entry.network, default: []].append(entry.networkKey)
+        }
+        var heldOutKeys = Set<String>()
+        for spec in specOrder {
+            var keys = networksBySpec[spec]!
+            stream.shuffle(&keys)
+            var count = Int((Double(keys.count) * fraction).rounded())
+            if fraction > 0 && keys.count >= 2 { count = min(max(count, 1), keys.count - 1) }
+            heldOutKeys.formUnion(keys.prefix(count))
+        }
+        return (entries.filter { !heldOutKeys.contains($0.networkKey) }, entries.filter { heldOutKeys.contains($0.networkKey) })
     }
 
     /// Writes `directory/index.json` atomically (a temporary file renamed into place).
