@@ -103,7 +103,9 @@ public final class Archipelago {
         var evaluated = 0
         for k in islands.indices {
             let key = StreamKey(seed: config.seed, island: islands[k].index, generation: generation)
-            let rows = algorithm.breedGeneration(parents: islands[k].population, into: &nextPopulations[k], key: key)
+            let bred = algorithm.breedGeneration(parents: islands[k].population, into: &nextPopulations[k], key: key)
+            // Minibatch fitness: elites are scored again on this generation's batch.
+            let rows = task.rescoresSurvivors ? 0 ..< nextPopulations[k].count : bred
             try Self.evaluate(&nextPopulations[k], rows: rows, generation: generation, seed: config.seed, network: network, task: task)
             swap(&islands[k].population, &nextPopulations[k])
             islands[k].evaluations += rows.count

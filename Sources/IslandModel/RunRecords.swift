@@ -78,6 +78,8 @@ public struct RunSummary: Codable, Sendable {
     public var fitnessName: String
     public var bestFitness: Float
     public var bestIsland: Int
+    /// Accuracy of the best genome on the whole training split (classification datasets).
+    public var trainAccuracy: Double?
     public var testAccuracy: Double?
     public var evaluations: Int
     public var wallSeconds: Double
