@@ -239,6 +239,67 @@ enum NetworkKernels {
         }
     }
 
+    // MARK: - MaxPool2d
+
+    /// `out[n, c, y, x] = max_{0 ≤ i, j < K} inp[n, c, y·stride + i, x·stride + j]` (PyTorch's
+    /// `nn.MaxPool2d(K, stride)`, no padding); a NaN in a window makes its maximum NaN, as in PyTorch.
+    ///
+    /// inp holds N samples of (C, H, W), sample n at `inp + n·inStride`; out holds N samples of
+    /// (C, OH, OW) at `out + n·outStride`.
+    static func maxPoolForward(
+        _ out: UnsafeMutablePointer<Float>, outStride: Int, _ inp: UnsafePointer<Float>, inStride: Int,
+        N: Int, C: Int, H: Int, W: Int, K: Int, stride: Int, OH: Int, OW: Int
+    ) {
+        for n in 0..<N {
+            for c in 0..<C {
+                let image = inp + n * inStride + c * H * W
+                let pooled = out + n * outStride + c * OH * OW
+                for y in 0..<OH {
+                    for x in 0..<OW {
+                        let corner = image + y * stride * W + x * stride
+                        var best = corner[0]
+                        for i in 0..<K {
+                            let row = corner + i * W
+                            for j in 0..<K where row[j] > best || row[j].isNaN { best = row[j] }
+                        }
+                        pooled[y * OW + x] = best
+                    }
+                }
+            }
+        }
+    }
+
+    /// Backward of `maxPoolForward` for N contiguous samples: adds `dout[n, c, y, x]` to the input
+    /// position of the window's maximum (the first in row-major order on a tie, a NaN if any,
+    /// the position the forward pass took), `dinp += Σ dout·[x = argmax]`.
+    ///
+    /// dinp and inp are (N, C, H, W), dout is (N, C, OH, OW).
+    static func maxPoolBackward(
+        _ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
+        N: Int, C: Int, H: Int, W: Int, K: Int, stride: Int, OH: Int, OW: Int
+    ) {
+        for plane in 0..<(N * C) {
+            let image = inp + plane * H * W, dimage = dinp + plane * H * W
+            let grad = dout + plane * OH * OW
+            for y in 0..<OH {
+                for x in 0..<OW {
+                    let first = y * stride * W + x * stride
+                    var best = image[first], at = first
+                    for i in 0..<K {
+                        for j in 0..<K {
+                            let k = first + i * W + j
+                            if image[k] > best || (image[k].isNaN && !best.isNaN) {
+                                best = image[k]
+                                at = k
+                            }
+                        }
+                    }
+                    dimage[at] += grad[y * OW + x]
+                }
+            }
+        }
+    }
+
     // MARK: - Activations
 
     /// `out = f(inp)` for one sample of F values (out may equal inp).
