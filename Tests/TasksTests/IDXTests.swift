@@ -117,5 +117,9 @@ import Testing
         let first = Array(train.features[0 ..< 784])
         #expect(abs(first.reduce(0, +) - 76_247 / 255) < 1e-2)
         #expect(first.firstIndex(of: 1) == 417)
+        // The built-in task: the published split, 784 inputs, 10 classes.
+        let task = try #require(try TaskCatalog.make("fashion-mnist") as? DatasetTask)
+        #expect(task.train.sampleCount == 60_000 && task.test.sampleCount == 10_000)
+        #expect(task.inputSize == 784 && task.outputSize == 10)
     }
 }

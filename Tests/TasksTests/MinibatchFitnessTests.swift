@@ -59,6 +59,8 @@ import Testing
         #expect(throws: TaskError.self) { try TaskCatalog.make("digits", options: options) }
         options.batch = 16
         #expect(throws: TaskError.self, "batch is for datasets") { try TaskCatalog.make("CartPole-v1", options: options) }
+        let decoded = try JSONDecoder().decode(TaskOptions.self, from: Data(#"{"batch": 256, "eval_every": 50}"#.utf8))
+        #expect(decoded.batch == 256 && decoded.evalEvery == 50)
         options.batch = nil
         options.evalEvery = 0
         #expect(throws: TaskError.self) { try TaskCatalog.make("digits", options: options) }
