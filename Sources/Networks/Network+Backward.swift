@@ -45,7 +45,7 @@ extension Network {
                     NetworkKernels.convForward(
                         out + s0 * outFeatures, sampleStride: outFeatures, genomeStride: 0, product.pointer, columns.pointer,
                         parameters + weightOffsets[index]!, parameters + biasOffsets[index]!,
-                        N: ns, G: 1, OC: OC, columnLength: C * K * K, OHW: OH * OW)
+                        N: ns, G: 1, OC: OC, columnLength: C * K * K, OH: OH, OW: OW)
                 }
             case .maxPool2d(let K, let step):
                 let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])

@@ -266,8 +266,9 @@ public final class Network {
             current.base == bufferA.pointer ? bufferB.pointer : bufferA.pointer
         }
 
-        var fusedActivationLayer: Int?
-        for (index, layer) in spec.layers.enumerated() where index != fusedActivationLayer {
+        // Layers up to this index were applied by an earlier layer's kernel (a fused activation or pool).
+        var fusedThrough = -1
+        for (index, layer) in spec.layers.enumerated() where index > fusedThrough {
             let inFeatures = features[index], outFeatures = features[index + 1]
             let isLast = index == lastParametricLayer
             // An element-wise activation right after a linear or conv2d layer is applied while
@@ -277,7 +278,7 @@ public final class Network {
                 next.isElementwise
             {
                 fused = next
-                fusedActivationLayer = index + 1
+                fusedThrough = index + 1
             }
             switch layer {
             case .flatten:
@@ -309,7 +310,19 @@ public final class Network {
             case .conv2d(let OC, let K, let step, let pad):
                 let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
                 let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
-                let dest = isLast ? output : RowView(base: freeBuffer(), genomeStride: m * outFeatures, rowStride: outFeatures)
+                // A maxpool2d right after (or after a non-decreasing activation) pools the GEMM's
+                // product before bias and activation: max commutes with both, and the pass
+                // over the full-size output is saved.
+                let poolIndex = fused == nil ? index + 1 : index + 2
+                var pool: (kernel: Int, stride: Int, height: Int, width: Int)?
+                if poolIndex < spec.layers.count, case .maxPool2d(let kernel, let poolStride) = spec.layers[poolIndex],
+                    fused == nil || fused == .relu || fused == .tanh || fused == .sigmoid
+                {
+                    pool = (kernel, poolStride, shapes[poolIndex + 1][1], shapes[poolIndex + 1][2])
+                    fusedThrough = poolIndex
+                }
+                let destFeatures = pool == nil ? outFeatures : features[poolIndex + 1]
+                let dest = isLast ? output : RowView(base: freeBuffer(), genomeStride: m * destFeatures, rowStride: destFeatures)
                 // Shared input: the columns are unfolded once and all genomes' filters run as one GEMM.
                 let isStacked = index == stacked && current.genomeStride == 0
                 let chunk = convolutionChunk(layer: index, rows: m, stackedGenomes: isStacked ? g : 1)
@@ -327,8 +340,8 @@ public final class Network {
                             product.pointer, columns.pointer,
                             isStacked ? UnsafePointer(packedWeights.pointer) : genome + weightOffsets[index]!,
                             isStacked ? UnsafePointer(packedBiases.pointer) : genome + biasOffsets[index]!,
-                            N: ns, G: isStacked ? g : 1, OC: OC, columnLength: C * K * K, OHW: OH * OW,
-                            activation: fused)
+                            N: ns, G: isStacked ? g : 1, OC: OC, columnLength: C * K * K, OH: OH, OW: OW,
+                            activation: fused, pool: pool)
                     }
                 }
                 current = dest

@@ -132,16 +132,32 @@ enum NetworkKernels {
                                 for x in 0..<OW { dstRow[x] = 0 }
                                 continue
                             }
-                            let src = image + row * W
-                            for x in 0..<OW {
-                                let column = x * stride - pad + j
-                                dstRow[x] = (column >= 0 && column < W) ? src[column] : 0
+                            // Columns x·stride − pad + j inside the image: x in lo ..< hi.
+                            let (lo, hi) = validRange(OW: OW, W: W, offset: j - pad, stride: stride)
+                            for x in 0..<lo { dstRow[x] = 0 }
+                            let src = image + row * W + (j - pad)
+                            if stride == 1 {
+                                if hi > lo { (dstRow + lo).update(from: src + lo, count: hi - lo) }
+                            } else {
+                                for x in lo..<hi { dstRow[x] = src[x * stride] }
                             }
+                            for x in hi..<OW { dstRow[x] = 0 }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The output columns `x` in `lo ..< hi` whose input column `x·stride + offset` lies in
+    /// `0 ..< W` (an empty range when none does).
+    @inline(__always)
+    static func validRange(OW: Int, W: Int, offset: Int, stride: Int) -> (Int, Int) {
+        // x·stride + offset ≥ 0  ⇔  x ≥ ⌈−offset / stride⌉;  x·stride + offset ≤ W − 1  ⇔  x ≤ ⌊(W − 1 − offset) / stride⌋.
+        let lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let last = W - 1 - offset
+        let hi = last < 0 ? 0 : Swift.min(OW, last / stride + 1)
+        return (Swift.min(lo, hi), hi)
     }
 
     /// The adjoint of `im2col`: adds every column entry back onto the input position it came from.
@@ -181,24 +197,64 @@ enum NetworkKernels {
     /// scratch of (G·OC, N·OH·OW); out holds for genome g and sample n an (OC, OH, OW) block at
     /// `out + g·genomeStride + n·sampleStride`. One GEMM `weight · col`, then a scatter that adds
     /// the bias and applies the optional element-wise activation.
+    ///
+    /// With `pool` (kernel, stride, pooled height PH and width PW) the scatter max-pools each
+    /// channel of the product first and writes (OC, PH, PW) blocks:
+    /// `out = f(maxpool(weight · col) + bias)`, which equals `maxpool(f(weight · col + bias))` for a
+    /// non-decreasing `f` (relu, tanh, sigmoid; the caller checks).
     static func convForward(
         _ out: UnsafeMutablePointer<Float>, sampleStride: Int, genomeStride: Int, _ product: UnsafeMutablePointer<Float>,
         _ col: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-        N: Int, G: Int, OC: Int, columnLength: Int, OHW: Int, activation: Activation? = nil
+        N: Int, G: Int, OC: Int, columnLength: Int, OH: Int, OW: Int, activation: Activation? = nil,
+        pool: (kernel: Int, stride: Int, height: Int, width: Int)? = nil
     ) {
+        let OHW = OH * OW
         let columns = N * OHW
         let elementwise = activation.flatMap { $0.isElementwise ? $0 : nil }
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(G * OC), Int32(columns), Int32(columnLength),
             1, weight, Int32(columnLength), col, Int32(columns), 0, product, Int32(columns))
+        if let pool {
+            let PHW = pool.height * pool.width
+            for g in 0..<G {
+                for o in 0..<OC {
+                    // Channel o of every sample: N planes of (OH, OW) one after the other.
+                    let plane = product + (g * OC + o) * columns
+                    let b = bias[g * OC + o]
+                    for n in 0..<N {
+                        let dst = out + g * genomeStride + n * sampleStride + o * PHW
+                        maxPoolForward(
+                            dst, outStride: 0, plane + n * OHW, inStride: 0, N: 1, C: 1, H: OH, W: OW,
+                            K: pool.kernel, stride: pool.stride, OH: pool.height, OW: pool.width)
+                        if elementwise == .relu {
+                            for k in 0..<PHW {
+                                let value = dst[k] + b
+                                dst[k] = value > 0 ? value : 0
+                            }
+                        } else {
+                            for k in 0..<PHW { dst[k] += b }
+                            if let elementwise { activationInPlace(dst, F: PHW, elementwise) }
+                        }
+                    }
+                }
+            }
+            return
+        }
         for g in 0..<G {
             for n in 0..<N {
                 for o in 0..<OC {
                     let src = product + (g * OC + o) * columns + n * OHW
                     let dst = out + g * genomeStride + n * sampleStride + o * OHW
                     let b = bias[g * OC + o]
-                    for k in 0..<OHW { dst[k] = src[k] + b }
-                    if let elementwise { activationInPlace(dst, F: OHW, elementwise) }
+                    if elementwise == .relu {
+                        for k in 0..<OHW {
+                            let value = src[k] + b
+                            dst[k] = value > 0 ? value : 0
+                        }
+                    } else {
+                        for k in 0..<OHW { dst[k] = src[k] + b }
+                        if let elementwise { activationInPlace(dst, F: OHW, elementwise) }
+                    }
                 }
             }
         }
@@ -255,14 +311,26 @@ enum NetworkKernels {
                 let image = inp + n * inStride + c * H * W
                 let pooled = out + n * outStride + c * OH * OW
                 for y in 0..<OH {
-                    for x in 0..<OW {
-                        let corner = image + y * stride * W + x * stride
-                        var best = corner[0]
-                        for i in 0..<K {
-                            let row = corner + i * W
-                            for j in 0..<K where row[j] > best || row[j].isNaN { best = row[j] }
+                    let dst = pooled + y * OW, top = image + y * stride * W
+                    if K == 2 && stride == 2 {
+                        // The common case: 2×2 windows side by side.
+                        let bottom = top + W
+                        for x in 0..<OW {
+                            let a = top[2 * x], b = top[2 * x + 1], c = bottom[2 * x], d = bottom[2 * x + 1]
+                            let ab = a > b || a != a ? a : b, cd = c > d || c != c ? c : d
+                            dst[x] = ab > cd || ab != ab ? ab : cd
                         }
-                        pooled[y * OW + x] = best
+                        continue
+                    }
+                    for x in 0..<OW { dst[x] = top[x * stride] }
+                    for i in 0..<K {
+                        let row = top + i * W
+                        for j in 0..<K where i + j > 0 {
+                            for x in 0..<OW {
+                                let v = row[x * stride + j]
+                                dst[x] = v > dst[x] || v != v ? v : dst[x]
+                            }
+                        }
                     }
                 }
             }
