@@ -52,6 +52,21 @@ struct MinibatchRunTests {
         #expect(island0 == (0 ... 5).map { 6 * ($0 + 1) })
     }
 
+    @Test("resumed from generation 4 on 4 ranks, a minibatch run ends as an uninterrupted one")
+    func resumeMatches() throws {
+        let config = try RunConfig.parse(Self.config)
+        let reference = RunTests.folder(), interrupted = RunTests.folder()
+        defer { for d in [reference, interrupted] { try? FileManager.default.removeItem(at: d) } }
+        try RunTests.run(config, ranks: 1, in: reference)
+        try RunTests.run(config, ranks: 2, in: interrupted)
+        let fm = FileManager.default
+        try fm.removeItem(at: interrupted.appendingPathComponent("checkpoints/00000005"))
+        for name in ["best.safetensors", "summary.json"] { try fm.removeItem(at: interrupted.appendingPathComponent(name)) }
+        _ = try LocalCommunicator.run(size: 4) { comm in try Run.resume(directory: interrupted, communicator: comm, options: RunTests.quiet()) }
+        #expect(try RunTests.bytes(interrupted, "metrics.jsonl") == RunTests.bytes(reference, "metrics.jsonl"))
+        #expect(try RunTests.bytes(interrupted, "best.safetensors") == RunTests.bytes(reference, "best.safetensors"))
+    }
+
     @Test("without a batch, elites keep their scores and no full-evaluation lines are written")
     func fullDataRunsAreUnchanged() throws {
         let config = try RunConfig.parse(Self.config.replacingOccurrences(of: "options: {batch: 48, eval_every: 2}", with: "options: {}"))
