@@ -104,8 +104,10 @@ public final class Archipelago {
         for k in islands.indices {
             let key = StreamKey(seed: config.seed, island: islands[k].index, generation: generation)
             let bred = algorithm.breedGeneration(parents: islands[k].population, into: &nextPopulations[k], key: key)
-            // Minibatch fitness: elites are scored again on this generation's batch.
+            // Minibatch fitness: elites are scored again on this generation's batch, and the
+            // island's best is this generation's (scores on different batches do not compare).
             let rows = task.rescoresSurvivors ? 0 ..< nextPopulations[k].count : bred
+            if task.rescoresSurvivors { islands[k].bestFitness = -.infinity }
             try Self.evaluate(&nextPopulations[k], rows: rows, generation: generation, seed: config.seed, network: network, task: task)
             swap(&islands[k].population, &nextPopulations[k])
             islands[k].evaluations += rows.count

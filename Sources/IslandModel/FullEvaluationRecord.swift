@@ -1,7 +1,8 @@
 import Tasks
 
 /// A line of `metrics.jsonl` (told from the island lines by `"kind": "full_evaluation"`): the
-/// run's best genome so far scored on the whole training and test splits of a dataset task.
+/// run's best genome (the islands' best: best-ever, or with minibatch fitness the best on the
+/// generation's batch) scored on the whole training and test splits of a dataset task.
 ///
 /// Written every `task.options.eval_every` generations and after the last one. With minibatch
 /// fitness the island lines show fitness on each generation's batch; these lines show the loss and
@@ -9,7 +10,7 @@ import Tasks
 public struct FullEvaluationRecord: Codable, Equatable, Sendable {
     public var kind = "full_evaluation"
     public var generation: Int
-    /// The island that holds the genome, and the fitness it was chosen by (its best-ever fitness).
+    /// The island that holds the genome, and the fitness it was chosen by.
     public var island: Int
     public var fitness: Float
     public var trainLoss: Double?
