@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the OS packages Atoll needs (Open MPI, OpenBLAS, pkg-config) when any is missing.
+# Installs the OS packages Atoll needs (Open MPI, OpenBLAS, zlib, pkg-config, and the Fashion-MNIST
+# files of the `fashion-mnist` task) when any is missing.
 # Runs apt-get as root, or through sudo. Safe to run again: it does nothing when all are present.
 set -euo pipefail
 
-packages=(libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev pkg-config)
+packages=(libopenmpi-dev openmpi-bin libopenblas-dev zlib1g-dev pkg-config dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

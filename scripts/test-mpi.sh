@@ -100,6 +100,15 @@ timeout --kill-after=10 "$limit" "$MPIRUN" -np 2 "$atoll" run configs/tiny-ancho
 run "resume the killed anchored-latent run on 4 ranks" "$MPIRUN" --oversubscribe -np 4 "$atoll" resume "$runs/anchored-killed"
 same_results "the resumed anchored-latent run ends bit-identical to the uninterrupted run" "$runs/anchored1" "$runs/anchored-killed"
 
+# Minibatch fitness: every island and rank scores generation g on the batch of (seed, g).
+printf '%s\n' 'seed: 5' 'task: {name: digits, options: {batch: 48, eval_every: 2}}' 'network: mlp:64-6-10' \
+  'islands: {count: 4, population: 6}' 'migration: {interval: 2, count: 1}' 'stop: {generations: 6}' \
+  'output: {checkpoint_every: 2}' > "$runs/minibatch.yaml"
+for np in 1 2 4; do
+  run "run a minibatch config on $np rank(s)" "$MPIRUN" --oversubscribe -np "$np" "$atoll" run "$runs/minibatch.yaml" --out "$runs/minibatch$np"
+done
+same_results "minibatch runs: metrics.jsonl and best.safetensors identical at 1, 2, 4 ranks" "$runs/minibatch1" "$runs/minibatch2" "$runs/minibatch4"
+
 # Rank 1 of 2 kills itself (SIGKILL) right after the checkpoint of generation 4.
 timeout --kill-after=10 "$limit" "$MPIRUN" -np 2 "$atoll" run "$config" --out "$runs/killed" --fault-kill-after-checkpoint 4 >/dev/null 2>&1
 if [ -d "$runs/killed/checkpoints/00000004" ] && [ ! -e "$runs/killed/best.safetensors" ]; then

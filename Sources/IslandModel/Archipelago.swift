@@ -112,7 +112,11 @@ public final class Archipelago {
         var evaluated = 0
         for k in islands.indices {
             let key = StreamKey(seed: config.seed, island: islands[k].index, generation: generation)
-            let rows = islands[k].evolve(scratch: &nextPopulations[k], key: key)
+            let evolved = islands[k].evolve(scratch: &nextPopulations[k], key: key)
+            // Minibatch fitness: elites are scored again on this generation's batch, and the
+            // island's best is this generation's (scores on different batches do not compare).
+            let rows = task.rescoresSurvivors ? 0 ..< islands[k].population.count : evolved
+            if task.rescoresSurvivors { islands[k].bestFitness = -.infinity }
             try Self.evaluate(&islands[k].population, rows: rows, generation: generation, seed: config.seed, network: network, task: task)
             islands[k].evaluations += rows.count
             islands[k].noteBestKind(rows: rows)

@@ -231,6 +231,10 @@ public final class Run {
             let report = try gather(evaluated: evaluated, timing: timing)
             progress.record(evaluated: report.evaluated, generationBest: report.best, elapsedSeconds: report.elapsed)
             stopReason = config.stop.criteria.reason(toStop: progress)
+            if stopReason == nil, let every = config.task.options.evalEvery, generation % every == 0,
+                let (_, record) = try fullEvaluation(of: try overallBest(), generation: generation) {
+                try metricsLog?.append(record)
+            }
 
             let t4 = DispatchTime.now().uptimeNanoseconds
             let every = config.output.checkpointEvery
@@ -320,14 +324,8 @@ public final class Run {
     /// Finds the best genome over all islands, writes `best.safetensors` and `summary.json`, and
     /// prints the summary table on rank 0.
     private func finish(stopReason: StopReason) throws -> RunSummary {
-        let localBest = archipelago.islands.map { [Double($0.bestFitness), Double($0.index)] }
-        let candidates = try communicator.allgatherv(localBest.flatMap { $0 })
-            .flatMap { values in stride(from: 0, to: values.count, by: 2).map { (fitness: Float(values[$0]), island: Int(values[$0 + 1])) } }
-        let winner = candidates.max { a, b in a.fitness != b.fitness ? a.fitness < b.fitness : a.island > b.island }!
-        let network = archipelago.network
-        var genome = archipelago.islands.first { $0.index == winner.island }?.bestGenome
-            ?? [Float](repeating: 0, count: network.parameterCount)
-        try communicator.broadcast(&genome, root: archipelago.placement.rank(of: winner.island))
+        let winner = try overallBest()
+        let network = archipelago.network, genome = winner.genome
 
         var memory = [Double](repeating: 0, count: 1)
         var usage = rusage()
@@ -339,8 +337,9 @@ public final class Run {
             generations: generation, stopReason: stopReason.rawValue, fitnessName: archipelago.task.fitnessName,
             bestFitness: winner.fitness, bestIsland: winner.island, testAccuracy: nil, evaluations: progress.evaluations,
             wallSeconds: progress.elapsedSeconds, peakMemoryMiB: peaks, directory: directory.path)
-        if communicator.rank == 0 {
-            let report = try archipelago.task.report(genome: genome, network: network, generation: generation, seed: config.seed)
+        if let (report, record) = try fullEvaluation(of: winner, generation: generation) {
+            if logsFullEvaluations && record.trainLoss != nil { try metricsLog?.append(record) }
+            summary.trainAccuracy = report.split("train")?.accuracy
             summary.testAccuracy = report.split("test")?.accuracy
             var metadata = ["task": archipelago.task.name, "fitness": "\(winner.fitness)", "fitness_name": archipelago.task.fitnessName,
                             "island": "\(winner.island)", "generation": "\(generation)"]
@@ -369,6 +368,7 @@ extension RunSummary {
             ("generations", "\(generations) (stopped by \(stopReason))"),
             ("best fitness (\(fitnessName))", String(format: "%.6g (island %d)", bestFitness, bestIsland)),
         ]
+        if let trainAccuracy { rows.append(("train accuracy (all samples)", String(format: "%.4f", trainAccuracy))) }
         if let testAccuracy { rows.append(("test accuracy", String(format: "%.4f", testAccuracy))) }
         rows += [
             ("evaluations", "\(evaluations)"),

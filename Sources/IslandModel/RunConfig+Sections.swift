@@ -8,7 +8,7 @@ import Tasks
 
 /// `task:` which task scores the networks.
 public struct TaskSection: Codable, Equatable, Sendable {
-    /// `digits`, `csv:PATH`, `CartPole-v1`, `Acrobot-v1`, `MountainCarContinuous-v0`,
+    /// `digits`, `fashion-mnist`, `idx:DIR`, `csv:PATH`, `CartPole-v1`, `Acrobot-v1`, `MountainCarContinuous-v0`,
     /// `Pendulum-v1`, or `external:PROGRAM ARGS…` (see `atoll tasks`).
     public var name = "digits"
     /// The task's own settings (fitness, test_fraction, split_seed, data, target, kind, episodes,

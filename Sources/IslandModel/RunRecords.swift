@@ -12,7 +12,8 @@ public struct IslandMetrics: Codable, Equatable, Sendable {
     public var best: Float
     public var mean: Float
     public var median: Float
-    /// Best fitness the island has seen so far.
+    /// Best fitness the island has seen so far (with minibatch fitness: in this generation, since
+    /// scores on different batches do not compare).
     public var bestEver: Float
     /// Networks evaluated on the island so far.
     public var evaluations: Int
@@ -82,6 +83,8 @@ public struct RunSummary: Codable, Sendable {
     public var fitnessName: String
     public var bestFitness: Float
     public var bestIsland: Int
+    /// Accuracy of the best genome on the whole training split (classification datasets).
+    public var trainAccuracy: Double?
     public var testAccuracy: Double?
     public var evaluations: Int
     public var wallSeconds: Double

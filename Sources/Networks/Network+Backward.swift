@@ -47,8 +47,13 @@ extension Network {
                     NetworkKernels.convForward(
                         out + s0 * outFeatures, sampleStride: outFeatures, genomeStride: 0, product.pointer, columns.pointer,
                         parameters + weightOffsets[index]!, parameters + biasOffsets[index]!,
-                        B: ns, G: 1, OC: OC, columnLength: C * K * K, OHW: OH * OW)
+                        B: ns, G: 1, OC: OC, columnLength: C * K * K, OH: OH, OW: OW)
                 }
+            case .maxPool2d(let K, let step):
+                let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
+                NetworkKernels.maxPoolForward(
+                    out, outStride: outFeatures, inp, inStride: inFeatures, N: B, C: C, H: H, W: W, K: K, stride: step,
+                    OH: shapes[index + 1][1], OW: shapes[index + 1][2])
             case .activation(let activation):
                 for b in 0..<B {
                     NetworkKernels.activationForward(out + b * outFeatures, inp + b * inFeatures, F: inFeatures, activation)
@@ -133,6 +138,12 @@ extension Network {
                             dinp + s0 * inFeatures, sampleStride: inFeatures, columnGradient.pointer,
                             B: ns, C: C, H: H, W: W, KS: K, stride: step, pad: pad, OH: OH, OW: OW)
                     }
+                }
+            case .maxPool2d(let K, let step):
+                if let dinp {
+                    let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
+                    NetworkKernels.maxPoolBackward(
+                        dinp, dout, inp, N: B, C: C, H: H, W: W, K: K, stride: step, OH: shapes[index + 1][1], OW: shapes[index + 1][2])
                 }
             case .activation(let activation):
                 if let dinp {

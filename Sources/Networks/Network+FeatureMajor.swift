@@ -21,7 +21,7 @@ extension Network {
             switch layer {
             case .linear, .flatten: return true
             case .activation(let activation): return activation.isElementwise
-            case .conv2d: return false
+            case .conv2d, .maxPool2d: return false
             }
         }
     }
@@ -120,8 +120,8 @@ extension Network {
                 current = dest
             case .activation(let activation):
                 NetworkKernels.activationInPlace(current, F: g * F * m, activation)
-            case .conv2d:
-                preconditionFailure("forwardFeatureMajor does not run conv2d layers")
+            case .conv2d, .maxPool2d:
+                preconditionFailure("forwardFeatureMajor does not run conv2d or maxpool2d layers")
             }
         }
         return UnsafePointer(current)

@@ -9,7 +9,9 @@ import Kernels
 /// with BLAS: linear layers are `cblas_sgemm` calls, convolutions are im2col followed by one GEMM.
 /// When every genome sees the same inputs, the first linear or conv2d layer of a group of genomes
 /// is a single GEMM against their stacked weights, `[B × IC] · [G·OC × IC]ᵀ` (or
-/// `[G·OC × IC·K·K] · columns`), which keeps BLAS busy even for narrow layers. Samples are processed in tiles of rows so the scratch stays small.
+/// `[G·OC × IC·K·K] · columns`), which keeps BLAS busy even for narrow layers. Max pooling runs
+/// per sample on the layer below's output. Samples are processed in tiles of rows so the scratch
+/// stays small.
 ///
 /// A `Network` owns reusable scratch buffers, so one instance must not be used by two threads at
 /// the same time; give each thread its own. After the first call of a given size, calls allocate
@@ -24,7 +26,8 @@ public final class Network {
     /// Genome offset of each layer's weight and bias, nil for layers without them.
     let weightOffsets: [Int?]
     let biasOffsets: [Int?]
-    /// Index of the last linear or conv2d layer; it writes straight into the caller's outputs.
+    /// Index of the last linear or conv2d layer when it writes straight into the caller's outputs:
+    /// nil when a maxpool2d follows it (its output is larger than the network's).
     let lastParametricLayer: Int?
     /// The first parametric layer (linear or conv2d) when it is not the last one: with shared
     /// inputs it runs as one GEMM for a whole group of genomes.
@@ -84,7 +87,10 @@ public final class Network {
         }
         weightOffsets = weights
         biasOffsets = biases
-        lastParametricLayer = spec.layers.lastIndex { $0.hasParameters }
+        let lastParametric = spec.layers.lastIndex { $0.hasParameters }
+        lastParametricLayer = lastParametric.flatMap { last in
+            spec.layers[(last + 1)...].contains { if case .maxPool2d = $0 { true } else { false } } ? nil : last
+        }
         var offsets = [0]
         var end = features[0]
         for (index, layer) in spec.layers.enumerated() {
@@ -98,7 +104,7 @@ public final class Network {
         tapeSampleOffsets = offsets
         tapeSampleLength = end
         let firstParametric = spec.layers.firstIndex { $0.hasParameters }
-        if let firstParametric, firstParametric != lastParametricLayer {
+        if let firstParametric, firstParametric != lastParametric || lastParametricLayer == nil {
             stackedLayer = firstParametric
         } else {
             stackedLayer = nil
@@ -110,7 +116,7 @@ public final class Network {
         switch spec.layers[index] {
         case .linear: return features[index]
         case .conv2d(_, let kernel, _, _): return shapes[index][0] * kernel * kernel
-        case .flatten, .activation: return 0
+        case .maxPool2d, .flatten, .activation: return 0
         }
     }
 
@@ -260,8 +266,9 @@ public final class Network {
             current.base == bufferA.pointer ? bufferB.pointer : bufferA.pointer
         }
 
-        var fusedActivationLayer: Int?
-        for (index, layer) in spec.layers.enumerated() where index != fusedActivationLayer {
+        // Layers up to this index were applied by an earlier layer's kernel (a fused activation or pool).
+        var fusedThrough = -1
+        for (index, layer) in spec.layers.enumerated() where index > fusedThrough {
             let inFeatures = features[index], outFeatures = features[index + 1]
             let isLast = index == lastParametricLayer
             // An element-wise activation right after a linear or conv2d layer is applied while
@@ -271,7 +278,7 @@ public final class Network {
                 next.isElementwise
             {
                 fused = next
-                fusedActivationLayer = index + 1
+                fusedThrough = index + 1
             }
             switch layer {
             case .flatten:
@@ -307,7 +314,19 @@ public final class Network {
             case .conv2d(let OC, let K, let step, let pad):
                 let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
                 let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
-                let dest = isLast ? output : RowView(base: freeBuffer(), genomeStride: m * outFeatures, rowStride: outFeatures)
+                // A maxpool2d right after (or after a non-decreasing activation) pools the GEMM's
+                // product before bias and activation: max commutes with both, and the pass
+                // over the full-size output is saved.
+                let poolIndex = fused == nil ? index + 1 : index + 2
+                var pool: (kernel: Int, stride: Int, height: Int, width: Int)?
+                if poolIndex < spec.layers.count, case .maxPool2d(let kernel, let poolStride) = spec.layers[poolIndex],
+                    fused == nil || fused == .relu || fused == .tanh || fused == .sigmoid
+                {
+                    pool = (kernel, poolStride, shapes[poolIndex + 1][1], shapes[poolIndex + 1][2])
+                    fusedThrough = poolIndex
+                }
+                let destFeatures = pool == nil ? outFeatures : features[poolIndex + 1]
+                let dest = isLast ? output : RowView(base: freeBuffer(), genomeStride: m * destFeatures, rowStride: destFeatures)
                 // Shared input: the columns are unfolded once and all genomes' filters run as one GEMM.
                 let isStacked = index == stacked && current.genomeStride == 0
                 let chunk = convolutionChunk(layer: index, rows: m, stackedGenomes: isStacked ? g : 1)
@@ -325,9 +344,21 @@ public final class Network {
                             product.pointer, columns.pointer,
                             isStacked ? UnsafePointer(packedWeights.pointer) : genome + weightOffsets[index]!,
                             isStacked ? UnsafePointer(packedBiases.pointer) : genome + biasOffsets[index]!,
-                            B: ns, G: isStacked ? g : 1, OC: OC, columnLength: C * K * K, OHW: OH * OW,
-                            activation: fused)
+                            B: ns, G: isStacked ? g : 1, OC: OC, columnLength: C * K * K, OH: OH, OW: OW,
+                            activation: fused, pool: pool)
                     }
+                }
+                current = dest
+                currentIsInput = false
+            case .maxPool2d(let K, let step):
+                let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
+                let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
+                let shared = current.genomeStride == 0
+                let dest = RowView(base: freeBuffer(), genomeStride: shared ? 0 : m * outFeatures, rowStride: outFeatures)
+                for p in 0..<(shared ? 1 : g) {
+                    NetworkKernels.maxPoolForward(
+                        dest.row(genome: p, sample: 0), outStride: outFeatures, current.row(genome: p, sample: 0),
+                        inStride: current.rowStride, N: m, C: C, H: H, W: W, K: K, stride: step, OH: OH, OW: OW)
                 }
                 current = dest
                 currentIsInput = false

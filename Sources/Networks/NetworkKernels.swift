@@ -92,16 +92,32 @@ enum NetworkKernels {
                                 for x in 0..<OW { dstRow[x] = 0 }
                                 continue
                             }
-                            let src = image + row * W
-                            for x in 0..<OW {
-                                let column = x * stride - pad + j
-                                dstRow[x] = (column >= 0 && column < W) ? src[column] : 0
+                            // Columns x·stride − pad + j inside the image: x in lo ..< hi.
+                            let (lo, hi) = validRange(OW: OW, W: W, offset: j - pad, stride: stride)
+                            for x in 0..<lo { dstRow[x] = 0 }
+                            let src = image + row * W + (j - pad)
+                            if stride == 1 {
+                                if hi > lo { (dstRow + lo).update(from: src + lo, count: hi - lo) }
+                            } else {
+                                for x in lo..<hi { dstRow[x] = src[x * stride] }
                             }
+                            for x in hi..<OW { dstRow[x] = 0 }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The output columns `x` in `lo ..< hi` whose input column `x·stride + offset` lies in
+    /// `0 ..< W` (an empty range when none does).
+    @inline(__always)
+    static func validRange(OW: Int, W: Int, offset: Int, stride: Int) -> (Int, Int) {
+        // x·stride + offset ≥ 0  ⇔  x ≥ ⌈−offset / stride⌉;  x·stride + offset ≤ W − 1  ⇔  x ≤ ⌊(W − 1 − offset) / stride⌋.
+        let lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let last = W - 1 - offset
+        let hi = last < 0 ? 0 : Swift.min(OW, last / stride + 1)
+        return (Swift.min(lo, hi), hi)
     }
 
     /// The adjoint of `im2col`: adds every column entry back onto the input position it came from.
@@ -141,24 +157,64 @@ enum NetworkKernels {
     /// scratch of (G·OC, B·OH·OW); out holds for genome g and sample n an (OC, OH, OW) block at
     /// `out + g·genomeStride + n·sampleStride`. One GEMM `weight · col`, then a scatter that adds
     /// the bias and applies the optional element-wise activation.
+    ///
+    /// With `pool` (kernel, stride, pooled height PH and width PW) the scatter max-pools each
+    /// channel of the product first and writes (OC, PH, PW) blocks:
+    /// `out = f(maxpool(weight · col) + bias)`, which equals `maxpool(f(weight · col + bias))` for a
+    /// non-decreasing `f` (relu, tanh, sigmoid; the caller checks).
     static func convForward(
         _ out: UnsafeMutablePointer<Float>, sampleStride: Int, genomeStride: Int, _ product: UnsafeMutablePointer<Float>,
         _ col: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-        B: Int, G: Int, OC: Int, columnLength: Int, OHW: Int, activation: Activation? = nil
+        B: Int, G: Int, OC: Int, columnLength: Int, OH: Int, OW: Int, activation: Activation? = nil,
+        pool: (kernel: Int, stride: Int, height: Int, width: Int)? = nil
     ) {
+        let OHW = OH * OW
         let columns = B * OHW
         let elementwise = activation.flatMap { $0.isElementwise ? $0 : nil }
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(G * OC), Int32(columns), Int32(columnLength),
             1, weight, Int32(columnLength), col, Int32(columns), 0, product, Int32(columns))
+        if let pool {
+            let PHW = pool.height * pool.width
+            for g in 0..<G {
+                for o in 0..<OC {
+                    // Channel o of every sample: B planes of (OH, OW) one after the other.
+                    let plane = product + (g * OC + o) * columns
+                    let b = bias[g * OC + o]
+                    for n in 0..<B {
+                        let dst = out + g * genomeStride + n * sampleStride + o * PHW
+                        maxPoolForward(
+                            dst, outStride: 0, plane + n * OHW, inStride: 0, N: 1, C: 1, H: OH, W: OW,
+                            K: pool.kernel, stride: pool.stride, OH: pool.height, OW: pool.width)
+                        if elementwise == .relu {
+                            for k in 0..<PHW {
+                                let value = dst[k] + b
+                                dst[k] = value > 0 ? value : 0
+                            }
+                        } else {
+                            for k in 0..<PHW { dst[k] += b }
+                            if let elementwise { activationInPlace(dst, F: PHW, elementwise) }
+                        }
+                    }
+                }
+            }
+            return
+        }
         for g in 0..<G {
             for n in 0..<B {
                 for o in 0..<OC {
                     let src = product + (g * OC + o) * columns + n * OHW
                     let dst = out + g * genomeStride + n * sampleStride + o * OHW
                     let b = bias[g * OC + o]
-                    for k in 0..<OHW { dst[k] = src[k] + b }
-                    if let elementwise { activationInPlace(dst, F: OHW, elementwise) }
+                    if elementwise == .relu {
+                        for k in 0..<OHW {
+                            let value = src[k] + b
+                            dst[k] = value > 0 ? value : 0
+                        }
+                    } else {
+                        for k in 0..<OHW { dst[k] = src[k] + b }
+                        if let elementwise { activationInPlace(dst, F: OHW, elementwise) }
+                    }
                 }
             }
         }
@@ -196,6 +252,79 @@ enum NetworkKernels {
             cblas_sgemm(
                 CblasRowMajor, CblasTrans, CblasNoTrans, Int32(columnLength), Int32(columns), Int32(OC),
                 1, weight, Int32(columnLength), product, Int32(columns), 0, dcol, Int32(columns))
+        }
+    }
+
+    // MARK: - MaxPool2d
+
+    /// `out[n, c, y, x] = max_{0 ≤ i, j < K} inp[n, c, y·stride + i, x·stride + j]` (PyTorch's
+    /// `nn.MaxPool2d(K, stride)`, no padding); a NaN in a window makes its maximum NaN, as in PyTorch.
+    ///
+    /// inp holds N samples of (C, H, W), sample n at `inp + n·inStride`; out holds N samples of
+    /// (C, OH, OW) at `out + n·outStride`.
+    static func maxPoolForward(
+        _ out: UnsafeMutablePointer<Float>, outStride: Int, _ inp: UnsafePointer<Float>, inStride: Int,
+        N: Int, C: Int, H: Int, W: Int, K: Int, stride: Int, OH: Int, OW: Int
+    ) {
+        for n in 0..<N {
+            for c in 0..<C {
+                let image = inp + n * inStride + c * H * W
+                let pooled = out + n * outStride + c * OH * OW
+                for y in 0..<OH {
+                    let dst = pooled + y * OW, top = image + y * stride * W
+                    if K == 2 && stride == 2 {
+                        // The common case: 2×2 windows side by side.
+                        let bottom = top + W
+                        for x in 0..<OW {
+                            let a = top[2 * x], b = top[2 * x + 1], c = bottom[2 * x], d = bottom[2 * x + 1]
+                            let ab = a > b || a != a ? a : b, cd = c > d || c != c ? c : d
+                            dst[x] = ab > cd || ab != ab ? ab : cd
+                        }
+                        continue
+                    }
+                    for x in 0..<OW { dst[x] = top[x * stride] }
+                    for i in 0..<K {
+                        let row = top + i * W
+                        for j in 0..<K where i + j > 0 {
+                            for x in 0..<OW {
+                                let v = row[x * stride + j]
+                                dst[x] = v > dst[x] || v != v ? v : dst[x]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Backward of `maxPoolForward` for N contiguous samples: adds `dout[n, c, y, x]` to the input
+    /// position of the window's maximum (the first in row-major order on a tie, a NaN if any,
+    /// the position the forward pass took), `dinp += Σ dout·[x = argmax]`.
+    ///
+    /// dinp and inp are (N, C, H, W), dout is (N, C, OH, OW).
+    static func maxPoolBackward(
+        _ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
+        N: Int, C: Int, H: Int, W: Int, K: Int, stride: Int, OH: Int, OW: Int
+    ) {
+        for plane in 0..<(N * C) {
+            let image = inp + plane * H * W, dimage = dinp + plane * H * W
+            let grad = dout + plane * OH * OW
+            for y in 0..<OH {
+                for x in 0..<OW {
+                    let first = y * stride * W + x * stride
+                    var best = image[first], at = first
+                    for i in 0..<K {
+                        for j in 0..<K {
+                            let k = first + i * W + j
+                            if image[k] > best || (image[k].isNaN && !best.isNaN) {
+                                best = image[k]
+                                at = k
+                            }
+                        }
+                    }
+                    dimage[at] += grad[y * OW + x]
+                }
+            }
         }
     }
 

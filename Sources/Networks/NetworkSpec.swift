@@ -18,11 +18,15 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
 ///
 /// YAML forms: `{linear: 32}`, `{linear: {out: 32, bias: false}}`,
 /// `{conv2d: {out_channels: 8, kernel: 3, stride: 1, padding: 1}}` (stride defaults to 1, padding
-/// to 0), `flatten`, and the activation names `relu`, `tanh`, `sigmoid`, `gelu`, `softmax`,
-/// `log_softmax` as plain strings.
+/// to 0), `{maxpool2d: {kernel_size: 2, stride: 2}}` or `{maxpool2d: 2}` (PyTorch's
+/// `nn.MaxPool2d`; stride defaults to kernel_size), `flatten`, and the activation names `relu`,
+/// `tanh`, `sigmoid`, `gelu`, `softmax`, `log_softmax` as plain strings.
 public enum LayerSpec: Codable, Equatable, Sendable {
     case linear(out: Int, bias: Bool)
     case conv2d(outChannels: Int, kernel: Int, stride: Int, padding: Int)
+    /// The largest value of each `kernel × kernel` window, windows `stride` apart, per channel
+    /// (no padding, PyTorch's `ceil_mode=False`).
+    case maxPool2d(kernel: Int, stride: Int)
     case flatten
     case activation(Activation)
 
@@ -30,7 +34,7 @@ public enum LayerSpec: Codable, Equatable, Sendable {
     public var hasParameters: Bool {
         switch self {
         case .linear, .conv2d: return true
-        case .flatten, .activation: return false
+        case .maxPool2d, .flatten, .activation: return false
         }
     }
 
@@ -44,14 +48,14 @@ public enum LayerSpec: Codable, Equatable, Sendable {
                 throw NetworkSpecError.invalid(
                     "unknown layer '\(name)' at \(Self.path(decoder)); expected flatten, "
                         + Activation.allCases.map(\.rawValue).joined(separator: ", ")
-                        + ", {linear: …} or {conv2d: …}")
+                        + ", {linear: …}, {conv2d: …} or {maxpool2d: …}")
             }
             return
         }
         let container = try decoder.container(keyedBy: AnyKey.self)
         guard container.allKeys.count == 1, let key = container.allKeys.first else {
             throw NetworkSpecError.invalid(
-                "layer at \(Self.path(decoder)) must have exactly one key (linear or conv2d), found "
+                "layer at \(Self.path(decoder)) must have exactly one key (linear, conv2d or maxpool2d), found "
                     + "[\(container.allKeys.map(\.stringValue).joined(separator: ", "))]")
         }
         switch key.stringValue {
@@ -74,9 +78,18 @@ public enum LayerSpec: Codable, Equatable, Sendable {
                 kernel: try fields.decode(Int.self, forKey: AnyKey("kernel")),
                 stride: try fields.decodeIfPresent(Int.self, forKey: AnyKey("stride")) ?? 1,
                 padding: try fields.decodeIfPresent(Int.self, forKey: AnyKey("padding")) ?? 0)
+        case "maxpool2d":
+            if let kernel = try? container.decode(Int.self, forKey: key) {
+                self = .maxPool2d(kernel: kernel, stride: kernel)
+            } else {
+                let fields = try container.nestedContainer(keyedBy: AnyKey.self, forKey: key)
+                try Self.rejectUnknownKeys(fields, allowed: ["kernel_size", "stride"], layer: "maxpool2d", decoder: decoder)
+                let kernel = try fields.decode(Int.self, forKey: AnyKey("kernel_size"))
+                self = .maxPool2d(kernel: kernel, stride: try fields.decodeIfPresent(Int.self, forKey: AnyKey("stride")) ?? kernel)
+            }
         default:
             throw NetworkSpecError.invalid(
-                "unknown layer '\(key.stringValue)' at \(Self.path(decoder)); expected linear or conv2d")
+                "unknown layer '\(key.stringValue)' at \(Self.path(decoder)); expected linear, conv2d or maxpool2d")
         }
     }
 
@@ -104,6 +117,11 @@ public enum LayerSpec: Codable, Equatable, Sendable {
             try fields.encode(kernel, forKey: AnyKey("kernel"))
             try fields.encode(stride, forKey: AnyKey("stride"))
             try fields.encode(padding, forKey: AnyKey("padding"))
+        case .maxPool2d(let kernel, let stride):
+            var container = encoder.container(keyedBy: AnyKey.self)
+            var fields = container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey("maxpool2d"))
+            try fields.encode(kernel, forKey: AnyKey("kernel_size"))
+            try fields.encode(stride, forKey: AnyKey("stride"))
         }
     }
 
@@ -250,7 +268,8 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
     /// output of `layers[i]`.
     ///
     /// Linear needs `[features]`, conv2d needs `[channels, height, width]` and gives
-    /// `[out_channels, ⌊(H + 2p − k)/s⌋ + 1, ⌊(W + 2p − k)/s⌋ + 1]`; flatten gives `[C·H·W]`;
+    /// `[out_channels, ⌊(H + 2p − k)/s⌋ + 1, ⌊(W + 2p − k)/s⌋ + 1]`; maxpool2d needs
+    /// `[C, H, W]` and gives `[C, ⌊(H − k)/s⌋ + 1, ⌊(W − k)/s⌋ + 1]`; flatten gives `[C·H·W]`;
     /// softmax and log_softmax need `[features]`.
     /// - Throws: `NetworkSpecError` naming the layer whose input shape does not fit.
     public func shapes() throws -> [[Int]] {
@@ -284,6 +303,18 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
                         "layer \(index) (conv2d): kernel \(kernel) is larger than the padded input \(shape)")
                 }
                 shape = [outChannels, height, width]
+            case .maxPool2d(let kernel, let stride):
+                guard shape.count == 3 else {
+                    throw NetworkSpecError.invalid(
+                        "layer \(index) (maxpool2d) gets shape \(shape); it needs [channels, height, width]")
+                }
+                guard kernel > 0, stride > 0 else {
+                    throw NetworkSpecError.invalid("layer \(index) (maxpool2d): kernel_size and stride must be positive")
+                }
+                guard shape[1] >= kernel, shape[2] >= kernel else {
+                    throw NetworkSpecError.invalid("layer \(index) (maxpool2d): kernel_size \(kernel) is larger than the input \(shape)")
+                }
+                shape = [shape[0], (shape[1] - kernel) / stride + 1, (shape[2] - kernel) / stride + 1]
             case .flatten:
                 shape = [shape.reduce(1, *)]
             case .activation(let activation):

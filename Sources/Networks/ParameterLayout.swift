@@ -46,7 +46,7 @@ public struct ParameterLayout: Sendable {
             case .conv2d(let outChannels, let kernel, _, _):
                 append("\(index).weight", [outChannels, inShape[0], kernel, kernel], index, false)
                 append("\(index).bias", [outChannels], index, true)
-            case .flatten, .activation:
+            case .maxPool2d, .flatten, .activation:
                 break
             }
         }

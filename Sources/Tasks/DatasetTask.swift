@@ -2,10 +2,15 @@ import Foundation
 import Kernels
 import Networks
 
-/// Fitness on a supervised dataset: the network's loss or accuracy on the training split.
+/// Fitness on a supervised dataset: the network's loss or accuracy on the training split, or on a
+/// minibatch of it.
 ///
-/// Every genome sees the whole training split (no minibatch noise, so fitness does not depend on
-/// the generation); the test split is only reported. Classification fitness is
+/// Without `batch`, every genome sees the whole training split (no minibatch noise, so fitness
+/// does not depend on the generation). With `batch: B`, generation `g` scores every genome on the
+/// same `B` distinct training samples, drawn by the stream `RandomStream(seed: seed, generation: g,
+/// purpose: "minibatch")` (see `minibatchIndices`): every island and rank draws the same batch, so
+/// a run gives the same bits on any rank count, and survivors are scored again each generation
+/// (`rescoresSurvivors`). The test split is only reported. Classification fitness is
 /// `neg_cross_entropy` (−mean cross-entropy, the default) or `accuracy` (share of samples whose
 /// largest output is the label); regression fitness is `neg_mse` on the standardised target.
 /// A non-finite fitness (a network producing NaN or ∞) is reported as −∞. Networks that
@@ -28,16 +33,25 @@ public final class DatasetTask: FitnessTask, Sendable {
     /// run to store next to its weights; `nil` when the features are used as given (digits).
     public let standardization: FeatureStandardization?
     public let fitness: Fitness
+    /// Training samples per generation (minibatch fitness); `nil` scores the whole training split.
+    public let batch: Int?
     public var fitnessName: String { fitness.rawValue }
+    /// True with minibatch fitness: scores of different generations come from different samples.
+    public var rescoresSurvivors: Bool { batch != nil }
     public var inputSize: Int? { train.featureCount }
     public var outputSize: Int? { train.classCount ?? 1 }
 
     /// Floats of network outputs computed at once; genomes are scored in groups that fit.
     let outputScratchFloats = 1 << 20
 
+    /// - Parameter batch: training samples per generation, in `1 ... train.sampleCount`; `nil`
+    ///   for the whole split.
     /// - Throws: `TaskError.invalidOption` if `fitness` does not suit the targets (accuracy or
-    ///   cross-entropy for regression, `neg_mse` for classification) or the training split is empty.
-    public init(name: String, train: Dataset, test: Dataset, fitness: Fitness, standardization: FeatureStandardization? = nil) throws {
+    ///   cross-entropy for regression, `neg_mse` for classification), the training split is empty
+    ///   or `batch` is out of range.
+    public init(
+        name: String, train: Dataset, test: Dataset, fitness: Fitness, standardization: FeatureStandardization? = nil, batch: Int? = nil
+    ) throws {
         let classification = train.classCount != nil
         guard classification == (fitness != .negMSE) else {
             throw TaskError.invalidOption(
@@ -47,7 +61,12 @@ public final class DatasetTask: FitnessTask, Sendable {
         guard train.sampleCount > 0 else {
             throw TaskError.invalidOption("task \(name): the training split is empty; lower the test fraction or add samples")
         }
+        if let batch, batch < 1 || batch > train.sampleCount {
+            throw TaskError.invalidOption(
+                "task \(name): batch must be in 1 ... \(train.sampleCount) (the training samples), got \(batch)")
+        }
         self.name = name
+        self.batch = batch
         self.train = train
         self.test = test
         self.fitness = fitness
@@ -59,10 +78,29 @@ public final class DatasetTask: FitnessTask, Sendable {
     ///
     /// - Parameter data: explicit path of `digits.csv.gz` or its folder; see `DataDirectory`.
     public static func digits(
-        fitness: Fitness = .negCrossEntropy, testFraction: Double = 0.2, splitSeed: UInt64 = 0, data: String? = nil
+        fitness: Fitness = .negCrossEntropy, testFraction: Double = 0.2, splitSeed: UInt64 = 0, data: String? = nil, batch: Int? = nil
     ) throws -> DatasetTask {
         let (train, test) = try DigitsDataset.load(data: data).split(testFraction: testFraction, seed: splitSeed)
-        return try DatasetTask(name: "digits", train: train, test: test, fitness: fitness)
+        return try DatasetTask(name: "digits", train: train, test: test, fitness: fitness, batch: batch)
+    }
+
+    /// Fashion-MNIST with its published split (60,000 / 10,000), pixels / 255, no further
+    /// standardisation; see `FashionMNIST`.
+    ///
+    /// - Parameters:
+    ///   - folder: a folder of the four IDX files; `nil` reads the Debian package's.
+    ///   - limit: at most this many samples per split (tests).
+    public static func fashionMNIST(
+        fitness: Fitness = .negCrossEntropy, folder: String? = nil, batch: Int? = nil, limit: Int? = nil
+    ) throws -> DatasetTask {
+        let (train, test) = try FashionMNIST.load(folder: folder, limit: limit)
+        return try DatasetTask(name: "fashion-mnist", train: train, test: test, fitness: fitness, batch: batch)
+    }
+
+    /// Any MNIST-format folder (`IDXDataset`): its published split, pixels / 255.
+    public static func idx(folder: String, fitness: Fitness = .negCrossEntropy, batch: Int? = nil) throws -> DatasetTask {
+        let (train, test) = try IDXDataset.load(folder: folder)
+        return try DatasetTask(name: "idx:\(folder)", train: train, test: test, fitness: fitness, batch: batch)
     }
 
     /// Any CSV file with a header row: `target` (a column name or 1-based number; last column if
@@ -71,7 +109,7 @@ public final class DatasetTask: FitnessTask, Sendable {
     /// training split.
     public static func csv(
         path: String, target: String?, kind: CSVDataset.Kind, fitness: Fitness? = nil,
-        testFraction: Double = 0.2, splitSeed: UInt64 = 0
+        testFraction: Double = 0.2, splitSeed: UInt64 = 0, batch: Int? = nil
     ) throws -> DatasetTask {
         let table = try CSVTable(contentsOf: path, hasHeader: true)
         let dataset = try CSVDataset.make(from: table, target: target, kind: kind)
@@ -79,7 +117,22 @@ public final class DatasetTask: FitnessTask, Sendable {
         let standardization = FeatureStandardization(fittedOn: rawTrain, standardizeTarget: kind == .regression)
         return try DatasetTask(
             name: "csv:\(path)", train: standardization.apply(to: rawTrain), test: standardization.apply(to: rawTest),
-            fitness: fitness ?? (kind == .regression ? .negMSE : .negCrossEntropy), standardization: standardization)
+            fitness: fitness ?? (kind == .regression ? .negMSE : .negCrossEntropy), standardization: standardization, batch: batch)
+    }
+
+    /// The training samples of generation `generation`'s minibatch, in increasing order.
+    ///
+    /// The first `B` positions of a partial Fisher–Yates shuffle of `0 ..< N` (position `i` swapped
+    /// with `i + below(N − i)`) drawn with `RandomStream(seed: seed, generation: generation,
+    /// purpose: "minibatch")`: `B` distinct samples, each `B`-subset equally likely, independent of
+    /// island and rank. All samples when `batch` is `nil`.
+    public func minibatchIndices(generation: Int, seed: UInt64) -> [Int] {
+        let N = train.sampleCount
+        guard let B = batch, B < N else { return Array(0 ..< N) }
+        var stream = RandomStream(seed: seed, generation: generation, purpose: "minibatch")
+        var order = Array(0 ..< N)
+        for i in 0 ..< B { order.swapAt(i, i + stream.below(N - i)) }
+        return order[0 ..< B].sorted()
     }
 
     public func evaluate(
@@ -87,6 +140,7 @@ public final class DatasetTask: FitnessTask, Sendable {
         generation: Int, seed: UInt64, fitness: UnsafeMutableBufferPointer<Float>
     ) throws {
         try checkCompatible(network)
+        let train = batch == nil ? self.train : self.train.subset(minibatchIndices(generation: generation, seed: seed))
         let loss = SupervisedLoss(dataset: train, output: ClassifierOutput(spec: network.spec))
         let N = train.sampleCount, O = loss.outputSize, n = network.parameterCount
         if network.supportsFeatureMajorForward {

@@ -32,6 +32,10 @@ public protocol FitnessTask: AnyObject {
     var inputSize: Int? { get }
     /// Values per output sample the network must produce; `nil` when unconstrained.
     var outputSize: Int? { get }
+    /// Whether an algorithm that carries individuals into the next generation (a GA's elites) must
+    /// score them again there: true when fitness is measured on a sample that changes with the
+    /// generation (minibatch fitness), so only scores of one generation are comparable.
+    var rescoresSurvivors: Bool { get }
 
     /// Scores `populationSize` genomes of `network`.
     ///
@@ -63,6 +67,9 @@ public protocol FitnessTask: AnyObject {
 }
 
 extension FitnessTask {
+    /// False: control tasks also draw start states per generation, but survivors keep their scores.
+    public var rescoresSurvivors: Bool { false }
+
     /// Throws `TaskError.incompatibleNetwork` unless the network's input and output sizes are the
     /// ones the task needs.
     public func checkCompatible(_ network: Network) throws {

@@ -7,8 +7,14 @@ public struct TaskOptions: Codable, Equatable, Sendable {
     public var testFraction: Double = 0.2
     /// Seed of the train/test split (independent of the run's seed, so the test set is stable).
     public var splitSeed: UInt64 = 0
-    /// Path of the digits file or its folder; `nil` searches (see `DataDirectory`).
+    /// Path of the digits file or its folder, or the folder of the Fashion-MNIST files; `nil`
+    /// searches (digits, see `DataDirectory`) or reads the Debian package's folder (Fashion-MNIST).
     public var data: String?
+    /// Dataset tasks: training samples per generation (minibatch fitness); `nil` uses them all.
+    public var batch: Int?
+    /// Every this many generations the run scores its best genome on the whole training and test
+    /// splits and logs it in `metrics.jsonl`; `nil` does so only at the end.
+    public var evalEvery: Int?
     /// CSV target column (name or 1-based number); `nil` means the last column.
     public var target: String?
     /// CSV target kind.
@@ -21,7 +27,8 @@ public struct TaskOptions: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case fitness, testFraction = "test_fraction", splitSeed = "split_seed", data, target, kind, episodes, timeout
+        case fitness, testFraction = "test_fraction", splitSeed = "split_seed", data, target, kind, episodes, timeout, batch
+        case evalEvery = "eval_every"
     }
 
     private struct AnyKey: CodingKey {
@@ -50,12 +57,14 @@ public struct TaskOptions: Codable, Equatable, Sendable {
         kind = try c.decodeIfPresent(CSVDataset.Kind.self, forKey: .kind) ?? kind
         episodes = try c.decodeIfPresent(Int.self, forKey: .episodes) ?? episodes
         timeout = try c.decodeIfPresent(Double.self, forKey: .timeout) ?? timeout
+        batch = try c.decodeIfPresent(Int.self, forKey: .batch)
+        evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery)
     }
 }
 
 /// Builds a task from its name.
 ///
-/// Names: `digits`; `csv:PATH`; a Gymnasium id (`CartPole-v1`, `Acrobot-v1`,
+/// Names: `digits`; `fashion-mnist`; `idx:DIR` (an MNIST-format folder); `csv:PATH`; a Gymnasium id (`CartPole-v1`, `Acrobot-v1`,
 /// `MountainCarContinuous-v0`, `Pendulum-v1`); `external:PROGRAM ARGS…` (split on spaces).
 public enum TaskCatalog {
     /// One built-in task for `atoll tasks`.
@@ -72,6 +81,9 @@ public enum TaskCatalog {
         Entry(
             name: "digits", inputSize: 64, outputSize: 10, fitness: "neg_cross_entropy | accuracy",
             summary: "UCI handwritten digits (8×8, 1,797 images), pixels/16, stratified 80/20 split"),
+        Entry(
+            name: "fashion-mnist", inputSize: 784, outputSize: 10, fitness: "neg_cross_entropy | accuracy",
+            summary: "Fashion-MNIST (28×28, published 60,000/10,000 split), pixels/255; input [784] or [1, 28, 28]"),
     ] + ClassicControl.environments.map { env in
         Entry(
             name: env.id, inputSize: env.observationSize, outputSize: env.actionSpace.outputSize, fitness: "mean_return",
@@ -82,6 +94,9 @@ public enum TaskCatalog {
                 }
             }())
     } + [
+        Entry(
+            name: "idx:DIR", inputSize: nil, outputSize: nil, fitness: "neg_cross_entropy | accuracy",
+            summary: "a folder of the four MNIST IDX files (train-/t10k- images/labels, .gz or plain), pixels/255"),
         Entry(
             name: "csv:PATH", inputSize: nil, outputSize: nil, fitness: "neg_cross_entropy | accuracy | neg_mse",
             summary: "any CSV with a header; --target column, --kind classification|regression; features standardised"),
@@ -98,16 +113,26 @@ public enum TaskCatalog {
         guard options.testFraction >= 0 && options.testFraction < 1 else {
             throw TaskError.invalidOption("test fraction must be in [0, 1), got \(options.testFraction)")
         }
+        if let every = options.evalEvery, every < 1 { throw TaskError.invalidOption("eval_every must be at least 1, got \(every)") }
         if name == "digits" {
             return try DatasetTask.digits(
                 fitness: options.fitness ?? .negCrossEntropy, testFraction: options.testFraction, splitSeed: options.splitSeed,
-                data: options.data)
+                data: options.data, batch: options.batch)
+        }
+        if name == "fashion-mnist" {
+            return try DatasetTask.fashionMNIST(fitness: options.fitness ?? .negCrossEntropy, folder: options.data, batch: options.batch)
+        }
+        if name.hasPrefix("idx:") {
+            let folder = String(name.dropFirst(4))
+            guard !folder.isEmpty else { throw TaskError.invalidOption("idx task needs a folder: idx:DIR") }
+            return try DatasetTask.idx(folder: folder, fitness: options.fitness ?? .negCrossEntropy, batch: options.batch)
         }
         if name.hasPrefix("csv:") {
             return try DatasetTask.csv(
                 path: String(name.dropFirst(4)), target: options.target, kind: options.kind, fitness: options.fitness,
-                testFraction: options.testFraction, splitSeed: options.splitSeed)
+                testFraction: options.testFraction, splitSeed: options.splitSeed, batch: options.batch)
         }
+        if options.batch != nil { throw TaskError.invalidOption("batch applies to dataset tasks (digits, fashion-mnist, idx:, csv:) only") }
         if name.hasPrefix("external:") {
             let command = name.dropFirst("external:".count).split(separator: " ").map(String.init)
             guard !command.isEmpty else { throw TaskError.invalidOption("external task needs a command: external:PROGRAM ARGS") }

@@ -5,11 +5,11 @@ import Kernels
 import Networks
 import Tasks
 
-/// `atoll bench evaluate`: time population evaluations on digits and CartPole.
+/// `atoll bench evaluate`: time population evaluations on digits, Fashion-MNIST and CartPole.
 struct BenchEvaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Time fitness evaluations of a population (digits MLPs, CartPole-v1) against cblas_sgemm.",
+        abstract: "Time fitness evaluations of a population (digits MLPs, a Fashion-MNIST CNN, CartPole-v1) against cblas_sgemm.",
         discussion: """
             Each case scores a population of --population PyTorch-initialised genomes: one untimed \
             warm-up evaluation, then timed evaluations until --seconds have passed (at least 3, at \
@@ -17,13 +17,18 @@ struct BenchEvaluate: ParsableCommand {
             CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), which leaves out time the \
             thread spent descheduled on a busy machine; with one OpenBLAS thread on an idle machine \
             they agree. evals/s counts genomes scored per wall-clock second. For digits (training \
-            split, 1,438 samples, neg_cross_entropy) GFLOP/s counts the multiply-adds of the linear \
-            layers, 2·P·N·Σ in·out per evaluation, over the median CPU time, and "% sgemm" compares \
+            split, 1,438 samples, neg_cross_entropy) and Fashion-MNIST (the CNN of \
+            configs/fashion-cnn.yaml on a minibatch of --batch training images) GFLOP/s counts the \
+            multiply-adds of the linear and conv2d layers, 2·P·N·Σ in·out (OC·OH·OW·IC·K·K for a \
+            convolution) per evaluation, over the median CPU time, and "% sgemm" compares \
             it with cblas_sgemm measured in the same run on 1024×1024×1024 (median CPU time of 11 \
             after one warm-up). "forward ms" is the network's forward pass alone over the training \
             split and "loss ms" the cross-entropy of those outputs (CPU time, median of 5); for \
             MLPs both are the tiled feature-major pass the evaluation uses, the loss timed on \
             stored tiles (out of cache, so a little slower than inside the evaluation). \
+            For networks with convolutions a last line gives the forward pass alone as GFLOP/s and \
+            share of sgemm (target: at least 50%). The Fashion-MNIST case runs when the files are \
+            installed (Debian package dataset-fashion-mnist) or --fashion names their folder. \
             OpenBLAS runs with --threads threads throughout (default 1: the target is at least 60% \
             of single-thread sgemm).
             """
@@ -44,11 +49,34 @@ struct BenchEvaluate: ParsableCommand {
     @Option(help: "Digits data file or folder (default: searched as for atoll evaluate).")
     var data: String?
 
+    @Option(help: "Folder of the Fashion-MNIST IDX files (default: the Debian package's).")
+    var fashion: String?
+
+    @Option(help: "Minibatch of the Fashion-MNIST case, in training images.")
+    var batch: Int = 256
+
+    /// The CNN of configs/fashion-cnn.yaml (14,410 weights).
+    static let fashionCNN = """
+        input: [1, 28, 28]
+        layers:
+          - conv2d: {out_channels: 8, kernel: 3}
+          - relu
+          - maxpool2d: 2
+          - conv2d: {out_channels: 16, kernel: 3}
+          - relu
+          - maxpool2d: 2
+          - flatten
+          - linear: 32
+          - relu
+          - linear: 10
+        """
+
     func validate() throws {
         guard population >= 1 else { throw ValidationError("--population must be at least 1") }
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard episodes >= 1 else { throw ValidationError("--episodes must be at least 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     }
 
     /// Wall-clock and thread CPU seconds of one call.
@@ -92,13 +120,20 @@ struct BenchEvaluate: ParsableCommand {
         var controlOptions = TaskOptions()
         controlOptions.episodes = episodes
         let cartPole = try TaskCatalog.make("CartPole-v1", options: controlOptions)
-        let cases: [(String, any FitnessTask, [Int])] = [
-            ("digits mlp 64-32-10", digits, [64, 32, 10]),
-            ("digits mlp 64-512-512-10", digits, [64, 512, 512, 10]),
-            ("CartPole-v1 mlp 4-16-2 (\(episodes) ep)", cartPole, [4, 16, 2]),
+        var cases: [(String, any FitnessTask, NetworkSpec)] = [
+            ("digits mlp 64-32-10", digits, .mlp([64, 32, 10])),
+            ("digits mlp 64-512-512-10", digits, .mlp([64, 512, 512, 10])),
         ]
-        for (name, task, sizes) in cases {
-            let network = try Network(spec: .mlp(sizes))
+        if fashion != nil || FileManager.default.fileExists(atPath: FashionMNIST.defaultFolder) {
+            let task = try DatasetTask.fashionMNIST(folder: fashion, batch: batch)
+            cases.append(("fashion cnn 14k (batch \(batch))", task, try NetworkSpec.parse(Self.fashionCNN)))
+        } else {
+            print("(Fashion-MNIST case skipped: install dataset-fashion-mnist or pass --fashion DIR)")
+        }
+        cases.append(("CartPole-v1 mlp 4-16-2 (\(episodes) ep)", cartPole, .mlp([4, 16, 2])))
+        var convForwardLines: [String] = []
+        for (name, task, spec) in cases {
+            let network = try Network(spec: spec)
             var stream = RandomStream(seed: 1, purpose: "bench-population")
             var genomes: [Float] = []
             for _ in 0 ..< population { genomes += network.initializedGenome(stream: &stream) }
@@ -127,35 +162,57 @@ struct BenchEvaluate: ParsableCommand {
             var line = pad(name, 34) + pad(String(format: "%.2f", median.wall * 1e3), 10) + pad(String(format: "%.2f", median.cpu * 1e3), 10)
                 + pad(String(format: "%.0f", Double(population) / median.wall), 10)
             if let dataset = task as? DatasetTask {
-                var multiplyAdds = 0
-                for l in 1 ..< sizes.count { multiplyAdds += sizes[l - 1] * sizes[l] }
-                let flops = 2.0 * Double(population * dataset.train.sampleCount * multiplyAdds)
+                // The samples one evaluation scores: the whole training split, or a minibatch.
+                let samples = dataset.batch == nil ? dataset.train : dataset.train.subset(dataset.minibatchIndices(generation: 0, seed: 1))
+                let flops = 2.0 * Double(population * samples.sampleCount) * Double(try Self.multiplyAdds(spec))
                 let rate = flops / median.cpu / 1e9
-                let (forward, loss) = forwardAndLoss(dataset, network: network, genomes: genomes)
+                let (forward, loss) = forwardAndLoss(samples, network: network, genomes: genomes)
                 line += pad(String(format: "%.1f", rate), 9) + pad(String(format: "%.0f%%", 100 * rate / sgemm.cpu), 9)
                     + pad(String(format: "%.2f", forward * 1e3), 12) + pad(String(format: "%.2f", loss * 1e3), 9)
+                if spec.layers.contains(where: { if case .conv2d = $0 { true } else { false } }) {
+                    let forwardRate = flops / forward / 1e9
+                    convForwardLines.append(String(
+                        format: "%@: forward alone %.1f GFLOP/s (CPU time) = %.0f%% of the sgemm rate above", name, forwardRate,
+                        100 * forwardRate / sgemm.cpu))
+                }
             } else {
                 line += pad("-", 9) + pad("-", 9) + pad("-", 12) + pad("-", 9)
             }
             print(line + String(format: "%.4g %@", meanFitness, task.fitnessName))
         }
+        for line in convForwardLines { print(line) }
     }
 
-    /// Median CPU seconds of the forward pass alone and of the loss alone, over the training split,
-    /// computed as `DatasetTask.evaluate` computes them: tile by tile on feature-major outputs when
-    /// the network supports it (the loss then timed on a copy of every tile), else the whole
-    /// batch's outputs followed by the loss.
-    private func forwardAndLoss(_ dataset: DatasetTask, network: Network, genomes: [Float]) -> (Double, Double) {
-        let N = dataset.train.sampleCount
+    /// Multiply-adds of one sample's forward pass: `in·out` per linear layer, `OC·OH·OW·IC·K·K`
+    /// per convolution (activations and pooling not counted).
+    static func multiplyAdds(_ spec: NetworkSpec) throws -> Int {
+        let shapes = try spec.shapes()
+        var total = 0
+        for (index, layer) in spec.layers.enumerated() {
+            switch layer {
+            case .linear(let out, _): total += shapes[index][0] * out
+            case .conv2d(_, let kernel, _, _): total += shapes[index + 1].reduce(1, *) * shapes[index][0] * kernel * kernel
+            case .maxPool2d, .flatten, .activation: break
+            }
+        }
+        return total
+    }
+
+    /// Median CPU seconds of the forward pass alone and of the loss alone, over `samples` (the
+    /// training split, or the minibatch an evaluation scores), computed as `DatasetTask.evaluate`
+    /// computes them: tile by tile on feature-major outputs when the network supports it (the loss
+    /// then timed on a copy of every tile), else the whole batch's outputs followed by the loss.
+    private func forwardAndLoss(_ samples: Dataset, network: Network, genomes: [Float]) -> (Double, Double) {
+        let N = samples.sampleCount
         if network.supportsFeatureMajorForward {
-            return tiledForwardAndLoss(dataset, network: network, genomes: genomes)
+            return tiledForwardAndLoss(samples, network: network, genomes: genomes)
         }
         var outputs = [Float](repeating: 0, count: population * N * network.outputSize)
         var forward: [Timing] = []
         for i in 0 ..< 6 {
             let t = Timing.of {
                 genomes.withUnsafeBufferPointer { g in
-                    dataset.train.features.withUnsafeBufferPointer { x in
+                    samples.features.withUnsafeBufferPointer { x in
                         outputs.withUnsafeMutableBufferPointer { y in
                             network.forward(genomes: g, populationSize: population, inputs: x, batchSize: N, sharedInputs: true, outputs: y)
                         }
@@ -164,7 +221,7 @@ struct BenchEvaluate: ParsableCommand {
             }
             if i > 0 { forward.append(t) }
         }
-        let loss = dataset.differentiableLoss(for: network)!
+        let loss = SupervisedLoss(dataset: samples, output: ClassifierOutput(spec: network.spec))
         var losses = [Float](repeating: 0, count: population)
         var lossTimes: [Timing] = []
         for i in 0 ..< 6 {
@@ -178,15 +235,15 @@ struct BenchEvaluate: ParsableCommand {
         return (Timing.median(forward).cpu, Timing.median(lossTimes).cpu)
     }
 
-    private func tiledForwardAndLoss(_ dataset: DatasetTask, network: Network, genomes: [Float]) -> (Double, Double) {
-        let N = dataset.train.sampleCount
+    private func tiledForwardAndLoss(_ samples: Dataset, network: Network, genomes: [Float]) -> (Double, Double) {
+        let N = samples.sampleCount
         var tiles: [(first: Int, count: Int, samples: Range<Int>, offset: Int)] = []
         var stored: [Float] = []
         var forward: [Timing] = []
         for i in 0 ..< 6 {
             let t = Timing.of {
                 genomes.withUnsafeBufferPointer { g in
-                    dataset.train.features.withUnsafeBufferPointer { x in
+                    samples.features.withUnsafeBufferPointer { x in
                         network.forwardFeatureMajor(genomes: g, populationSize: population, inputs: x, batchSize: N) { first, count, samples, outputs in
                             if i == 0 {
                                 tiles.append((first, count, samples, stored.count))
@@ -198,7 +255,7 @@ struct BenchEvaluate: ParsableCommand {
             }
             if i > 0 { forward.append(t) }
         }
-        let loss = SupervisedLoss(dataset: dataset.train, output: ClassifierOutput(spec: network.spec))
+        let loss = SupervisedLoss(dataset: samples, output: ClassifierOutput(spec: network.spec))
         var sums = [Double](repeating: 0, count: population)
         var lossTimes: [Timing] = []
         for i in 0 ..< 6 {

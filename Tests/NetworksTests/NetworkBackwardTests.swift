@@ -18,6 +18,10 @@ import Testing
         "input: [2, 5, 4]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, stride: 2, padding: 1}}, tanh, {conv2d: {out_channels: 2, kernel: 2}}, flatten, {linear: 3}, log_softmax]",
         // flatten and an activation before the first parametric layer (input gradient passes them)
         "input: [1, 3, 3]\nlayers: [flatten, sigmoid, {linear: 2}, relu, {linear: 2}]",
+        // conv, relu, maxpool2d 2×2 on an odd-sized map (the last row is dropped), flatten, linear
+        "input: [2, 6, 5]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, padding: 1}}, relu, {maxpool2d: 2}, flatten, {linear: 3}]",
+        // a pool on the inputs (input gradient through it), overlapping pools, a pool last
+        "input: [1, 5, 5]\nlayers: [{maxpool2d: {kernel_size: 3, stride: 1}}, {conv2d: {out_channels: 2, kernel: 2}}, tanh, {maxpool2d: {kernel_size: 2, stride: 1}}]",
     ]
 
     @Test(arguments: specs)

@@ -12,7 +12,7 @@ import Testing
         return (network, fixture)
     }
 
-    @Test(arguments: ["forward_mlp.json", "forward_conv.json"])
+    @Test(arguments: ["forward_mlp.json", "forward_conv.json", "forward_pool.json"])
     func matchesTheNumpyReference(name: String) throws {
         let (network, fixture) = try loadFixture(name)
         let tensors = try #require(fixture["tensors"] as? [[String: Any]])
@@ -53,6 +53,14 @@ import Testing
         ("input: [3]\nlayers: [gelu, log_softmax]", 3, 4),
         // a convolution writes the outputs, an activation follows on the 3-D output
         ("input: [1, 4, 4]\nlayers: [{conv2d: {out_channels: 2, kernel: 3, padding: 1}}, tanh]", 3, 6),
+        // conv, relu, pool on an odd map, a second (per-genome) conv and an overlapping pool;
+        // 300 samples: two row tiles
+        ("input: [2, 7, 6]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, padding: 1}}, relu, {maxpool2d: 2}, {conv2d: {out_channels: 4, kernel: 2}}, relu, {maxpool2d: {kernel_size: 2, stride: 1}}, flatten, {linear: 5}]", 5, 300),
+        // a pool on the inputs, and a pool after the last convolution writes the outputs
+        ("input: [1, 5, 5]\nlayers: [{maxpool2d: {kernel_size: 3, stride: 1}}, {conv2d: {out_channels: 2, kernel: 2}}, tanh, {maxpool2d: {kernel_size: 2, stride: 1}}]", 3, 4),
+        // a pool straight after a conv (pooled inside the conv's scatter), and after gelu (not
+        // monotone, so pooled as its own layer)
+        ("input: [1, 6, 6]\nlayers: [{conv2d: {out_channels: 2, kernel: 3, padding: 1}}, {maxpool2d: 2}, {conv2d: {out_channels: 3, kernel: 2}}, gelu, {maxpool2d: 2}, flatten, {linear: 3}]", 4, 5),
     ])
     func populationForwardAgreesWithOneGenomeAtATime(specText: String, population: Int, batch: Int) throws {
         let spec = try NetworkSpec.parse(specText)

@@ -26,6 +26,25 @@ import Testing
         #expect(try spec.shapes() == [[1, 8, 8], [4, 8, 8], [4, 8, 8], [2, 3, 3], [2, 3, 3], [18], [16], [16], [10], [10]])
     }
 
+    @Test func parsesMaxPool2dInPyTorchTerms() throws {
+        let spec = try NetworkSpec.parse("""
+            input: [1, 28, 28]
+            layers:
+              - conv2d: {out_channels: 4, kernel: 5}
+              - maxpool2d: 2
+              - maxpool2d: {kernel_size: 3, stride: 2}
+              - maxpool2d: {kernel_size: 2}
+              - flatten
+            """)
+        #expect(spec.layers.dropFirst().prefix(3) == [.maxPool2d(kernel: 2, stride: 2), .maxPool2d(kernel: 3, stride: 2), .maxPool2d(kernel: 2, stride: 2)])
+        // 28 − 5 + 1 = 24; ⌊(24 − 2)/2⌋ + 1 = 12; ⌊(12 − 3)/2⌋ + 1 = 5; ⌊(5 − 2)/2⌋ + 1 = 2 (floor mode).
+        #expect(try spec.shapes().map { $0 } == [[1, 28, 28], [4, 24, 24], [4, 12, 12], [4, 5, 5], [4, 2, 2], [16]])
+        #expect(try ParameterLayout(spec: spec).parameterCount == 4 * 25 + 4, "pooling has no parameters")
+        let encoded = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
+        #expect(encoded.contains(#""kernel_size":3"#))
+        #expect(try NetworkSpec.parse(encoded) == spec)
+    }
+
     @Test func parsesJSONAndRoundTripsThroughEncoding() throws {
         let spec = try NetworkSpec.parse(#"{"input": [4], "layers": [{"linear": 16}, "sigmoid", {"linear": {"out": 2, "bias": false}}, "softmax"]}"#)
         #expect(spec == NetworkSpec(input: [4], layers: [
@@ -56,6 +75,10 @@ import Testing
         ("input: [1, 4, 4]\nlayers: [softmax]", "add flatten"),
         ("input: [1, 2, 2]\nlayers: [{conv2d: {out_channels: 3, kernel: 5}}]", "larger than the padded input"),
         ("input: [4]\nlayers: [{linear: 0}]", "out must be positive"),
+        ("input: [4]\nlayers: [{maxpool2d: 2}]", "needs [channels, height, width]"),
+        ("input: [1, 3, 3]\nlayers: [{maxpool2d: 4}]", "larger than the input"),
+        ("input: [1, 3, 3]\nlayers: [{maxpool2d: {kernel_size: 2, padding: 1}}]", "unknown key 'padding'"),
+        ("input: [1, 3, 3]\nlayers: [{maxpool2d: {kernel_size: 0}}]", "must be positive"),
         ("input: [4]\nlayer: []", "unknown key 'layer'"),
         ("layers: []", "missing field 'input'"),
     ])

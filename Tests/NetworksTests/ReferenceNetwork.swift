@@ -49,6 +49,20 @@ struct ReferenceNetwork {
                     }
                 }
                 x = y
+            case .maxPool2d(let k, let stride):
+                let (c, h, w) = (shapes[index][0], shapes[index][1], shapes[index][2])
+                let (oh, ow) = (shapes[index + 1][1], shapes[index + 1][2])
+                var y = [Double](repeating: -.infinity, count: c * oh * ow)
+                for ci in 0..<c {
+                    for r in 0..<oh {
+                        for q in 0..<ow {
+                            for i in 0..<k {
+                                for j in 0..<k { y[(ci * oh + r) * ow + q] = max(y[(ci * oh + r) * ow + q], x[(ci * h + r * stride + i) * w + q * stride + j]) }
+                            }
+                        }
+                    }
+                }
+                x = y
             case .flatten:
                 break
             case .activation(let activation):
