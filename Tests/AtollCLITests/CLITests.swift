@@ -68,3 +68,40 @@ struct CLITests {
         #expect(result.standardError.contains("Usage:") || result.standardError.contains("Help:"))
     }
 }
+
+/// `atoll evaluate` on weights that hold NaN or ±inf.
+@Suite("atoll evaluate")
+struct EvaluateCommandTests {
+    /// A safetensors file with one flat F32 tensor `weights` of `values`.
+    func flatSafetensors(_ values: [Float], at url: URL) throws {
+        let header = "{\"weights\":{\"dtype\":\"F32\",\"shape\":[\(values.count)],\"data_offsets\":[0,\(4 * values.count)]}}"
+        var data = Data()
+        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: header.utf8)
+        for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        try data.write(to: url)
+    }
+
+    @Test("NaN or inf weights are an error with their count and the first one's tensor, not a finite fitness")
+    func nonFiniteWeights() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atoll-evaluate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // mlp:4-3-2 on CartPole: 0.weight [3, 4], 0.bias [3], 2.weight [2, 3], 2.bias [2] — 23 floats.
+        var values = [Float](repeating: 0.1, count: 23)
+        let good = folder.appendingPathComponent("good.safetensors")
+        try flatSafetensors(values, at: good)
+        let arguments = ["evaluate", "--task", "CartPole-v1", "--network", "mlp:4-3-2"]
+        let fine = try AtollProcess.run(arguments + ["--weights", good.path])
+        #expect(fine.status == 0, "\(fine.standardError)")
+
+        values[13] = .nan
+        values[20] = .infinity
+        let bad = folder.appendingPathComponent("bad.safetensors")
+        try flatSafetensors(values, at: bad)
+        let result = try AtollProcess.run(arguments + ["--weights", bad.path])
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("2 of 23 weights are NaN or ±inf (the first: 0.bias element 1 = nan)"), "\(result.standardError)")
+        #expect(result.standardOutput.isEmpty)
+    }
+}
