@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "IslandModel",
             dependencies: [
-                "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives", "Yams",
+                "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives", "CBLAS", "Yams",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Networks", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EvolutionTests", dependencies: ["Evolution", "Kernels"]),
         .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "Networks", "Tasks", "Kernels", "Collectives"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "IslandModelTests", dependencies: ["IslandModel", "Collectives", "Evolution", "Kernels", "Networks", "Tasks", "MetaLearning"]),
+        .testTarget(name: "IslandModelTests", dependencies: ["IslandModel", "Collectives", "Evolution", "Kernels", "Networks", "Tasks", "MetaLearning", "CBLAS"]),
         .testTarget(name: "AtollCLITests", dependencies: ["atoll"]),
     ],
     // Swift 5 mode: the numerical code shares flat buffers between threads deliberately

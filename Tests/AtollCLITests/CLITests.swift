@@ -105,3 +105,37 @@ struct EvaluateCommandTests {
         #expect(result.standardOutput.isEmpty)
     }
 }
+
+/// Two `atoll` processes and one run folder.
+@Suite("atoll run folder lock")
+struct RunLockCommandTests {
+    @Test("while one process runs in a folder, a second run --force or resume there exits 1 naming the holder's PID and host")
+    func secondProcessIsRefused() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atoll-lock-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appendingPathComponent("long.yaml")
+        try "network: mlp:64-4-10\nislands: {count: 2, population: 4}\nstop: {generations: 100000000}\noutput: {checkpoint_every: 0}\n"
+            .write(to: config, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("run")
+        let first = Process()
+        first.executableURL = AtollProcess.executable
+        first.arguments = ["run", config.path, "--out", out.path]
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        // SIGKILL: a process started from the test runner may inherit SIGTERM blocked.
+        defer { kill(first.processIdentifier, SIGKILL); first.waitUntilExit() }
+        // The holder writes its PID into run.lock once it has the lock (after generation 0).
+        let lock = out.appendingPathComponent("run.lock")
+        let deadline = Date().addingTimeInterval(60)
+        while (try? String(contentsOf: lock, encoding: .utf8))?.contains("pid") != true && Date() < deadline { usleep(50_000) }
+        let holder = "pid \(first.processIdentifier) on host \(ProcessInfo.processInfo.hostName) (atoll run"
+        for arguments in [["run", config.path, "--out", out.path, "--force"], ["resume", out.path]] {
+            let second = try AtollProcess.run(arguments)
+            #expect(second.status == 1, "\(arguments)")
+            #expect(second.standardError.contains("is in use by another Atoll run: \(holder)"), "\(arguments): \(second.standardError)")
+        }
+        #expect(first.isRunning, "the first run goes on")
+    }
+}
