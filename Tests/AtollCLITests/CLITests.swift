@@ -132,7 +132,8 @@ struct RunLockCommandTests {
         while (try? String(contentsOf: lock, encoding: .utf8))?.contains("pid") != true && Date() < deadline { usleep(50_000) }
         let holder = "pid \(first.processIdentifier) on host \(ProcessInfo.processInfo.hostName) (atoll run"
         for arguments in [["run", config.path, "--out", out.path, "--force"], ["resume", out.path]] {
-            let second = try AtollProcess.run(arguments)
+            // Bounded: a second writer that is not refused would run as long as the first.
+            let second = try AtollProcess.run(arguments, killAfter: 60)
             #expect(second.status == 1, "\(arguments)")
             #expect(second.standardError.contains("is in use by another Atoll run: \(holder)"), "\(arguments): \(second.standardError)")
         }
