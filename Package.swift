@@ -9,7 +9,7 @@ import PackageDescription
 ///     atoll        → Reports, IslandModel, MetaLearning, Evolution, Tasks, Networks, Kernels, Collectives,
 ///                    CBLAS, ArgumentParser
 ///     Reports      → IslandModel, Collectives
-///     IslandModel  → MetaLearning, Evolution, Tasks, Networks, Kernels, Collectives, Yams
+///     IslandModel  → MetaLearning, Evolution, Tasks, Networks, Kernels, Collectives, CBLAS, Yams
 ///     MetaLearning → Tasks, Networks, Kernels, Yams
 ///     Tasks        → Networks, Kernels, CZlib
 ///     Networks     → Kernels, CBLAS, Yams
@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "MetaLearning", dependencies: ["Tasks", "Networks", "Kernels", "Yams"]),
         .target(
             name: "IslandModel",
-            dependencies: ["MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives", "Yams"]
+            dependencies: ["MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives", "CBLAS", "Yams"]
         ),
         .target(name: "Reports", dependencies: ["IslandModel", "Collectives"]),
 
@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Networks", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EvolutionTests", dependencies: ["Evolution", "Kernels"]),
         .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "Networks", "Tasks", "Kernels", "Collectives"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "IslandModelTests", dependencies: ["IslandModel", "Collectives", "Evolution", "Kernels", "Networks", "Tasks", "MetaLearning"]),
+        .testTarget(name: "IslandModelTests", dependencies: ["IslandModel", "Collectives", "Evolution", "Kernels", "Networks", "Tasks", "MetaLearning", "CBLAS"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "IslandModel", "Collectives"]),
         .testTarget(name: "AtollCLITests", dependencies: ["atoll"]),
     ],

@@ -121,6 +121,42 @@ run "resume the killed run on 4 ranks" "$MPIRUN" --oversubscribe -np 4 "$atoll" 
 run "resume the killed run on 2 ranks" "$MPIRUN" -np 2 "$atoll" resume "$runs/killed-same"
 same_results "resumed runs end bit-identical to the uninterrupted run" "$runs/np1" "$runs/killed" "$runs/killed-same"
 
+# BLAS kernels: ranks on different OpenBLAS cores are refused (naming both) before anything is
+# written, unless `allreduce: fast` and --allow-mixed-blas; the kernel is recorded in summary.json;
+# a resume under another kernel warns that the bits will differ.
+if grep -qw avx512bw /proc/cpuinfo; then other=SkylakeX; elif grep -qw avx2 /proc/cpuinfo; then other=Haswell; else other=Nehalem; fi
+mixed() {  # mixed DIR ARGS...: a 2-rank run, rank 0 on Prescott, rank 1 on $other
+  local dir=$1; shift
+  timeout --kill-after=10 "$limit" "$MPIRUN" -np 1 env OPENBLAS_CORETYPE=Prescott "$atoll" "$@" --out "$dir" \
+    : -np 1 env OPENBLAS_CORETYPE=$other "$atoll" "$@" --out "$dir" 2>&1
+}
+if out=$(mixed "$runs/mixed" run "$config"); then
+  failed=$((failed + 1)); echo "FAIL  a run with ranks on Prescott and $other exited 0"
+elif grep -q "rank 0: core Prescott" <<<"$out" && grep -q "rank 1: core $other" <<<"$out" && [ ! -e "$runs/mixed" ]; then
+  passed=$((passed + 1)); echo "ok    ranks on Prescott and $other kernels are refused, naming both, writing nothing"
+else
+  failed=$((failed + 1)); echo "FAIL  mixed-kernel message:"; echo "$out" | sed 's/^/      /'
+fi
+sed 's/^seed: 3/seed: 3\nallreduce: fast/' "$config" > "$runs/fast.yaml"
+if out=$(mixed "$runs/mixed-fast" run "$runs/fast.yaml" --allow-mixed-blas) && grep -q "different BLAS kernels (allowed by --allow-mixed-blas)" <<<"$out" \
+   && grep -q '"blas" : "mixed: rank 0: core Prescott' "$runs/mixed-fast/summary.json"; then
+  passed=$((passed + 1)); echo "ok    allreduce: fast with --allow-mixed-blas runs on mixed kernels, warns, and records both"
+else
+  failed=$((failed + 1)); echo "FAIL  allreduce: fast with --allow-mixed-blas:"; echo "$out" | sed 's/^/      /'
+fi
+run "run $config on 2 ranks, both on Prescott" env OPENBLAS_CORETYPE=Prescott "$MPIRUN" -np 2 -x OPENBLAS_CORETYPE "$atoll" run "$config" --out "$runs/prescott"
+if grep -q '"blas" : "core Prescott (OpenBLAS' "$runs/prescott/summary.json"; then
+  passed=$((passed + 1)); echo "ok    summary.json records the Prescott kernel"
+else
+  failed=$((failed + 1)); echo "FAIL  summary.json kernel:"; grep blas "$runs/prescott/summary.json" | sed 's/^/      /'
+fi
+run "extend the Prescott run on $other" env OPENBLAS_CORETYPE=$other "$MPIRUN" -np 2 -x OPENBLAS_CORETYPE "$atoll" resume "$runs/prescott" --generations 8
+if grep -q "computed with BLAS core Prescott .*this resume runs with core $other .*from generation 7 on, the bits will differ" <<<"$last_output"; then
+  passed=$((passed + 1)); echo "ok    a resume under another kernel warns that the bits will differ"
+else
+  failed=$((failed + 1)); echo "FAIL  no kernel warning on resume:"; echo "$last_output" | sed 's/^/      /'
+fi
+
 # A bad config under mpirun: non-zero exit, the key named once, no hang.
 printf 'islands: {count: 4}\nmigration: {intervall: 3}\n' > "$runs/bad.yaml"
 if out=$(timeout --kill-after=10 "$limit" "$MPIRUN" -np 2 "$atoll" run "$runs/bad.yaml" --out "$runs/bad" 2>&1); then

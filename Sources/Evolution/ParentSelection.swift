@@ -5,8 +5,8 @@ import Kernels
 /// The fitness-proportionate schemes (roulette wheel, stochastic universal sampling) use the
 /// weights `wᵢ = fᵢ − min f`, so they accept negative fitness (PyGAD divides raw fitness by its
 /// sum, which needs positive values); the worst individual then has no chance, and if all weights
-/// are zero every individual is equally likely. Unevaluated (−∞) and NaN fitness rank below every
-/// finite value (weight 0 in the proportionate schemes). All schemes draw from the stream they are
+/// are zero every individual is equally likely. Non-finite fitness (unevaluated −∞, NaN, +∞) ranks
+/// below every finite value (weight 0 in the proportionate schemes). All schemes draw from the stream they are
 /// given and nothing else.
 public enum ParentSelection: Codable, Equatable, Sendable {
     /// Best of `size` individuals drawn uniformly with replacement (PyGAD's `tournament`, `K`).
@@ -77,15 +77,13 @@ public enum ParentSelection: Codable, Equatable, Sendable {
         return chosen
     }
 
-    /// Fitness with NaN replaced by −∞, for comparisons.
+    /// Fitness with every non-finite value replaced by −∞, for comparisons.
     static func sanitized(_ fitness: [Float]) -> [Double] {
-        fitness.map { $0.isNaN ? -Double.infinity : Double($0) }
+        fitness.map { Double(Population.rankingValue($0)) }
     }
 
-    /// `wᵢ = fᵢ − min f` over finite values, 0 for −∞ and NaN, all ones if every weight is zero.
-    /// (A `+∞` fitness takes all the weight.)
+    /// `wᵢ = fᵢ − min f` over finite values, 0 for non-finite ones, all ones if every weight is zero.
     static func proportionateWeights(_ fitness: [Float]) -> [Double] {
-        if fitness.contains(.infinity) { return fitness.map { $0 == .infinity ? 1 : 0 } }
         let low = Double(fitness.filter { $0.isFinite }.min() ?? 0)
         let weights = fitness.map { $0.isFinite ? Double($0) - low : 0 }
         return weights.allSatisfy({ $0 == 0 }) ? [Double](repeating: 1, count: weights.count) : weights

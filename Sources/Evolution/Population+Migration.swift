@@ -31,8 +31,8 @@ extension Population {
         for incoming in immigrants.ranking() where placed < count {
             let target = worstFirst[placed]
             if replacement == .fair {
-                let newcomer = immigrants.fitness[incoming].isNaN ? -Float.infinity : immigrants.fitness[incoming]
-                let resident = fitness[target].isNaN ? -Float.infinity : fitness[target]
+                let newcomer = Population.rankingValue(immigrants.fitness[incoming])
+                let resident = Population.rankingValue(fitness[target])
                 guard newcomer > resident else { break }
             }
             copyIndividual(incoming, of: immigrants, to: target)

@@ -4,9 +4,10 @@ import Kernels
 /// stable id and a mutation step size per individual.
 ///
 /// Higher fitness is better everywhere in `Evolution`; minimisation problems negate their
-/// objective. An individual not yet evaluated has fitness `Population.unevaluated` (−∞), and a NaN
-/// fitness ranks below every number. Operators write children into a preallocated population, so a
-/// generation allocates nothing per individual.
+/// objective. An individual not yet evaluated has fitness `Population.unevaluated` (−∞), and any
+/// non-finite fitness (NaN, ±∞: a failed or overflowing evaluation) ranks below every number.
+/// Operators write children into a preallocated population, so a generation allocates nothing per
+/// individual.
 ///
 /// Ids are unique across islands and generations without any shared counter:
 /// `individualID(island:generation:index:)` packs island (16 bits), generation (32 bits) and
@@ -122,21 +123,27 @@ public struct Population: Codable, Equatable, Sendable {
         stepSizes[index] = source.stepSizes[sourceIndex]
     }
 
-    /// Indices sorted best first; ties keep the lower index first, NaN ranks last.
+    /// Indices sorted best first; ties keep the lower index first, non-finite fitness ranks last.
     public func ranking() -> [Int] {
         Self.ranking(fitness)
     }
 
-    /// Indices of `fitness` sorted best first; ties keep the lower index first, NaN ranks last.
+    /// Indices of `fitness` sorted best first; ties keep the lower index first, non-finite fitness
+    /// ranks last.
     public static func ranking(_ fitness: [Float]) -> [Int] {
         (0 ..< fitness.count).sorted { a, b in
-            let fa = fitness[a].isNaN ? -Float.infinity : fitness[a]
-            let fb = fitness[b].isNaN ? -Float.infinity : fitness[b]
+            let fa = rankingValue(fitness[a]), fb = rankingValue(fitness[b])
             return fa != fb ? fa > fb : a < b
         }
     }
 
-    /// Index of the best individual (the lowest index among equals; NaN ranks last).
+    /// The value `f` ranks by: `f` if finite, else −∞ (NaN and ±∞ rank below every number, tied
+    /// with the unevaluated).
+    public static func rankingValue(_ f: Float) -> Float {
+        f.isFinite ? f : -.infinity
+    }
+
+    /// Index of the best individual (the lowest index among equals; non-finite ranks last).
     public var bestIndex: Int {
         precondition(count > 0, "an empty population has no best individual")
         return ranking()[0]

@@ -52,22 +52,12 @@ public struct Island: Sendable {
     /// best so far, and adds them to the archive.
     public mutating func record(weights: UnsafeBufferPointer<Float>, fitness: [Float]) {
         archive?.append(genomes: weights, fitness: fitness)
-        guard let i = Population.ranking(fitness).first, !fitness[i].isNaN else { return }
+        guard let i = Population.ranking(fitness).first, fitness[i].isFinite else { return }
         if fitness[i] > bestFitness || bestGenome.isEmpty {
             let d = weights.count / fitness.count
             bestFitness = fitness[i]
             bestGenome = Array(weights[i * d ..< (i + 1) * d])
         }
-    }
-
-    /// Best, mean and median fitness of the current population (NaN counted as −∞).
-    public var fitnessSummary: (best: Float, mean: Float, median: Float) {
-        let sorted = population.fitness.map { $0.isNaN ? -Float.infinity : $0 }.sorted()
-        let n = sorted.count
-        let median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
-        var sum = 0.0
-        for f in sorted { sum += Double(f) }
-        return (sorted[n - 1], Float(sum / Double(n)), median)
     }
 
     // MARK: Checkpoint encoding

@@ -40,9 +40,34 @@ public final class JSONLinesLog {
     }
 
     /// Cuts the file back to `byteCount` bytes and continues writing from there.
+    ///
+    /// - Throws: `CheckpointError` if the file holds fewer bytes (it is never padded).
     public func truncate(toByteCount byteCount: UInt64) throws {
+        let size = try handle.seekToEnd()
+        guard size >= byteCount else {
+            throw CheckpointError("\(url.path) has \(size) bytes, fewer than the \(byteCount) to keep")
+        }
         try handle.truncate(atOffset: byteCount)
         try handle.seekToEnd()
+    }
+
+    /// Checks, without changing anything, that the file at `url` begins with `byteCount` bytes of
+    /// whole lines (what a resume will keep of it).
+    ///
+    /// - Throws: `CheckpointError` if the file is missing, shorter, or has no line end at
+    ///   `byteCount` (it was truncated, deleted or replaced).
+    public static func checkPrefix(_ url: URL, byteCount: UInt64) throws {
+        guard let handle = FileHandle(forReadingAtPath: url.path) else { throw CheckpointError("\(url.lastPathComponent) is missing") }
+        defer { try? handle.close() }
+        let size = try handle.seekToEnd()
+        guard size >= byteCount else {
+            throw CheckpointError("\(url.lastPathComponent) has \(size) bytes, fewer than the \(byteCount) written up to the checkpoint (truncated or replaced)")
+        }
+        guard byteCount > 0 else { return }
+        try handle.seek(toOffset: byteCount - 1)
+        guard try handle.read(upToCount: 1) == Data([0x0A]) else {
+            throw CheckpointError("\(url.lastPathComponent) has no line end at byte \(byteCount), where the checkpoint's part of it ends (edited or replaced)")
+        }
     }
 
     /// Flushes what was written to the disk.

@@ -15,6 +15,8 @@ public final class Run {
     public struct Options {
         /// Replace a run folder that already holds a run.
         public var force = false
+        /// Let ranks with different BLAS kernels run together (only with `allreduce: fast`).
+        public var allowMixedBLAS = false
         /// Fault injection for tests: rank `rank` kills itself with SIGKILL right after the
         /// checkpoint of generation `generation` is complete.
         public var killAfterCheckpoint: (generation: Int, rank: Int)?
@@ -34,6 +36,10 @@ public final class Run {
     let options: Options
     let archipelago: Archipelago
     let store: CheckpointStore
+    /// Rank 0's lock on the run folder, held as long as this object lives.
+    private let lock: RunLock?
+    /// The ranks' BLAS kernel(s) (`BLASKernel.agree`).
+    private let blas: String
     private var metricsLog: JSONLinesLog?
     private var timingsLog: JSONLinesLog?
     private var metaLog: JSONLinesLog?
@@ -43,10 +49,15 @@ public final class Run {
     private let elapsedOffset: Double
     private var lastCheckpointSeconds = 0.0
     private var lastProgressLine = DispatchTime.now().uptimeNanoseconds
+    /// Non-finite fitness values in the islands' populations after the latest generation.
+    private var nonFinite = 0
+    private var warnedNonFinite = false
+    /// Islands whose population has no finite fitness after the latest generation.
+    private var exhaustedIslands: [Int] = []
 
     private init(
         config: RunConfig, directory: URL, communicator: any Communicator, options: Options, archipelago: Archipelago,
-        progress: RunProgress, generation: Int, logs: Logs?
+        progress: RunProgress, generation: Int, folder: Folder?, blas: String
     ) {
         self.config = config
         self.directory = directory
@@ -55,10 +66,12 @@ public final class Run {
         self.archipelago = archipelago
         self.progress = progress
         self.generation = generation
+        self.blas = blas
         elapsedOffset = progress.elapsedSeconds
-        metricsLog = logs?.metrics
-        timingsLog = logs?.timings
-        metaLog = logs?.meta
+        lock = folder?.lock
+        metricsLog = folder?.logs.metrics
+        timingsLog = folder?.logs.timings
+        metaLog = folder?.logs.meta
         store = CheckpointStore(directory: directory.appendingPathComponent("checkpoints"))
     }
 
@@ -66,38 +79,63 @@ public final class Run {
 
     /// Starts a run of `config` in `directory` and runs it to its end.
     ///
-    /// Nothing is written before the configuration, the task, the network and the placement have
-    /// been checked on every rank; an existing run folder is left untouched unless `options.force`.
+    /// Nothing is written before every check has passed on every rank: the configuration, the
+    /// task, the network, the placement, the BLAS kernels, the pre-trained meta-learner, the run
+    /// folder (an existing run is left untouched unless `options.force`; a folder another run holds
+    /// is refused) and the first generation's evaluation. Rank 0 then holds the folder's lock
+    /// until the run ends.
     public static func start(config: RunConfig, directory: URL, communicator: any Communicator, options: Options = Options()) throws -> RunSummary {
         let (network, task) = try agree(communicator) { try setUp(config, communicator) }
-        let logs: Logs? = try agree(communicator) {
-            communicator.rank == 0 ? try prepareFolder(directory, config: config, force: options.force) : nil
+        let blas = try BLASKernel.agree(communicator, allowMixed: options.allowMixedBLAS, fastAllreduce: config.allreduce == .fast, warn: options.warn)
+        try agree(communicator) { if communicator.rank == 0 { try checkFolder(directory, force: options.force) } }
+        let latent = try agree(communicator) { () -> LatentSpace? in
+            guard config.latent.usesMetaLearner else { return nil }
+            do {
+                return try LatentSpace(config: config, network: network, task: task)
+            } catch {
+                throw config.meta.pretrained == nil ? error : ConfigError.invalidValue(path: "meta.pretrained", message: "\(error)")
+            }
         }
         let archipelago = try agree(communicator) { () -> Archipelago in
             let archipelago = try Archipelago.initial(config: config, communicator: communicator, network: network, task: task)
-            if config.latent.usesMetaLearner { archipelago.latent = try LatentSpace(config: config, network: network, task: task) }
+            archipelago.latent = latent
             return archipelago
         }
+        let folder: Folder? = try agree(communicator) {
+            communicator.rank == 0 ? try prepareFolder(directory, config: config, force: options.force) : nil
+        }
         let run = Run(config: config, directory: directory, communicator: communicator, options: options,
-                      archipelago: archipelago, progress: RunProgress(), generation: 0, logs: logs)
+                      archipelago: archipelago, progress: RunProgress(), generation: 0, folder: folder, blas: blas)
         let report = try run.gather(evaluated: archipelago.islands.reduce(0) { $0 + $1.population.count }, timing: RankTiming(generation: 0, rank: communicator.rank))
         run.progress.evaluations = report.evaluated
         run.progress.bestFitness = report.best
+        try run.stopIfExhausted()
         return try run.loop()
     }
 
     /// Continues the run in `directory` from its newest valid checkpoint, on any number of ranks.
     ///
-    /// - Returns: the summary, or `nil` when the run had already finished.
-    public static func resume(directory: URL, communicator: any Communicator, options: Options = Options()) throws -> RunSummary? {
+    /// The checkpoint must match the folder's `config.yaml` in every setting the results depend
+    /// on (`ResultSettings`), and the logs must still hold what the checkpoint recorded; otherwise
+    /// the resume is refused, naming each differing key or the damaged log, before any file is
+    /// touched. Under other BLAS kernels than the checkpoint's it warns that the bits will differ.
+    ///
+    /// - Parameter generations: a new `stop.generations` (written to `config.yaml`): extends a
+    ///   finished run, or changes the length of an unfinished one.
+    /// - Returns: the summary, or `nil` when the run had already finished (and `generations` does
+    ///   not extend it).
+    public static func resume(directory: URL, communicator: any Communicator, options: Options = Options(), generations: Int? = nil) throws -> RunSummary? {
         let configPath = directory.appendingPathComponent("config.yaml").path
-        let config = try agree(communicator) {
+        var config = try agree(communicator) {
+            if communicator.rank == 0 { try RunLock.checkFree(directory) }
             guard FileManager.default.fileExists(atPath: configPath) else {
                 throw RunError("\(directory.path) is not a run folder: it has no config.yaml")
             }
             return try RunConfig.load(path: configPath)
         }
+        if let generations { config.stop.generations = generations }
         let (network, task) = try agree(communicator) { try setUp(config, communicator) }
+        let blas = try BLASKernel.agree(communicator, allowMixed: options.allowMixedBLAS, fastAllreduce: config.allreduce == .fast, warn: options.warn)
         let store = CheckpointStore(directory: directory.appendingPathComponent("checkpoints"))
         let chosen = try agree(communicator) { () -> Int in
             guard communicator.rank == 0 else { return -1 }
@@ -109,7 +147,8 @@ public final class Run {
         let generation = try agreedValue(communicator, rank0: chosen)
         let folder = store.directory.appendingPathComponent(CheckpointStore.folderName(generation))
         let (state, islands) = try agree(communicator) { () -> (RunState, [Island]) in
-            let state = try JSONDecoder().decode(RunState.self, from: Data(contentsOf: folder.appendingPathComponent("run.json")))
+            let state = try RunState.decoder.decode(RunState.self, from: Data(contentsOf: folder.appendingPathComponent("run.json")))
+            if communicator.rank == 0 { try checkResumable(directory, state: state, config: config, generations: generations, warn: options.warn) }
             let placement = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
             let islands = try placement.islands(of: communicator.rank).map { index -> Island in
                 let url = folder.appendingPathComponent(islandFileName(index))
@@ -117,19 +156,16 @@ public final class Run {
             }
             return (state, islands)
         }
-        if let reason = state.stopReason {
+        if let reason = state.stopReason, generations == nil {
             if communicator.rank == 0 {
-                options.output("The run in \(directory.path) finished at generation \(state.generation) (stop: \(reason.rawValue)); nothing to resume.\n")
+                options.output("The run in \(directory.path) finished at generation \(state.generation) (stop: \(reason.rawValue)); nothing to resume "
+                    + "(extend it with `atoll resume \(directory.path) --generations N`).\n")
             }
             return nil
         }
-        let logs: Logs? = try agree(communicator) {
-            guard communicator.rank == 0 else { return nil }
-            let logs = try Logs(directory)
-            try logs.metrics.truncate(toByteCount: state.metricsBytes)
-            try logs.timings.truncate(toByteCount: state.timingsBytes)
-            try logs.meta.truncate(toByteCount: state.metaBytes)
-            return logs
+        if communicator.rank == 0, let recorded = state.blas, recorded != blas {
+            options.warn("the checkpoint of generation \(generation) was computed with BLAS \(recorded), this resume runs with \(blas): "
+                + "from generation \(generation + 1) on, the bits will differ from a run that stays on the first kernel")
         }
         let archipelago = try agree(communicator) { () -> Archipelago in
             let archipelago = try Archipelago(config: config, communicator: communicator, network: network, task: task, islands: islands)
@@ -137,12 +173,59 @@ public final class Run {
             if config.latent.usesMetaLearner { archipelago.latent = try LatentSpace(config: config, network: network, task: task, checkpoint: folder) }
             return archipelago
         }
+        let files: Folder? = try agree(communicator) {
+            guard communicator.rank == 0 else { return nil }
+            let lock = try RunLock(directory: directory, purpose: "atoll resume")
+            if generations != nil { try Data(try config.yaml().utf8).write(to: URL(fileURLWithPath: configPath), options: .atomic) }
+            let logs = try Logs(directory)
+            try logs.metrics.truncate(toByteCount: state.metricsBytes)
+            try logs.timings.truncate(toByteCount: state.timingsBytes)
+            try logs.meta.truncate(toByteCount: state.metaBytes)
+            return Folder(lock: lock, logs: logs)
+        }
         if communicator.rank == 0 {
             options.output("Resuming \(directory.path) from generation \(generation) on \(communicator.size) rank(s).\n")
         }
         let run = Run(config: config, directory: directory, communicator: communicator, options: options,
-                      archipelago: archipelago, progress: state.progress, generation: generation, logs: logs)
+                      archipelago: archipelago, progress: state.progress, generation: generation, folder: files, blas: blas)
         return try run.loop()
+    }
+
+    /// Rank 0's checks that `state` can go on under `config`, touching nothing: the results-relevant
+    /// settings match, a new generation limit lies ahead, and the logs hold what the checkpoint
+    /// recorded.
+    static func checkResumable(_ directory: URL, state: RunState, config: RunConfig, generations: Int?, warn: (String) -> Void) throws {
+        if let recorded = state.settings {
+            let differences = recorded.differences(from: try ResultSettings(config))
+            if !differences.isEmpty {
+                throw RunError("""
+                    the checkpoint of generation \(state.generation) does not match \(directory.appendingPathComponent("config.yaml").path) \
+                    in what its results depend on:
+                      \(differences.joined(separator: "\n  "))
+                    Put these back to resume; to change them, start a new run (`atoll run`). Only the length may change, \
+                    with `atoll resume \(directory.path) --generations N`.
+                    """)
+            }
+        } else {
+            warn("the checkpoint of generation \(state.generation) predates recorded settings: config.yaml cannot be checked against it")
+        }
+        if let generations {
+            guard generations > state.generation else {
+                throw RunError("--generations \(generations): the run is already at generation \(state.generation); give more than \(state.generation)")
+            }
+            if let reason = config.stop.criteria.reason(toStop: state.progress), reason != .generations {
+                throw RunError("--generations \(generations): the run would stop again at once (stop: \(reason.rawValue) is already met); "
+                    + "change that criterion in the stop section of config.yaml too")
+            }
+        }
+        for (name, bytes) in [("metrics.jsonl", state.metricsBytes), ("timings.jsonl", state.timingsBytes), ("meta.jsonl", state.metaBytes)] {
+            do {
+                try JSONLinesLog.checkPrefix(directory.appendingPathComponent(name), byteCount: bytes)
+            } catch {
+                throw RunError("cannot resume \(directory.path) from generation \(state.generation): \(error). The log would lose lines "
+                    + "(it is never padded); restore it from a backup, or start the run again with `atoll run --force`")
+            }
+        }
     }
 
     /// The network and task of `config`, checked against each other and the rank count.
@@ -177,21 +260,42 @@ public final class Run {
         }
     }
 
-    /// Creates (or, with `force`, clears) the run folder and writes `config.yaml`.
-    static func prepareFolder(_ directory: URL, config: RunConfig, force: Bool) throws -> Logs {
+    /// What rank 0 holds of the run folder: its lock and its logs.
+    struct Folder {
+        let lock: RunLock
+        let logs: Logs
+    }
+
+    /// What a run writes into its folder (`run.lock` aside, which outlives every run).
+    static let products = ["config.yaml", "metrics.jsonl", "timings.jsonl", "meta.jsonl", "best.safetensors", "summary.json", "checkpoints",
+                           "meta-learner.safetensors", "meta-learner.json"]
+
+    /// Checks, touching nothing, that a run may start in `directory`: it is not a file, no other
+    /// run holds it (unless this one already does: `locked`), and it holds no run unless `force`.
+    static func checkFolder(_ directory: URL, force: Bool, locked: Bool = false) throws {
         let fm = FileManager.default
-        let products = ["config.yaml", "metrics.jsonl", "timings.jsonl", "meta.jsonl", "best.safetensors", "summary.json", "checkpoints",
-                        "meta-learner.safetensors", "meta-learner.json"]
-        let existing = products.filter { fm.fileExists(atPath: directory.appendingPathComponent($0).path) }
-        if !existing.isEmpty {
-            guard force else {
-                throw RunError("\(directory.path) already holds a run (\(existing.joined(separator: ", "))): continue it with `atoll resume \(directory.path)`, or pass --force to replace it")
-            }
-            for name in existing { try fm.removeItem(at: directory.appendingPathComponent(name)) }
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw RunError("\(directory.path) is a file, not a run folder: give another --out")
         }
-        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        if !locked { try RunLock.checkFree(directory) }
+        let existing = products.filter { fm.fileExists(atPath: directory.appendingPathComponent($0).path) }
+        guard existing.isEmpty || force else {
+            throw RunError("\(directory.path) already holds a run (\(existing.joined(separator: ", "))): continue it with `atoll resume \(directory.path)`, or pass --force to replace it")
+        }
+    }
+
+    /// Takes the folder's lock, checks it again (another run may have started meanwhile), clears
+    /// it with `force`, and writes `config.yaml`.
+    static func prepareFolder(_ directory: URL, config: RunConfig, force: Bool) throws -> Folder {
+        let lock = try RunLock(directory: directory, purpose: "atoll run")
+        try checkFolder(directory, force: force, locked: true)
+        let fm = FileManager.default
+        for name in products where fm.fileExists(atPath: directory.appendingPathComponent(name).path) {
+            try fm.removeItem(at: directory.appendingPathComponent(name))
+        }
         try Data(try config.yaml().utf8).write(to: directory.appendingPathComponent("config.yaml"), options: .atomic)
-        return try Logs(directory)
+        return Folder(lock: lock, logs: try Logs(directory))
     }
 
     static func islandFileName(_ index: Int) -> String {
@@ -230,6 +334,7 @@ public final class Run {
 
             let report = try gather(evaluated: evaluated, timing: timing)
             progress.record(evaluated: report.evaluated, generationBest: report.best, elapsedSeconds: report.elapsed)
+            try stopIfExhausted()
             stopReason = config.stop.criteria.reason(toStop: progress)
             if stopReason == nil, let every = config.task.options.evalEvery, generation % every == 0,
                 let (_, record) = try fullEvaluation(of: try overallBest(), generation: generation) {
@@ -259,14 +364,9 @@ public final class Run {
     /// Exchanges every rank's metrics and timing; rank 0 logs them. Returns the generation's
     /// totals, which every rank computes alike from the same gathered reports.
     private func gather(evaluated: Int, timing: RankTiming) throws -> (evaluated: Int, best: Float, elapsed: Double) {
-        let metrics = archipelago.islands.map { island -> IslandMetrics in
-            let summary = island.fitnessSummary
-            return IslandMetrics(
-                generation: generation, island: island.index, phase: archipelago.phase.rawValue, best: summary.best, mean: summary.mean,
-                median: summary.median, bestEver: island.bestFitness, evaluations: island.evaluations, bytesMigrated: island.bytesReceived,
-                bestKind: island.bestKind)
-        }
-        let mine = GenerationReport(metrics: metrics, timing: timing, evaluated: evaluated, elapsed: elapsed)
+        let metrics = archipelago.islands.map { IslandMetrics(generation: generation, island: $0, phase: archipelago.phase.rawValue) }
+        let exhausted = archipelago.islands.filter { !$0.population.fitness.contains(where: \.isFinite) }.map(\.index)
+        let mine = GenerationReport(metrics: metrics, timing: timing, evaluated: evaluated, elapsed: elapsed, exhausted: exhausted)
         let reports = try communicator.allgatherStrings(String(decoding: try JSONEncoder().encode(mine), as: UTF8.self))
             .map { try JSONDecoder().decode(GenerationReport.self, from: Data($0.utf8)) }
         let all = reports.flatMap(\.metrics).sorted { $0.island < $1.island }
@@ -274,8 +374,32 @@ public final class Run {
             for line in all { try metricsLog.append(line) }
             for report in reports { try timingsLog.append(report.timing) }
         }
+        nonFinite = all.reduce(0) { $0 + $1.nonFinite }
+        if nonFinite > 0 && !warnedNonFinite && communicator.rank == 0 {
+            warnedNonFinite = true
+            let islands = all.filter { $0.nonFinite > 0 }.map { String($0.island) }.joined(separator: ", ")
+            options.warn("generation \(generation): \(nonFinite) fitness value(s) on island(s) \(islands) are NaN or ±inf; "
+                + "they rank last (counted as non_finite in metrics.jsonl and in the progress line)")
+        }
+        exhaustedIslands = reports.flatMap(\.exhausted).sorted()
         // The best fitness evaluated so far on any island (re-scored populations included).
         return (reports.reduce(0) { $0 + $1.evaluated }, all.map(\.bestEver).max() ?? -.infinity, reports.map(\.elapsed).max() ?? 0)
+    }
+
+    /// Stops the run when an island's whole population has no finite fitness: selection has
+    /// nothing to go on. Every rank decides alike (from the gathered reports), after a checkpoint
+    /// of this generation, so the work so far is kept and the run can be resumed once the cause
+    /// is fixed.
+    private func stopIfExhausted() throws {
+        guard !exhaustedIslands.isEmpty else { return }
+        try writeCheckpoint(stopReason: nil)
+        let islands = exhaustedIslands.map(String.init).joined(separator: ", ")
+        throw RunError("""
+            generation \(generation): every fitness on island(s) \(islands) is NaN or ±inf (a task or external evaluator \
+            returning NaN, or weights overflowing — e.g. a huge evolution.mutation_sigma), so selection has nothing to go on. \
+            A checkpoint of generation \(generation) is in \(store.directory.path): fix the cause and continue with \
+            `atoll resume \(directory.path)`, or start again with `atoll run --force`
+            """, sharedByAllRanks: true)
     }
 
     private func writeCheckpoint(stopReason: StopReason?) throws {
@@ -285,11 +409,9 @@ public final class Run {
             for log in [metricsLog, timingsLog, metaLog] { try log.synchronize() }
             let state = RunState(generation: generation, progress: progress, metricsBytes: try metricsLog.byteCount,
                                  timingsBytes: try timingsLog.byteCount, metaBytes: try metaLog.byteCount,
-                                 phase: archipelago.phase, stopReason: stopReason)
+                                 phase: archipelago.phase, stopReason: stopReason, settings: try ResultSettings(config), blas: blas)
             if let latent = archipelago.latent { files.merge(try latent.files()) { $1 } }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            files["run.json"] = try encoder.encode(state)
+            files["run.json"] = try RunState.encoder.encode(state)
         }
         try store.write(generation: generation, files: files, communicator: communicator)
     }
@@ -303,6 +425,7 @@ public final class Run {
         var line = String(format: "gen %d", generation)
         if let limit = config.stop.generations { line += "/\(limit)" }
         line += String(format: "  \(archipelago.phase.rawValue)  best %.6g  %d evals  %.0f evals/s  %@", progress.bestFitness, progress.evaluations, rate, Self.clock(progress.elapsedSeconds))
+        if nonFinite > 0 { line += "  \(nonFinite) non-finite" }
         if let limit = config.stop.generations, generation > 0 {
             let left = progress.elapsedSeconds / Double(generation) * Double(max(0, limit - generation))
             line += "  ~\(Self.clock(left)) left"
@@ -336,7 +459,7 @@ public final class Run {
         var summary = RunSummary(
             generations: generation, stopReason: stopReason.rawValue, fitnessName: archipelago.task.fitnessName,
             bestFitness: winner.fitness, bestIsland: winner.island, testAccuracy: nil, evaluations: progress.evaluations,
-            wallSeconds: progress.elapsedSeconds, peakMemoryMiB: peaks, directory: directory.path)
+            wallSeconds: progress.elapsedSeconds, peakMemoryMiB: peaks, blas: blas, directory: directory.path)
         if let (report, record) = try fullEvaluation(of: winner, generation: generation) {
             if logsFullEvaluations && record.trainLoss != nil { try metricsLog?.append(record) }
             summary.trainAccuracy = report.split("train")?.accuracy
@@ -374,6 +497,7 @@ extension RunSummary {
             ("evaluations", "\(evaluations)"),
             ("wall time", String(format: "%.1f s", wallSeconds)),
             ("peak memory per rank", peakMemoryMiB.enumerated().map { String(format: "rank %d: %.0f MiB", $0.offset, $0.element) }.joined(separator: ", ")),
+            ("BLAS", blas),
             ("results", directory),
         ]
         let width = rows.map(\.0.count).max()!

@@ -197,8 +197,13 @@ public struct MetaSection: Codable, Equatable, Sendable {
         for (key, w) in [("reconstruction", loss.reconstruction), ("behaviour", loss.behaviour), ("gap", loss.gap), ("head", loss.head)] where w < 0 {
             throw fail("loss.\(key)", "expected 0 or more, got \(w)")
         }
-        if let pretrained, !FileManager.default.fileExists(atPath: pretrained) {
-            throw fail("pretrained", "no file at \(pretrained)")
+        if let pretrained {
+            let paths = MetaLearnerPaths(pretrained)
+            guard FileManager.default.fileExists(atPath: paths.tensors) else { throw fail("pretrained", "no file at \(paths.tensors)") }
+            guard FileManager.default.fileExists(atPath: paths.state) else {
+                throw fail("pretrained", "\(paths.tensors) is not a meta-learner: its companion \(paths.state) is missing "
+                    + "(`atoll pretrain` writes FILE.safetensors with FILE.json beside it; a network's weights cannot be used here)")
+            }
         }
     }
 }

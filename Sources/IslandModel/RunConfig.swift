@@ -92,6 +92,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
     /// Checks every value that decoding alone cannot.
     public func validate() throws {
         func fail(_ path: String, _ message: String) -> ConfigError { .invalidValue(path: path, message: message) }
+        try validateFinite()
         guard islands.count >= 1 else { throw fail("islands.count", "expected at least 1, got \(islands.count)") }
         guard islands.count < 1 << 16 else { throw fail("islands.count", "expected fewer than 65536, got \(islands.count)") }
         guard islands.population >= 2 else { throw fail("islands.population", "expected at least 2, got \(islands.population)") }

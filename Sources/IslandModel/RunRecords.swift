@@ -4,6 +4,12 @@ import Foundation
 /// One line of `metrics.jsonl`: one island after one generation. Everything in it is determined
 /// by the configuration, so the file is the same, bit for bit, on any number of ranks (wall-clock
 /// times go to `timings.jsonl`).
+///
+/// `best`, `mean` and `median` are over the finite fitness values of the island's population;
+/// `non_finite` counts the others (NaN, ±∞: a failed or overflowing evaluation, ranked last). A value
+/// that is not a number — the statistics of a population with no finite fitness, `best_ever` of an
+/// island that never had one — is written as JSON `null` (and read back as −∞), so every line is
+/// valid JSON.
 public struct IslandMetrics: Codable, Equatable, Sendable {
     public var generation: Int
     public var island: Int
@@ -12,6 +18,8 @@ public struct IslandMetrics: Codable, Equatable, Sendable {
     public var best: Float
     public var mean: Float
     public var median: Float
+    /// Individuals of the population whose fitness is NaN or ±∞.
+    public var nonFinite: Int
     /// Best fitness the island has seen so far (with minibatch fitness: in this generation, since
     /// scores on different batches do not compare).
     public var bestEver: Float
@@ -24,8 +32,65 @@ public struct IslandMetrics: Codable, Equatable, Sendable {
     public var bestKind: String?
 
     enum CodingKeys: String, CodingKey {
-        case generation, island, phase, best, mean, median, bestEver = "best_ever", evaluations, bytesMigrated = "bytes_migrated"
-        case bestKind = "best_kind"
+        case generation, island, phase, best, mean, median, nonFinite = "non_finite", bestEver = "best_ever", evaluations
+        case bytesMigrated = "bytes_migrated", bestKind = "best_kind"
+    }
+
+    /// The line for `island` after `generation`: best, mean and median of the finite values of
+    /// `fitness` (the median of an even count is the mean of the middle two), and how many are not.
+    init(generation: Int, island: Island, phase: String) {
+        let fitness = island.population.fitness
+        let finite = fitness.filter(\.isFinite).sorted()
+        let n = finite.count
+        self.generation = generation
+        self.island = island.index
+        self.phase = phase
+        if n == 0 {
+            (best, mean, median) = (-.infinity, -.infinity, -.infinity)
+        } else {
+            var sum = 0.0
+            for f in finite { sum += Double(f) }
+            (best, mean, median) = (finite[n - 1], Float(sum / Double(n)), n % 2 == 1 ? finite[n / 2] : (finite[n / 2 - 1] + finite[n / 2]) / 2)
+        }
+        nonFinite = fitness.count - n
+        bestEver = island.bestFitness
+        evaluations = island.evaluations
+        bytesMigrated = island.bytesReceived
+        bestKind = island.bestKind
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func number(_ key: CodingKeys) throws -> Float { try c.decodeNil(forKey: key) ? -.infinity : c.decode(Float.self, forKey: key) }
+        generation = try c.decode(Int.self, forKey: .generation)
+        island = try c.decode(Int.self, forKey: .island)
+        phase = try c.decode(String.self, forKey: .phase)
+        best = try number(.best)
+        mean = try number(.mean)
+        median = try number(.median)
+        nonFinite = try c.decode(Int.self, forKey: .nonFinite)
+        bestEver = try number(.bestEver)
+        evaluations = try c.decode(Int.self, forKey: .evaluations)
+        bytesMigrated = try c.decode(Int.self, forKey: .bytesMigrated)
+        bestKind = try c.decodeIfPresent(String.self, forKey: .bestKind)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        func number(_ value: Float, _ key: CodingKeys) throws {
+            if value.isFinite { try c.encode(value, forKey: key) } else { try c.encodeNil(forKey: key) }
+        }
+        try c.encode(generation, forKey: .generation)
+        try c.encode(island, forKey: .island)
+        try c.encode(phase, forKey: .phase)
+        try number(best, .best)
+        try number(mean, .mean)
+        try number(median, .median)
+        try c.encode(nonFinite, forKey: .nonFinite)
+        try number(bestEver, .bestEver)
+        try c.encode(evaluations, forKey: .evaluations)
+        try c.encode(bytesMigrated, forKey: .bytesMigrated)
+        try c.encodeIfPresent(bestKind, forKey: .bestKind)
     }
 }
 
@@ -55,6 +120,8 @@ struct GenerationReport: Codable {
     var evaluated: Int
     /// Seconds since the run (or the resumed run) started, on this rank.
     var elapsed: Double
+    /// The rank's islands whose population has no finite fitness.
+    var exhausted: [Int]
 }
 
 /// `run.json` in a checkpoint: the state that is not per island.
@@ -74,6 +141,25 @@ struct RunState: Codable {
     var phase: Archipelago.Phase
     /// Set in the checkpoint written when the run stopped.
     var stopReason: StopReason?
+    /// What the results depend on (`nil` in checkpoints of older versions).
+    var settings: ResultSettings?
+    /// The BLAS kernel(s) the ranks computed with (`BLASKernel.agree`; `nil` in older checkpoints).
+    var blas: String?
+
+    /// `run.json`'s encoding: non-finite numbers (the best fitness of a run that has had no finite
+    /// one is −∞) as the strings `inf`, `-inf`, `nan`.
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }
 }
 
 /// `summary.json`, and the table rank 0 prints at the end.
@@ -90,5 +176,7 @@ public struct RunSummary: Codable, Sendable {
     public var wallSeconds: Double
     /// Peak resident memory of each rank's process, in MiB.
     public var peakMemoryMiB: [Double]
+    /// The BLAS kernel(s) of the ranks (the same bits need the same kernel).
+    public var blas: String
     public var directory: String
 }

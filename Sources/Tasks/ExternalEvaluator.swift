@@ -45,6 +45,12 @@ public enum ExternalEvaluatorError: Error, CustomStringConvertible {
 /// than it was sent, makes the call throw too, and the evaluator is unusable afterwards. Not thread
 /// safe: one batch at a time. `SIGPIPE` is ignored process-wide so that writing to a dead child
 /// is an error instead of killing Atoll.
+///
+/// The child runs in its own process group (`posix_spawn` with `POSIX_SPAWN_SETPGROUP`), and Atoll
+/// kills the whole group — the child and anything it forked — on a deadline, on a failure and when
+/// the evaluator is released. Nothing waits without a bound: a child that exits while a process it
+/// forked still holds its stdout is noticed within `pollSlice` (not at EOF, which never comes), and
+/// reaping is `waitpid(WNOHANG)` with a deadline.
 public final class ExternalEvaluator {
     /// The command line (program and arguments), as given.
     public let command: [String]
@@ -53,11 +59,16 @@ public final class ExternalEvaluator {
     /// Genome length announced in the header.
     public let parameterCount: Int
 
-    private let process: Process
+    /// The child's PID, which is also its process group's id.
+    private let pid: pid_t
+    /// The child's exit status once reaped: the code, or minus the signal that killed it.
+    private var exitStatus: Int32?
     private let toChild: Int32
     private let fromChild: Int32
     private var failed: ExternalEvaluatorError?
     private var commandText: String { command.joined(separator: " ") }
+    /// Longest wait in `poll` between checks that the child is still running, in milliseconds.
+    static let pollSlice: Int32 = 100
 
     /// Starts `command` (looked up on `PATH`), sends `header` and waits for the acknowledgement.
     ///
@@ -70,25 +81,51 @@ public final class ExternalEvaluator {
         self.command = command
         self.timeout = timeout
         self.parameterCount = parameterCount
-        let stdinPipe = Pipe()
-        let stdoutPipe = Pipe()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        process.standardInput = stdinPipe
-        process.standardOutput = stdoutPipe
-        do {
-            try process.run()
-        } catch {
-            throw ExternalEvaluatorError.launchFailed(command: command.joined(separator: " "), reason: "\(error)")
+        let text = command.joined(separator: " ")
+        func failure(_ call: String, _ code: Int32) -> ExternalEvaluatorError {
+            .launchFailed(command: text, reason: "\(call): \(String(cString: strerror(code)))")
         }
-        toChild = stdinPipe.fileHandleForWriting.fileDescriptor
-        fromChild = stdoutPipe.fileHandleForReading.fileDescriptor
-        // Keep our ends open for the life of this object; close the child's ends in this process.
-        try? stdinPipe.fileHandleForReading.close()
-        try? stdoutPipe.fileHandleForWriting.close()
-        toChildHandle = stdinPipe.fileHandleForWriting
-        fromChildHandle = stdoutPipe.fileHandleForReading
+        // [read end, write end] of each pipe; close-on-exec, so the child keeps only its dup2 copies
+        // (and children other threads start do not inherit them).
+        var stdinPipe: [Int32] = [-1, -1], stdoutPipe: [Int32] = [-1, -1]
+        guard pipe(&stdinPipe) == 0 else { throw failure("pipe", errno) }
+        guard pipe(&stdoutPipe) == 0 else {
+            let code = errno
+            close(stdinPipe[0]); close(stdinPipe[1])
+            throw failure("pipe", code)
+        }
+        for fd in stdinPipe + stdoutPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], STDIN_FILENO)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], STDOUT_FILENO)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // A new process group led by the child; default signal handling (SIGPIPE is ignored here)
+        // and no blocked signals.
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var defaults = sigset_t(), none = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        let arguments = (["/usr/bin/env"] + command).map { strdup($0) } + [nil]
+        defer { for argument in arguments { free(argument) } }
+        var child: pid_t = 0
+        let spawned = posix_spawn(&child, "/usr/bin/env", &actions, &attributes, arguments, environ)
+        close(stdinPipe[0])
+        close(stdoutPipe[1])
+        guard spawned == 0 else {
+            close(stdinPipe[1]); close(stdoutPipe[0])
+            throw failure("posix_spawn", spawned)
+        }
+        pid = child
+        toChild = stdinPipe[1]
+        fromChild = stdoutPipe[0]
         _ = fcntl(toChild, F_SETFL, fcntl(toChild, F_GETFL) | O_NONBLOCK)
 
         let deadline = Deadline(seconds: timeout)
@@ -107,18 +144,14 @@ public final class ExternalEvaluator {
         }
     }
 
-    private let toChildHandle: FileHandle
-    private let fromChildHandle: FileHandle
-
     deinit {
-        try? toChildHandle.close()
-        if process.isRunning {
-            // Give a well-behaved child a moment to exit after EOF, then kill it.
-            let deadline = Deadline(seconds: 1)
-            while process.isRunning && !deadline.passed { usleep(2000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
-        try? fromChildHandle.close()
+        close(toChild)
+        // Give a well-behaved child a moment to exit after EOF, then kill its group (anything it
+        // forked included) either way.
+        let deadline = Deadline(seconds: 1)
+        while reap() == nil && !deadline.passed { usleep(2000) }
+        terminate()
+        close(fromChild)
     }
 
     /// Scores `count` genomes of `parameterCount` floats each, returning one fitness per genome.
@@ -191,7 +224,7 @@ public final class ExternalEvaluator {
     }
 
     /// Polls `fd` for `events` until the deadline; a hang-up counts as ready (the read or write
-    /// that follows reports it).
+    /// that follows reports it), and so does the child's exit.
     private func waitUntilReady(_ fd: Int32, events: Int16, deadline: Deadline, during: String) throws {
         while true {
             let remaining = deadline.remainingMilliseconds
@@ -200,29 +233,49 @@ public final class ExternalEvaluator {
                 throw ExternalEvaluatorError.timedOut(command: commandText, seconds: timeout, during: during)
             }
             var descriptor = pollfd(fd: fd, events: events, revents: 0)
-            let ready = poll(&descriptor, 1, Int32(min(remaining, 1000)))
+            let ready = poll(&descriptor, 1, Int32(min(remaining, Int(Self.pollSlice))))
             if ready > 0 { return }
             if ready < 0 && errno != EINTR {
                 throw ExternalEvaluatorError.ioError(command: commandText, reason: "poll failed: \(String(cString: strerror(errno)))")
             }
+            // Nothing to read or write yet: the child may have exited while a process it forked
+            // keeps the pipe open, so EOF would never come.
+            if ready == 0, reap() != nil { throw childExited(during: during) }
         }
     }
 
-    /// The error for a child that closed its stdout or stdin: waits briefly for its exit status.
+    /// The error for a child that exited or closed its stdout or stdin: waits briefly for its exit
+    /// status. Its process group is killed either way.
     private func childExited(during: String) -> ExternalEvaluatorError {
         let deadline = Deadline(seconds: 2)
-        while process.isRunning && !deadline.passed { usleep(2000) }
-        if process.isRunning {
+        while reap() == nil && !deadline.passed { usleep(2000) }
+        guard let status = exitStatus else {
             terminate()
             return ExternalEvaluatorError.ioError(command: commandText, reason: "closed its stdout while \(during)")
         }
-        let status = process.terminationReason == .uncaughtSignal ? -process.terminationStatus : process.terminationStatus
+        terminate()
         return ExternalEvaluatorError.exited(command: commandText, status: status, during: during)
     }
 
+    /// The child's exit status if it has exited (reaping it), `nil` while it runs. Never blocks.
+    @discardableResult
+    private func reap() -> Int32? {
+        if let exitStatus { return exitStatus }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        // <sys/wait.h>: the low 7 bits are the terminating signal (0: a normal exit, whose code is
+        // the next 8 bits).
+        let signal = status & 0x7F
+        exitStatus = signal == 0 ? (status >> 8) & 0xFF : -signal
+        return exitStatus
+    }
+
+    /// Kills the child's process group (the child and whatever it forked) and reaps the child,
+    /// waiting at most 2 s for it.
     private func terminate() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        kill(-pid, SIGKILL)
+        let deadline = Deadline(seconds: 2)
+        while reap() == nil && !deadline.passed { usleep(1000) }
     }
 }
 

@@ -103,9 +103,26 @@ struct Evaluate: ParsableCommand {
         let net = try Network(spec: try NetworkSpec.load(path: network))
         try task.checkCompatible(net)
         let genome = try CLIFiles.genome(safetensors: weights, layout: net.layout)
+        try Self.checkFinite(genome, layout: net.layout, file: weights)
         let report = try task.report(genome: genome, network: net, generation: generation, seed: seed)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
     }
+
+    /// A network with a NaN or ±inf weight has no meaningful fitness (a task may clamp it to a
+    /// finite worst value), so such weights are an error naming the file, the count and the first.
+    static func checkFinite(_ genome: [Float], layout: ParameterLayout, file: String) throws {
+        let bad = genome.indices.filter { !genome[$0].isFinite }
+        guard let first = bad.first else { return }
+        let location = layout.tensors.first { ($0.offset ..< $0.offset + $0.count).contains(first) }
+            .map { "\($0.name) element \(first - $0.offset)" } ?? "element \(first)"
+        throw NonFiniteWeights(description: "--weights '\(file)': \(bad.count) of \(genome.count) weights are NaN or ±inf "
+            + "(the first: \(location) = \(genome[first])); a network with them has no meaningful fitness")
+    }
+}
+
+/// Weights that are not all finite numbers.
+struct NonFiniteWeights: Error, CustomStringConvertible {
+    let description: String
 }

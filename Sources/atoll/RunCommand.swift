@@ -11,6 +11,9 @@ struct LaunchOptions: ParsableArguments {
         valueName: "N"))
     var localRanks: Int?
 
+    @Flag(help: "Let ranks whose OpenBLAS kernels differ run together (needs `allreduce: fast`; the results are then not reproducible).")
+    var allowMixedBlas = false
+
     @Option(help: .hidden)
     var faultKillAfterCheckpoint: Int?
 
@@ -33,6 +36,7 @@ struct LaunchOptions: ParsableArguments {
         options.output = { text in
             FileHandle.standardOutput.write(Data(text.utf8))
         }
+        options.allowMixedBLAS = allowMixedBlas
         if let generation = faultKillAfterCheckpoint { options.killAfterCheckpoint = (generation, faultKillRank) }
         let runOptions = options
         if let localRanks {
@@ -119,18 +123,31 @@ struct ResumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
         abstract: "Continue a run from its newest valid checkpoint, on the same or another number of ranks.",
-        discussion: "A corrupt or truncated checkpoint is skipped with a warning naming it; the previous one is used."
+        discussion: """
+            A corrupt or truncated checkpoint is skipped with a warning naming it; the previous one is used. \
+            The folder's config.yaml must match the checkpoint in every setting the results depend on \
+            (network, islands, evolution, latent and meta settings, seed, …); a mismatch is refused, naming \
+            each key. --generations N sets a new generation limit, which extends a finished run.
+            """
     )
 
     @Argument(help: "The run folder (holding config.yaml and checkpoints/).")
     var runDirectory: String
 
+    @Option(help: ArgumentHelp("Run until generation N (stop.generations, written to config.yaml): extends a finished run.", valueName: "N"))
+    var generations: Int?
+
     @OptionGroup var launchOptions: LaunchOptions
+
+    func validate() throws {
+        if let generations, generations < 1 { throw ValidationError("--generations must be at least 1, got \(generations)") }
+    }
 
     func run() throws {
         let folder = URL(fileURLWithPath: runDirectory)
+        let generations = self.generations
         try launchOptions.launch { comm, options in
-            let summary = try Run.resume(directory: folder, communicator: comm, options: options)
+            let summary = try Run.resume(directory: folder, communicator: comm, options: options, generations: generations)
             try RunFolderReport.write(folder: folder, communicator: comm, options: options, runEnded: summary != nil)
         }
     }

@@ -22,6 +22,29 @@ enum AtollProcess {
         return root.appendingPathComponent(".build/debug/atoll")
     }
 
+    /// Runs `atoll arguments…` to completion and captures both streams; a process still running
+    /// after `seconds` is killed (SIGKILL) and reported with status −9.
+    static func run(_ arguments: [String], killAfter seconds: Double) throws -> Output {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        let killed = process.isRunning
+        if killed { kill(process.processIdentifier, SIGKILL) }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(
+            status: killed ? -9 : process.terminationStatus,
+            standardOutput: String(decoding: outData, as: UTF8.self),
+            standardError: String(decoding: errData, as: UTF8.self))
+    }
+
     /// Runs `atoll arguments…` to completion and captures both streams.
     static func run(_ arguments: [String]) throws -> Output {
         let process = Process()

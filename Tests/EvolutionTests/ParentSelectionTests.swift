@@ -86,4 +86,13 @@ struct ParentSelectionTests {
         let share = frequencies(.tournament(size: 4), fitness: fitness, draws: 10_000)
         #expect(share[1] > share[3] && share[3] > share[0] && share[3] > share[2])
     }
+
+    @Test("+∞ fitness counts as worst too: never wins a tournament against a finite one, weight 0 in roulette")
+    func positiveInfinityCountsAsWorst() {
+        let fitness: [Float] = [.infinity, 2, 1]
+        let tournament = frequencies(.tournament(size: 3), fitness: fitness, draws: 10_000)
+        #expect(tournament[1] > tournament[2] && tournament[2] > tournament[0])
+        #expect(frequencies(.rouletteWheel, fitness: fitness, draws: 10_000)[0] == 0)
+        #expect(frequencies(.stochasticUniversalSampling, fitness: fitness, draws: 10_000)[0] == 0)
+    }
 }

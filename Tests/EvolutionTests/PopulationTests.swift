@@ -20,6 +20,21 @@ struct PopulationTests {
         #expect(p.bestIndex == 2)
     }
 
+    @Test("+∞ (an overflowing or broken evaluation) ranks last with NaN and −∞, not first")
+    func rankingPutsPositiveInfinityLast() {
+        let p = population([1, .infinity, 3, .nan, -.infinity, 2])
+        #expect(p.ranking() == [2, 5, 0, 1, 3, 4])
+        #expect(p.bestIndex == 2)
+    }
+
+    @Test("fair replacement does not let a +∞ or NaN immigrant displace a finite resident")
+    func fairReplacementRejectsNonFiniteImmigrants() {
+        var residents = population([1, 2, 3])
+        let immigrants = population([.infinity, .nan])
+        #expect(residents.insert(immigrants: immigrants, replacement: .fair) == 0)
+        #expect(residents.fitness == [1, 2, 3])
+    }
+
     @Test func idsPackIslandGenerationAndIndex() {
         let id = Population.individualID(island: 3, generation: 70_000, index: 5)
         #expect(id >> 48 == 3 && (id >> 16) & 0xFFFF_FFFF == 70_000 && id & 0xFFFF == 5)

@@ -67,6 +67,36 @@ struct RunConfigTests {
         #expect(text.contains(expected), "\(text)")
     }
 
+    @Test("a non-finite number (.inf, -.inf, .nan) is an error naming the key",
+          arguments: [("evolution: {mutation_sigma: .inf}", "evolution.mutation_sigma: expected a finite number, got +inf"),
+                      ("evolution: {blend_alpha: .inf}", "evolution.blend_alpha: expected a finite number, got +inf"),
+                      ("evolution: {sbx_eta: .nan}", "evolution.sbx_eta: expected a finite number, got nan"),
+                      ("evolution: {bounds: {low: -.inf, high: 1, handling: clip}}", "evolution.bounds.low: expected a finite number, got -inf"),
+                      ("evolution: {bounds: {low: -1, high: .inf, handling: reflect}}", "evolution.bounds.high: expected a finite number, got +inf"),
+                      ("stop: {target_fitness: .nan}", "stop.target_fitness: expected a finite number, got nan"),
+                      ("stop: {wall_time: .inf}", "stop.wall_time: expected a finite number, got +inf"),
+                      ("latent: {mutation_sigma: .inf}", "latent.mutation_sigma: expected a finite number, got +inf"),
+                      ("meta: {learning_rate: .inf}", "meta.learning_rate: expected a finite number, got +inf"),
+                      ("meta: {loss: {gap: .nan}}", "meta.loss.gap: expected a finite number, got nan"),
+                      ("topology: {kind: edges, edges: [{source: 0, destination: 1, probability: .nan}]}",
+                       "topology.edges[0].probability: expected a finite number, got nan")])
+    func nonFiniteValue(text: String, expected: String) {
+        let text = message(text)
+        #expect(text.contains(expected), "\(text)")
+    }
+
+    @Test("meta.pretrained naming a file without its meta-learner companion says which file is expected")
+    func pretrainedWithoutCompanion() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atoll-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let weights = folder.appendingPathComponent("best.safetensors")
+        try Data("not a meta-learner".utf8).write(to: weights)
+        let text = message("latent: {enabled: true}\nmeta: {pretrained: \(weights.path)}\n")
+        #expect(text.contains("meta.pretrained"), "\(text)")
+        #expect(text.contains("its companion \(folder.appendingPathComponent("best.json").path) is missing"), "\(text)")
+    }
+
     @Test("load names the file; a network path is read relative to the config")
     func load() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atoll-config-\(UUID().uuidString)")

@@ -106,6 +106,63 @@ let examplePath = packageRoot.appendingPathComponent("examples/external_evaluato
         #expect("\(error!)".contains("sent 3 genomes but the reply holds 2"))
     }
 
+    /// Whether process `pid` is gone or a zombie (killed, not yet reaped by its new parent).
+    func isDead(_ pid: Int32) -> Bool {
+        guard let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return true }
+        // `pid (comm) S …`: the state follows the last ')'.
+        let text = String(decoding: stat, as: UTF8.self)
+        guard let close = text.lastIndex(of: ")") else { return true }
+        return text[text.index(close, offsetBy: 2)] == "Z"
+    }
+
+    /// Runs `body` on another thread and waits at most `seconds`: a hang fails the test instead of stalling it.
+    func withinDeadline(_ seconds: Double, _ body: @escaping @Sendable () -> Void) -> Bool {
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            body()
+            done.signal()
+        }
+        return done.wait(timeout: .now() + seconds) == .success
+    }
+
+    @Test(.enabled(if: pythonWithNumpy, "python3 not found"),
+          arguments: ["exit", "hang"])
+    func forkedChildHoldingStdoutDoesNotBlockTheDeadline(parent: String) throws {
+        // The evaluator acknowledges, reads a batch, forks a child that keeps stdout open for
+        // 60 s (and writes its PID to a file), and then exits or hangs itself.
+        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("atoll-grandchild-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: pidFile) }
+        let script = misbehaving("fork").last!
+            .replacingOccurrences(of: "import struct, sys, time", with: "import os, struct, sys, time")
+            .replacingOccurrences(of: "b = 'fork'", with: """
+                b = 'fork'
+                if os.fork() == 0:
+                    open('\(pidFile.path)', 'w').write(str(os.getpid())); time.sleep(60); os._exit(0)
+                time.sleep(0.3)
+                if '\(parent)' == 'hang': time.sleep(60)
+                sys.exit(0)
+                """)
+        let result = Box()
+        let start = Date()
+        let finished = withinDeadline(20) { [self] in
+            do {
+                try evaluate(ExternalTask(command: ["python3", "-c", script], timeout: 1.5))
+                result.set("no error")
+            } catch {
+                result.set("\(error)")
+            }
+        }
+        #expect(finished, "evaluate returned within 20 s")
+        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(result.get().contains(parent == "exit" ? "exited (status 0)" : "did not answer within 1.5 s"), "\(result.get())")
+        // The forked child went with the evaluator's process group.
+        let child = try #require(Int32(String(contentsOf: pidFile, encoding: .utf8)))
+        let deadline = Date().addingTimeInterval(5)
+        while !isDead(child) && Date() < deadline { usleep(50_000) }
+        #expect(isDead(child), "the evaluator's child \(child) is still alive")
+        if !isDead(child) { kill(child, SIGKILL) }
+    }
+
     @Test func programThatNeverStartsOrSpeaksTextFails() throws {
         let missing = #expect(throws: ExternalEvaluatorError.self) { try evaluate(ExternalTask(command: ["atoll-no-such-program-xyz"], timeout: 5)) }
         #expect("\(missing!)".contains("exited (status 127)"))
@@ -116,4 +173,12 @@ let examplePath = packageRoot.appendingPathComponent("examples/external_evaluato
         let silent = #expect(throws: ExternalEvaluatorError.self) { try evaluate(ExternalTask(command: ["sleep", "30"], timeout: 0.5)) }
         #expect("\(silent!)".contains("did not answer within 0.5 s"))
     }
+}
+
+/// A string set on one thread and read on another.
+final class Box: @unchecked Sendable {
+    private var value = ""
+    private let lock = NSLock()
+    func set(_ text: String) { lock.lock(); value = text; lock.unlock() }
+    func get() -> String { lock.lock(); defer { lock.unlock() }; return value }
 }
