@@ -4,12 +4,10 @@ import Foundation
 import Networks
 import Tasks
 
-/// A whole run: the run folder, generation 0 or a checkpoint, the generation loop, checkpoints,
-/// logs and the final summary. Every rank of the communicator runs the same `Run`.
-///
-/// Files (rank 0 writes all but the checkpoints' island files, which each rank writes for its own
-/// islands): `config.yaml`, `metrics.jsonl`, `timings.jsonl`, `checkpoints/GGGGGGGG/`,
-/// `best.safetensors`, `summary.json`.
+/// A whole run: the checks, generation 0 or a checkpoint, then the sequence of generations —
+/// evolve, migrate, train the meta-learner when the schedule says so, report, checkpoint — and
+/// the final summary. Every rank of the communicator runs the same `Run`; the islands are the
+/// `Archipelago`'s, the files rank 0's `RunFolder`'s (checkpoints: `CheckpointStore`).
 public final class Run {
     /// How a run is driven (not part of its configuration: none of it changes the results).
     public struct Options {
@@ -36,8 +34,8 @@ public final class Run {
     let options: Options
     let archipelago: Archipelago
     let store: CheckpointStore
-    /// Rank 0's lock on the run folder, held as long as this object lives.
-    private let lock: RunLock?
+    /// Rank 0's run folder (its lock is held as long as this object lives).
+    private let folder: RunFolder?
     /// The ranks' BLAS kernel(s) (`BLASKernel.agree`).
     private let blas: String
     private var metricsLog: JSONLinesLog?
@@ -57,7 +55,7 @@ public final class Run {
 
     private init(
         config: RunConfig, directory: URL, communicator: any Communicator, options: Options, archipelago: Archipelago,
-        progress: RunProgress, generation: Int, folder: Folder?, blas: String
+        progress: RunProgress, generation: Int, folder: RunFolder?, blas: String
     ) {
         self.config = config
         self.directory = directory
@@ -68,10 +66,10 @@ public final class Run {
         self.generation = generation
         self.blas = blas
         elapsedOffset = progress.elapsedSeconds
-        lock = folder?.lock
-        metricsLog = folder?.logs.metrics
-        timingsLog = folder?.logs.timings
-        metaLog = folder?.logs.meta
+        self.folder = folder
+        metricsLog = folder?.metrics
+        timingsLog = folder?.timings
+        metaLog = folder?.meta
         store = CheckpointStore(directory: directory.appendingPathComponent("checkpoints"))
     }
 
@@ -87,7 +85,7 @@ public final class Run {
     public static func start(config: RunConfig, directory: URL, communicator: any Communicator, options: Options = Options()) throws -> RunSummary {
         let (network, task) = try agree(communicator) { try setUp(config, communicator) }
         let blas = try BLASKernel.agree(communicator, allowMixed: options.allowMixedBLAS, fastAllreduce: config.allreduce == .fast, warn: options.warn)
-        try agree(communicator) { if communicator.rank == 0 { try checkFolder(directory, force: options.force) } }
+        try agree(communicator) { if communicator.rank == 0 { try RunFolder.check(directory, force: options.force) } }
         let latent = try agree(communicator) { () -> LatentSpace? in
             guard config.latent.usesMetaLearner else { return nil }
             do {
@@ -101,8 +99,8 @@ public final class Run {
             archipelago.latent = latent
             return archipelago
         }
-        let folder: Folder? = try agree(communicator) {
-            communicator.rank == 0 ? try prepareFolder(directory, config: config, force: options.force) : nil
+        let folder: RunFolder? = try agree(communicator) {
+            communicator.rank == 0 ? try RunFolder(creating: directory, config: config, force: options.force) : nil
         }
         let run = Run(config: config, directory: directory, communicator: communicator, options: options,
                       archipelago: archipelago, progress: RunProgress(), generation: 0, folder: folder, blas: blas)
@@ -151,7 +149,7 @@ public final class Run {
             if communicator.rank == 0 { try checkResumable(directory, state: state, config: config, generations: generations, warn: options.warn) }
             let placement = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
             let islands = try placement.islands(of: communicator.rank).map { index -> Island in
-                let url = folder.appendingPathComponent(islandFileName(index))
+                let url = folder.appendingPathComponent(RunFolder.islandFileName(index))
                 return try Island(decoding: Data(contentsOf: url), source: url.path, decodeAlgorithm: config.decodeIslandAlgorithm)
             }
             return (state, islands)
@@ -173,15 +171,8 @@ public final class Run {
             if config.latent.usesMetaLearner { archipelago.latent = try LatentSpace(config: config, network: network, task: task, checkpoint: folder) }
             return archipelago
         }
-        let files: Folder? = try agree(communicator) {
-            guard communicator.rank == 0 else { return nil }
-            let lock = try RunLock(directory: directory, purpose: "atoll resume")
-            if generations != nil { try Data(try config.yaml().utf8).write(to: URL(fileURLWithPath: configPath), options: .atomic) }
-            let logs = try Logs(directory)
-            try logs.metrics.truncate(toByteCount: state.metricsBytes)
-            try logs.timings.truncate(toByteCount: state.timingsBytes)
-            try logs.meta.truncate(toByteCount: state.metaBytes)
-            return Folder(lock: lock, logs: logs)
+        let files: RunFolder? = try agree(communicator) {
+            communicator.rank == 0 ? try RunFolder(resuming: directory, config: generations != nil ? config : nil, state: state) : nil
         }
         if communicator.rank == 0 {
             options.output("Resuming \(directory.path) from generation \(generation) on \(communicator.size) rank(s).\n")
@@ -245,62 +236,6 @@ public final class Run {
             throw ConfigError.invalidValue(path: "task", message: "\(error)")
         }
         return (network, task)
-    }
-
-    /// The logs rank 0 appends to.
-    struct Logs {
-        let metrics: JSONLinesLog
-        let timings: JSONLinesLog
-        let meta: JSONLinesLog
-
-        init(_ directory: URL) throws {
-            metrics = try JSONLinesLog(url: directory.appendingPathComponent("metrics.jsonl"))
-            timings = try JSONLinesLog(url: directory.appendingPathComponent("timings.jsonl"))
-            meta = try JSONLinesLog(url: directory.appendingPathComponent("meta.jsonl"))
-        }
-    }
-
-    /// What rank 0 holds of the run folder: its lock and its logs.
-    struct Folder {
-        let lock: RunLock
-        let logs: Logs
-    }
-
-    /// What a run writes into its folder (`run.lock` aside, which outlives every run).
-    static let products = ["config.yaml", "metrics.jsonl", "timings.jsonl", "meta.jsonl", "best.safetensors", "summary.json", "checkpoints",
-                           "meta-learner.safetensors", "meta-learner.json"]
-
-    /// Checks, touching nothing, that a run may start in `directory`: it is not a file, no other
-    /// run holds it (unless this one already does: `locked`), and it holds no run unless `force`.
-    static func checkFolder(_ directory: URL, force: Bool, locked: Bool = false) throws {
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        if fm.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
-            throw RunError("\(directory.path) is a file, not a run folder: give another --out")
-        }
-        if !locked { try RunLock.checkFree(directory) }
-        let existing = products.filter { fm.fileExists(atPath: directory.appendingPathComponent($0).path) }
-        guard existing.isEmpty || force else {
-            throw RunError("\(directory.path) already holds a run (\(existing.joined(separator: ", "))): continue it with `atoll resume \(directory.path)`, or pass --force to replace it")
-        }
-    }
-
-    /// Takes the folder's lock, checks it again (another run may have started meanwhile), clears
-    /// it with `force`, and writes `config.yaml`.
-    static func prepareFolder(_ directory: URL, config: RunConfig, force: Bool) throws -> Folder {
-        let lock = try RunLock(directory: directory, purpose: "atoll run")
-        try checkFolder(directory, force: force, locked: true)
-        let fm = FileManager.default
-        for name in products where fm.fileExists(atPath: directory.appendingPathComponent(name).path) {
-            try fm.removeItem(at: directory.appendingPathComponent(name))
-        }
-        try Data(try config.yaml().utf8).write(to: directory.appendingPathComponent("config.yaml"), options: .atomic)
-        return Folder(lock: lock, logs: try Logs(directory))
-    }
-
-    static func islandFileName(_ index: Int) -> String {
-        let digits = String(index)
-        return "island-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + ".bin"
     }
 
     // MARK: The generation loop
@@ -404,7 +339,7 @@ public final class Run {
 
     private func writeCheckpoint(stopReason: StopReason?) throws {
         var files: [String: Data] = [:]
-        for island in archipelago.islands { files[Self.islandFileName(island.index)] = island.encoded() }
+        for island in archipelago.islands { files[RunFolder.islandFileName(island.index)] = island.encoded() }
         if communicator.rank == 0, let metricsLog, let timingsLog, let metaLog {
             for log in [metricsLog, timingsLog, metaLog] { try log.synchronize() }
             let state = RunState(generation: generation, progress: progress, metricsBytes: try metricsLog.byteCount,
@@ -467,17 +402,8 @@ public final class Run {
             var metadata = ["task": archipelago.task.name, "fitness": "\(winner.fitness)", "fitness_name": archipelago.task.fitnessName,
                             "island": "\(winner.island)", "generation": "\(generation)"]
             if let accuracy = summary.testAccuracy { metadata["test_accuracy"] = "\(accuracy)" }
-            let specEncoder = JSONEncoder()
-            specEncoder.outputFormatting = .sortedKeys
-            metadata["atoll.network"] = String(decoding: try specEncoder.encode(network.spec), as: UTF8.self)
-            try SafeTensors(genome: genome, layout: network.layout, metadata: metadata)
-                .write(path: directory.appendingPathComponent("best.safetensors").path)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(summary).write(to: directory.appendingPathComponent("summary.json"), options: .atomic)
-            if let latent = archipelago.latent {
-                for (name, data) in try latent.files() { try data.write(to: directory.appendingPathComponent(name), options: .atomic) }
-            }
+            try folder?.writeResults(summary: summary, best: genome, network: network, metadata: metadata,
+                                     metaLearner: try archipelago.latent?.files() ?? [:])
             options.output(summary.table())
         }
         return summary

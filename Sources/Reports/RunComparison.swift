@@ -5,14 +5,14 @@ import IslandModel
 /// islands against all evaluations, one line per run with its latent phase shaded in its colour,
 /// and the runs' summaries side by side.
 public struct RunComparison {
-    public let runs: [(name: String, folder: RunFolder, curves: RunCurves)]
+    public let runs: [(name: String, folder: RunLogs, curves: RunCurves)]
     public let generator: String
 
     /// - Throws: `ReportError` when a folder is not a run folder.
     public init(directories: [URL], generator: String) throws {
-        var runs: [(String, RunFolder, RunCurves)] = []
+        var runs: [(String, RunLogs, RunCurves)] = []
         for directory in directories {
-            let folder = try RunFolder(directory: directory)
+            let folder = try RunLogs(directory: directory)
             runs.append((Self.name(directory, among: directories), folder, RunCurves(metrics: folder.metrics)))
         }
         self.runs = runs
@@ -52,7 +52,7 @@ public struct RunComparison {
     }
 
     func summaryTable() -> String {
-        let rows: [(String, (RunFolder, RunCurves) -> String)] = [
+        let rows: [(String, (RunLogs, RunCurves) -> String)] = [
             ("folder", { f, _ in f.directory.path }),
             ("task", { f, _ in f.config?.task.name ?? "?" }),
             ("network", { f, _ in f.config.map { RunReport.describe($0.network) } ?? "?" }),

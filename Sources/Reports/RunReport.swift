@@ -6,12 +6,12 @@ import IslandModel
 /// configuration. Made from the run folder alone, so it works for a finished run, one in progress
 /// and one that was killed.
 public struct RunReport {
-    public let folder: RunFolder
+    public let folder: RunLogs
     public let curves: RunCurves
     /// Who made the page (`atoll 0.1.0`), shown at its foot.
     public let generator: String
 
-    public init(folder: RunFolder, generator: String) {
+    public init(folder: RunLogs, generator: String) {
         self.folder = folder
         self.generator = generator
         curves = RunCurves(metrics: folder.metrics)
@@ -22,7 +22,7 @@ public struct RunReport {
     /// - Returns: the file written.
     @discardableResult
     public static func write(directory: URL, to output: URL? = nil, generator: String) throws -> URL {
-        let report = RunReport(folder: try RunFolder(directory: directory), generator: generator)
+        let report = RunReport(folder: try RunLogs(directory: directory), generator: generator)
         let url = output ?? directory.appendingPathComponent("report.html")
         do {
             try Data(report.html().utf8).write(to: url, options: .atomic)

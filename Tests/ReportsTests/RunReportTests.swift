@@ -17,7 +17,7 @@ struct RunReportTests {
         let elements = try S.elements(html)
         #expect(!elements.contains { $0.name == "script" || ($0.attributes["src"] ?? "").hasPrefix("http") || ($0.attributes["href"] ?? "").hasPrefix("http") })
 
-        let metrics = try RunFolder(directory: directory).metrics
+        let metrics = try RunLogs(directory: directory).metrics
         let islands = Set(metrics.map(\.island)).sorted()
         let generations = Set(metrics.map(\.generation)).count
         #expect(islands == [0, 1, 2, 3] && generations == 7)
@@ -36,7 +36,7 @@ struct RunReportTests {
             #expect(covered == Array(Set(latent)).sorted())
         }
         // The meta-learner rounds: a retention line with one point per round, and the threshold.
-        let rounds = try RunFolder(directory: directory).meta.count
+        let rounds = try RunLogs(directory: directory).meta.count
         #expect(rounds == 3)
         #expect(S.polylines(elements, chart: "Retention after each round").first.map(S.pointCount) == rounds)
         #expect(html.contains("threshold 0.3"))
@@ -51,7 +51,7 @@ struct RunReportTests {
     func unfinishedRun() throws {
         let directory = try S.run(S.tiny)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let full = try S.elements(RunReport(folder: RunFolder(directory: directory), generator: "test").html())
+        let full = try S.elements(RunReport(folder: RunLogs(directory: directory), generator: "test").html())
         #expect(!full.contains { $0.name == "rect" && $0.attributes["class"] == "band" })
 
         // As if the run were killed while writing generation 4's metrics.
@@ -62,7 +62,7 @@ struct RunReportTests {
         try FileManager.default.removeItem(at: directory.appendingPathComponent("summary.json"))
         try FileManager.default.removeItem(at: directory.appendingPathComponent("environment.json"), ignoringMissing: true)
 
-        let folder = try RunFolder(directory: directory)
+        let folder = try RunLogs(directory: directory)
         #expect(folder.skippedLines == 1)
         let html = RunReport(folder: folder, generator: "test").html()
         let elements = try S.elements(html)
@@ -78,9 +78,9 @@ struct RunReportTests {
         let directory = S.folder()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        #expect(throws: ReportError.self) { try RunFolder(directory: directory) }
+        #expect(throws: ReportError.self) { try RunLogs(directory: directory) }
         do {
-            _ = try RunFolder(directory: directory)
+            _ = try RunLogs(directory: directory)
         } catch {
             #expect("\(error)".contains("no readable config.yaml"))
         }
@@ -97,7 +97,7 @@ struct RunReportTests {
             """
         let directory = try S.run(yaml)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let folder = try RunFolder(directory: directory)
+        let folder = try RunLogs(directory: directory)
         let schedule = try MigrationSchedule(config: folder.config!)
         let moves = schedule.moves(throughGeneration: 6)
         let dimension = 64 * 6 + 6 + 6 * 10 + 10  // mlp:64-6-10

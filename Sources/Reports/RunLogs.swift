@@ -5,7 +5,7 @@ import IslandModel
 /// progress, or one that was killed. Missing files give empty records; a last line cut off in the
 /// middle (a run writing while it is read, or killed) is left out; lines that do not decode are
 /// counted in `skippedLines`.
-public struct RunFolder {
+public struct RunLogs {
     public let directory: URL
     /// `config.yaml` as written.
     public let configText: String
