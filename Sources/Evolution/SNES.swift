@@ -22,8 +22,6 @@ public struct SNES: EvolutionStrategy, Equatable {
     @Packed public private(set) var mean: [Float]
     /// `σ`, `[D]`, one standard deviation per gene.
     @Packed public private(set) var sigma: [Float]
-    /// `[λ × D]`, the `zₖ` of the last `ask`.
-    @Packed var normals: [Float]
     /// The key of the last `ask` (its candidates' ids).
     var sampledKey: StreamKey?
 
@@ -48,35 +46,30 @@ public struct SNES: EvolutionStrategy, Equatable {
         utilities = raw.map { Float($0 / total - 1 / Double(lambda)) }
         self.mean = mean
         sigma = [Float](repeating: stepSize, count: d)
-        normals = [Float](repeating: 0, count: lambda * d)
     }
 
     public var center: [Float] { mean }
 
     /// Samples `λ` candidates; row `k` uses the stream `key.stream(.sampling, individual: k)`, so
-    /// rows are drawn in parallel with the same result on any number of threads.
+    /// rows are drawn in parallel with the same result on any number of threads. The `zₖ` are not
+    /// kept: `tell` reads them back from the genes, `zₖ = (xₖ − μ) / σ` (so the state is `O(D)`,
+    /// and the population is the only `[λ × D]` buffer).
     public mutating func ask(into population: inout Population, key: StreamKey) {
         precondition(population.dimension == dimension, "population has \(population.dimension) genes, SNES \(dimension)")
         if population.count != populationSize { population.resize(count: populationSize) }
         let d = dimension
         _mean.wrappedValue.withUnsafeBufferPointer { mean in
             _sigma.wrappedValue.withUnsafeBufferPointer { sigma in
-                _normals.wrappedValue.withUnsafeMutableBufferPointer { normals in
-                    population.genes.withUnsafeMutableBufferPointer { genesBuffer in
-                        let (noise, genes) = (normals.baseAddress!, genesBuffer.baseAddress!)
-                        let drawRow = { (k: Int) in
-                            var random = key.stream(.sampling, individual: k)
-                            for j in 0 ..< d {
-                                let z = Float(random.gaussian())
-                                noise[k * d + j] = z
-                                genes[k * d + j] = mean[j] + sigma[j] * z
-                            }
-                        }
-                        if populationSize * d >= 1 << 16 {
-                            DispatchQueue.concurrentPerform(iterations: populationSize, execute: drawRow)
-                        } else {
-                            for k in 0 ..< populationSize { drawRow(k) }
-                        }
+                population.genes.withUnsafeMutableBufferPointer { genesBuffer in
+                    let genes = genesBuffer.baseAddress!
+                    let drawRow = { (k: Int) in
+                        var random = key.stream(.sampling, individual: k)
+                        for j in 0 ..< d { genes[k * d + j] = mean[j] + sigma[j] * Float(random.gaussian()) }
+                    }
+                    if populationSize * d >= 1 << 16 {
+                        DispatchQueue.concurrentPerform(iterations: populationSize, execute: drawRow)
+                    } else {
+                        for k in 0 ..< populationSize { drawRow(k) }
                     }
                 }
             }
@@ -89,34 +82,37 @@ public struct SNES: EvolutionStrategy, Equatable {
         sampledKey = key
     }
 
+    /// `zₖ = (xₖ − μ) / σ` read back from the genes; an immigrant's (a row whose id `ask` did not
+    /// give) is scaled to at most `E‖N(0, I)‖`.
     public mutating func tell(_ evaluated: Population) {
         precondition(evaluated.count == populationSize, "tell needs the \(populationSize) candidates of the last ask")
         let d = dimension
-        for k in 0 ..< populationSize where !evaluated.isSample(row: k, of: sampledKey) { adopt(row: k, of: evaluated) }
         let order = evaluated.ranking()
         var gradientMean = [Float](repeating: 0, count: d)
         var gradientSigma = [Float](repeating: 0, count: d)
-        for (rank, k) in order.enumerated() {
-            let u = utilities[rank]
-            for j in 0 ..< d {
-                let z = normals[k * d + j]
-                gradientMean[j] += u * z
-                gradientSigma[j] += u * (z * z - 1)
+        var z = [Float](repeating: 0, count: d)
+        let limit = expectedGaussianNorm(d)
+        evaluated.genes.withUnsafeBufferPointer { genes in
+            for (rank, k) in order.enumerated() {
+                let u = utilities[rank]
+                var squared = 0.0
+                for j in 0 ..< d {
+                    z[j] = (genes[k * d + j] - mean[j]) / sigma[j]
+                    squared += Double(z[j]) * Double(z[j])
+                }
+                if !evaluated.isSample(row: k, of: sampledKey), squared.squareRoot() > limit {
+                    let scale = Float(limit / squared.squareRoot())
+                    for j in 0 ..< d { z[j] *= scale }
+                }
+                for j in 0 ..< d {
+                    gradientMean[j] += u * z[j]
+                    gradientSigma[j] += u * (z[j] * z[j] - 1)
+                }
             }
         }
         for j in 0 ..< d {
             mean[j] += learningRateMean * sigma[j] * gradientMean[j]
             sigma[j] *= Float(exp(Double(0.5 * learningRateSigma * gradientSigma[j])))
         }
-    }
-
-    /// Takes row `k` of `evaluated` (an immigrant) as a sample: `z = (x − μ) / σ`, its norm clipped
-    /// to `E‖N(0, I)‖`.
-    mutating func adopt(row k: Int, of evaluated: Population) {
-        let d = dimension
-        var z = [Double](repeating: 0, count: d)
-        for j in 0 ..< d { z[j] = Double(evaluated.genes[k * d + j] - mean[j]) / Double(sigma[j]) }
-        z.withUnsafeMutableBufferPointer { clipNorm($0.baseAddress!, count: d, limit: expectedGaussianNorm(d)) }
-        for j in 0 ..< d { normals[k * d + j] = Float(z[j]) }
     }
 }

@@ -17,8 +17,8 @@ import Kernels
 /// - `c ← (1 − c₁ − c_μ + (1 − h_σ) c₁ c_c (2 − c_c)) c + c₁ p_c² + c_μ Σᵢ wᵢ y_{i:λ}²` (elementwise);
 /// - `σ ← σ exp((c_σ/d_σ)(‖p_σ‖ / E‖N(0, I)‖ − 1))`.
 ///
-/// The state is in Double; the samples `yₖ` are kept as Float (half the memory of the genomes'
-/// Double copy), and candidates are written as Float.
+/// The state is in Double and `O(n)`: the samples are not kept, `tell` reads `yₖ = (xₖ − m) / σ`
+/// back from the (Float) genes, so the population is the only `[λ × n]` buffer.
 public struct SepCMAES: EvolutionStrategy, Equatable {
     public let dimension: Int
     public let populationSize: Int
@@ -45,8 +45,6 @@ public struct SepCMAES: EvolutionStrategy, Equatable {
     @Packed var pathC: [Double]
     /// Updates done, `g`.
     public private(set) var generation: Int
-    /// `[λ × n]`, `yₖ` of the last `ask`.
-    @Packed var samples: [Float]
     /// The key of the last `ask` (its candidates' ids).
     var sampledKey: StreamKey?
 
@@ -84,7 +82,6 @@ public struct SepCMAES: EvolutionStrategy, Equatable {
         pathSigma = [Double](repeating: 0, count: n)
         pathC = [Double](repeating: 0, count: n)
         generation = 0
-        samples = [Float](repeating: 0, count: lambda * n)
     }
 
     public var center: [Float] { mean.map(Float.init) }
@@ -98,9 +95,7 @@ public struct SepCMAES: EvolutionStrategy, Equatable {
         for k in 0 ..< populationSize {
             var random = key.stream(.sampling, individual: k)
             for j in 0 ..< n {
-                let y = deviations[j] * random.gaussian()
-                samples[k * n + j] = Float(y)
-                population.genes[k * n + j] = Float(mean[j] + stepSize * y)
+                population.genes[k * n + j] = Float(mean[j] + stepSize * deviations[j] * random.gaussian())
             }
             population.fitness[k] = Population.unevaluated
             population.stepSizes[k] = Float(stepSize)
@@ -112,16 +107,14 @@ public struct SepCMAES: EvolutionStrategy, Equatable {
     public mutating func tell(_ evaluated: Population) {
         precondition(evaluated.count == populationSize, "tell needs the \(populationSize) candidates of the last ask")
         let n = dimension
-        for k in 0 ..< populationSize where !evaluated.isSample(row: k, of: sampledKey) { adopt(row: k, of: evaluated) }
         let order = evaluated.ranking()
         var meanStep = [Double](repeating: 0, count: n)
         var weightedSquares = [Double](repeating: 0, count: n)
         for i in 0 ..< parents {
-            let row = order[i] * n
+            let y = sample(row: order[i], of: evaluated)
             for j in 0 ..< n {
-                let y = Double(samples[row + j])
-                meanStep[j] += weights[i] * y
-                weightedSquares[j] += weights[i] * y * y
+                meanStep[j] += weights[i] * y[j]
+                weightedSquares[j] += weights[i] * y[j] * y[j]
             }
         }
         let sigmaGain = (cSigma * (2 - cSigma) * muEff).squareRoot()
@@ -144,15 +137,16 @@ public struct SepCMAES: EvolutionStrategy, Equatable {
         generation += 1
     }
 
-    /// Takes row `k` of `evaluated` (an immigrant) as a sample: `y = (x − m) / σ`, rescaled so
-    /// that `‖y / √c‖` is at most `E‖N(0, I)‖`.
-    mutating func adopt(row k: Int, of evaluated: Population) {
+    /// `yₖ = (xₖ − m) / σ` of row `k`; an immigrant's (a row whose id `ask` did not give) is rescaled
+    /// so that `‖y / √c‖` is at most `E‖N(0, I)‖`.
+    func sample(row k: Int, of evaluated: Population) -> [Double] {
         let n = dimension
         var y = (0 ..< n).map { (Double(evaluated.genes[k * n + $0]) - mean[$0]) / stepSize }
+        guard !evaluated.isSample(row: k, of: sampledKey) else { return y }
         var squared = 0.0
         for j in 0 ..< n { squared += y[j] * y[j] / variances[j] }
         let length = squared.squareRoot()
         if length > expectedNorm { y = y.map { $0 * expectedNorm / length } }
-        for j in 0 ..< n { samples[k * n + j] = Float(y[j]) }
+        return y
     }
 }

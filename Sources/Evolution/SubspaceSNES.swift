@@ -52,8 +52,7 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
     public private(set) var basisGeneration: Int?
     /// Updates done.
     public private(set) var generation = 0
-    /// `[λ × n]` `s` and `[λ × k]` `z` of the last `ask`.
-    @Packed var normals: [Float]
+    /// `[λ × k]` `z` of the last `ask` (the `s` are read back from the genes: `tell`).
     @Packed var latentNormals: [Float]
     var sampledKey: StreamKey?
 
@@ -89,7 +88,6 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
         tau = [Float](repeating: latentStepSize, count: k)
         paths = [Float](repeating: 0, count: k * n)
         basis = [Float](repeating: 0, count: k * n)
-        normals = [Float](repeating: 0, count: lambda * n)
         latentNormals = [Float](repeating: 0, count: lambda * k)
     }
 
@@ -121,23 +119,17 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
         let rowParts = (0 ..< lambda).map(parts(row:))
         _mean.wrappedValue.withUnsafeBufferPointer { mean in
             _sigma.wrappedValue.withUnsafeBufferPointer { sigma in
-                _normals.wrappedValue.withUnsafeMutableBufferPointer { normalsBuffer in
-                    population.genes.withUnsafeMutableBufferPointer { genesBuffer in
-                        let (noise, genes) = (normalsBuffer.baseAddress!, genesBuffer.baseAddress!)
-                        let drawRow = { (r: Int) in
-                            var random = key.stream(.sampling, individual: r)
-                            let sampled = rowParts[r].full
-                            for j in 0 ..< n {
-                                let s: Float = sampled ? Float(random.gaussian()) : 0
-                                noise[r * n + j] = s
-                                genes[r * n + j] = mean[j] + sigma[j] * s
-                            }
-                        }
-                        if lambda * n >= 1 << 16 {
-                            DispatchQueue.concurrentPerform(iterations: lambda, execute: drawRow)
-                        } else {
-                            for r in 0 ..< lambda { drawRow(r) }
-                        }
+                population.genes.withUnsafeMutableBufferPointer { genesBuffer in
+                    let genes = genesBuffer.baseAddress!
+                    let drawRow = { (r: Int) in
+                        var random = key.stream(.sampling, individual: r)
+                        let sampled = rowParts[r].full
+                        for j in 0 ..< n { genes[r * n + j] = sampled ? mean[j] + sigma[j] * Float(random.gaussian()) : mean[j] }
+                    }
+                    if lambda * n >= 1 << 16 {
+                        DispatchQueue.concurrentPerform(iterations: lambda, execute: drawRow)
+                    } else {
+                        for r in 0 ..< lambda { drawRow(r) }
                     }
                 }
             }
@@ -170,18 +162,20 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
     public mutating func tell(_ evaluated: Population) {
         precondition(evaluated.count == populationSize, "tell needs the \(populationSize) candidates of the last ask")
         let n = dimension, k = latentSize
-        for r in 0 ..< populationSize where !evaluated.isSample(row: r, of: sampledKey) { adopt(row: r, of: evaluated) }
+        for r in 0 ..< populationSize where !evaluated.isSample(row: r, of: sampledKey) { adoptLatent(row: r, of: evaluated) }
         let order = evaluated.ranking()
         var gradientMean = [Float](repeating: 0, count: n)
         var gradientSigma = [Float](repeating: 0, count: n)
         var gradientLatent = [Float](repeating: 0, count: k)
         var gradientTau = [Float](repeating: 0, count: k)
+        var sRow = [Float](repeating: 0, count: n)
         for (rank, r) in order.enumerated() {
             let u = utilities[rank]
             let (full, latent) = parts(row: r)
             if full {
+                fullNormal(row: r, of: evaluated, into: &sRow)
                 for j in 0 ..< n {
-                    let s = normals[r * n + j]
+                    let s = sRow[j]
                     gradientMean[j] += u * s
                     gradientSigma[j] += u * (s * s - 1)
                 }
@@ -249,26 +243,45 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
         basisGeneration = generation
     }
 
-    /// Takes row `r` of `evaluated` (an immigrant) as a `guided` sample: `z = (U d) / τ` and
-    /// `s = (d − Uᵀ(τ ⊙ z)) / σ` for `d = x − μ`, each clipped to its expected Gaussian length.
-    /// The row keeps the kind of its slot, so the part that slot does not sample is dropped.
-    mutating func adopt(row r: Int, of evaluated: Population) {
+    /// `s` of row `r`, read back from its genes: `s = (x − μ − Uᵀ(τ ⊙ z)) / σ`; an immigrant's is
+    /// clipped to `E‖N(0, I)‖`.
+    func fullNormal(row r: Int, of evaluated: Population, into s: inout [Float]) {
         let n = dimension, k = latentSize
-        var d = (0 ..< n).map { Double(evaluated.genes[r * n + $0] - mean[$0]) }
-        var z = [Double](repeating: 0, count: k)
-        if basisGeneration != nil {
-            for i in 0 ..< k {
-                var dot = 0.0
-                for j in 0 ..< n { dot += Double(basis[i * n + j]) * d[j] }
-                for j in 0 ..< n { d[j] -= dot * Double(basis[i * n + j]) }
-                z[i] = dot / Double(tau[i])
-            }
+        var squared = 0.0
+        evaluated.genes.withUnsafeBufferPointer { genes in
+            for j in 0 ..< n { s[j] = genes[r * n + j] - mean[j] }
         }
-        var s = (0 ..< n).map { d[$0] / Double(sigma[$0]) }
+        if basisGeneration != nil {
+            let scaled = (0 ..< k).map { tau[$0] * latentNormals[r * k + $0] }
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), -1, basis, Int32(n), scaled, 1, 1, &s, 1)
+        }
+        for j in 0 ..< n {
+            s[j] /= sigma[j]
+            squared += Double(s[j]) * Double(s[j])
+        }
+        let limit = expectedGaussianNorm(n)
+        if !evaluated.isSample(row: r, of: sampledKey), squared.squareRoot() > limit {
+            let scale = Float(limit / squared.squareRoot())
+            for j in 0 ..< n { s[j] *= scale }
+        }
+    }
+
+    /// An immigrant in row `r`: its latent part `z = (U (x − μ)) / τ`, clipped to its expected
+    /// Gaussian length, where the row's slot samples a latent part (0 otherwise); its full part is
+    /// then what `fullNormal` reads back.
+    mutating func adoptLatent(row r: Int, of evaluated: Population) {
+        let n = dimension, k = latentSize
+        guard basisGeneration != nil, parts(row: r).latent else {
+            for i in 0 ..< k { latentNormals[r * k + i] = 0 }
+            return
+        }
+        var z = [Double](repeating: 0, count: k)
+        for i in 0 ..< k {
+            var dot = 0.0
+            for j in 0 ..< n { dot += Double(basis[i * n + j]) * Double(evaluated.genes[r * n + j] - mean[j]) }
+            z[i] = dot / Double(tau[i])
+        }
         z.withUnsafeMutableBufferPointer { clipNorm($0.baseAddress!, count: k, limit: expectedGaussianNorm(k)) }
-        s.withUnsafeMutableBufferPointer { clipNorm($0.baseAddress!, count: n, limit: expectedGaussianNorm(n)) }
-        let (full, latent) = parts(row: r)
-        for j in 0 ..< n { normals[r * n + j] = full ? Float(s[j]) : 0 }
-        for i in 0 ..< k { latentNormals[r * k + i] = latent ? Float(z[i]) : 0 }
+        for i in 0 ..< k { latentNormals[r * k + i] = Float(z[i]) }
     }
 }
