@@ -29,18 +29,12 @@ import Kernels
 public struct CMAES: EvolutionStrategy, Equatable {
     public let dimension: Int
     public let populationSize: Int
-    /// `μ`, the number of candidates recombined.
-    public let parents: Int
-    /// `[μ]` recombination weights, decreasing, summing to 1.
-    public let weights: [Double]
-    public let muEff: Double
-    public let cSigma: Double
-    public let dSigma: Double
-    public let cc: Double
-    public let c1: Double
-    public let cMu: Double
-    /// `E‖N(0, I)‖`.
-    public let expectedNorm: Double
+    /// `μ`, `wᵢ`, `μ_eff`, `c_σ`, `d_σ`, `c_c`, `c₁`, `c_μ`, `E‖N(0, I)‖`.
+    public let constants: CMAConstants
+    public var parents: Int { constants.parents }
+    public var weights: [Double] { constants.weights }
+    public var muEff: Double { constants.muEff }
+    public var expectedNorm: Double { constants.expectedNorm }
     /// Generations between eigendecompositions.
     public let eigenInterval: Int
 
@@ -75,26 +69,10 @@ public struct CMAES: EvolutionStrategy, Equatable {
         let n = mean.count
         precondition(n >= 1, "CMA-ES needs at least one dimension")
         precondition(stepSize > 0, "CMA-ES needs a positive step size")
-        let nd = Double(n)
-        let lambda = populationSize ?? 4 + Int(3 * Foundation.log(nd))
-        precondition(lambda >= 2, "CMA-ES needs a population of at least 2")
-        let mu = lambda / 2
-        let raw = (1 ... mu).map { Foundation.log(Double(mu) + 0.5) - Foundation.log(Double($0)) }
-        let total = raw.reduce(0, +)
-        let w = raw.map { $0 / total }
-        let muEff = 1 / w.reduce(0) { $0 + $1 * $1 }
+        constants = CMAConstants(dimension: n, populationSize: populationSize, covarianceScale: 1)
         dimension = n
-        self.populationSize = lambda
-        parents = mu
-        weights = w
-        self.muEff = muEff
-        cSigma = (muEff + 2) / (nd + muEff + 5)
-        dSigma = 1 + 2 * max(0, ((muEff - 1) / (nd + 1)).squareRoot() - 1) + cSigma
-        cc = (4 + muEff / nd) / (nd + 4 + 2 * muEff / nd)
-        c1 = 2 / ((nd + 1.3) * (nd + 1.3) + muEff)
-        cMu = min(1 - c1, 2 * (muEff - 2 + 1 / muEff) / ((nd + 2) * (nd + 2) + muEff))
-        expectedNorm = nd.squareRoot() * (1 - 1 / (4 * nd) + 1 / (21 * nd * nd))
-        eigenInterval = max(1, Int(1 / (10 * nd * (c1 + cMu))))
+        self.populationSize = constants.populationSize
+        eigenInterval = max(1, Int(1 / (10 * Double(n) * (constants.c1 + constants.cMu))))
         self.mean = mean.map(Double.init)
         self.stepSize = stepSize
         pathSigma = [Double](repeating: 0, count: n)
@@ -106,7 +84,7 @@ public struct CMAES: EvolutionStrategy, Equatable {
         axisLengths = [Double](repeating: 1, count: n)
         eigenGeneration = 0
         generation = 0
-        samples = [Double](repeating: 0, count: lambda * n)
+        samples = [Double](repeating: 0, count: constants.populationSize * n)
     }
 
     public var center: [Float] { mean.map(Float.init) }
@@ -146,9 +124,10 @@ public struct CMAES: EvolutionStrategy, Equatable {
         var weightedRows = [Double](repeating: 0, count: parents * n)
         for i in 0 ..< parents {
             let row = order[i] * n
-            let root = weights[i].squareRoot()
+            let w = constants.weights[i]
+            let root = w.squareRoot()
             for j in 0 ..< n {
-                meanStep[j] += weights[i] * samples[row + j]
+                meanStep[j] += w * samples[row + j]
                 weightedRows[i * n + j] = root * samples[row + j]
             }
         }
@@ -161,28 +140,28 @@ public struct CMAES: EvolutionStrategy, Equatable {
         var whitened = [Double](repeating: 0, count: n)
         cblas_dgemv(CblasRowMajor, CblasTrans, Int32(n), Int32(n), 1, eigenvectors, Int32(n), rotated, 1, 0, &whitened, 1)
 
-        let sigmaGain = (cSigma * (2 - cSigma) * muEff).squareRoot()
+        let sigmaGain = (constants.cSigma * (2 - constants.cSigma) * muEff).squareRoot()
         var pathSigmaNormSquared = 0.0
         for j in 0 ..< n {
-            pathSigma[j] = (1 - cSigma) * pathSigma[j] + sigmaGain * whitened[j]
+            pathSigma[j] = (1 - constants.cSigma) * pathSigma[j] + sigmaGain * whitened[j]
             pathSigmaNormSquared += pathSigma[j] * pathSigma[j]
         }
         let pathSigmaNorm = pathSigmaNormSquared.squareRoot()
-        let correction = (1 - pow(1 - cSigma, 2 * Double(generation + 1))).squareRoot()
+        let correction = (1 - pow(1 - constants.cSigma, 2 * Double(generation + 1))).squareRoot()
         let stalled = pathSigmaNorm / correction >= (1.4 + 2 / (Double(n) + 1)) * expectedNorm
         let hSigma: Double = stalled ? 0 : 1
-        let cGain = (cc * (2 - cc) * muEff).squareRoot()
-        for j in 0 ..< n { pathC[j] = (1 - cc) * pathC[j] + hSigma * cGain * meanStep[j] }
+        let cGain = (constants.cc * (2 - constants.cc) * muEff).squareRoot()
+        for j in 0 ..< n { pathC[j] = (1 - constants.cc) * pathC[j] + hSigma * cGain * meanStep[j] }
 
         // C ← (1 − c₁ − c_μ + (1 − h_σ) c₁ c_c (2 − c_c)) C + c₁ p_c p_cᵀ + c_μ Σ wᵢ yᵢ yᵢᵀ
-        let decay = 1 - c1 - cMu + (1 - hSigma) * c1 * cc * (2 - cc)
+        let decay = 1 - constants.c1 - constants.cMu + (1 - hSigma) * constants.c1 * constants.cc * (2 - constants.cc)
         cblas_dscal(Int32(n * n), decay, &covariance, 1)
-        cblas_dger(CblasRowMajor, Int32(n), Int32(n), c1, pathC, 1, pathC, 1, &covariance, Int32(n))
+        cblas_dger(CblasRowMajor, Int32(n), Int32(n), constants.c1, pathC, 1, pathC, 1, &covariance, Int32(n))
         cblas_dgemm(
             CblasRowMajor, CblasTrans, CblasNoTrans, Int32(n), Int32(n), Int32(parents),
-            cMu, weightedRows, Int32(n), weightedRows, Int32(n), 1, &covariance, Int32(n))
+            constants.cMu, weightedRows, Int32(n), weightedRows, Int32(n), 1, &covariance, Int32(n))
 
-        stepSize *= exp((cSigma / dSigma) * (pathSigmaNorm / expectedNorm - 1))
+        stepSize *= exp((constants.cSigma / constants.dSigma) * (pathSigmaNorm / expectedNorm - 1))
         generation += 1
     }
 

@@ -41,14 +41,20 @@ public struct SNES: EvolutionStrategy, Equatable {
         self.populationSize = lambda
         self.learningRateMean = learningRateMean ?? 1
         self.learningRateSigma = learningRateSigma ?? Float((3 + Foundation.log(Double(d))) / (5 * Double(d).squareRoot()))
-        let raw = (1 ... lambda).map { max(0, Foundation.log(Double(lambda) / 2 + 1) - Foundation.log(Double($0))) }
-        let total = raw.reduce(0, +)
-        utilities = raw.map { Float($0 / total - 1 / Double(lambda)) }
+        utilities = Self.utilities(populationSize: lambda)
         self.mean = mean
         sigma = [Float](repeating: stepSize, count: d)
     }
 
     public var center: [Float] { mean }
+
+    /// SNES's fitness shaping: `uₖ = max(0, ln(λ/2 + 1) − ln k) / Σⱼ max(0, ln(λ/2 + 1) − ln j) − 1/λ`
+    /// for ranks `k = 1 … λ`, best first.
+    public static func utilities(populationSize lambda: Int) -> [Float] {
+        let raw = (1 ... lambda).map { max(0, Foundation.log(Double(lambda) / 2 + 1) - Foundation.log(Double($0))) }
+        let total = raw.reduce(0, +)
+        return raw.map { Float($0 / total - 1 / Double(lambda)) }
+    }
 
     /// Samples `λ` candidates; row `k` uses the stream `key.stream(.sampling, individual: k)`, so
     /// rows are drawn in parallel with the same result on any number of threads. The `zₖ` are not

@@ -22,18 +22,12 @@ import Kernels
 public struct SepCMAES: EvolutionStrategy, Equatable {
     public let dimension: Int
     public let populationSize: Int
-    /// `μ`, the number of candidates recombined.
-    public let parents: Int
-    /// `[μ]` recombination weights, decreasing, summing to 1.
-    public let weights: [Double]
-    public let muEff: Double
-    public let cSigma: Double
-    public let dSigma: Double
-    public let cc: Double
-    public let c1: Double
-    public let cMu: Double
-    /// `E‖N(0, I)‖`.
-    public let expectedNorm: Double
+    /// `μ`, `wᵢ`, `μ_eff`, `c_σ`, `d_σ`, `c_c`, `c₁`, `c_μ`, `E‖N(0, I)‖`.
+    public let constants: CMAConstants
+    public var parents: Int { constants.parents }
+    public var weights: [Double] { constants.weights }
+    public var muEff: Double { constants.muEff }
+    public var expectedNorm: Double { constants.expectedNorm }
 
     /// `m`, `[n]`.
     @Packed public private(set) var mean: [Double]
@@ -56,26 +50,9 @@ public struct SepCMAES: EvolutionStrategy, Equatable {
         let n = mean.count
         precondition(n >= 1, "sep-CMA-ES needs at least one dimension")
         precondition(stepSize > 0, "sep-CMA-ES needs a positive step size")
-        let nd = Double(n)
-        let lambda = populationSize ?? 4 + Int(3 * Foundation.log(nd))
-        precondition(lambda >= 2, "sep-CMA-ES needs a population of at least 2")
-        let mu = lambda / 2
-        let raw = (1 ... mu).map { Foundation.log(Double(mu) + 0.5) - Foundation.log(Double($0)) }
-        let total = raw.reduce(0, +)
-        let w = raw.map { $0 / total }
-        let muEff = 1 / w.reduce(0) { $0 + $1 * $1 }
+        constants = CMAConstants(dimension: n, populationSize: populationSize, covarianceScale: (Double(n) + 2) / 3)
         dimension = n
-        self.populationSize = lambda
-        parents = mu
-        weights = w
-        self.muEff = muEff
-        cSigma = (muEff + 2) / (nd + muEff + 5)
-        dSigma = 1 + 2 * max(0, ((muEff - 1) / (nd + 1)).squareRoot() - 1) + cSigma
-        cc = (4 + muEff / nd) / (nd + 4 + 2 * muEff / nd)
-        let separable = (nd + 2) / 3
-        c1 = min(1, separable * 2 / ((nd + 1.3) * (nd + 1.3) + muEff))
-        cMu = min(1 - c1, separable * 2 * (muEff - 2 + 1 / muEff) / ((nd + 2) * (nd + 2) + muEff))
-        expectedNorm = expectedGaussianNorm(n)
+        self.populationSize = constants.populationSize
         self.mean = mean.map(Double.init)
         self.stepSize = stepSize
         variances = [Double](repeating: 1, count: n)
@@ -111,29 +88,29 @@ public struct SepCMAES: EvolutionStrategy, Equatable {
         var meanStep = [Double](repeating: 0, count: n)
         var weightedSquares = [Double](repeating: 0, count: n)
         for i in 0 ..< parents {
-            let y = sample(row: order[i], of: evaluated)
+            let (y, w) = (sample(row: order[i], of: evaluated), constants.weights[i])
             for j in 0 ..< n {
-                meanStep[j] += weights[i] * y[j]
-                weightedSquares[j] += weights[i] * y[j] * y[j]
+                meanStep[j] += w * y[j]
+                weightedSquares[j] += w * y[j] * y[j]
             }
         }
-        let sigmaGain = (cSigma * (2 - cSigma) * muEff).squareRoot()
+        let sigmaGain = (constants.cSigma * (2 - constants.cSigma) * muEff).squareRoot()
         var pathSigmaNormSquared = 0.0
         for j in 0 ..< n {
             mean[j] += stepSize * meanStep[j]
-            pathSigma[j] = (1 - cSigma) * pathSigma[j] + sigmaGain * meanStep[j] / variances[j].squareRoot()
+            pathSigma[j] = (1 - constants.cSigma) * pathSigma[j] + sigmaGain * meanStep[j] / variances[j].squareRoot()
             pathSigmaNormSquared += pathSigma[j] * pathSigma[j]
         }
         let pathSigmaNorm = pathSigmaNormSquared.squareRoot()
-        let correction = (1 - pow(1 - cSigma, 2 * Double(generation + 1))).squareRoot()
+        let correction = (1 - pow(1 - constants.cSigma, 2 * Double(generation + 1))).squareRoot()
         let hSigma: Double = pathSigmaNorm / correction >= (1.4 + 2 / (Double(n) + 1)) * expectedNorm ? 0 : 1
-        let cGain = (cc * (2 - cc) * muEff).squareRoot()
-        let decay = 1 - c1 - cMu + (1 - hSigma) * c1 * cc * (2 - cc)
+        let cGain = (constants.cc * (2 - constants.cc) * muEff).squareRoot()
+        let decay = 1 - constants.c1 - constants.cMu + (1 - hSigma) * constants.c1 * constants.cc * (2 - constants.cc)
         for j in 0 ..< n {
-            pathC[j] = (1 - cc) * pathC[j] + hSigma * cGain * meanStep[j]
-            variances[j] = max(decay * variances[j] + c1 * pathC[j] * pathC[j] + cMu * weightedSquares[j], 1e-300)
+            pathC[j] = (1 - constants.cc) * pathC[j] + hSigma * cGain * meanStep[j]
+            variances[j] = max(decay * variances[j] + constants.c1 * pathC[j] * pathC[j] + constants.cMu * weightedSquares[j], 1e-300)
         }
-        stepSize *= exp((cSigma / dSigma) * (pathSigmaNorm / expectedNorm - 1))
+        stepSize *= exp((constants.cSigma / constants.dSigma) * (pathSigmaNorm / expectedNorm - 1))
         generation += 1
     }
 

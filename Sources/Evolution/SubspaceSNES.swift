@@ -80,9 +80,7 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
         self.learningRateSigma = learningRateSigma ?? Float((3 + Foundation.log(Double(n))) / (5 * Double(n).squareRoot()))
         self.learningRateTau = learningRateTau ?? Float((3 + Foundation.log(Double(k))) / (5 * Double(k).squareRoot()))
         let lambda = populationSize
-        let raw = (1 ... lambda).map { max(0, Foundation.log(Double(lambda) / 2 + 1) - Foundation.log(Double($0))) }
-        let total = raw.reduce(0, +)
-        utilities = raw.map { Float($0 / total - 1 / Double(lambda)) }
+        utilities = SNES.utilities(populationSize: lambda)
         self.mean = mean
         sigma = [Float](repeating: stepSize, count: n)
         tau = [Float](repeating: latentStepSize, count: k)

@@ -75,7 +75,7 @@ struct CMAESStateTests {
         #expect(cma.populationSize == 10 && cma.parents == 5)
         #expect(abs(cma.weights.reduce(0, +) - 1) < 1e-12 && cma.weights == cma.weights.sorted(by: >))
         #expect(abs(cma.muEff - 3.1672992) < 1e-6)
-        #expect(abs(cma.cSigma - (cma.muEff + 2) / (10 + cma.muEff + 5)) < 1e-15)
+        #expect(abs(cma.constants.cSigma - (cma.muEff + 2) / (10 + cma.muEff + 5)) < 1e-15)
         #expect(abs(cma.expectedNorm - 3.0847) < 1e-4)
     }
 
