@@ -67,7 +67,7 @@ public struct Island: Sendable {
 
     /// The island as bytes: magic, version, index, counters, best genome, population, archive,
     /// and the algorithm's state (JSON, its large arrays as raw bytes).
-    func encoded() -> Data {
+    func encoded() throws -> Data {
         var writer = ByteWriter()
         writer.append(magic: Self.magic)
         writer.append(Self.version)
@@ -79,7 +79,7 @@ public struct Island: Sendable {
         writer.append(population)
         writer.append(UInt8(archive == nil ? 0 : 1))
         archive?.encode(into: &writer)
-        let state = (try? JSONEncoder().encode(algorithm)) ?? Data()
+        let state = try JSONEncoder().encode(algorithm)
         writer.append(bytes: state)
         return Data(writer.bytes)
     }

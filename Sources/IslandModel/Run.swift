@@ -339,7 +339,7 @@ public final class Run {
 
     private func writeCheckpoint(stopReason: StopReason?) throws {
         var files: [String: Data] = [:]
-        for island in archipelago.islands { files[RunFolder.islandFileName(island.index)] = island.encoded() }
+        for island in archipelago.islands { files[RunFolder.islandFileName(island.index)] = try island.encoded() }
         if communicator.rank == 0, let metricsLog, let timingsLog, let metaLog {
             for log in [metricsLog, timingsLog, metaLog] { try log.synchronize() }
             let state = RunState(generation: generation, progress: progress, metricsBytes: try metricsLog.byteCount,
