@@ -136,6 +136,6 @@ public final class Archipelago {
     /// - Returns: bytes this rank sent to other ranks.
     @discardableResult
     func migrate(generation: Int) throws -> Int {
-        try migration.move(&islands, generation: generation, communicator: communicator)
+        try migration.move(&islands, generation: generation, weightSpace: phase == .weights, communicator: communicator)
     }
 }

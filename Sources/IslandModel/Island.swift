@@ -39,6 +39,17 @@ public struct Island: Sendable {
         algorithm.nextGeneration(&population, scratch: &scratch, key: key)
     }
 
+    /// Takes the best of `immigrants` (evaluated weight-space genomes) as the best so far if it is
+    /// better; unlike `record`, nothing goes into the archive.
+    mutating func consider(_ immigrants: Population) {
+        guard immigrants.count > 0 else { return }
+        let i = immigrants.bestIndex
+        if Population.rankingValue(immigrants.fitness[i]) > Population.rankingValue(bestFitness) || bestGenome.isEmpty {
+            bestFitness = immigrants.fitness[i]
+            bestGenome = Array(immigrants.row(i))
+        }
+    }
+
     /// Notes the kind of the best of the evaluated `rows`.
     mutating func noteBestKind(rows: Range<Int>) {
         guard let best = rows.max(by: { a, b in

@@ -31,7 +31,9 @@ struct Migration {
     ///
     /// - Returns: bytes this rank sent to other ranks.
     @discardableResult
-    func move(_ islands: inout [Island], generation: Int, communicator: any Communicator) throws -> Int {
+    /// In weight space (`weightSpace`) an immigrant better than an island's best so far becomes
+    /// its best (so `best_ever` never lies below the population's best); latents are not genomes.
+    func move(_ islands: inout [Island], generation: Int, weightSpace: Bool, communicator: any Communicator) throws -> Int {
         let firing = topology.edges.filter { fires($0, generation: generation) }
         guard !firing.isEmpty, emigrantCount > 0 else { return 0 }
         let me = communicator.rank
@@ -82,6 +84,7 @@ struct Migration {
             let k = slot[edge.destination]!
             islands[k].population.insert(immigrants: immigrants, replacement: settings.immigrants.policy)
             islands[k].bytesReceived += bytes.count
+            if weightSpace { islands[k].consider(immigrants) }
         }
         return sentBytes
     }

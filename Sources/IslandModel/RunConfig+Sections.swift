@@ -317,6 +317,7 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
 
 /// `stop:` when the run ends (whichever comes first; at least one must be set).
 public struct StopSection: Codable, Equatable, Sendable {
+    /// 50 when the `stop` section names no criterion; nil when it names others but not this one.
     public var generations: Int? = 50
     /// Network evaluations over all islands.
     public var evaluations: Int?
@@ -336,7 +337,9 @@ public struct StopSection: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         let anyKeys = try decoder.container(keyedBy: CodingKeys.self).allKeys
-        generations = try c.decodeIfPresent(Int.self, forKey: .generations) ?? (anyKeys.contains(.generations) ? nil : 50)
+        // The default of 50 generations applies only to a section that names no criterion at all:
+        // `stop: {wall_time: 60}` stops by time alone.
+        generations = try c.decodeIfPresent(Int.self, forKey: .generations) ?? (anyKeys.isEmpty ? 50 : nil)
         evaluations = try c.decodeIfPresent(Int.self, forKey: .evaluations)
         wallTime = try c.decodeIfPresent(Double.self, forKey: .wallTime)
         targetFitness = try c.decodeIfPresent(Float.self, forKey: .targetFitness)

@@ -85,6 +85,18 @@ struct IslandAlgorithmRunTests {
         #expect(!later.isEmpty && later.isSubset(of: ["full", "latent", "guided"]))
     }
 
+    @Test("best_ever is never below the population's best, migration generations included", arguments: ["tiny", "tiny-snes"])
+    func bestEverCountsImmigrants(name: String) throws {
+        let config = try Self.config(name)
+        let directory = RunTests.folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try RunTests.run(config, ranks: 2, in: directory)
+        let lines = try String(decoding: RunTests.bytes(directory, "metrics.jsonl"), as: UTF8.self).split(separator: "\n")
+            .map { try JSONDecoder().decode(IslandMetrics.self, from: Data($0.utf8)) }
+        #expect(lines.count == 4 * (config.stop.generations! + 1))
+        for line in lines { #expect(line.bestEver >= line.best, "generation \(line.generation), island \(line.island)") }
+    }
+
     @Test("bad algorithm and anchored-latent settings are errors naming the key")
     func badSettings() throws {
         let cases: [(String, String)] = [

@@ -113,3 +113,15 @@ struct RunConfigTests {
         do { _ = try RunConfig.load(path: "/nonexistent.yaml") } catch { #expect("\(error)".contains("/nonexistent.yaml")) }
     }
 }
+
+/// The default generation limit applies only when `stop` names no criterion.
+@Suite("Stop section defaults")
+struct StopDefaultsTests {
+    @Test("stop: {wall_time: 1} stops by time alone; no stop section stops after 50 generations")
+    func otherCriterionDropsTheDefault() throws {
+        #expect(try RunConfig.parse("stop: {wall_time: 1}").stop.generations == nil)
+        #expect(try RunConfig.parse("stop: {evaluations: 640}").stop.generations == nil)
+        #expect(try RunConfig.parse("").stop.generations == 50)
+        #expect(try RunConfig.parse("stop: {generations: 7, wall_time: 1}").stop.generations == 7)
+    }
+}
