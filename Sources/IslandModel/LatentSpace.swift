@@ -83,12 +83,12 @@ final class LatentSpace {
     func train(islands: [Island], generation: Int, communicator: any Communicator) throws -> (terms: [Int: MetaLossTerms], allreduceSeconds: Double) {
         let scale = 1 / Float(config.islands.count)
         var allreduceSeconds = 0.0
-        func sum(_ contributions: [[Float]], into result: UnsafeMutableBufferPointer<Float>) throws {
+        func sum(_ contributions: [UnsafeBufferPointer<Float>], into result: UnsafeMutableBufferPointer<Float>) throws {
             let start = DispatchTime.now().uptimeNanoseconds
             defer { allreduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
             switch config.allreduce {
             case .reproducible:
-                try withBufferViews(contributions) { try ReproducibleAllreduce.sum($0, into: result, communicator: communicator, scratch: scratch) }
+                try ReproducibleAllreduce.sum(contributions, into: result, communicator: communicator, scratch: scratch)
             case .fast:
                 for i in result.indices { result[i] = contributions.reduce(0) { $0 + $1[i] } }
                 try communicator.allreduce(result, op: .sum)
@@ -96,32 +96,20 @@ final class LatentSpace {
             for i in result.indices { result[i] *= scale }
         }
 
-        if trainer.normalizers == nil {
-            // The first values of the loss terms, averaged over every island's first minibatch.
-            let first = islands.map { island -> [Float] in
-                trainer.forward(minibatch(island.archive!, island: island.index, generation: generation, step: 0), group: group).values.map { Float($0) }
-            }
-            var mean = [Float](repeating: 0, count: 4)
-            try mean.withUnsafeMutableBufferPointer { try sum(first, into: $0) }
-            trainer.setNormalizers(mean)
+        let contributions = islands.map { island in
+            MetaContribution { step in (self.group, self.minibatch(island.archive!, island: island.index, generation: generation, step: step)) }
         }
-
         var totals: [Int: MetaLossTerms] = [:]
-        for step in 0 ..< config.meta.steps {
-            var contributions: [[Float]] = []
-            for island in islands {
-                let batch = minibatch(island.archive!, island: island.index, generation: generation, step: step)
-                let terms = trainer.forward(batch, group: group)
-                trainer.backward(group: group, batch: batch.count)
-                contributions.append(Array(model.gradients))
-                let sum = totals[island.index, default: MetaLossTerms()]
-                totals[island.index] = MetaLossTerms(reconstruction: sum.reconstruction + terms.reconstruction, behaviour: sum.behaviour + terms.behaviour,
-                                                     gap: sum.gap + terms.gap, head: sum.head + terms.head)
-            }
-            try sum(contributions, into: model.gradients)
-            trainer.update()
-            if trainer.step % config.meta.checksumEvery == 0 { try checkParametersAgree(communicator) }
-        }
+        try trainer.train(
+            contributions: contributions, steps: config.meta.steps,
+            sum: { parts, result in try sum(parts, into: result) },
+            onContribution: { k, terms in
+                let total = totals[islands[k].index, default: MetaLossTerms()]
+                totals[islands[k].index] = MetaLossTerms(
+                    reconstruction: total.reconstruction + terms.reconstruction, behaviour: total.behaviour + terms.behaviour,
+                    gap: total.gap + terms.gap, head: total.head + terms.head)
+            },
+            afterStep: { _ in if self.trainer.step % self.config.meta.checksumEvery == 0 { try self.checkParametersAgree(communicator) } })
         let steps = Double(config.meta.steps)
         return (totals.mapValues { MetaLossTerms(reconstruction: $0.reconstruction / steps, behaviour: $0.behaviour / steps, gap: $0.gap / steps,
                                                  head: $0.head / steps) }, allreduceSeconds)

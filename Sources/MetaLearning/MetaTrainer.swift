@@ -48,6 +48,9 @@ public final class MetaTrainer {
     /// Every participant must take the same number of steps, since each step calls the hook once
     /// (twice on the first step).
     public var synchronizeGradients: (UnsafeMutableBufferPointer<Float>) throws -> Void = { _ in }
+    /// Each contribution's gradient within a step (`train(contributions:…)`), allocated once and
+    /// grown as needed.
+    let contributionGradients = ScratchBuffer<Float>()
 
     /// A trainer with zero moments for `model`.
     ///
@@ -72,17 +75,14 @@ public final class MetaTrainer {
     /// - Throws: what `synchronizeGradients` throws (the parameters are then left unchanged).
     @discardableResult
     public func trainStep(_ records: [MetaRecord], group: MetaLayoutGroup) throws -> MetaStepResult {
-        let terms = forward(records, group: group)
-        if normalizers == nil {
-            var first = terms.values.map { Float($0) }
-            try first.withUnsafeMutableBufferPointer { try synchronizeGradients($0) }
-            setNormalizers(first)
-        }
-        backward(group: group, batch: records.count)
-        try synchronizeGradients(model.gradients)
-        let (norm, rate) = update()
-        return MetaStepResult(step: step, terms: terms, total: scales.dot(terms), learningRate: rate, gradientNorm: norm,
-                              batch: records.count, parameterCount: group.tokenizer.parameterCount)
+        try train(contributions: [MetaContribution { _ in (group, records) }], steps: 1, sum: synchronizedSum)[0]
+    }
+
+    /// The one-participant sum: the contribution itself, then `synchronizeGradients` (the mean
+    /// over ranks, when ranks train together).
+    func synchronizedSum(_ contributions: [UnsafeBufferPointer<Float>], _ result: UnsafeMutableBufferPointer<Float>) throws {
+        _ = result.update(fromContentsOf: contributions[0])
+        try synchronizeGradients(result)
     }
 
     // The pieces of a step, for callers that combine several minibatches' gradients themselves
@@ -179,8 +179,8 @@ public final class MetaTrainer {
         let total = groups.reduce(0) { $0 + $1.records.count }
         precondition(total > 0, "no records to train on")
         var stream = RandomStream(seed: settings.seed, island: island, generation: round, purpose: "meta-batch")
-        var results: [MetaStepResult] = []
-        for _ in 0 ..< steps {
+        let batchSize = settings.batchSize
+        let draw = MetaContribution { _ in
             var pick = stream.below(total)
             var groupIndex = 0
             while pick >= groups[groupIndex].records.count {
@@ -189,15 +189,13 @@ public final class MetaTrainer {
             }
             let group = groups[groupIndex]
             var indices = Array(group.records.indices)
-            let B = min(settings.batchSize, indices.count)
+            let B = min(batchSize, indices.count)
             for i in 0 ..< B {
                 let j = i + stream.below(indices.count - i)
                 indices.swapAt(i, j)
             }
-            let result = try trainStep(indices[0 ..< B].map { group.records[$0] }, group: group)
-            results.append(result)
-            progress?(result)
+            return (group, indices[0 ..< B].map { group.records[$0] })
         }
-        return results
+        return try train(contributions: [draw], steps: steps, sum: synchronizedSum, afterStep: { progress?($0) })
     }
 }
