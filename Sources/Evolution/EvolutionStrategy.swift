@@ -53,3 +53,13 @@ func clipNorm(_ step: UnsafeMutablePointer<Double>, count n: Int, limit: Double)
     let scale = limit / norm
     for j in 0 ..< n { step[j] *= scale }
 }
+
+/// Scales the Float `step` in place so that its norm (summed in Double) is at most `limit`.
+func clipNorm(_ step: inout [Float], limit: Double) {
+    var squared = 0.0
+    for x in step { squared += Double(x) * Double(x) }
+    let norm = squared.squareRoot()
+    guard norm > limit, norm > 0 else { return }
+    let scale = Float(limit / norm)
+    for j in step.indices { step[j] *= scale }
+}

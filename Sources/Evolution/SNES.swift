@@ -101,15 +101,8 @@ public struct SNES: EvolutionStrategy, Equatable {
         evaluated.genes.withUnsafeBufferPointer { genes in
             for (rank, k) in order.enumerated() {
                 let u = utilities[rank]
-                var squared = 0.0
-                for j in 0 ..< d {
-                    z[j] = (genes[k * d + j] - mean[j]) / sigma[j]
-                    squared += Double(z[j]) * Double(z[j])
-                }
-                if !evaluated.isSample(row: k, of: sampledKey), squared.squareRoot() > limit {
-                    let scale = Float(limit / squared.squareRoot())
-                    for j in 0 ..< d { z[j] *= scale }
-                }
+                for j in 0 ..< d { z[j] = (genes[k * d + j] - mean[j]) / sigma[j] }
+                if !evaluated.isSample(row: k, of: sampledKey) { clipNorm(&z, limit: limit) }
                 for j in 0 ..< d {
                     gradientMean[j] += u * z[j]
                     gradientSigma[j] += u * (z[j] * z[j] - 1)

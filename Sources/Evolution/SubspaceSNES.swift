@@ -167,11 +167,12 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
         var gradientLatent = [Float](repeating: 0, count: k)
         var gradientTau = [Float](repeating: 0, count: k)
         var sRow = [Float](repeating: 0, count: n)
+        var scaledLatent = [Float](repeating: 0, count: k)
         for (rank, r) in order.enumerated() {
             let u = utilities[rank]
             let (full, latent) = parts(row: r)
             if full {
-                fullNormal(row: r, of: evaluated, into: &sRow)
+                fullNormal(row: r, of: evaluated, into: &sRow, scaledLatent: &scaledLatent)
                 for j in 0 ..< n {
                     let s = sRow[j]
                     gradientMean[j] += u * s
@@ -242,26 +243,18 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
     }
 
     /// `s` of row `r`, read back from its genes: `s = (x − μ − Uᵀ(τ ⊙ z)) / σ`; an immigrant's is
-    /// clipped to `E‖N(0, I)‖`.
-    func fullNormal(row r: Int, of evaluated: Population, into s: inout [Float]) {
+    /// clipped to `E‖N(0, I)‖`. `scaledLatent` is the caller's scratch of `k` floats (for `τ ⊙ z`).
+    func fullNormal(row r: Int, of evaluated: Population, into s: inout [Float], scaledLatent: inout [Float]) {
         let n = dimension, k = latentSize
-        var squared = 0.0
         evaluated.genes.withUnsafeBufferPointer { genes in
             for j in 0 ..< n { s[j] = genes[r * n + j] - mean[j] }
         }
         if basisGeneration != nil {
-            let scaled = (0 ..< k).map { tau[$0] * latentNormals[r * k + $0] }
-            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), -1, basis, Int32(n), scaled, 1, 1, &s, 1)
+            for i in 0 ..< k { scaledLatent[i] = tau[i] * latentNormals[r * k + i] }
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), -1, basis, Int32(n), scaledLatent, 1, 1, &s, 1)
         }
-        for j in 0 ..< n {
-            s[j] /= sigma[j]
-            squared += Double(s[j]) * Double(s[j])
-        }
-        let limit = expectedGaussianNorm(n)
-        if !evaluated.isSample(row: r, of: sampledKey), squared.squareRoot() > limit {
-            let scale = Float(limit / squared.squareRoot())
-            for j in 0 ..< n { s[j] *= scale }
-        }
+        for j in 0 ..< n { s[j] /= sigma[j] }
+        if !evaluated.isSample(row: r, of: sampledKey) { clipNorm(&s, limit: expectedGaussianNorm(n)) }
     }
 
     /// An immigrant in row `r`: its latent part `z = (U (x − μ)) / τ`, clipped to its expected
