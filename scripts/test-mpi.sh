@@ -168,5 +168,68 @@ elif sed -E 's/-{10,}//g' <<<"$out" | grep -vE '^(Primary job|a non-zero exit|mp
 else
   failed=$((failed + 1)); echo "FAIL  bad config message:"; echo "$out" | sed 's/^/      /'
 fi
+# SIGINT / SIGTERM / SIGUSR1: every rank stops after the same generation, checkpoints it, prints the
+# resume command and exits 130 / 143 / 138; resumed (on another rank count) it ends as an
+# uninterrupted run.
+# The same signal twice stops at once.
+sed -e 's/generations: 6/generations: 100000/' -e 's/checkpoint_every: 2/checkpoint_every: 100000/' "$config" > "$runs/long.yaml"
+interrupted() {  # interrupted NAME DIR EXPECTED_EXIT SIGNAL_NAME: the message, the checkpoint, the exit
+  local name=$1 dir=$2 expected=$3 signame=$4 rc=$5 out=$6
+  stopped_at=$(grep -o "Stopped by $signame after generation [0-9]*" <<<"$out" | grep -o '[0-9]*$')
+  if { [ "$expected" = any ] || [ "$rc" -eq "$expected" ]; } && [ -n "$stopped_at" ] \
+     && grep -q "atoll resume $dir" <<<"$out" && [ -d "$dir/checkpoints/$(printf '%08d' "$stopped_at")" ]; then
+    passed=$((passed + 1)); echo "ok    $name: exit $rc after generation $stopped_at, with its checkpoint and the resume command"
+  else
+    failed=$((failed + 1)); echo "FAIL  $name (exit $rc, expected $expected)"; echo "$out" | tail -5 | sed 's/^/      /'
+  fi
+}
+resumed_matches() {  # resumed_matches NAME DIR NP: resume DIR for 10 more generations on NP ranks, compare with a run that long
+  local name=$1 dir=$2 np=$3 until=$((stopped_at + 10))
+  sed -e "s/generations: 100000/generations: $until/" "$runs/long.yaml" > "$runs/until$until.yaml"
+  run "$name: resume on $np rank(s)" "$MPIRUN" --oversubscribe -np "$np" "$atoll" resume "$dir" --generations "$until"
+  run "$name: the uninterrupted run of $until generations" "$atoll" run "$runs/until$until.yaml" --out "$dir-reference"
+  same_results "$name: the resumed run ends bit-identical to the uninterrupted one" "$dir-reference" "$dir"
+}
+signal_run() {  # signal_run DIR SIGNAL TARGET COMMAND...: start COMMAND, signal TARGET (self|mpirun|ranks) after 3 s
+  local dir=$1 sig=$2 target=$3; shift 3
+  timeout --kill-after=10 "$limit" "$@" run "$runs/long.yaml" --out "$dir" > "$runs/signal.out" 2>&1 &
+  local pid=$!
+  sleep 3
+  local launcher
+  launcher=$(pgrep -P "$pid" | head -1)
+  case $target in
+    self) kill "-$sig" "$launcher" ;;
+    mpirun) kill "-$sig" "$launcher" ;;
+    ranks) kill "-$sig" $(pgrep -P "$launcher") ;;
+  esac
+  wait "$pid"; signal_rc=$?
+  signal_out=$(cat "$runs/signal.out")
+}
+signal_run "$runs/sigint" INT self "$atoll"
+interrupted "SIGINT to a bare run" "$runs/sigint" 130 SIGINT "$signal_rc" "$signal_out"
+[ -n "$stopped_at" ] && resumed_matches "SIGINT to a bare run" "$runs/sigint" 2
+signal_run "$runs/sigterm-ranks" TERM ranks "$MPIRUN" -np 2 "$atoll"
+interrupted "SIGTERM to both ranks of mpirun -np 2 (as a batch scheduler sends it)" "$runs/sigterm-ranks" 143 SIGTERM "$signal_rc" "$signal_out"
+# mpirun turns SIGINT to itself into SIGTERM to the ranks odls_base_sigkill_timeout seconds later
+# (2 here) and exits 1 on its own account; it forwards SIGUSR1 at once.
+OMPI_MCA_odls_base_sigkill_timeout=2 signal_run "$runs/sigint-mpirun" INT mpirun "$MPIRUN" -np 2 "$atoll"
+interrupted "SIGINT to mpirun -np 2" "$runs/sigint-mpirun" any SIGTERM "$signal_rc" "$signal_out"
+signal_run "$runs/sigusr1-mpirun" USR1 mpirun "$MPIRUN" -np 2 "$atoll"
+interrupted "SIGUSR1 to mpirun -np 2" "$runs/sigusr1-mpirun" any SIGUSR1 "$signal_rc" "$signal_out"
+[ -n "$stopped_at" ] && resumed_matches "SIGUSR1 to mpirun -np 2" "$runs/sigusr1-mpirun" 4
+# The same signal twice in a row: the process ends at once, without the checkpoint of the first
+# (generations of 4,000 networks are long enough for the second to come within one).
+printf '%s\n' 'seed: 3' 'network: mlp:64-16-10' 'islands: {count: 1, population: 4000}' 'stop: {generations: 1000}' > "$runs/slow.yaml"
+timeout --kill-after=10 "$limit" "$atoll" run "$runs/slow.yaml" --out "$runs/twice" > "$runs/twice.out" 2>&1 &
+pid=$!
+sleep 3
+twice=$(pgrep -P "$pid" | head -1)
+kill -INT "$twice"; sleep 0.1; kill -INT "$twice"
+wait "$pid"; rc=$?
+if [ "$rc" -eq 130 ] && ! grep -q "Stopped by" "$runs/twice.out" && [ -z "$(ls "$runs/twice/checkpoints" 2>/dev/null)" ]; then
+  passed=$((passed + 1)); echo "ok    SIGINT twice stops a run at once (exit 130, no checkpoint)"
+else
+  failed=$((failed + 1)); echo "FAIL  SIGINT twice (exit $rc)"; tail -5 "$runs/twice.out" | sed 's/^/      /'; ls "$runs/twice/checkpoints" 2>&1 | sed 's/^/      /'
+fi
 echo "mpi: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -24,6 +24,9 @@ public final class Run {
         public var warn: (String) -> Void = { FileHandle.standardError.write(Data("atoll: warning: \($0)\n".utf8)) }
         /// Overwrite the progress line in place (a terminal) instead of printing plain lines.
         public var interactive = false
+        /// The signal asking this rank to stop after the current generation, if one came
+        /// (`InterruptSignal.pending` unless a test injects one).
+        public var interruption: () -> Int32? = { InterruptSignal.pending }
 
         public init() {}
     }
@@ -52,6 +55,8 @@ public final class Run {
     private var warnedNonFinite = false
     /// Islands whose population has no finite fitness after the latest generation.
     private var exhaustedIslands: [Int] = []
+    /// The first signal any rank reported in the latest generation's reports (rank order).
+    private var interruptingSignal: Int32?
 
     private init(
         config: RunConfig, directory: URL, communicator: any Communicator, options: Options, archipelago: Archipelago,
@@ -108,6 +113,7 @@ public final class Run {
         run.progress.evaluations = report.evaluated
         run.progress.bestFitness = report.best
         try run.stopIfExhausted()
+        if run.interruptingSignal != nil { try run.stopInterrupted() }
         return try run.loop()
     }
 
@@ -278,6 +284,7 @@ public final class Run {
 
             let t4 = DispatchTime.now().uptimeNanoseconds
             let every = config.output.checkpointEvery
+            if stopReason == nil && interruptingSignal != nil { try stopInterrupted() }
             if stopReason != nil || (every > 0 && generation % every == 0) {
                 try writeCheckpoint(stopReason: stopReason)
                 if let fault = options.killAfterCheckpoint, fault.generation == generation, fault.rank == communicator.rank {
@@ -301,7 +308,8 @@ public final class Run {
     private func gather(evaluated: Int, timing: RankTiming) throws -> (evaluated: Int, best: Float, elapsed: Double) {
         let metrics = archipelago.islands.map { IslandMetrics(generation: generation, island: $0, phase: archipelago.phase.rawValue) }
         let exhausted = archipelago.islands.filter { !$0.population.fitness.contains(where: \.isFinite) }.map(\.index)
-        let mine = GenerationReport(metrics: metrics, timing: timing, evaluated: evaluated, elapsed: elapsed, exhausted: exhausted)
+        let mine = GenerationReport(metrics: metrics, timing: timing, evaluated: evaluated, elapsed: elapsed, exhausted: exhausted,
+                                    signal: options.interruption() ?? 0)
         let reports = try communicator.allgatherStrings(String(decoding: try JSONEncoder().encode(mine), as: UTF8.self))
             .map { try JSONDecoder().decode(GenerationReport.self, from: Data($0.utf8)) }
         let all = reports.flatMap(\.metrics).sorted { $0.island < $1.island }
@@ -317,6 +325,7 @@ public final class Run {
                 + "they rank last (counted as non_finite in metrics.jsonl and in the progress line)")
         }
         exhaustedIslands = reports.flatMap(\.exhausted).sorted()
+        interruptingSignal = reports.map(\.signal).first { $0 != 0 }
         // The best fitness evaluated so far on any island (re-scored populations included).
         return (reports.reduce(0) { $0 + $1.evaluated }, all.map(\.bestEver).max() ?? -.infinity, reports.map(\.elapsed).max() ?? 0)
     }
@@ -335,6 +344,25 @@ public final class Run {
             A checkpoint of generation \(generation) is in \(store.directory.path): fix the cause and continue with \
             `atoll resume \(directory.path)`, or start again with `atoll run --force`
             """, sharedByAllRanks: true)
+    }
+
+    /// Stops the run after this generation because a rank received SIGINT, SIGTERM or SIGUSR1:
+    /// every rank saw the same gathered reports, so all stop here together, after a checkpoint of
+    /// this generation (without a stop reason: the run resumes from it as if never stopped).
+    ///
+    /// - Throws: `RunInterrupted`, which the command turns into exit status 128 + the signal.
+    private func stopInterrupted() throws {
+        let number = interruptingSignal!
+        try writeCheckpoint(stopReason: nil)
+        showProgress(final: true)
+        if communicator.rank == 0 {
+            options.output("""
+                Stopped by \(InterruptSignal.name(number)) after generation \(generation); its checkpoint is in \(store.directory.path).
+                Continue with `atoll resume \(directory.path)` (under mpirun, on any number of ranks).
+
+                """)
+        }
+        throw RunInterrupted(signal: number)
     }
 
     private func writeCheckpoint(stopReason: StopReason?) throws {
@@ -442,6 +470,14 @@ public struct RunError: Error, CustomStringConvertible {
         self.description = description
         self.sharedByAllRanks = sharedByAllRanks
     }
+}
+
+/// A run stopped by SIGINT, SIGTERM or SIGUSR1 after a checkpoint (every rank throws it together).
+public struct RunInterrupted: Error, CustomStringConvertible {
+    /// The signal's number.
+    public let signal: Int32
+
+    public var description: String { "stopped by \(InterruptSignal.name(signal))" }
 }
 
 /// Runs `body` on every rank and shares failures: if it throws on any rank, every rank throws the

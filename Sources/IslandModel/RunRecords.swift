@@ -122,6 +122,8 @@ struct GenerationReport: Codable {
     var elapsed: Double
     /// The rank's islands whose population has no finite fitness.
     var exhausted: [Int]
+    /// The signal asking this rank to stop (SIGINT, SIGTERM), 0 for none.
+    var signal: Int32
 }
 
 /// `run.json` in a checkpoint: the state that is not per island.

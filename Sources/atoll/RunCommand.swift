@@ -29,6 +29,8 @@ struct LaunchOptions: ParsableArguments {
     func launch(_ body: @escaping @Sendable (any Communicator, Run.Options) throws -> Void) throws {
         // One BLAS thread per rank: results must not depend on how OpenBLAS splits work.
         openblas_set_num_threads(1)
+        // SIGINT / SIGTERM / SIGUSR1 stop every rank after the current generation, with a checkpoint.
+        InterruptSignal.install(announce: launcherRank() == 0)
         var options = Run.Options()
         // mpirun hands ranks a pseudo-terminal even when its own output is a file or a pipe, so
         // only a process started without a launcher redraws its progress line in place.
@@ -40,11 +42,18 @@ struct LaunchOptions: ParsableArguments {
         if let generation = faultKillAfterCheckpoint { options.killAfterCheckpoint = (generation, faultKillRank) }
         let runOptions = options
         if let localRanks {
-            _ = try LocalCommunicator.run(size: localRanks) { comm in try body(comm, runOptions) }
+            do {
+                _ = try LocalCommunicator.run(size: localRanks) { comm in try body(comm, runOptions) }
+            } catch let interrupted as RunInterrupted {
+                throw ExitCode(128 + interrupted.signal)
+            }
         } else {
             let comm = MPICommunicator()
             do {
                 try body(comm, runOptions)
+            } catch let interrupted as RunInterrupted {
+                // Every rank stopped after the same generation's checkpoint (exit 130 / 143).
+                throw ExitCode(128 + interrupted.signal)
             } catch let error as RunError where error.sharedByAllRanks {
                 // Every rank stops; rank 0 alone says why.
                 if comm.rank == 0 { throw error }
