@@ -66,6 +66,10 @@ public enum NetworkSource: Codable, Equatable, Sendable {
             if case let .text(text) = self, !text.hasPrefix("mlp:"), !text.contains("\n") {
                 let url = URL(fileURLWithPath: text, relativeTo: directory)
                 if FileManager.default.fileExists(atPath: url.path) { return .inline(try NetworkSpec.load(path: url.path)) }
+                // Not a shorthand, not inline YAML: a path that names no file.
+                if text.contains("/") || [".yaml", ".yml", ".json"].contains(where: text.hasSuffix) {
+                    throw NetworkSpecError.invalid("no such file: \(url.path) (a network is a shorthand such as mlp:64-32-10, a spec file, or an inline spec)")
+                }
             }
             return .inline(try spec())
         } catch {

@@ -58,10 +58,15 @@ public struct RunConfig: Codable, Equatable, Sendable {
     /// - Throws: `ConfigError.file` naming the file and the key at fault.
     public static func load(path: String) throws -> RunConfig {
         let text: String
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ConfigError.file(path: path, message: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw ConfigError.file(path: path, message: "is a directory, not a config file") }
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigError.file(path: path, message: "cannot read the file (\(error.localizedDescription))")
+            throw ConfigError.file(path: path, message: "cannot read the file (\(FileErrorReason.of(error)))")
         }
         do {
             return try parse(text, baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent())

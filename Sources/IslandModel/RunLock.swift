@@ -1,4 +1,5 @@
 import Foundation
+import Networks
 
 #if canImport(Glibc)
     import Glibc
@@ -26,7 +27,11 @@ final class RunLock {
     /// - Throws: `RunError` naming the holder if another process (or another run in this process)
     ///   holds it; file system errors.
     init(directory: URL, purpose: String) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw RunError("cannot create the run folder \(directory.path): \(FileErrorReason.of(error))")
+        }
         url = directory.appendingPathComponent(Self.fileName)
         descriptor = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw RunError("cannot open \(url.path): \(String(cString: strerror(errno)))") }

@@ -199,7 +199,7 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw NetworkSpecError.invalid("cannot read network spec file '\(path)': \(error.localizedDescription)")
+            throw NetworkSpecError.invalid("cannot read network spec file '\(path)': \(FileErrorReason.of(error))")
         }
         do {
             return try parse(text)

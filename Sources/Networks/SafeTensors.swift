@@ -313,9 +313,11 @@ public struct SafeTensors: Sendable {
     /// - Throws: `SafeTensorsError` of kind `.layoutMismatch` naming the offending tensor.
     public func genome(for layout: ParameterLayout) throws -> [Float] {
         let layoutNames = Set(layout.tensors.map(\.name))
-        if tensors.count == 1, let only = tensors.first, !layoutNames.contains(only.name),
-            only.shape == [layout.parameterCount]
-        {
+        if tensors.count == 1, let only = tensors.first, !layoutNames.contains(only.name), only.shape.count == 1 {
+            guard only.shape[0] == layout.parameterCount else {
+                throw SafeTensorsError(.layoutMismatch, "the one flat tensor '\(only.name)' has \(only.shape[0]) values, "
+                    + "the network has \(layout.parameterCount) parameters (\(layout.tensors.count) tensors)")
+            }
             return only.values
         }
         var named: [String: (shape: [Int], values: [Float])] = [:]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Networks
 
 /// The `atoll` command: neuroevolution in a learned latent space, islands on MPI ranks.
 @main
@@ -30,4 +31,14 @@ struct Atoll: ParsableCommand {
             SelfTest.self,
         ]
     )
+
+    /// Parses and runs the command; a file system error ends in one line naming its path.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: FileErrorReason.readable(error))
+        }
+    }
 }

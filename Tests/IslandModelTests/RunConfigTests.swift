@@ -112,6 +112,31 @@ struct RunConfigTests {
         do { _ = try RunConfig.load(path: bad.path) } catch { #expect("\(error)".hasPrefix(bad.path)) }
         do { _ = try RunConfig.load(path: "/nonexistent.yaml") } catch { #expect("\(error)".contains("/nonexistent.yaml")) }
     }
+
+    @Test("a missing config, a directory given as config and a network spec path that names no file are one-line messages")
+    func fileProblems() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atoll-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func failure(_ path: String) -> String {
+            do {
+                _ = try RunConfig.load(path: path)
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        let missing = folder.appendingPathComponent("missing.yaml").path
+        #expect(failure(missing) == "\(missing): no such file")
+        #expect(failure(folder.path) == "\(folder.path): is a directory, not a config file")
+        for network in ["nets/missing.yaml", "missing.json"] {
+            let config = folder.appendingPathComponent("run.yaml")
+            try "network: \(network)\n".write(to: config, atomically: true, encoding: .utf8)
+            let message = failure(config.path)
+            #expect(message.contains("no such file: \(folder.appendingPathComponent(network).path)"), "\(message)")
+            #expect(!message.contains("Mapping") && !message.contains("\n"), "\(message)")
+        }
+    }
 }
 
 /// The default generation limit applies only when `stop` names no criterion.

@@ -261,6 +261,13 @@ struct RunGuardTests {
 
     // MARK: Checks before writing
 
+    @Test("a run folder that cannot be created (under /proc) is one line naming the path and the reason")
+    func uncreatableFolder() throws {
+        let directory = URL(fileURLWithPath: "/proc/atoll-\(UUID().uuidString)")
+        let message = Self.failure { try RunTests.run(try RunConfig.parse(RunTests.tiny), ranks: 1, in: directory) }
+        #expect(message == "cannot create the run folder \(directory.path): no such file or directory", "\(message)")
+    }
+
     @Test("a pre-trained meta-learner that is not one fails before the run folder exists, naming the companion file")
     func badPretrainedLeavesNoFolder() throws {
         let scratch = Self.folder(), directory = Self.folder()

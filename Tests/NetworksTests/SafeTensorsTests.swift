@@ -107,7 +107,9 @@ import Testing
             ([weight], "'0.bias' with shape [2] is missing"),
             ([weight, .init(name: "0.bias", shape: [1, 2], values: [0, 0])], "'0.bias' has shape [1, 2], the network spec needs [2]"),
             ([weight, .init(name: "0.bias", shape: [2], values: [0, 0]), .init(name: "2.weight", shape: [1], values: [0])], "'2.weight' is not a parameter"),
-            ([.init(name: "genome", shape: [7], values: [Float](repeating: 0, count: 7))], "'0.weight' with shape [2, 3] is missing"),
+            ([.init(name: "genome", shape: [7], values: [Float](repeating: 0, count: 7))],
+             "the one flat tensor 'genome' has 7 values, the network has 8 parameters"),
+            ([.init(name: "genome", shape: [2, 4], values: [Float](repeating: 0, count: 8))], "'0.weight' with shape [2, 3] is missing"),
         ]
         for (tensors, message) in cases {
             let error = try #require(throws: SafeTensorsError.self) { try SafeTensors(tensors: tensors).genome(for: layout) }
