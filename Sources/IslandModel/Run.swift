@@ -126,8 +126,11 @@ public final class Run {
     ///
     /// - Parameter generations: a new `stop.generations` (written to `config.yaml`): extends a
     ///   finished run, or changes the length of an unfinished one.
-    /// - Returns: the summary, or `nil` when the run had already finished (and `generations` does
-    ///   not extend it).
+    /// A run that stopped but was killed before writing its results (`best.safetensors`,
+    /// `summary.json`) gets them written from its last checkpoint.
+    ///
+    /// - Returns: the summary, or `nil` when the run had already finished with its results (and
+    ///   `generations` does not extend it).
     public static func resume(directory: URL, communicator: any Communicator, options: Options = Options(), generations: Int? = nil) throws -> RunSummary? {
         let configPath = directory.appendingPathComponent("config.yaml").path
         var config = try agree(communicator) {
@@ -160,7 +163,9 @@ public final class Run {
             }
             return (state, islands)
         }
-        if let reason = state.stopReason, generations == nil {
+        // A run that stopped may have been killed between its last checkpoint and its results.
+        let hasResults = try agreedValue(communicator, rank0: communicator.rank == 0 && RunFolder.hasResults(directory) ? 1 : 0) == 1
+        if let reason = state.stopReason, generations == nil, hasResults {
             if communicator.rank == 0 {
                 options.output("The run in \(directory.path) finished at generation \(state.generation) (stop: \(reason.rawValue)); nothing to resume "
                     + "(extend it with `atoll resume \(directory.path) --generations N`).\n")
@@ -180,11 +185,17 @@ public final class Run {
         let files: RunFolder? = try agree(communicator) {
             communicator.rank == 0 ? try RunFolder(resuming: directory, config: generations != nil ? config : nil, state: state) : nil
         }
+        let run = Run(config: config, directory: directory, communicator: communicator, options: options,
+                      archipelago: archipelago, progress: state.progress, generation: generation, folder: files, blas: blas)
+        if let reason = state.stopReason, generations == nil {
+            if communicator.rank == 0 {
+                options.output("The run in \(directory.path) stopped at generation \(generation) (stop: \(reason.rawValue)) before writing its results; writing them.\n")
+            }
+            return try run.finish(stopReason: reason)
+        }
         if communicator.rank == 0 {
             options.output("Resuming \(directory.path) from generation \(generation) on \(communicator.size) rank(s).\n")
         }
-        let run = Run(config: config, directory: directory, communicator: communicator, options: options,
-                      archipelago: archipelago, progress: state.progress, generation: generation, folder: files, blas: blas)
         return try run.loop()
     }
 

@@ -22,6 +22,11 @@ final class RunFolder {
     static let products = ["config.yaml", "metrics.jsonl", "timings.jsonl", "meta.jsonl", "best.safetensors", "summary.json", "checkpoints",
                            "meta-learner.safetensors", "meta-learner.json"]
 
+    /// Whether `directory` holds a finished run's results (`best.safetensors` and `summary.json`).
+    static func hasResults(_ directory: URL) -> Bool {
+        ["best.safetensors", "summary.json"].allSatisfy { FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path) }
+    }
+
     /// Checks, touching nothing, that a run may start in `directory`: it is not a file, no other
     /// run holds it (unless this one already does: `locked`), and it holds no run unless `force`.
     static func check(_ directory: URL, force: Bool, locked: Bool = false) throws {

@@ -259,6 +259,32 @@ struct RunGuardTests {
         try RunTests.run(config, ranks: 1, in: directory, options: force)
     }
 
+    @Test("a run killed after its last checkpoint but before its results gets them on resume, equal to the uninterrupted run's")
+    func resumeWritesMissingResults() throws {
+        let config = try RunConfig.parse(RunTests.tiny + "\ntask: {name: digits, options: {batch: 64, eval_every: 2}}")
+        let reference = Self.folder(), directory = Self.folder()
+        defer { for d in [reference, directory] { try? FileManager.default.removeItem(at: d) } }
+        try RunTests.run(config, ranks: 1, in: reference)
+        try RunTests.run(config, ranks: 2, in: directory)
+        // As if killed after the checkpoint that records the stop: no results, and the final
+        // full evaluation's line (written after that checkpoint) cut off.
+        let state = try RunState.decoder.decode(RunState.self, from: RunTests.bytes(directory, "checkpoints/00000006/run.json"))
+        #expect(state.stopReason == .generations)
+        let metrics = directory.appendingPathComponent("metrics.jsonl")
+        try RunTests.bytes(directory, "metrics.jsonl").prefix(Int(state.metricsBytes)).write(to: metrics)
+        for name in ["best.safetensors", "summary.json"] { try FileManager.default.removeItem(at: directory.appendingPathComponent(name)) }
+        try RunTests.resume(directory, ranks: 4)
+        for name in ["metrics.jsonl", "best.safetensors"] {
+            #expect(try RunTests.bytes(directory, name) == RunTests.bytes(reference, name), "\(name)")
+        }
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("summary.json").path))
+        // With its results, the run is finished: resume says so and changes nothing.
+        let before = try Self.snapshot(directory)
+        let summaries = try LocalCommunicator.run(size: 1) { comm in try Run.resume(directory: directory, communicator: comm, options: RunTests.quiet()) == nil }
+        #expect(summaries == [true])
+        #expect(try Self.snapshot(directory).keys.sorted() == before.keys.sorted())
+    }
+
     // MARK: Checks before writing
 
     @Test("a run folder that cannot be created (under /proc) is one line naming the path and the reason")
