@@ -19,7 +19,10 @@ public protocol EvolutionStrategy: Codable, Sendable {
     /// immigrant placed by migration): the strategy then takes that row as a sample of its own
     /// distribution, its step rescaled to at most the expected length of a sample
     /// (`E‖N(0, I)‖ ≈ √D` in the distribution's own metric), so a far-away immigrant pulls the
-    /// mean but cannot blow up the step sizes.
+    /// mean by a bounded step. One coordinate of a clipped step can still lie up to √D σ out, so
+    /// SNES and SubspaceSNES leave immigrants out of their step-size gradients (a bad-ranked one
+    /// would collapse σ there, a good one blow it up); CMA-ES and sep-CMA-ES weight only their best
+    /// μ, so an immigrant enters their covariance only when it ranks among them.
     mutating func tell(_ evaluated: Population)
     /// What kind of candidate row `row` of the last `ask` is (`nil`: all rows are alike).
     func candidateKind(row: Int) -> String?

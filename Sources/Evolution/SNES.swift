@@ -89,7 +89,7 @@ public struct SNES: EvolutionStrategy, Equatable {
     }
 
     /// `zₖ = (xₖ − μ) / σ` read back from the genes; an immigrant's (a row whose id `ask` did not
-    /// give) is scaled to at most `E‖N(0, I)‖`.
+    /// give) is scaled to at most `E‖N(0, I)‖` and enters the mean's gradient only, not σ's.
     public mutating func tell(_ evaluated: Population) {
         precondition(evaluated.count == populationSize, "tell needs the \(populationSize) candidates of the last ask")
         let d = dimension
@@ -102,11 +102,14 @@ public struct SNES: EvolutionStrategy, Equatable {
             for (rank, k) in order.enumerated() {
                 let u = utilities[rank]
                 for j in 0 ..< d { z[j] = (genes[k * d + j] - mean[j]) / sigma[j] }
-                if !evaluated.isSample(row: k, of: sampledKey) { clipNorm(&z, limit: limit) }
-                for j in 0 ..< d {
-                    gradientMean[j] += u * z[j]
-                    gradientSigma[j] += u * (z[j] * z[j] - 1)
-                }
+                let own = evaluated.isSample(row: k, of: sampledKey)
+                if !own { clipNorm(&z, limit: limit) }
+                for j in 0 ..< d { gradientMean[j] += u * z[j] }
+                // An immigrant was not drawn from N(μ, σ²): one coordinate of it can lie hundreds
+                // of σ out even with its length clipped, and u (z² − 1) would then blow σ up or
+                // collapse it in one step. It moves the mean only.
+                guard own else { continue }
+                for j in 0 ..< d { gradientSigma[j] += u * (z[j] * z[j] - 1) }
             }
         }
         for j in 0 ..< d {

@@ -171,19 +171,19 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
         for (rank, r) in order.enumerated() {
             let u = utilities[rank]
             let (full, latent) = parts(row: r)
+            // Immigrants move the means only (as in SNES.tell): their step sizes would see
+            // coordinates hundreds of σ out.
+            let own = evaluated.isSample(row: r, of: sampledKey)
             if full {
                 fullNormal(row: r, of: evaluated, into: &sRow, scaledLatent: &scaledLatent)
-                for j in 0 ..< n {
-                    let s = sRow[j]
-                    gradientMean[j] += u * s
-                    gradientSigma[j] += u * (s * s - 1)
-                }
+                for j in 0 ..< n { gradientMean[j] += u * sRow[j] }
+                if own { for j in 0 ..< n { gradientSigma[j] += u * (sRow[j] * sRow[j] - 1) } }
             }
             if latent {
                 for i in 0 ..< k {
                     let z = latentNormals[r * k + i]
                     gradientLatent[i] += u * z
-                    gradientTau[i] += u * (z * z - 1)
+                    if own { gradientTau[i] += u * (z * z - 1) }
                 }
             }
         }

@@ -158,3 +158,54 @@ struct SubspaceSNESTests {
         #expect(copy == s)
     }
 }
+
+/// Immigrants hundreds of σ out in one coordinate (possible within the clipped length in high
+/// dimension) leave SNES's and SubspaceSNES's step sizes where their own samples put them.
+struct ImmigrantStepSizeTests {
+    static let d = 10_000
+
+    /// `received` is `population` with its worst row replaced by an immigrant 10⁶ σ out in
+    /// coordinate 0, ranked first (`fitness` 10) or last (−10⁶).
+    static func withImmigrant(_ population: Population, fitness: Float) -> Population {
+        var immigrants = Population(count: 1, dimension: d)
+        immigrants.genes = [Float](repeating: 0, count: d)
+        immigrants.genes[0] = 1e5
+        immigrants.fitness = [fitness]
+        immigrants.ids = [Population.individualID(island: 3, generation: 1, index: 0)]
+        var received = population
+        if fitness < 0 { received.fitness[received.count - 1] = 0 } // the slot it takes
+        received.insert(immigrants: immigrants, replacement: .replaceWorst)
+        #expect(received.genes.contains(1e5))
+        return received
+    }
+
+    @Test("SNES: σ in the immigrant's coordinate changes by no more than own samples can move it", arguments: [Float(10), -1e6])
+    func snes(fitness: Float) {
+        var strategy = SNES(mean: [Float](repeating: 0, count: Self.d), stepSize: 0.1, populationSize: 8)
+        var population = Population(count: 8, dimension: Self.d)
+        strategy.ask(into: &population, key: StreamKey(seed: 2, generation: 1))
+        for r in 0 ..< 8 { population.fitness[r] = -Float(r) - 1 }
+        strategy.tell(Self.withImmigrant(population, fitness: fitness))
+        let ratio = strategy.sigma[0] / 0.1
+        // Own samples: |Σ uₖ (zₖ² − 1)| stays below ~2·25, a factor within exp(±0.6) at η_σ ≈ 0.024.
+        #expect(ratio > 0.5 && ratio < 2, "σ₀ changed by \(ratio)")
+        #expect(strategy.mean.allSatisfy { $0.isFinite })
+    }
+
+    @Test("SubspaceSNES: σ and τ stay within own samples' reach with such an immigrant", arguments: [Float(10), -1e6])
+    func subspace(fitness: Float) {
+        var strategy = SubspaceSNES(mean: [Float](repeating: 0, count: Self.d), stepSize: 0.1, latentStepSize: 0.5, latentSize: 2,
+                                    rebuildEvery: 1, populationSize: 8, fullShare: 0, latentShare: 0)
+        var population = Population(count: 8, dimension: Self.d)
+        for generation in 1 ... 3 {
+            if generation > 1 { strategy.tell(population) }
+            strategy.ask(into: &population, key: StreamKey(seed: 4, generation: generation))
+            for r in 0 ..< 8 { population.fitness[r] = -Float(BenchmarkFunction.sphere.value(population.row(r))) }
+        }
+        let sigma = strategy.sigma[0], tau = strategy.tau
+        strategy.tell(Self.withImmigrant(population, fitness: fitness))
+        #expect(strategy.sigma[0] / sigma > 0.5 && strategy.sigma[0] / sigma < 2, "σ₀ changed by \(strategy.sigma[0] / sigma)")
+        for i in tau.indices { #expect(strategy.tau[i] / tau[i] > 0.5 && strategy.tau[i] / tau[i] < 2) }
+        #expect(strategy.mean.allSatisfy { $0.isFinite })
+    }
+}
