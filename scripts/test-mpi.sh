@@ -120,6 +120,18 @@ cp -r "$runs/killed" "$runs/killed-same"
 run "resume the killed run on 4 ranks" "$MPIRUN" --oversubscribe -np 4 "$atoll" resume "$runs/killed"
 run "resume the killed run on 2 ranks" "$MPIRUN" -np 2 "$atoll" resume "$runs/killed-same"
 same_results "resumed runs end bit-identical to the uninterrupted run" "$runs/np1" "$runs/killed" "$runs/killed-same"
+# Rank 0 killed right after the last checkpoint (the one that records the stop), before the results:
+# the resume must still write best.safetensors and summary.json, equal to the uninterrupted run's.
+# (mpirun waits 2 × odls_base_sigkill_timeout after a rank dies: 1 s here, not deploy/env's 10.)
+OMPI_MCA_odls_base_sigkill_timeout=1 timeout --kill-after=10 "$limit" "$MPIRUN" -np 2 "$atoll" run "$config" \
+  --out "$runs/killed-last" --fault-kill-after-checkpoint 6 --fault-kill-rank 0 >/dev/null 2>&1
+run "resume a run killed after its last checkpoint, before its results" "$MPIRUN" -np 2 "$atoll" resume "$runs/killed-last"
+if [ -s "$runs/killed-last/summary.json" ]; then
+  same_results "a run killed after its last checkpoint ends, resumed, with the uninterrupted run's results" "$runs/np1" "$runs/killed-last"
+else
+  failed=$((failed + 1)); echo "FAIL  a run killed after its last checkpoint, resumed, has no best.safetensors or summary.json:"
+  echo "$last_output" | sed 's/^/      /'
+fi
 
 # Chaos (scripts/kill-resume.sh): a random rank killed (SIGKILL) at a random moment three times a
 # run, each time resumed on another rank count; the end must equal the uninterrupted run, bit for
