@@ -120,6 +120,58 @@ cp -r "$runs/killed" "$runs/killed-same"
 run "resume the killed run on 4 ranks" "$MPIRUN" --oversubscribe -np 4 "$atoll" resume "$runs/killed"
 run "resume the killed run on 2 ranks" "$MPIRUN" -np 2 "$atoll" resume "$runs/killed-same"
 same_results "resumed runs end bit-identical to the uninterrupted run" "$runs/np1" "$runs/killed" "$runs/killed-same"
+# Rank 0 killed right after the last checkpoint (the one that records the stop), before the results:
+# the resume must still write best.safetensors and summary.json, equal to the uninterrupted run's.
+# (mpirun waits 2 × odls_base_sigkill_timeout after a rank dies: 1 s here, not deploy/env's 10.)
+OMPI_MCA_odls_base_sigkill_timeout=1 timeout --kill-after=10 "$limit" "$MPIRUN" -np 2 "$atoll" run "$config" \
+  --out "$runs/killed-last" --fault-kill-after-checkpoint 6 --fault-kill-rank 0 >/dev/null 2>&1
+run "resume a run killed after its last checkpoint, before its results" "$MPIRUN" -np 2 "$atoll" resume "$runs/killed-last"
+if [ -s "$runs/killed-last/summary.json" ]; then
+  same_results "a run killed after its last checkpoint ends, resumed, with the uninterrupted run's results" "$runs/np1" "$runs/killed-last"
+else
+  failed=$((failed + 1)); echo "FAIL  a run killed after its last checkpoint, resumed, has no best.safetensors or summary.json:"
+  echo "$last_output" | sed 's/^/      /'
+fi
+
+# Chaos (scripts/kill-resume.sh): a random rank killed (SIGKILL) at a random moment three times a
+# run, each time resumed on another rank count; the end must equal the uninterrupted run, bit for
+# bit. The seed is printed (each config takes the next one); CHAOS_SEED=N replays it.
+chaos_seed=${CHAOS_SEED:-$(($(date +%s) % 100000))}
+echo "      kill-resume seed $chaos_seed (replay: CHAOS_SEED=$chaos_seed scripts/test-mpi.sh)"
+seed=$chaos_seed
+for chaos in "configs/tiny.yaml 30" "configs/tiny-anchored.yaml 30" "configs/tiny-latent.yaml 16"; do
+  out=$(bash scripts/kill-resume.sh "$atoll" "${chaos% *}" "$seed" "${chaos#* }" 2>&1); status=$?
+  seed=$((seed + 1))
+  echo "$out"
+  passed=$((passed + $(grep -c '^ok ' <<<"$out")))
+  failures=$(grep -c '^FAIL ' <<<"$out")
+  [ "$status" -ne 0 ] && [ "$failures" -eq 0 ] && { failures=1; echo "FAIL  scripts/kill-resume.sh $atoll ${chaos% *} $((seed - 1)) exited $status"; }
+  failed=$((failed + failures))
+done
+
+# TCP: ranks talking over sockets (pml ob1, btl self,tcp), as ranks on different nodes would,
+# give the same bits as shared memory and one rank.
+tcp=(--mca pml ob1 --mca btl self,tcp)
+for np in 2 4; do
+  run "selftest collectives over TCP, $np ranks" "$MPIRUN" "${tcp[@]}" --oversubscribe -np "$np" "$atoll" selftest collectives --shuffle-seed 1
+  if [ "$(grep -o 'digest 0x[0-9a-f]*' <<<"$last_output")" = "$unique" ]; then
+    passed=$((passed + 1)); echo "ok    reproducible sum over TCP at $np ranks has the same bits ($unique)"
+  else
+    failed=$((failed + 1)); echo "FAIL  reproducible sum over TCP at $np ranks: $(grep -o 'digest 0x[0-9a-f]*' <<<"$last_output"), not $unique"
+  fi
+done
+run "run $config over TCP on 2 ranks" "$MPIRUN" "${tcp[@]}" -np 2 "$atoll" run "$config" --out "$runs/tcp"
+same_results "over TCP: metrics.jsonl and best.safetensors identical to 1 rank" "$runs/np1" "$runs/tcp"
+run "run configs/tiny-anchored.yaml over TCP on 2 ranks" "$MPIRUN" "${tcp[@]}" -np 2 "$atoll" run configs/tiny-anchored.yaml --out "$runs/anchored-tcp"
+same_results "anchored over TCP: metrics.jsonl and best.safetensors identical to 1 rank" "$runs/anchored1" "$runs/anchored-tcp"
+run "run configs/tiny-latent.yaml over TCP on 2 ranks" "$MPIRUN" "${tcp[@]}" -np 2 "$atoll" run configs/tiny-latent.yaml --out "$runs/latent-tcp"
+if cmp -s "$runs/latent1/meta.jsonl" "$runs/latent-tcp/meta.jsonl" \
+   && cmp -s "$runs/latent1/meta-learner.safetensors" "$runs/latent-tcp/meta-learner.safetensors"; then
+  passed=$((passed + 1)); echo "ok    latent over TCP: meta.jsonl and the meta-learner identical to 1 rank"
+else
+  failed=$((failed + 1)); echo "FAIL  latent over TCP: meta.jsonl or the meta-learner differ from 1 rank"
+fi
+same_results "latent over TCP: metrics.jsonl and best.safetensors identical to 1 rank" "$runs/latent1" "$runs/latent-tcp"
 
 # BLAS kernels: ranks on different OpenBLAS cores are refused (naming both) before anything is
 # written, unless `allreduce: fast` and --allow-mixed-blas; the kernel is recorded in summary.json;
