@@ -9,13 +9,13 @@
 #
 # The draws (each delay's share of its window, the rank, the rank counts) come from SEED (bash's
 # RANDOM), printed on every line, so a failure can be replayed: `scripts/kill-resume.sh ATOLL CONFIG
-# SEED` (or `CHAOS_SEED=SEED scripts/test-mpi.sh`). A window is the time the rest of the run should
-# take (generations left × the uninterrupted run's time per generation) over the kills still to
-# come, counted from the first checkpoint (before it there is nothing to resume) or from the resume's
-# start; where in the run a delay lands still depends on the machine's load, so each line says which
-# checkpoint the kill left newest. A kill that comes after the run has finished counts as not
-# killed, and the line says so. Every mpirun is bounded by a timeout, so a hang fails instead of
-# stalling.
+# SEED` (or `CHAOS_SEED=SEED scripts/test-mpi.sh`). A window is ¾ of the time the rest of the run
+# should take (generations left × the uninterrupted run's time per generation) over the kills still
+# to come, counted from the first checkpoint (before it there is nothing to resume) or from the
+# resume's start; where in the run a delay lands still depends on the machine's load, so each line
+# says which checkpoint the kill left newest. A kill that comes after the run has finished counts
+# as not killed, and the line says so. Every mpirun is bounded by a timeout, so a hang fails
+# instead of stalling.
 #   usage: scripts/kill-resume.sh ATOLL CONFIG SEED [GENERATIONS]
 # Prints one `ok    …` or `FAIL  …` line per check (scripts/test-mpi.sh counts them) and indented
 # details; exits 1 if a check failed, keeping its run folders for a look.
@@ -103,7 +103,7 @@ for leg in $(seq 1 $kills); do
   fi
   touch "$work/leg$leg.start"
   at=$(newest "$run_dir"); at=${at:-0}
-  window=$(((generations - at) * per_generation / (kills - leg + 1)))
+  window=$(((generations - at) * per_generation * 3 / (4 * (kills - leg + 1))))  # ¾: resumes often outrun the estimate
   draw 1000; share=$drawn; delay=$((window * share / 1000))  # the draws never depend on timings
   sleep "$(seconds "$delay")"
   draw 32767; pick=$drawn

@@ -122,7 +122,7 @@ run "resume the killed run on 2 ranks" "$MPIRUN" -np 2 "$atoll" resume "$runs/ki
 same_results "resumed runs end bit-identical to the uninterrupted run" "$runs/np1" "$runs/killed" "$runs/killed-same"
 # Rank 0 killed right after the last checkpoint (the one that records the stop), before the results:
 # the resume must still write best.safetensors and summary.json, equal to the uninterrupted run's.
-# (mpirun waits 2 × odls_base_sigkill_timeout after a rank dies: 1 s here, not deploy/env's 10.)
+# (mpirun waits 2 × odls_base_sigkill_timeout after a rank dies: 1 s here, not deploy/env's 3.)
 OMPI_MCA_odls_base_sigkill_timeout=1 timeout --kill-after=10 "$limit" "$MPIRUN" -np 2 "$atoll" run "$config" \
   --out "$runs/killed-last" --fault-kill-after-checkpoint 6 --fault-kill-rank 0 >/dev/null 2>&1
 run "resume a run killed after its last checkpoint, before its results" "$MPIRUN" -np 2 "$atoll" resume "$runs/killed-last"

@@ -18,7 +18,7 @@ private let announces = Atomic<Bool>(false)
 ///
 /// Under `mpirun` (Open MPI 4), a SIGINT or SIGTERM to `mpirun` reaches the ranks as SIGTERM
 /// `odls_base_sigkill_timeout` seconds later, and SIGKILL as many seconds after that
-/// (`deploy/env/openmpi.env` sets 5): a generation and its checkpoint must fit in that time.
+/// (`deploy/env/openmpi.env` sets 3): a generation and its checkpoint must fit in that time.
 /// `mpirun` forwards SIGUSR1 to every rank at once, so `kill -USR1` to it stops the run without
 /// the wait.
 public enum InterruptSignal {
