@@ -28,6 +28,8 @@ public enum NpyFile {
         }
     }
 
+    /// The values in the bytes of a `.npy` file.
+    /// - Throws: `NpyError` saying what is not as expected (`read` adds the file's name).
     public static func decode(_ data: Data) throws -> [Float] {
         let bytes = [UInt8](data)
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {

@@ -37,6 +37,13 @@ public struct IDXFile: Sendable {
         guard let raw = FileManager.default.contents(atPath: path) else {
             throw IDXError.unreadable(path: path, reason: "permission denied or not a regular file")
         }
+        try self.init(contents: raw, path: path, magic: magic)
+    }
+
+    /// Parses the contents of an IDX file, plain or gzipped (`path` only names it in errors).
+    ///
+    /// - Throws: `IDXError` naming `path` and the byte offset of what is wrong.
+    public init(contents raw: Data, path: String, magic: UInt32) throws {
         let data: Data
         if Gzip.isCompressed(raw) {
             do {
