@@ -44,7 +44,8 @@ struct ByteWriter {
 /// Reads what `ByteWriter` wrote; every read checks the bytes left, so a truncated file is an error.
 struct ByteReader {
     private let bytes: [UInt8]
-    private var offset = 0
+    /// Where the next read starts.
+    private(set) var offset = 0
     let source: String
 
     init(_ bytes: [UInt8], source: String) {

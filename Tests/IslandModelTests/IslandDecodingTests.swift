@@ -1,3 +1,4 @@
+import Evolution
 import Foundation
 import Testing
 
@@ -44,5 +45,22 @@ struct IslandDecodingTests {
         writer.append([Float]())
         let error = try #require(throws: CheckpointError.self) { try Self.decode(writer) }
         #expect(error.description == "\(Self.source): the population arrays at offset 48 do not match 2147483648 × 1099511627776")
+    }
+
+    @Test("an archive header of 2³¹ × 2⁴⁰ genes with no genes behind it is an error, not a trap")
+    func archiveLargerThanTheFile() throws {
+        var writer = Self.prefix()
+        var population = Population(count: 1, dimension: 1)
+        population.fitness = [0]
+        writer.append(population)
+        writer.append(UInt8(1))
+        writer.append(UInt64(1 << 31))
+        writer.append(UInt64(1 << 40))
+        writer.append(UInt64(0))
+        writer.append(UInt64(0))
+        writer.append([Float]())
+        writer.append([Float]())
+        let error = try #require(throws: CheckpointError.self) { try Self.decode(writer) }
+        #expect(error.description == "\(Self.source): the archive arrays at offset 117 do not match 2147483648 × 1099511627776")
     }
 }
