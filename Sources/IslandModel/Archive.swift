@@ -48,15 +48,17 @@ public struct Archive: Sendable, Equatable {
         writer.append(fitness)
     }
 
+    /// Reads what `encode(into:)` wrote, checking the arrays against capacity × dimension.
     init(decoding reader: inout ByteReader) throws {
+        let start = reader.offset
         capacity = try reader.readCount(limit: 1 << 31)
         dimension = try reader.readCount(limit: 1 << 40)
         count = try reader.readCount(limit: capacity)
         next = try reader.readCount(limit: max(capacity - 1, 0))
         genomes = try reader.readFloats()
         fitness = try reader.readFloats()
-        guard genomes.count == capacity * dimension, fitness.count == capacity else {
-            throw CheckpointError("\(reader.source): archive arrays do not match \(capacity) × \(dimension)")
+        guard capacity.multipliedReportingOverflow(by: dimension) == (genomes.count, false), fitness.count == capacity else {
+            throw CheckpointError("\(reader.source): the archive arrays at offset \(start) do not match \(capacity) × \(dimension)")
         }
     }
 }

@@ -44,7 +44,8 @@ struct ByteWriter {
 /// Reads what `ByteWriter` wrote; every read checks the bytes left, so a truncated file is an error.
 struct ByteReader {
     private let bytes: [UInt8]
-    private var offset = 0
+    /// Where the next read starts.
+    private(set) var offset = 0
     let source: String
 
     init(_ bytes: [UInt8], source: String) {
@@ -74,6 +75,14 @@ struct ByteReader {
     mutating func readFloat() throws -> Float { Float(bitPattern: try read(UInt32.self)) }
     mutating func readDouble() throws -> Double { Double(bitPattern: try read(UInt64.self)) }
 
+    /// A `UInt64` that must fit in an `Int` (an index or a counter).
+    mutating func readInt() throws -> Int {
+        let start = offset
+        let n = try read(UInt64.self)
+        guard let value = Int(exactly: n) else { throw CheckpointError("\(source): the value \(n) at offset \(start) exceeds \(Int.max)") }
+        return value
+    }
+
     mutating func readCount(limit: Int) throws -> Int {
         let n = try read(UInt64.self)
         guard n <= UInt64(limit) else { throw CheckpointError("\(source): a count of \(n) exceeds the \(limit) the file can hold") }
@@ -99,18 +108,25 @@ struct ByteReader {
         }
     }
 
+    /// A population; its arrays are read and checked against count × dimension before anything
+    /// of that size is allocated.
     mutating func readPopulation() throws -> Population {
+        let start = offset
         let count = try readCount(limit: 1 << 31)
         let dimension = try readCount(limit: 1 << 40)
-        guard dimension > 0 else { throw CheckpointError("\(source): a population with 0 genes") }
+        guard dimension > 0 else { throw CheckpointError("\(source): a population with 0 genes at offset \(start)") }
+        let genes = try readFloats()
+        let fitness = try readFloats()
+        let ids = try readUInt64s()
+        let stepSizes = try readFloats()
+        guard count.multipliedReportingOverflow(by: dimension) == (genes.count, false), fitness.count == count,
+              ids.count == count, stepSizes.count == count
+        else { throw CheckpointError("\(source): the population arrays at offset \(start) do not match \(count) × \(dimension)") }
         var population = Population(count: count, dimension: dimension)
-        population.genes = try readFloats()
-        population.fitness = try readFloats()
-        population.ids = try readUInt64s()
-        population.stepSizes = try readFloats()
-        guard population.genes.count == count * dimension, population.fitness.count == count,
-              population.ids.count == count, population.stepSizes.count == count
-        else { throw CheckpointError("\(source): population arrays do not match \(count) × \(dimension)") }
+        population.genes = genes
+        population.fitness = fitness
+        population.ids = ids
+        population.stepSizes = stepSizes
         return population
     }
 }

@@ -101,9 +101,9 @@ public struct Island: Sendable {
         try reader.expect(magic: Self.magic)
         let version = try reader.read(UInt32.self)
         guard version == Self.version else { throw CheckpointError("\(source): island format version \(version), expected \(Self.version)") }
-        index = Int(try reader.read(UInt64.self))
-        evaluations = Int(try reader.read(UInt64.self))
-        bytesReceived = Int(try reader.read(UInt64.self))
+        index = try reader.readInt()
+        evaluations = try reader.readInt()
+        bytesReceived = try reader.readInt()
         bestFitness = try reader.readFloat()
         bestGenome = try reader.readFloats()
         population = try reader.readPopulation()

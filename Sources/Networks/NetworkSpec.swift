@@ -296,13 +296,16 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
                     throw NetworkSpecError.invalid(
                         "layer \(index) (conv2d): out_channels, kernel and stride must be positive and padding ≥ 0")
                 }
-                let height = (shape[1] + 2 * padding - kernel) / stride + 1
-                let width = (shape[2] + 2 * padding - kernel) / stride + 1
-                guard shape[1] + 2 * padding >= kernel, shape[2] + 2 * padding >= kernel else {
+                let (twice, overflow) = padding.multipliedReportingOverflow(by: 2)
+                guard !overflow, shape[1] <= Int.max - twice, shape[2] <= Int.max - twice else {
+                    throw NetworkSpecError.invalid("layer \(index) (conv2d): padding \(padding) of the input \(shape) is too large to count")
+                }
+                let (paddedHeight, paddedWidth) = (shape[1] + twice, shape[2] + twice)
+                guard paddedHeight >= kernel, paddedWidth >= kernel else {
                     throw NetworkSpecError.invalid(
                         "layer \(index) (conv2d): kernel \(kernel) is larger than the padded input \(shape)")
                 }
-                shape = [outChannels, height, width]
+                shape = [outChannels, (paddedHeight - kernel) / stride + 1, (paddedWidth - kernel) / stride + 1]
             case .maxPool2d(let kernel, let stride):
                 guard shape.count == 3 else {
                     throw NetworkSpecError.invalid(
@@ -316,7 +319,15 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
                 }
                 shape = [shape[0], (shape[1] - kernel) / stride + 1, (shape[2] - kernel) / stride + 1]
             case .flatten:
-                shape = [shape.reduce(1, *)]
+                var count = 1
+                for size in shape {
+                    let (product, overflow) = count.multipliedReportingOverflow(by: size)
+                    guard !overflow else {
+                        throw NetworkSpecError.invalid("layer \(index) (flatten): shape \(shape) has more values than an Int counts")
+                    }
+                    count = product
+                }
+                shape = [count]
             case .activation(let activation):
                 guard activation.isElementwise || shape.count == 1 else {
                     throw NetworkSpecError.invalid(

@@ -28,6 +28,8 @@ public enum NpyFile {
         }
     }
 
+    /// The values in the bytes of a `.npy` file.
+    /// - Throws: `NpyError` saying what is not as expected (`read` adds the file's name).
     public static func decode(_ data: Data) throws -> [Float] {
         let bytes = [UInt8](data)
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
@@ -60,8 +62,11 @@ public enum NpyFile {
         guard dimensions.count == 1, let count = Int(dimensions[0]), fortran == "False" || fortran == "True" else {
             throw NpyError(message: "shape \(shapeText) is not one-dimensional; expected a flat genome of shape (n,)")
         }
-        guard bytes.count - dataStart == count * width else {
-            throw NpyError(message: "shape (\(count),) of \(width)-byte values needs \(count * width) bytes of data, the file has \(bytes.count - dataStart)")
+        guard count >= 0 else { throw NpyError(message: "shape \(shapeText) has a negative size") }
+        let (needed, overflow) = count.multipliedReportingOverflow(by: width)
+        guard !overflow, bytes.count - dataStart == needed else {
+            let size = overflow ? "more than \(Int.max)" : "\(needed)"
+            throw NpyError(message: "shape (\(count),) of \(width)-byte values needs \(size) bytes of data, the file has \(bytes.count - dataStart)")
         }
         return bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress! + dataStart

@@ -41,6 +41,11 @@ public struct CSVTable: Sendable {
         guard let bytes = FileManager.default.contents(atPath: path) else {
             throw DatasetError.fileNotFound(path: path, searched: [path])
         }
+        try self.init(contents: bytes, path: path, hasHeader: hasHeader)
+    }
+
+    /// Parses the contents of a CSV file, plain or gzipped (`path` only names it in errors).
+    public init(contents bytes: Data, path: String, hasHeader: Bool) throws {
         let raw: Data
         do {
             raw = Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes) : bytes

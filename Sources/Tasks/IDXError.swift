@@ -8,6 +8,8 @@ public enum IDXError: Error, CustomStringConvertible, Equatable {
     case wrongMagic(path: String, offset: Int, found: UInt32, expected: UInt32)
     /// The file ends at byte `size` but the header says the data go on to byte `needed`.
     case truncated(path: String, offset: Int, needed: Int, size: Int)
+    /// The header's dimensions multiply to more bytes than an `Int` can count (a corrupt header).
+    case oversized(path: String, offset: Int, dimensions: [Int])
     /// Bytes after the end of the data the header describes.
     case trailingBytes(path: String, offset: Int, size: Int)
     /// A dimension the task needs (28 × 28 images, say) differs from the file's.
@@ -27,6 +29,8 @@ public enum IDXError: Error, CustomStringConvertible, Equatable {
             "\(path): byte \(offset): magic number 0x\(Self.hex(found)), expected 0x\(Self.hex(expected)) (not an IDX file of this kind)"
         case .truncated(let path, let offset, let needed, let size):
             "\(path): byte \(offset): the file ends at byte \(size) but its header needs \(needed) bytes (truncated)"
+        case .oversized(let path, let offset, let dimensions):
+            "\(path): byte \(offset): dimensions \(dimensions) multiply to more bytes than a file can hold (corrupt header)"
         case .trailingBytes(let path, let offset, let size):
             "\(path): byte \(offset): \(size - offset) bytes after the end of the data the header describes"
         case .wrongShape(let path, let offset, let expected, let found):

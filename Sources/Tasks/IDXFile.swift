@@ -37,6 +37,13 @@ public struct IDXFile: Sendable {
         guard let raw = FileManager.default.contents(atPath: path) else {
             throw IDXError.unreadable(path: path, reason: "permission denied or not a regular file")
         }
+        try self.init(contents: raw, path: path, magic: magic)
+    }
+
+    /// Parses the contents of an IDX file, plain or gzipped (`path` only names it in errors).
+    ///
+    /// - Throws: `IDXError` naming `path` and the byte offset of what is wrong.
+    public init(contents raw: Data, path: String, magic: UInt32) throws {
         let data: Data
         if Gzip.isCompressed(raw) {
             do {
@@ -64,7 +71,13 @@ public struct IDXFile: Sendable {
         var dimensions: [Int] = []
         for k in 0 ..< rank { dimensions.append(try word(at: 4 + 4 * k)) }
         let header = 4 + 4 * rank
-        let needed = header + dimensions.reduce(1, *)
+        var dataSize = 1
+        for size in dimensions {
+            let (product, overflow) = dataSize.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= Int.max - header else { throw IDXError.oversized(path: path, offset: 4, dimensions: dimensions) }
+            dataSize = product
+        }
+        let needed = header + dataSize
         guard bytes.count >= needed else { throw IDXError.truncated(path: path, offset: bytes.count, needed: needed, size: bytes.count) }
         guard bytes.count == needed else { throw IDXError.trailingBytes(path: path, offset: needed, size: bytes.count) }
         self.path = path

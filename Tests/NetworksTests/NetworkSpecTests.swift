@@ -79,6 +79,10 @@ import Testing
         ("input: [1, 3, 3]\nlayers: [{maxpool2d: 4}]", "larger than the input"),
         ("input: [1, 3, 3]\nlayers: [{maxpool2d: {kernel_size: 2, padding: 1}}]", "unknown key 'padding'"),
         ("input: [1, 3, 3]\nlayers: [{maxpool2d: {kernel_size: 0}}]", "must be positive"),
+        // Found by probing scripts/fuzz.sh's run-config fuzzer with a network spec given as text: the
+        // size arithmetic of these shapes overflowed (a trap).
+        ("input: [3037000500, 3037000500, 2]\nlayers: [flatten]", "layer 0 (flatten): shape [3037000500, 3037000500, 2] has more values"),
+        ("input: [1, 28, 28]\nlayers: [{conv2d: {out_channels: 1, kernel: 3, padding: 4611686018427387904}}]", "padding 4611686018427387904 of the input [1, 28, 28] is too large"),
         ("input: [4]\nlayer: []", "unknown key 'layer'"),
         ("layers: []", "missing field 'input'"),
     ])

@@ -28,6 +28,9 @@ import Testing
         ("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }", "not one-dimensional"),
         ("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", "needs 12 bytes of data, the file has 8"),
         ("{'descr': '<f4', 'shape': (2,), }", "lacks descr"),
+        ("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", "shape (-1,) has a negative size"),
+        // Found by scripts/fuzz.sh npy: the byte count of this shape overflowed (a trap).
+        ("{'descr': '<f4', 'fortran_order': False, 'shape': (00000006309187226862520996,), }", "needs more than 9223372036854775807 bytes"),
     ])
     func rejectsOtherArrays(header: String, message: String) throws {
         var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count + 1), 0] + Array(header.utf8) + [10])

@@ -83,6 +83,17 @@ import Testing
         }
     }
 
+    /// Found by scripts/fuzz.sh idx: 1025 × 134,218,644 × 3,711,443,200 images overflowed the
+    /// size computation (a trap).
+    @Test func dimensionsWhoseProductOverflowsAreAnError() throws {
+        let header: [UInt8] = [0, 0, 8, 3, 0x00, 0x00, 0x04, 0x01, 0x08, 0x00, 0x03, 0x94, 0xDD, 0x38, 0x21, 0x00]
+        #expect(throws: IDXError.oversized(path: "huge.idx", offset: 4, dimensions: [1025, 134_218_644, 3_711_443_200])) {
+            try IDXFile(contents: Data(header), path: "huge.idx", magic: IDXFile.imagesMagic)
+        }
+        let message = "\(IDXError.oversized(path: "huge.idx", offset: 4, dimensions: [1025, 134_218_644, 3_711_443_200]))"
+        #expect(message.hasPrefix("huge.idx: byte 4: dimensions [1025, 134218644, 3711443200]"))
+    }
+
     @Test func countMismatchAndMissingFilesAreErrors() throws {
         let folder = try Self.copyOfTiny()
         let labels = (folder as NSString).appendingPathComponent(IDXDataset.trainLabels)
