@@ -7,15 +7,15 @@
 # failing inputs go to Fuzz/.work/ (git-ignored): READER/ is the growing corpus, READER.log the
 # fuzzer's output, artifacts/READER/ the crash-, leak-, timeout- or oom- file of a failure.
 # Prints one line per reader: reader, executions, executions per second, result (ok, or the kind
-# of failure and the file that reproduces it: Fuzz/.build/release/FuzzX FILE). Exits 1 if any
-# reader failed.
+# of failure and the command that reproduces it: Fuzz/.build/release/FuzzX FILE, to run with
+# SWIFT_BACKTRACE=enable=no). Exits 1 if any reader failed.
 #   usage: scripts/fuzz.sh SECONDS [READER...]
 #   READER: safetensors npy idx csv checkpoint run-config (default: all, in that order)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 usage() { echo "usage: scripts/fuzz.sh SECONDS [safetensors|npy|idx|csv|checkpoint|run-config ...]" >&2; exit 2; }
-[[ ${1:-} =~ ^[0-9]+$ ]] || usage
+[[ ${1:-} =~ ^[1-9][0-9]*$ ]] || usage
 seconds=$1; shift
 timeout=${FUZZ_TIMEOUT:-10}
 rss=${FUZZ_RSS_MB:-2048}
