@@ -107,10 +107,8 @@ public struct CMAES: EvolutionStrategy, Equatable {
             1, scaledNormals, Int32(n), eigenvectors, Int32(n), 0, &samples, Int32(n))
         for k in 0 ..< lambda {
             for j in 0 ..< n { population.genes[k * n + j] = Float(mean[j] + stepSize * samples[k * n + j]) }
-            population.fitness[k] = Population.unevaluated
-            population.stepSizes[k] = Float(stepSize)
         }
-        population.assignIDs(key: key)
+        population.markAsked(key: key, stepSize: Float(stepSize))
         sampledKey = key
     }
 

@@ -1,4 +1,3 @@
-import Dispatch
 import Kernels
 
 /// A genetic algorithm's operators, applied one generation at a time.
@@ -137,11 +136,7 @@ public struct GeneticAlgorithm: Codable, Equatable, Sendable {
                             start = end
                         }
                     }
-                    if n * d >= 1 << 16 {
-                        DispatchQueue.concurrentPerform(iterations: n, execute: makeChild)
-                    } else {
-                        for i in 0 ..< n { makeChild(i) }
-                    }
+                    forEachRow(n, genesPerRow: d, makeChild)
                 }
             }
         }

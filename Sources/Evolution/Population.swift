@@ -79,6 +79,16 @@ public struct Population: Codable, Equatable, Sendable {
         for i in 0 ..< count { ids[i] = Self.individualID(island: key.island, generation: key.generation, index: i) }
     }
 
+    /// Marks every row as a fresh candidate of the ask with `key`: unevaluated, with step size
+    /// `stepSize` and the ids of `key`.
+    public mutating func markAsked(key: StreamKey, stepSize: Float) {
+        for i in 0 ..< count {
+            fitness[i] = Self.unevaluated
+            stepSizes[i] = stepSize
+        }
+        assignIDs(key: key)
+    }
+
     /// Changes the number of rows, keeping the first `min(count, newCount)`; new rows are zeros,
     /// unevaluated.
     public mutating func resize(count newCount: Int) {

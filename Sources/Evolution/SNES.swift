@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Kernels
 
@@ -68,23 +67,14 @@ public struct SNES: EvolutionStrategy, Equatable {
             _sigma.wrappedValue.withUnsafeBufferPointer { sigma in
                 population.genes.withUnsafeMutableBufferPointer { genesBuffer in
                     let genes = genesBuffer.baseAddress!
-                    let drawRow = { (k: Int) in
+                    forEachRow(populationSize, genesPerRow: d) { k in
                         var random = key.stream(.sampling, individual: k)
                         for j in 0 ..< d { genes[k * d + j] = mean[j] + sigma[j] * Float(random.gaussian()) }
-                    }
-                    if populationSize * d >= 1 << 16 {
-                        DispatchQueue.concurrentPerform(iterations: populationSize, execute: drawRow)
-                    } else {
-                        for k in 0 ..< populationSize { drawRow(k) }
                     }
                 }
             }
         }
-        for k in 0 ..< populationSize {
-            population.fitness[k] = Population.unevaluated
-            population.stepSizes[k] = 0
-        }
-        population.assignIDs(key: key)
+        population.markAsked(key: key, stepSize: 0)
         sampledKey = key
     }
 

@@ -74,10 +74,8 @@ public struct SepCMAES: EvolutionStrategy, Equatable {
             for j in 0 ..< n {
                 population.genes[k * n + j] = Float(mean[j] + stepSize * deviations[j] * random.gaussian())
             }
-            population.fitness[k] = Population.unevaluated
-            population.stepSizes[k] = Float(stepSize)
         }
-        population.assignIDs(key: key)
+        population.markAsked(key: key, stepSize: Float(stepSize))
         sampledKey = key
     }
 

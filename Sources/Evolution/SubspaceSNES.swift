@@ -1,5 +1,4 @@
 import CBLAS
-import Dispatch
 import Foundation
 import Kernels
 
@@ -119,15 +118,10 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
             _sigma.wrappedValue.withUnsafeBufferPointer { sigma in
                 population.genes.withUnsafeMutableBufferPointer { genesBuffer in
                     let genes = genesBuffer.baseAddress!
-                    let drawRow = { (r: Int) in
+                    forEachRow(lambda, genesPerRow: n) { r in
                         var random = key.stream(.sampling, individual: r)
                         let sampled = rowParts[r].full
                         for j in 0 ..< n { genes[r * n + j] = sampled ? mean[j] + sigma[j] * Float(random.gaussian()) : mean[j] }
-                    }
-                    if lambda * n >= 1 << 16 {
-                        DispatchQueue.concurrentPerform(iterations: lambda, execute: drawRow)
-                    } else {
-                        for r in 0 ..< lambda { drawRow(r) }
                     }
                 }
             }
@@ -149,11 +143,7 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(lambda), Int32(n), Int32(k),
                         1, scaled, Int32(k), basis, Int32(n), 1, &population.genes, Int32(n))
         }
-        for r in 0 ..< lambda {
-            population.fitness[r] = Population.unevaluated
-            population.stepSizes[r] = 0
-        }
-        population.assignIDs(key: key)
+        population.markAsked(key: key, stepSize: 0)
         sampledKey = key
     }
 
