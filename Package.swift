@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Networks", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "EvolutionTests", dependencies: ["Evolution", "Kernels"]),
+        .testTarget(name: "EvolutionTests", dependencies: ["Evolution", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "Networks", "Tasks", "Kernels", "Collectives"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IslandModelTests", dependencies: ["IslandModel", "Collectives", "Evolution", "Kernels", "Networks", "Tasks", "MetaLearning", "CBLAS"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "IslandModel", "Collectives"]),

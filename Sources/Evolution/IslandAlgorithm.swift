@@ -28,6 +28,20 @@ extension IslandAlgorithm {
     public func candidateKind(row: Int) -> String? { nil }
 }
 
+/// An island algorithm whose population rows are *codes*, not genomes (`LowRankES`): the island
+/// decodes rows into genomes a few at a time to evaluate them, sends decoded genomes as emigrants,
+/// and hands immigrants (genomes) to the algorithm instead of placing them in the population.
+public protocol DecodingIslandAlgorithm: IslandAlgorithm {
+    /// Genes of the genome a code stands for, `D`.
+    var genomeDimension: Int { get }
+    /// Numbers per code (a row of the population).
+    var codeDimension: Int { get }
+    /// Writes the genomes of `rows` of `population` into `genomes`, `[rows.count × D]`.
+    func decode(_ population: Population, rows: Range<Int>, into genomes: UnsafeMutableBufferPointer<Float>)
+    /// Evaluated genomes from other islands, for the next generation's update.
+    mutating func receive(immigrants: Population)
+}
+
 extension GeneticAlgorithm: IslandAlgorithm {
     public var needsScratch: Bool { true }
 

@@ -32,7 +32,8 @@ struct IslandRoundResult: Codable {
 
 extension Archipelago {
     /// One generation in latent space: latents bred by the GA; a share of the children decoded,
-    /// mutated in weight space and re-encoded; every child decoded and evaluated.
+    /// mutated in weight space and re-encoded; every child decoded and evaluated (with minibatch
+    /// fitness, the elites too).
     func breedAndEvaluateLatent(generation: Int) throws -> Int {
         guard let latent else { preconditionFailure("latent phase without a meta-learner") }
         let weightMutation = Mutation(kind: .gaussian(sigma: config.evolution.mutationSigma), genes: .rate(config.evolution.mutationRate))
@@ -41,12 +42,11 @@ extension Archipelago {
         for k in islands.indices {
             let island = islands[k].index
             let key = StreamKey(seed: config.seed, island: island, generation: generation)
-            let rows = latentAlgorithm.breedGeneration(parents: islands[k].population, into: &nextPopulations[k], key: key)
-            let n = rows.count
-            if config.latent.surrogateFactor > 1 { prescreen(into: &nextPopulations[k], rows: rows, parents: islands[k].population, key: key) }
-            let shared = Int((config.latent.weightSpaceShare * Double(n)).rounded())
+            let bred = latentAlgorithm.breedGeneration(parents: islands[k].population, into: &nextPopulations[k], key: key)
+            if config.latent.surrogateFactor > 1 { prescreen(into: &nextPopulations[k], rows: bred, parents: islands[k].population, key: key) }
+            let shared = Int((config.latent.weightSpaceShare * Double(bred.count)).rounded())
             if shared > 0 {
-                let first = rows.lowerBound
+                let first = bred.lowerBound
                 var weights = latent.decode(Array(nextPopulations[k].genes[first * L ..< (first + shared) * L]), count: shared)
                 weights.withUnsafeMutableBufferPointer { all in
                     for i in 0 ..< shared {
@@ -58,6 +58,11 @@ extension Archipelago {
                 let reencoded = latent.encode(weights, count: shared)
                 nextPopulations[k].genes.replaceSubrange(first * L ..< (first + shared) * L, with: reencoded)
             }
+            // Minibatch fitness: the elites are scored again on this generation's batch, and the
+            // island's best is this generation's (as in weight space).
+            let rows = task.rescoresSurvivors ? 0 ..< nextPopulations[k].count : bred
+            let n = rows.count
+            if task.rescoresSurvivors { islands[k].bestFitness = -.infinity }
             let weights = latent.decode(Array(nextPopulations[k].genes[rows.lowerBound * L ..< rows.upperBound * L]), count: n)
             let fitness = try task.evaluate(genomes: weights, populationSize: n, network: network, generation: generation, seed: config.seed)
             for (offset, row) in rows.enumerated() { nextPopulations[k].fitness[row] = fitness[offset] }

@@ -39,6 +39,35 @@ public struct Island: Sendable {
         algorithm.nextGeneration(&population, scratch: &scratch, key: key)
     }
 
+    /// The algorithm, when its population rows are codes rather than genomes (`LowRankES`).
+    var decoding: (any DecodingIslandAlgorithm)? { algorithm as? any DecodingIslandAlgorithm }
+
+    /// Genes of a migrant: a genome when the rows are codes, else a row of the population (a
+    /// genome, or a latent in the absolute latent phase).
+    var migrantDimension: Int { decoding?.genomeDimension ?? population.dimension }
+
+    /// `chosen` rows of the population as migrants: decoded into genomes when the rows are codes.
+    func migrants(_ chosen: Population) -> Population {
+        guard let decoding else { return chosen }
+        var genomes = Population(count: chosen.count, dimension: decoding.genomeDimension)
+        genomes.genes.withUnsafeMutableBufferPointer { decoding.decode(chosen, rows: 0 ..< chosen.count, into: $0) }
+        genomes.fitness = chosen.fitness
+        genomes.ids = chosen.ids
+        genomes.stepSizes = chosen.stepSizes
+        return genomes
+    }
+
+    /// Places evaluated `immigrants` with `replacement`, or hands them to an algorithm whose rows
+    /// are codes (they join its next update).
+    mutating func receive(_ immigrants: Population, replacement: ImmigrantReplacement) {
+        guard var decoding else {
+            population.insert(immigrants: immigrants, replacement: replacement)
+            return
+        }
+        decoding.receive(immigrants: immigrants)
+        algorithm = decoding
+    }
+
     /// Takes the best of `immigrants` (evaluated weight-space genomes) as the best so far if it is
     /// better; unlike `record`, nothing goes into the archive.
     mutating func consider(_ immigrants: Population) {

@@ -45,14 +45,14 @@ struct Migration {
         for edge in firing where slot[edge.source] != nil && outgoing[edge.source] == nil {
             let island = islands[slot[edge.source]!]
             var stream = RandomStream(seed: seed, island: island.index, generation: generation, purpose: "emigrants")
-            let emigrants = settings.emigrants.emigrants(of: island.population, count: emigrantCount, stream: &stream)
+            let emigrants = island.migrants(settings.emigrants.emigrants(of: island.population, count: emigrantCount, stream: &stream))
             var writer = ByteWriter()
             writer.append(emigrants)
             outgoing[edge.source] = writer.bytes
         }
 
         // Remote messages: one receive buffer per incoming remote edge, in edge order.
-        let messageSize = Self.messageSize(count: emigrantCount, dimension: islands[0].population.dimension)
+        let messageSize = Self.messageSize(count: emigrantCount, dimension: islands[0].migrantDimension)
         let remoteIn = firing.filter { slot[$0.destination] != nil && placement.rank(of: $0.source) != me }
         let remoteOut = firing.filter { slot[$0.source] != nil && placement.rank(of: $0.destination) != me }
         var inbox = [UInt8](repeating: 0, count: remoteIn.count * messageSize)
@@ -82,7 +82,7 @@ struct Migration {
             var reader = ByteReader(bytes, source: "migrants from island \(edge.source)")
             let immigrants = try reader.readPopulation()
             let k = slot[edge.destination]!
-            islands[k].population.insert(immigrants: immigrants, replacement: settings.immigrants.policy)
+            islands[k].receive(immigrants, replacement: settings.immigrants.policy)
             islands[k].bytesReceived += bytes.count
             if weightSpace { islands[k].consider(immigrants) }
         }

@@ -1,13 +1,13 @@
 import Evolution
 import Foundation
+import Networks
 
 extension RunConfig {
-    /// The algorithm an island starts with once its generation 0, `start`, is evaluated: the GA of
-    /// `evolution`, or an evolution strategy (λ = `islands.population`) whose first mean is the best
-    /// network of `start` and whose first step size is `evolution.sigma0`; with
+    /// The algorithm an island starts with once its generation 0 is evaluated: the GA of
+    /// `evolution`, or an evolution strategy (λ = `islands.population`) whose first mean is `best`,
+    /// the best network of generation 0, and whose first step size is `evolution.sigma0`; with
     /// `latent.mode: anchored`, SNES in the anchored latent space (`SubspaceSNES`).
-    func islandAlgorithm(start: Population) -> any IslandAlgorithm {
-        let mean = Array(start.row(start.bestIndex))
+    func islandAlgorithm(best mean: [Float], network: Network) -> any IslandAlgorithm {
         let lambda = islands.population
         let sigma0 = evolution.sigma0
         switch evolution.algorithm {
@@ -26,8 +26,26 @@ extension RunConfig {
             return StrategyAlgorithm(CMAES(mean: mean, stepSize: Double(sigma0), populationSize: lambda))
         case .sepCMAES:
             return StrategyAlgorithm(SepCMAES(mean: mean, stepSize: Double(sigma0), populationSize: lambda))
+        case .eggroll:
+            return LowRankES(mean: mean, blocks: Self.lowRankBlocks(network.layout), rank: evolution.rank, stepSize: sigma0,
+                             populationSize: lambda, learningRateMean: evolution.learningRateMean)
         }
     }
+
+    /// `LowRankES`'s blocks of a network: every weight tensor of two or more dimensions as a
+    /// matrix `[out × rest]` (a conv kernel `[out, in, k, k]` as `[out × in·k·k]`), every bias as
+    /// a vector.
+    static func lowRankBlocks(_ layout: ParameterLayout) -> [LowRankBlock] {
+        layout.tensors.map { tensor in
+            tensor.shape.count >= 2 && !tensor.isBias
+                ? LowRankBlock(offset: tensor.offset, rows: tensor.shape[0], columns: tensor.count / tensor.shape[0], isMatrix: true)
+                : LowRankBlock(offset: tensor.offset, rows: tensor.count, columns: 1, isMatrix: false)
+        }
+    }
+
+    /// Whether islands keep codes instead of genomes and evaluate them decoded in tiles
+    /// (`evolution.algorithm: eggroll`).
+    var decodesCodes: Bool { evolution.algorithm == .eggroll }
 
     /// Reads an island algorithm's checkpointed state, of the type `islandAlgorithm` makes.
     func decodeIslandAlgorithm(_ data: Data) throws -> any IslandAlgorithm {
@@ -38,6 +56,7 @@ extension RunConfig {
         case .snes: return try decoder.decode(StrategyAlgorithm<SNES>.self, from: data)
         case .cmaes: return try decoder.decode(StrategyAlgorithm<CMAES>.self, from: data)
         case .sepCMAES: return try decoder.decode(StrategyAlgorithm<SepCMAES>.self, from: data)
+        case .eggroll: return try decoder.decode(LowRankES.self, from: data)
         }
     }
 }

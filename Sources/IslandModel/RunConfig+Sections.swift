@@ -177,7 +177,7 @@ public struct MigrationSection: Codable, Equatable, Sendable {
 /// `evolution:` the algorithm each island runs: the genetic algorithm, SNES, CMA-ES or sep-CMA-ES.
 public struct EvolutionSection: Codable, Equatable, Sendable {
     public enum Algorithm: String, Codable, Sendable, CaseIterable {
-        case ga, snes, cmaes, sepCMAES = "sep_cmaes"
+        case ga, snes, cmaes, sepCMAES = "sep_cmaes", eggroll
     }
 
     public enum Selection: String, Codable, Sendable, CaseIterable {
@@ -192,8 +192,9 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
         case gaussian, uniform, randomReplacement = "random_replacement", selfAdaptive = "self_adaptive"
     }
 
-    /// `ga`, `snes`, `cmaes` or `sep_cmaes`. An evolution strategy's λ is `islands.population`;
-    /// the GA keys below do not apply to it.
+    /// `ga`, `snes`, `cmaes`, `sep_cmaes` or `eggroll` (`LowRankES`: low-rank samples, the
+    /// population stored as codes). An evolution strategy's λ is `islands.population`; the GA keys
+    /// below do not apply to it.
     public var algorithm = Algorithm.ga
     /// Evolution strategies: the first step size σ₀ of every gene (the first mean is the best
     /// network of generation 0).
@@ -201,6 +202,12 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
     /// SNES: `η_μ` (default 1) and `η_σ` (default `(3 + ln D)/(5√D)`, Schaul et al. 2011).
     public var learningRateMean: Float?
     public var learningRateSigma: Float?
+    /// `eggroll`: the rank r of every weight matrix's change (`A Bᵀ`).
+    public var rank = 4
+    /// `eggroll`: genomes written out from their codes and evaluated at once, at generation 0 and
+    /// where the task cannot score codes directly (`FitnessTask.supportsLowRank`): the only full
+    /// genomes of the population that exist at any time.
+    public var tile = 8
     public var selection = Selection.tournament
     public var tournamentSize = 3
     /// `truncation`: share of the best individuals that may be parents.
@@ -233,7 +240,7 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, ConfigKey {
-        case algorithm, sigma0, learningRateMean = "learning_rate_mean", learningRateSigma = "learning_rate_sigma"
+        case algorithm, sigma0, learningRateMean = "learning_rate_mean", learningRateSigma = "learning_rate_sigma", rank, tile
         case selection, tournamentSize = "tournament_size", truncationFraction = "truncation_fraction"
         case crossover, crossoverProbability = "crossover_probability", blendAlpha = "blend_alpha", sbxEta = "sbx_eta"
         case mutation, mutationSigma = "mutation_sigma", mutationLow = "mutation_low", mutationHigh = "mutation_high"
@@ -247,6 +254,8 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
         sigma0 = try c.decodeIfPresent(Float.self, forKey: .sigma0) ?? d.sigma0
         learningRateMean = try c.decodeIfPresent(Float.self, forKey: .learningRateMean)
         learningRateSigma = try c.decodeIfPresent(Float.self, forKey: .learningRateSigma)
+        rank = try c.decodeIfPresent(Int.self, forKey: .rank) ?? d.rank
+        tile = try c.decodeIfPresent(Int.self, forKey: .tile) ?? d.tile
         selection = try c.decodeIfPresent(Selection.self, forKey: .selection) ?? d.selection
         tournamentSize = try c.decodeIfPresent(Int.self, forKey: .tournamentSize) ?? d.tournamentSize
         truncationFraction = try c.decodeIfPresent(Double.self, forKey: .truncationFraction) ?? d.truncationFraction
@@ -270,6 +279,8 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
         for (key, rate) in [("learning_rate_mean", learningRateMean), ("learning_rate_sigma", learningRateSigma)] {
             if let rate, !(rate > 0 && rate.isFinite) { throw fail(key, "expected a finite value above 0, got \(rate)") }
         }
+        guard rank >= 1 else { throw fail("rank", "expected at least 1, got \(rank)") }
+        guard tile >= 1 else { throw fail("tile", "expected at least 1, got \(tile)") }
         if algorithm != .ga, population < 2 { throw fail("algorithm", "an evolution strategy needs islands.population (its λ) of at least 2, got \(population)") }
         guard tournamentSize >= 1 else { throw fail("tournament_size", "expected at least 1, got \(tournamentSize)") }
         guard truncationFraction > 0 && truncationFraction <= 1 else { throw fail("truncation_fraction", "expected a value in (0, 1], got \(truncationFraction)") }

@@ -72,15 +72,72 @@ extension Network {
             for r0 in stride(from: 0, to: B, by: rows) {
                 let m = min(rows, B - r0)
                 let outputs = featureMajorTile(
-                    genomes: groupGenomes, count: g, inputTile: inputs.baseAddress! + r0 * inSize, samples: m, firstLayer: first)
+                    weights: .genomes(groupGenomes), count: g, inputTile: inputs.baseAddress! + r0 * inSize, samples: m, firstLayer: first)
                 body(g0, g, r0 ..< r0 + m, outputs)
             }
         }
     }
 
+    /// `forwardFeatureMajor` for genomes given as an anchor plus low-rank codes (EGGROLL): no
+    /// genome's weights are formed. The first layer's `W₀ · X_tileᵀ` is computed once per sample
+    /// tile for every genome; at each linear layer genome `p` computes `W₀ · in_p` against the
+    /// shared anchor matrix and adds `(σ/√r) A_p (B_pᵀ in_p)`, `2 r m (IC + OC)` flops; its bias is
+    /// `b₀ + σ ε_p`. Tiles come samples first, then genome groups (each genome still sees its
+    /// sample tiles in order). Requires `supportsFeatureMajorForward`.
+    public func forwardFeatureMajor(
+        lowRank: LowRankGenomes, populationSize: Int, inputs: UnsafeBufferPointer<Float>, batchSize: Int,
+        body: (_ first: Int, _ count: Int, _ samples: Range<Int>, _ outputs: UnsafePointer<Float>) -> Void
+    ) {
+        precondition(supportsFeatureMajorForward, "forwardFeatureMajor needs linear layers and element-wise activations")
+        let P = populationSize, B = batchSize, inSize = inputSize
+        precondition(inputs.count >= B * inSize, "inputs too short for the batch")
+        precondition(lowRank.stride >= LowRankGenomes.codeOffsets(layout, rank: lowRank.rank).length, "codes shorter than the layout needs")
+        guard P > 0, B > 0 else { return }
+        let first = spec.layers.firstIndex { $0.hasParameters }!
+        let widest = features.dropFirst().max()!
+        let rows = min(B, featureMajorRowsPerTile)
+        let group = max(1, min(P, featureMajorTileFloats / (rows * widest)))
+        bufferA.reserve(group * widest * rows)
+        bufferB.reserve(group * widest * rows)
+        packedBiases.reserve(group * widest)
+        anchorProduct.reserve(features[first + 1] * rows)
+        lowRankProduct.reserve(lowRank.rank * rows)
+        let (firstOut, firstIn) = (features[first + 1], features[first])
+        var codes = LowRankCodeLayout()
+        let offsets = LowRankGenomes.codeOffsets(layout, rank: lowRank.rank).offsets
+        for (tensor, offset) in zip(layout.tensors, offsets) {
+            if tensor.isBias { codes.bias[tensor.layerIndex] = offset } else { codes.weight[tensor.layerIndex] = offset }
+        }
+        for r0 in stride(from: 0, to: B, by: rows) {
+            let m = min(rows, B - r0)
+            let inputTile = inputs.baseAddress! + r0 * inSize
+            // W₀ · X_tileᵀ, [OC × m], shared by every genome.
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(firstOut), Int32(m), Int32(firstIn),
+                        1, lowRank.anchor + weightOffsets[first]!, Int32(firstIn), inputTile, Int32(firstIn), 0, anchorProduct.pointer, Int32(m))
+            for g0 in stride(from: 0, to: P, by: group) {
+                let g = min(group, P - g0)
+                let outputs = featureMajorTile(weights: .lowRank(lowRank, first: g0, codes: codes), count: g, inputTile: inputTile, samples: m, firstLayer: first)
+                body(g0, g, r0 ..< r0 + m, outputs)
+            }
+        }
+    }
+
+    /// Where a tile's weights come from: whole genomes, or an anchor plus the low-rank codes of the
+    /// group starting at genome `first`.
+    private enum TileWeights {
+        case genomes(UnsafePointer<Float>)
+        case lowRank(LowRankGenomes, first: Int, codes: LowRankCodeLayout)
+    }
+
+    /// Where a layer's weight and bias parts start in a low-rank code.
+    private struct LowRankCodeLayout {
+        var weight: [Int: Int] = [:]
+        var bias: [Int: Int] = [:]
+    }
+
     /// One tile of `forwardFeatureMajor`: returns the buffer holding the (g, outputSize, m) outputs.
     private func featureMajorTile(
-        genomes: UnsafePointer<Float>, count g: Int, inputTile: UnsafePointer<Float>, samples m: Int, firstLayer: Int
+        weights: TileWeights, count g: Int, inputTile: UnsafePointer<Float>, samples m: Int, firstLayer: Int
     ) -> UnsafePointer<Float> {
         let n = parameterCount
         var current = bufferB.pointer
@@ -98,6 +155,13 @@ extension Network {
                 }
                 let IC = features[index]
                 let dest = current == bufferA.pointer ? bufferB.pointer : bufferA.pointer
+                guard case .genomes(let genomes) = weights else {
+                    guard case .lowRank(let lowRank, let first, let codes) = weights else { preconditionFailure() }
+                    lowRankLinear(lowRank, first: first, count: g, layer: index, codes: codes,
+                                  input: index == firstLayer ? .tile(inputTile) : .featureMajor(current), output: dest, samples: m, activation: fused)
+                    current = dest
+                    continue
+                }
                 if index == firstLayer {
                     // [g·OC × m] = [g·OC × IC] · X_tileᵀ, X_tile being (m, IC) sample-major.
                     cblas_sgemm(
@@ -125,5 +189,52 @@ extension Network {
             }
         }
         return UnsafePointer(current)
+    }
+
+    /// One linear layer of a low-rank group: for each genome `p` of `count` (codes from `first`),
+    /// `out_p = W₀ · in_p + (σ/√r) A_p (B_pᵀ in_p) + b₀ + σ ε_p`, then `activation`. On the first
+    /// layer `in_p` is the shared input tile (sample-major) and `W₀ · X_tileᵀ` is `anchorProduct`.
+    private func lowRankLinear(
+        _ lowRank: LowRankGenomes, first: Int, count g: Int, layer index: Int, codes: LowRankCodeLayout,
+        input: LowRankInput, output dest: UnsafeMutablePointer<Float>, samples m: Int, activation: Activation?
+    ) {
+        let (OC, IC, r) = (features[index + 1], features[index], lowRank.rank)
+        let matrixScale = lowRank.sigma / Float(r).squareRoot()
+        let anchorWeights = lowRank.anchor + weightOffsets[index]!
+        for p in 0..<g {
+            let code = lowRank.codes + (first + p) * lowRank.stride
+            let a = code + codes.weight[index]!, bt = a + OC * r
+            let out = dest + p * OC * m
+            switch input {
+            case .tile(let x):
+                out.update(from: anchorProduct.pointer, count: OC * m)
+                // [r × m] = B_pᵀ · X_tileᵀ.
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(r), Int32(m), Int32(IC),
+                            1, bt, Int32(IC), x, Int32(IC), 0, lowRankProduct.pointer, Int32(m))
+            case .featureMajor(let h):
+                let inP = h + p * IC * m
+                // [OC × m] = W₀ · in_p, then [r × m] = B_pᵀ · in_p.
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(OC), Int32(m), Int32(IC),
+                            1, anchorWeights, Int32(IC), inP, Int32(m), 0, out, Int32(m))
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(r), Int32(m), Int32(IC),
+                            1, bt, Int32(IC), inP, Int32(m), 0, lowRankProduct.pointer, Int32(m))
+            }
+            // out_p += (σ/√r) A_p · (B_pᵀ in_p).
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(OC), Int32(m), Int32(r),
+                        matrixScale, a, Int32(r), lowRankProduct.pointer, Int32(m), 1, out, Int32(m))
+            if let biasOffset = biasOffsets[index] {
+                let bias = packedBiases.pointer + p * OC, b0 = lowRank.anchor + biasOffset, e = code + codes.bias[index]!
+                for o in 0..<OC { bias[o] = b0[o] + lowRank.sigma * e[o] }
+            }
+        }
+        NetworkKernels.rowBiasActivationForward(
+            dest, bias: biasOffsets[index] == nil ? nil : packedBiases.pointer, rows: g * OC, length: m, activation: activation)
+    }
+
+    /// The input of a low-rank linear layer: the shared input tile, `(m, IC)` sample-major, or the
+    /// group's feature-major activations.
+    private enum LowRankInput {
+        case tile(UnsafePointer<Float>)
+        case featureMajor(UnsafeMutablePointer<Float>)
     }
 }

@@ -55,6 +55,10 @@ public final class Network {
     let product = ScratchBuffer<Float>()
     let packedWeights = ScratchBuffer<Float>()
     let packedBiases = ScratchBuffer<Float>()
+    /// `W₀ · X_tileᵀ` of a low-rank group's first layer and `B_pᵀ · in_p` of any of its layers
+    /// (`forwardFeatureMajor(lowRank:)`).
+    let anchorProduct = ScratchBuffer<Float>()
+    let lowRankProduct = ScratchBuffer<Float>()
     // Training pass (see Network+Backward.swift). The tape holds, for a batch of B samples, the
     // input at offset 0 and layer i's output at `B · tapeSampleOffsets[i + 1]` (flatten shares its
     // input's slot); it is `B · tapeSampleLength` floats long.

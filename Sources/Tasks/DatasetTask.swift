@@ -144,27 +144,10 @@ public final class DatasetTask: FitnessTask, Sendable {
         let loss = SupervisedLoss(dataset: train, output: ClassifierOutput(spec: network.spec))
         let N = train.sampleCount, O = loss.outputSize, n = network.parameterCount
         if network.supportsFeatureMajorForward {
-            // The loss of each tile as soon as the forward pass has computed it.
-            var sums = [Double](repeating: 0, count: populationSize)
-            var correct = [Int](repeating: 0, count: populationSize)
-            sums.withUnsafeMutableBufferPointer { sums in
-                correct.withUnsafeMutableBufferPointer { correct in
-                    train.features.withUnsafeBufferPointer { x in
-                        network.forwardFeatureMajor(genomes: genomes, populationSize: populationSize, inputs: x, batchSize: N) {
-                            first, count, samples, outputs in
-                            if self.fitness == .accuracy {
-                                loss.accumulateCorrectFeatureMajor(
-                                    correct: correct.baseAddress! + first, outputs: outputs, genomeCount: count, samples: samples)
-                            } else {
-                                loss.accumulateFeatureMajor(sums: sums.baseAddress! + first, outputs: outputs, genomeCount: count, samples: samples)
-                            }
-                        }
-                    }
+            train.features.withUnsafeBufferPointer { x in
+                scoreFeatureMajor(loss, populationSize: populationSize, fitness: fitness) { body in
+                    network.forwardFeatureMajor(genomes: genomes, populationSize: populationSize, inputs: x, batchSize: N, body: body)
                 }
-            }
-            for p in 0 ..< populationSize {
-                fitness[p] = self.fitness == .accuracy
-                    ? Float(correct[p]) / Float(N) : Self.finiteOrWorst(-Float(sums[p] / Double(N)))
             }
             return
         }
@@ -192,6 +175,47 @@ public final class DatasetTask: FitnessTask, Sendable {
                     for p in 0 ..< g { fitness[g0 + p] = Float(correct[p]) / Float(N) }
                 }
             }
+        }
+    }
+
+    public func supportsLowRank(_ network: Network) -> Bool { network.supportsFeatureMajorForward }
+
+    public func evaluate(
+        lowRank: LowRankGenomes, populationSize: Int, network: Network,
+        generation: Int, seed: UInt64, fitness: UnsafeMutableBufferPointer<Float>
+    ) throws {
+        try checkCompatible(network)
+        let train = batch == nil ? self.train : self.train.subset(minibatchIndices(generation: generation, seed: seed))
+        let loss = SupervisedLoss(dataset: train, output: ClassifierOutput(spec: network.spec))
+        train.features.withUnsafeBufferPointer { x in
+            scoreFeatureMajor(loss, populationSize: populationSize, fitness: fitness) { body in
+                network.forwardFeatureMajor(lowRank: lowRank, populationSize: populationSize, inputs: x, batchSize: train.sampleCount, body: body)
+            }
+        }
+    }
+
+    /// The fitness of `populationSize` genomes from a feature-major forward (`forward` runs it with
+    /// the body it is given): each tile's loss or correct count accumulated as soon as it is computed.
+    private func scoreFeatureMajor(
+        _ loss: SupervisedLoss, populationSize: Int, fitness: UnsafeMutableBufferPointer<Float>,
+        forward: ((_ first: Int, _ count: Int, _ samples: Range<Int>, _ outputs: UnsafePointer<Float>) -> Void) -> Void
+    ) {
+        let N = loss.sampleCount
+        var sums = [Double](repeating: 0, count: populationSize)
+        var correct = [Int](repeating: 0, count: populationSize)
+        sums.withUnsafeMutableBufferPointer { sums in
+            correct.withUnsafeMutableBufferPointer { correct in
+                forward { first, count, samples, outputs in
+                    if self.fitness == .accuracy {
+                        loss.accumulateCorrectFeatureMajor(correct: correct.baseAddress! + first, outputs: outputs, genomeCount: count, samples: samples)
+                    } else {
+                        loss.accumulateFeatureMajor(sums: sums.baseAddress! + first, outputs: outputs, genomeCount: count, samples: samples)
+                    }
+                }
+            }
+        }
+        for p in 0 ..< populationSize {
+            fitness[p] = self.fitness == .accuracy ? Float(correct[p]) / Float(N) : Self.finiteOrWorst(-Float(sums[p] / Double(N)))
         }
     }
 

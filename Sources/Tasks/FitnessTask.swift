@@ -51,6 +51,17 @@ public protocol FitnessTask: AnyObject {
         genomes: UnsafeBufferPointer<Float>, populationSize: Int, network: Network,
         generation: Int, seed: UInt64, fitness: UnsafeMutableBufferPointer<Float>) throws
 
+    /// Whether `evaluate(lowRank:…)` scores genomes of `network` (false: write them out and call
+    /// `evaluate`).
+    func supportsLowRank(_ network: Network) -> Bool
+
+    /// Scores `populationSize` genomes given as an anchor plus low-rank codes (EGGROLL), without
+    /// forming their weights: the scores `evaluate` gives them written out, up to rounding. Only
+    /// where `supportsLowRank(network)`.
+    func evaluate(
+        lowRank: LowRankGenomes, populationSize: Int, network: Network,
+        generation: Int, seed: UInt64, fitness: UnsafeMutableBufferPointer<Float>) throws
+
     /// `count` network inputs, `[count × inputSize]`, for comparing networks' behaviour.
     ///
     /// Datasets return training samples (a seeded choice); control tasks return observations
@@ -67,6 +78,16 @@ public protocol FitnessTask: AnyObject {
 }
 
 extension FitnessTask {
+    /// False: the genomes are written out and scored by `evaluate`.
+    public func supportsLowRank(_ network: Network) -> Bool { false }
+
+    public func evaluate(
+        lowRank: LowRankGenomes, populationSize: Int, network: Network,
+        generation: Int, seed: UInt64, fitness: UnsafeMutableBufferPointer<Float>
+    ) throws {
+        preconditionFailure("\(name) does not score low-rank genomes (supportsLowRank is false)")
+    }
+
     /// False: control tasks also draw start states per generation, but survivors keep their scores.
     public var rescoresSurvivors: Bool { false }
 

@@ -50,6 +50,8 @@ struct Arm {
         Arm(name: "snes", description: "weight-space SNES, σ₀ 0.1", settings: "evolution: {algorithm: snes, sigma0: 0.1}"),
         Arm(name: "cmaes", description: "weight-space CMA-ES, σ₀ 0.1 (full covariance: small networks only)", settings: "evolution: {algorithm: cmaes, sigma0: 0.1}"),
         Arm(name: "sep-cmaes", description: "weight-space sep-CMA-ES, σ₀ 0.1", settings: "evolution: {algorithm: sep_cmaes, sigma0: 0.1}"),
+        Arm(name: "eggroll", description: "EGGROLL: low-rank ES (rank 4 per weight matrix, σ₀ 0.1), the population kept as codes, decoded 16 at a time",
+            settings: "evolution: {algorithm: eggroll, sigma0: 0.1, rank: 4, tile: 16}"),
         Arm(name: "absolute", description: "absolute latent: the attention meta-learner decodes whole networks (configs/digits-absolute.yaml's settings)",
             settings: gaOperators + """
 

@@ -2,6 +2,9 @@ import Collectives
 import Evolution
 import Foundation
 @testable import IslandModel
+import Kernels
+import Networks
+import Tasks
 import Testing
 
 /// Whole runs of every island algorithm (SNES, CMA-ES, sep-CMA-ES, SNES in the anchored latent):
@@ -13,7 +16,7 @@ struct IslandAlgorithmRunTests {
         return try RunConfig.load(path: path)
     }
 
-    static let names = ["tiny-snes", "tiny-cmaes", "tiny-sep-cmaes", "tiny-anchored"]
+    static let names = ["tiny-snes", "tiny-cmaes", "tiny-sep-cmaes", "tiny-anchored", "tiny-eggroll"]
 
     @Test("each algorithm gives the same metrics.jsonl and best.safetensors on 1, 2 and 4 ranks", arguments: names)
     func sameBits(name: String) throws {
@@ -54,7 +57,7 @@ struct IslandAlgorithmRunTests {
 
     @Test("an evolution strategy improves on its generation 0, and migration moves genomes between its islands")
     func strategiesLearnAndMigrate() throws {
-        for name in ["tiny-snes", "tiny-cmaes", "tiny-sep-cmaes"] {
+        for name in ["tiny-snes", "tiny-cmaes", "tiny-sep-cmaes", "tiny-eggroll"] {
             var config = try Self.config(name)
             config.stop.generations = 12
             let directory = RunTests.folder()
@@ -85,7 +88,56 @@ struct IslandAlgorithmRunTests {
         #expect(!later.isEmpty && later.isSubset(of: ["full", "latent", "guided"]))
     }
 
-    @Test("best_ever is never below the population's best, migration generations included", arguments: ["tiny", "tiny-snes"])
+    /// EGGROLL keeps codes, not genomes: the island's checkpoint holds `P` codes of 198 numbers
+    /// (mlp:64-8-10 at rank 2) and two genomes (the mean, the best), less than the `P × 610`
+    /// genes of a genome population; its best genome and emigrants are whole networks.
+    @Test func eggrollKeepsCodes() throws {
+        let config = try Self.config("tiny-eggroll")
+        let directory = RunTests.folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try RunTests.run(config, ranks: 1, in: directory)
+        let checkpoints = directory.appendingPathComponent("checkpoints")
+        let last = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).sorted().last!
+        let file = checkpoints.appendingPathComponent(last).appendingPathComponent("island-00000.bin")
+        let island = try Island(decoding: Data(contentsOf: file), source: file.path, decodeAlgorithm: config.decodeIslandAlgorithm)
+        let algorithm = try #require(island.algorithm as? LowRankES)
+        #expect(island.population.dimension == 198 && algorithm.codeDimension == 198 && algorithm.genomeDimension == 610)
+        #expect(island.population.count == 8 && island.bestGenome.count == 610)
+        #expect(try Data(contentsOf: file).count < 8 * 610 * 4)
+        let message = Migration.messageSize(count: 1, dimension: 610)
+        #expect(island.bytesReceived > 0 && island.bytesReceived % message == 0)
+    }
+
+    /// The glue between EGGROLL's codes (`LowRankES`, blocks from `RunConfig.lowRankBlocks`) and
+    /// the task's low-rank forward (`LowRankGenomes`): both read a code the same way, so scoring
+    /// codes as they are equals scoring the genomes `LowRankES` decodes, up to rounding.
+    @Test func lowRankScoresEqualDecodedScores() throws {
+        let network = try Network(spec: try NetworkSpec.parse("mlp:64-8-10"))
+        let task = try DatasetTask.digits(batch: 50)
+        var stream = RandomStream(seed: 1, purpose: "test")
+        var es = LowRankES(mean: network.initializedGenome(stream: &stream), blocks: RunConfig.lowRankBlocks(network.layout),
+                           rank: 3, stepSize: 0.3, populationSize: 6)
+        #expect(es.codeDimension == LowRankGenomes.codeOffsets(network.layout, rank: 3).length)
+        #expect(task.supportsLowRank(network))
+        var codes = Population(count: 0, dimension: 1)
+        es.ask(into: &codes, key: StreamKey(seed: 1, generation: 1))
+        var genomes = [Float](repeating: 0, count: 6 * network.parameterCount)
+        genomes.withUnsafeMutableBufferPointer { es.decode(codes, rows: 0 ..< 6, into: $0) }
+        let decoded = try task.evaluate(genomes: genomes, populationSize: 6, network: network, generation: 1, seed: 1)
+        var low = [Float](repeating: 0, count: 6)
+        try es.mean.withUnsafeBufferPointer { mean in
+            try codes.genes.withUnsafeBufferPointer { c in
+                try low.withUnsafeMutableBufferPointer { out in
+                    try task.evaluate(lowRank: LowRankGenomes(anchor: mean.baseAddress!, codes: c.baseAddress!, stride: es.codeDimension, rank: 3, sigma: 0.3),
+                                      populationSize: 6, network: network, generation: 1, seed: 1, fitness: out)
+                }
+            }
+        }
+        #expect(Set(decoded).count == 6)
+        for i in 0 ..< 6 { #expect(abs(low[i] - decoded[i]) <= 1e-5 * max(1, abs(decoded[i])), "genome \(i): \(low[i]) vs \(decoded[i])") }
+    }
+
+    @Test("best_ever is never below the population's best, migration generations included", arguments: ["tiny", "tiny-snes", "tiny-eggroll"])
     func bestEverCountsImmigrants(name: String) throws {
         let config = try Self.config(name)
         let directory = RunTests.folder()
@@ -103,6 +155,10 @@ struct IslandAlgorithmRunTests {
             ("evolution: {algorithm: snes, sigma0: 0}", "evolution.sigma0"),
             ("evolution: {algorithm: snes, learning_rate_sigma: -1}", "evolution.learning_rate_sigma"),
             ("evolution: {algorithm: cmaes}\nlatent: {enabled: true}", "latent.mode"),
+            ("evolution: {algorithm: eggroll}\nlatent: {enabled: true}", "latent.mode"),
+            ("evolution: {algorithm: eggroll}\nlatent: {enabled: true, mode: anchored}", "latent.mode"),
+            ("evolution: {algorithm: eggroll, rank: 0}", "evolution.rank"),
+            ("evolution: {algorithm: eggroll, tile: 0}", "evolution.tile"),
             ("evolution: {algorithm: ga}\nlatent: {enabled: true, mode: anchored}", "latent.mode"),
             ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {rebuild_every: 0}}", "latent.anchored.rebuild_every"),
             ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {full_share: 1.5}}", "latent.anchored.full_share"),

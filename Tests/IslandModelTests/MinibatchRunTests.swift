@@ -52,6 +52,30 @@ struct MinibatchRunTests {
         #expect(island0 == (0 ... 5).map { 6 * ($0 + 1) })
     }
 
+    /// configs/tiny-latent.yaml with minibatch fitness: in the absolute latent phase the elite is
+    /// scored again too, so every latent generation evaluates the whole population (6, or 12 when a
+    /// training round re-encoded it), never the 5 children alone; the same bits on 1 and 2 ranks.
+    @Test func latentPhaseRescoresElites() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../configs/tiny-latent.yaml").standardized.path
+        var config = try RunConfig.load(path: path)
+        config.task = try RunConfig.parse("task: {name: digits, options: {batch: 48}}").task
+        var outputs: [Data] = []
+        for ranks in [1, 2] {
+            let directory = RunTests.folder()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try RunTests.run(config, ranks: ranks, in: directory)
+            outputs.append(try RunTests.bytes(directory, "metrics.jsonl"))
+            let island0 = try Self.lines(directory).filter { $0["kind"] == nil && $0["island"] as! Int == 0 }
+            var latentSteps: [Int] = []
+            for (before, line) in zip(island0, island0.dropFirst()) where line["phase"] as? String == "latent" && before["phase"] as? String == "latent" {
+                latentSteps.append((line["evaluations"] as! Int) - (before["evaluations"] as! Int))
+            }
+            #expect(!latentSteps.isEmpty, "the run reaches the latent phase")
+            #expect(latentSteps.allSatisfy { $0 == 6 || $0 == 12 }, "\(latentSteps)")
+        }
+        #expect(outputs[0] == outputs[1])
+    }
+
     @Test("resumed from generation 4 on 4 ranks, a minibatch run ends as an uninterrupted one")
     func resumeMatches() throws {
         let config = try RunConfig.parse(Self.config)

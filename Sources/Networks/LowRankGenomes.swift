@@ -1,0 +1,44 @@
+/// A group of genomes given as one anchor plus a low-rank code per genome (EGGROLL, `LowRankES`),
+/// in the layout of a network's parameters.
+///
+/// For each tensor of `layout`, in order, a code holds: for a weight of two or more dimensions,
+/// seen as a matrix `[out × rest]`, `A` row-major `[out × r]` then `Bᵀ` row-major `[r × rest]`;
+/// for any other tensor (a bias), `ε` of its length. Genome `p` is then
+///
+///   `W = W₀ + (σ/√r) A_p B_pᵀ`,  `b = b₀ + σ ε_p`,
+///
+/// `W₀`, `b₀` being the anchor's tensors. Genome `p`'s code starts at `codes + p · stride`. The
+/// pointers must stay valid for the call they are passed to.
+public struct LowRankGenomes {
+    /// `[parameterCount]`, the anchor genome.
+    public let anchor: UnsafePointer<Float>
+    public let codes: UnsafePointer<Float>
+    /// Floats from one genome's code to the next one's.
+    public let stride: Int
+    public let rank: Int
+    public let sigma: Float
+
+    public init(anchor: UnsafePointer<Float>, codes: UnsafePointer<Float>, stride: Int, rank: Int, sigma: Float) {
+        self.anchor = anchor
+        self.codes = codes
+        self.stride = stride
+        self.rank = rank
+        self.sigma = sigma
+    }
+
+    /// Where each tensor's part starts in a code of rank `rank` for `layout`, and the code's length.
+    public static func codeOffsets(_ layout: ParameterLayout, rank: Int) -> (offsets: [Int], length: Int) {
+        var offsets: [Int] = []
+        var at = 0
+        for tensor in layout.tensors {
+            offsets.append(at)
+            at += isMatrix(tensor) ? rank * (tensor.shape[0] + tensor.count / tensor.shape[0]) : tensor.count
+        }
+        return (offsets, at)
+    }
+
+    /// Whether `tensor` is perturbed at low rank (a weight of two or more dimensions).
+    public static func isMatrix(_ tensor: ParameterLayout.Tensor) -> Bool {
+        tensor.shape.count >= 2 && !tensor.isBias
+    }
+}
