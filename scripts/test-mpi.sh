@@ -133,6 +133,20 @@ else
   echo "$last_output" | sed 's/^/      /'
 fi
 
+# scripts/bench-large.sh on a small MLP: the three arms run at the same budget and the table and
+# its JSON come out (the figures themselves are the benchmark's, README "Large networks").
+if out=$(ATOLL="$atoll" NETWORK=mlp:784-16-10 JSON="$runs/large.json" bash scripts/bench-large.sh 2 2>&1) \
+   && python3 -c '
+import json, sys
+arms = json.load(open(sys.argv[1]))["arms"]
+assert [a["arm"] for a in arms] == ["eggroll", "ga", "snes"], arms
+assert all(a["evaluations"] == 4 * 64 * 3 and a["seconds_per_generation"] > 0 and a["peak_rss_mib"] > 0 for a in arms), arms
+' "$runs/large.json" && grep -q "^eggroll " <<<"$out"; then
+  passed=$((passed + 1)); echo "ok    scripts/bench-large.sh: eggroll, ga and snes at 768 evaluations each, table and JSON written"
+else
+  failed=$((failed + 1)); echo "FAIL  scripts/bench-large.sh on mlp:784-16-10"; echo "$out" | tail -5
+fi
+
 # Chaos (scripts/kill-resume.sh): a random rank killed (SIGKILL) at a random moment three times a
 # run, each time resumed on another rank count; the end must equal the uninterrupted run, bit for
 # bit. The seed is printed (each config takes the next one); CHAOS_SEED=N replays it.
