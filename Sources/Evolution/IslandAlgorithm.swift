@@ -29,8 +29,9 @@ extension IslandAlgorithm {
 }
 
 /// An island algorithm whose population rows are *codes*, not genomes (`LowRankES`): the island
-/// decodes rows into genomes a few at a time to evaluate them, sends decoded genomes as emigrants,
-/// and hands immigrants (genomes) to the algorithm instead of placing them in the population.
+/// evaluates the codes as they are where the task can, else decodes them into genomes a few at a
+/// time; it sends decoded genomes as emigrants, and hands immigrants (genomes) to the algorithm
+/// instead of placing them in the population.
 public protocol DecodingIslandAlgorithm: IslandAlgorithm {
     /// Genes of the genome a code stands for, `D`.
     var genomeDimension: Int { get }
