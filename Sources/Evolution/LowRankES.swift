@@ -23,7 +23,7 @@ import Kernels
 ///
 /// the sum of `λ` rank-`r` matrices being one GEMM `[m × λr] · [λr × n]` per matrix block. σ is
 /// fixed (`sigma0`), as in EGGROLL and OpenAI-ES: at `D` in the millions a per-gene σ would cost
-/// another `D` floats, and the one-dimensional statistic `‖E‖²/D` carries almost no signal.
+/// another `D` floats (a scalar step-size rule is not tried).
 ///
 /// Immigrants are full genomes (`receive`): they join the next ranking as extra candidates, their
 /// step `(x − μ)/σ` clipped to `E‖N(0, I_D)‖` (Hansen 2011 on injected solutions), with the
