@@ -46,12 +46,7 @@ extension Network {
         precondition(inputs.count >= B * inSize, "inputs too short for the batch")
         guard P > 0, B > 0 else { return }
 
-        let first = spec.layers.firstIndex { $0.hasParameters }!
-        let widest = features.dropFirst().max()!
-        let rows = min(B, featureMajorRowsPerTile)
-        let group = max(1, min(P, featureMajorTileFloats / (rows * widest)))
-        bufferA.reserve(group * widest * rows)
-        bufferB.reserve(group * widest * rows)
+        let (first, rows, group) = featureMajorTiling(populationSize: P, batchSize: B)
         let (firstOut, firstIn) = (features[first + 1], features[first])
         packedWeights.reserve(group * firstOut * firstIn)
         packedBiases.reserve(group * firstOut)
@@ -93,13 +88,8 @@ extension Network {
         precondition(inputs.count >= B * inSize, "inputs too short for the batch")
         precondition(lowRank.stride >= LowRankGenomes.codeOffsets(layout, rank: lowRank.rank).length, "codes shorter than the layout needs")
         guard P > 0, B > 0 else { return }
-        let first = spec.layers.firstIndex { $0.hasParameters }!
-        let widest = features.dropFirst().max()!
-        let rows = min(B, featureMajorRowsPerTile)
-        let group = max(1, min(P, featureMajorTileFloats / (rows * widest)))
-        bufferA.reserve(group * widest * rows)
-        bufferB.reserve(group * widest * rows)
-        packedBiases.reserve(group * widest)
+        let (first, rows, group) = featureMajorTiling(populationSize: P, batchSize: B)
+        packedBiases.reserve(group * features.dropFirst().max()!)
         anchorProduct.reserve(features[first + 1] * rows)
         lowRankProduct.reserve(lowRank.rank * rows)
         let (firstOut, firstIn) = (features[first + 1], features[first])
@@ -120,6 +110,19 @@ extension Network {
                 body(g0, g, r0 ..< r0 + m, outputs)
             }
         }
+    }
+
+    /// The tiling of both feature-major passes: the first parametric layer, samples per tile, and
+    /// genomes per group (so that a tile of the widest layer for the whole group fits
+    /// `featureMajorTileFloats`), with the two activation buffers reserved for it.
+    private func featureMajorTiling(populationSize P: Int, batchSize B: Int) -> (first: Int, rows: Int, group: Int) {
+        let first = spec.layers.firstIndex { $0.hasParameters }!
+        let widest = features.dropFirst().max()!
+        let rows = min(B, featureMajorRowsPerTile)
+        let group = max(1, min(P, featureMajorTileFloats / (rows * widest)))
+        bufferA.reserve(group * widest * rows)
+        bufferB.reserve(group * widest * rows)
+        return (first, rows, group)
     }
 
     /// Where a tile's weights come from: whole genomes, or an anchor plus the low-rank codes of the
