@@ -49,12 +49,9 @@ public struct Island: Sendable {
     /// `chosen` rows of the population as migrants: decoded into genomes when the rows are codes.
     func migrants(_ chosen: Population) -> Population {
         guard let decoding else { return chosen }
-        var genomes = Population(count: chosen.count, dimension: decoding.genomeDimension)
-        genomes.genes.withUnsafeMutableBufferPointer { decoding.decode(chosen, rows: 0 ..< chosen.count, into: $0) }
-        genomes.fitness = chosen.fitness
-        genomes.ids = chosen.ids
-        genomes.stepSizes = chosen.stepSizes
-        return genomes
+        var genes = [Float](repeating: 0, count: chosen.count * decoding.genomeDimension)
+        genes.withUnsafeMutableBufferPointer { decoding.decode(chosen, rows: 0 ..< chosen.count, into: $0) }
+        return Archipelago.population(chosen, genes: genes, dimension: decoding.genomeDimension, fitness: chosen.fitness)
     }
 
     /// Places evaluated `immigrants` with `replacement`, or hands them to an algorithm whose rows

@@ -37,7 +37,7 @@ extension RunConfig {
     /// a vector.
     static func lowRankBlocks(_ layout: ParameterLayout) -> [LowRankBlock] {
         layout.tensors.map { tensor in
-            tensor.shape.count >= 2 && !tensor.isBias
+            LowRankGenomes.isMatrix(tensor)
                 ? LowRankBlock(offset: tensor.offset, rows: tensor.shape[0], columns: tensor.count / tensor.shape[0], isMatrix: true)
                 : LowRankBlock(offset: tensor.offset, rows: tensor.count, columns: 1, isMatrix: false)
         }

@@ -139,9 +139,7 @@ public final class DatasetTask: FitnessTask, Sendable {
         genomes: UnsafeBufferPointer<Float>, populationSize: Int, network: Network,
         generation: Int, seed: UInt64, fitness: UnsafeMutableBufferPointer<Float>
     ) throws {
-        try checkCompatible(network)
-        let train = batch == nil ? self.train : self.train.subset(minibatchIndices(generation: generation, seed: seed))
-        let loss = SupervisedLoss(dataset: train, output: ClassifierOutput(spec: network.spec))
+        let (train, loss) = try scoredSamples(network: network, generation: generation, seed: seed)
         let N = train.sampleCount, O = loss.outputSize, n = network.parameterCount
         if network.supportsFeatureMajorForward {
             train.features.withUnsafeBufferPointer { x in
@@ -184,14 +182,20 @@ public final class DatasetTask: FitnessTask, Sendable {
         lowRank: LowRankGenomes, populationSize: Int, network: Network,
         generation: Int, seed: UInt64, fitness: UnsafeMutableBufferPointer<Float>
     ) throws {
-        try checkCompatible(network)
-        let train = batch == nil ? self.train : self.train.subset(minibatchIndices(generation: generation, seed: seed))
-        let loss = SupervisedLoss(dataset: train, output: ClassifierOutput(spec: network.spec))
+        let (train, loss) = try scoredSamples(network: network, generation: generation, seed: seed)
         train.features.withUnsafeBufferPointer { x in
             scoreFeatureMajor(loss, populationSize: populationSize, fitness: fitness) { body in
                 network.forwardFeatureMajor(lowRank: lowRank, populationSize: populationSize, inputs: x, batchSize: train.sampleCount, body: body)
             }
         }
+    }
+
+    /// The training samples generation `generation` is scored on (its minibatch, or all of them)
+    /// and their loss for `network`, once the network is checked against the task.
+    private func scoredSamples(network: Network, generation: Int, seed: UInt64) throws -> (Dataset, SupervisedLoss) {
+        try checkCompatible(network)
+        let train = batch == nil ? self.train : self.train.subset(minibatchIndices(generation: generation, seed: seed))
+        return (train, SupervisedLoss(dataset: train, output: ClassifierOutput(spec: network.spec)))
     }
 
     /// The fitness of `populationSize` genomes from a feature-major forward (`forward` runs it with
