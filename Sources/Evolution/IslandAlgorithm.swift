@@ -83,4 +83,10 @@ public struct StrategyAlgorithm<Strategy: EvolutionStrategy>: IslandAlgorithm {
     }
 
     public func candidateKind(row: Int) -> String? { strategy.candidateKind(row: row) }
+
+    /// Runs `body` on the strategy in place (a caller that adds to its samples: `SubspaceSNES`'s
+    /// decoded residuals).
+    public mutating func withStrategy<Result>(_ body: (inout Strategy) throws -> Result) rethrows -> Result {
+        try body(&strategy)
+    }
 }

@@ -13,6 +13,8 @@ public enum StreamPurpose: String, Codable, CaseIterable, Sendable {
     case mutation
     /// Sampling the offspring of an evolution strategy (SNES, CMA-ES).
     case sampling
+    /// Sampling the latents a decoder turns into residual steps (`SubspaceSNES` with a decoder).
+    case decoding
 }
 
 /// The key of every random stream used in one generation of one island: `(seed, island,

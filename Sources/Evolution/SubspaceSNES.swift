@@ -18,11 +18,21 @@ import Kernels
 /// anchor: `full`), a share with `s = 0` (the latent only, `μ + Uᵀ(τ ⊙ z)`: `latent`), and the rest
 /// with both (`guided`). Before the first basis every candidate is `full`, i.e. plain SNES.
 ///
+/// With a residual decoder (`decoderRows > 0`, see `SubspaceSNES+Residual.swift`), the last
+/// `decoderRows` rows also add a decoded correction once the decoder is active (`decoded`):
+///
+///     x = μ + σ ⊙ s + Uᵀ (τ ⊙ z) + r,   r = D(ρ ⊙ w) − D(0),  w ~ N(0, Iₘ),
+///
+/// where `D` is the caller's decoder (the attention meta-learner, trained on archive deltas
+/// `g − μ`) and `ρ` the step size of each of its `m` latent coordinates.
+///
 /// The update is SNES's (Schaul et al. 2011) on both parts, with the utilities `u` of `SNES`,
 /// each gradient summed over the rows that sampled that part:
-/// - `μ ← μ + η_μ (σ ⊙ Σₖ uₖ sₖ + Uᵀ (τ ⊙ Σₖ uₖ zₖ))`;
+/// - `μ ← μ + η_μ (σ ⊙ Σₖ uₖ sₖ + Uᵀ (τ ⊙ Σₖ uₖ zₖ) + Σₖ uₖ rₖ)` (`rₖ = 0` on rows without a
+///   residual): every part moves the mean by the utility-weighted steps it actually took;
 /// - `σ ← σ ⊙ exp(½ η_σ Σₖ uₖ (sₖ² − 1))`, `τ ← τ ⊙ exp(½ η_τ Σₖ uₖ (zₖ² − 1))`, with
-///   `η_σ = (3 + ln n)/(5√n)` and `η_τ = (3 + ln k)/(5√k)` by default.
+///   `η_σ = (3 + ln n)/(5√n)` and `η_τ = (3 + ln k)/(5√k)` by default;
+/// - `ρ ← ρ ⊙ exp(½ η_ρ Σₖ uₖ (wₖ² − 1))` over the rows with a residual, `η_ρ = (3 + ln m)/(5√m)`.
 public struct SubspaceSNES: EvolutionStrategy, Equatable {
     public let dimension: Int
     public let populationSize: Int
@@ -47,6 +57,19 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
     /// `[k × n]` evolution paths and `[k × n]` orthonormal basis `U` (row `i` is `Uᵢ`).
     @Packed var paths: [Float]
     @Packed public private(set) var basis: [Float]
+    /// Last rows that add a decoded residual once the decoder is active, and `m`, its latent size.
+    public let decoderRows: Int
+    public let decoderLatentSize: Int
+    public let learningRateRho: Float
+    /// `ρ`, `[m]`: step sizes of the decoder's latent coordinates (set by `activateDecoder`).
+    public internal(set) var rho: [Float]
+    /// Whether the last rows carry a decoded residual (from the first `activateDecoder` on).
+    public internal(set) var decoderActive = false
+    /// Whether the last `ask` drew residual latents (the decoder was active then).
+    var residualsDrawn = false
+    /// `[λ × m]` `w` and `[λ × n]` residuals `r` of the last `ask` (zero on rows without one).
+    @Packed var residualNormals: [Float]
+    @Packed var residuals: [Float]
     /// The generation `U` was last built in (`nil`: not yet).
     public private(set) var basisGeneration: Int?
     /// Updates done.
@@ -64,17 +87,25 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
     ///   - fullShare, latentShare: shares of `full` and `latent` candidates (sum at most 1).
     public init(mean: [Float], stepSize: Float, latentStepSize: Float, latentSize: Int, rebuildEvery: Int, populationSize: Int,
                 fullShare: Double, latentShare: Double, learningRateMean: Float? = nil, learningRateSigma: Float? = nil,
-                learningRateTau: Float? = nil) {
+                learningRateTau: Float? = nil, decoderShare: Double = 0, decoderLatentSize: Int = 0) {
         let n = mean.count, k = latentSize
         precondition(k >= 1 && k <= n, "the latent needs 1 to \(n) coordinates")
         precondition(rebuildEvery >= 1 && populationSize >= 2 && stepSize > 0 && latentStepSize > 0)
-        precondition(fullShare >= 0 && latentShare >= 0 && fullShare + latentShare <= 1)
+        precondition(fullShare >= 0 && latentShare >= 0 && decoderShare >= 0 && fullShare + latentShare + decoderShare <= 1 + 1e-9)
+        precondition(decoderShare == 0 || decoderLatentSize >= 1, "a residual decoder needs a latent")
         dimension = n
         self.populationSize = populationSize
         self.latentSize = k
         self.rebuildEvery = rebuildEvery
         fullRows = Int((fullShare * Double(populationSize)).rounded())
         latentRows = min(populationSize - fullRows, Int((latentShare * Double(populationSize)).rounded()))
+        decoderRows = decoderShare > 0 ? max(1, min(populationSize - fullRows - latentRows, Int((decoderShare * Double(populationSize)).rounded()))) : 0
+        self.decoderLatentSize = decoderRows > 0 ? decoderLatentSize : 0
+        let m = self.decoderLatentSize
+        learningRateRho = m > 0 ? Float((3 + Foundation.log(Double(m))) / (5 * Double(m).squareRoot())) : 0
+        rho = [Float](repeating: 1, count: m)
+        residualNormals = [Float](repeating: 0, count: populationSize * m)
+        residuals = [Float](repeating: 0, count: decoderRows > 0 ? populationSize * n : 0)
         self.learningRateMean = learningRateMean ?? 1
         self.learningRateSigma = learningRateSigma ?? Float((3 + Foundation.log(Double(n))) / (5 * Double(n).squareRoot()))
         self.learningRateTau = learningRateTau ?? Float((3 + Foundation.log(Double(k))) / (5 * Double(k).squareRoot()))
@@ -102,7 +133,7 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
         switch parts(row: row) {
         case (true, false): "full"
         case (false, true): "latent"
-        default: "guided"
+        default: hasResidual(row: row) ? "decoded" : "guided"
         }
     }
 
@@ -143,6 +174,7 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(lambda), Int32(n), Int32(k),
                         1, scaled, Int32(k), basis, Int32(n), 1, &population.genes, Int32(n))
         }
+        drawResidualNormals(key: key)
         population.markAsked(key: key, stepSize: 0)
         sampledKey = key
     }
@@ -150,12 +182,17 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
     public mutating func tell(_ evaluated: Population) {
         precondition(evaluated.count == populationSize, "tell needs the \(populationSize) candidates of the last ask")
         let n = dimension, k = latentSize
-        for r in 0 ..< populationSize where !evaluated.isSample(row: r, of: sampledKey) { adoptLatent(row: r, of: evaluated) }
+        for r in 0 ..< populationSize where !evaluated.isSample(row: r, of: sampledKey) {
+            clearResidual(row: r)
+            adoptLatent(row: r, of: evaluated)
+        }
         let order = evaluated.ranking()
         var gradientMean = [Float](repeating: 0, count: n)
         var gradientSigma = [Float](repeating: 0, count: n)
         var gradientLatent = [Float](repeating: 0, count: k)
         var gradientTau = [Float](repeating: 0, count: k)
+        var residualStep = [Float](repeating: 0, count: decoderRows > 0 ? n : 0)
+        var gradientRho = [Float](repeating: 0, count: decoderLatentSize)
         var sRow = [Float](repeating: 0, count: n)
         var scaledLatent = [Float](repeating: 0, count: k)
         for (rank, r) in order.enumerated() {
@@ -176,6 +213,7 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
                     if own { gradientTau[i] += u * (z * z - 1) }
                 }
             }
+            if own && hasResidual(row: r) { accumulateResidual(row: r, utility: u, step: &residualStep, gradientRho: &gradientRho) }
         }
         var step = [Float](repeating: 0, count: n)
         for j in 0 ..< n { step[j] = learningRateMean * sigma[j] * gradientMean[j] }
@@ -185,12 +223,16 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
                 for j in 0 ..< n { step[j] += coefficient * basis[i * n + j] }
             }
         }
+        if decoderActive { for j in 0 ..< n { step[j] += learningRateMean * residualStep[j] } }
         for j in 0 ..< n {
             mean[j] += step[j]
             sigma[j] *= Float(exp(Double(0.5 * learningRateSigma * gradientSigma[j])))
         }
         if basisGeneration != nil {
             for i in 0 ..< k { tau[i] *= Float(exp(Double(0.5 * learningRateTau * gradientTau[i]))) }
+        }
+        if decoderActive {
+            for i in 0 ..< decoderLatentSize { rho[i] *= Float(exp(Double(0.5 * learningRateRho * gradientRho[i]))) }
         }
         // Multi-timescale evolution paths of the mean's steps.
         for i in 0 ..< k {
@@ -232,7 +274,7 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
         basisGeneration = generation
     }
 
-    /// `s` of row `r`, read back from its genes: `s = (x − μ − Uᵀ(τ ⊙ z)) / σ`; an immigrant's is
+    /// `s` of row `r`, read back from its genes: `s = (x − μ − Uᵀ(τ ⊙ z) − r) / σ`; an immigrant's is
     /// clipped to `E‖N(0, I)‖`. `scaledLatent` is the caller's scratch of `k` floats (for `τ ⊙ z`).
     func fullNormal(row r: Int, of evaluated: Population, into s: inout [Float], scaledLatent: inout [Float]) {
         let n = dimension, k = latentSize
@@ -243,6 +285,7 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
             for i in 0 ..< k { scaledLatent[i] = tau[i] * latentNormals[r * k + i] }
             cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), -1, basis, Int32(n), scaledLatent, 1, 1, &s, 1)
         }
+        if hasResidual(row: r) { for j in 0 ..< n { s[j] -= residuals[r * n + j] } }
         for j in 0 ..< n { s[j] /= sigma[j] }
         if !evaluated.isSample(row: r, of: sampledKey) { clipNorm(&s, limit: expectedGaussianNorm(n)) }
     }

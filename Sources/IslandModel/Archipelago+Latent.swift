@@ -47,7 +47,7 @@ extension Archipelago {
             let shared = Int((config.latent.weightSpaceShare * Double(bred.count)).rounded())
             if shared > 0 {
                 let first = bred.lowerBound
-                var weights = latent.decode(Array(nextPopulations[k].genes[first * L ..< (first + shared) * L]), count: shared)
+                var weights = latent.decode(Array(nextPopulations[k].genes[first * L ..< (first + shared) * L]), count: shared, timing: &decodeSeconds)
                 weights.withUnsafeMutableBufferPointer { all in
                     for i in 0 ..< shared {
                         var stream = RandomStream(seed: config.seed, island: island, generation: generation, purpose: "weight-mutation#\(i)")
@@ -63,7 +63,7 @@ extension Archipelago {
             let rows = task.rescoresSurvivors ? 0 ..< nextPopulations[k].count : bred
             let n = rows.count
             if task.rescoresSurvivors { islands[k].bestFitness = -.infinity }
-            let weights = latent.decode(Array(nextPopulations[k].genes[rows.lowerBound * L ..< rows.upperBound * L]), count: n)
+            let weights = latent.decode(Array(nextPopulations[k].genes[rows.lowerBound * L ..< rows.upperBound * L]), count: n, timing: &decodeSeconds)
             let fitness = try task.evaluate(genomes: weights, populationSize: n, network: network, generation: generation, seed: config.seed)
             for (offset, row) in rows.enumerated() { nextPopulations[k].fitness[row] = fitness[offset] }
             swap(&islands[k].population, &nextPopulations[k])

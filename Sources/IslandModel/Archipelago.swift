@@ -32,7 +32,11 @@ public final class Archipelago {
     var decodeTile: [Float] = []
     /// The space the islands evolve in; every island switches at once.
     public internal(set) var phase = Phase.weights
-    /// The meta-learner (absolute latent space only) and its schedule.
+    /// Seconds this rank spent decoding in the current generation (residuals, or the absolute
+    /// latent's genomes); `Run` reads and resets it.
+    var decodeSeconds = 0.0
+    /// The meta-learner (the absolute latent space, or the anchored one's residual decoder) and
+    /// its schedule.
     var latent: LatentSpace?
     let schedule: LatentSchedule?
 
@@ -53,7 +57,7 @@ public final class Archipelago {
         var latentGA = config.evolution.geneticAlgorithm(sigma: config.latent.mutationSigma)
         latentGA.mutation = Mutation(kind: latentGA.mutation.kind, genes: .rate(config.latent.mutationRate))
         latentAlgorithm = latentGA
-        schedule = config.latent.usesMetaLearner ? LatentSchedule(config: config) : nil
+        schedule = config.latent.trainsMetaLearner ? LatentSchedule(config: config) : nil
         let mine = Array(placement.islands(of: communicator.rank))
         guard islands.map(\.index) == mine else {
             throw CheckpointError("rank \(communicator.rank) should host islands \(mine), got \(islands.map(\.index))")
@@ -86,7 +90,7 @@ public final class Archipelago {
             population.assignIDs(key: StreamKey(seed: config.seed, island: index, generation: 0))
             try evaluate(&population, rows: 0 ..< population.count, generation: 0, seed: config.seed, network: network, task: task)
             var island = Island(index: index, population: population,
-                                archive: config.latent.usesMetaLearner ? Archive(capacity: config.meta.archiveSize, dimension: network.parameterCount) : nil,
+                                archive: config.latent.trainsMetaLearner ? Archive(capacity: config.meta.archiveSize, dimension: network.parameterCount) : nil,
                                 algorithm: config.islandAlgorithm(best: Array(population.row(population.bestIndex)), network: network))
             island.evaluations = population.count
             population.genes.withUnsafeBufferPointer { island.record(weights: $0, fitness: population.fitness) }
@@ -128,6 +132,7 @@ public final class Archipelago {
                 evaluated += rows.count
                 continue
             }
+            decodeSeconds += try addResiduals(island: k)
             try Self.evaluate(&islands[k].population, rows: rows, generation: generation, seed: config.seed, network: network, task: task)
             islands[k].evaluations += rows.count
             islands[k].noteBestKind(rows: rows)

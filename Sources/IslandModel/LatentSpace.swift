@@ -63,14 +63,26 @@ final class LatentSpace {
         model.decode(latents: latents, batch: count, tokenizer: tokenizer)
     }
 
+    /// `decode`, adding its seconds to `seconds`.
+    func decode(_ latents: [Float], count: Int, timing seconds: inout Double) -> [Float] {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { seconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
+        return decode(latents, count: count)
+    }
+
     /// The minibatch island `island` trains on at `step` of the round of `generation`: up to
-    /// `batch` distinct archive records, drawn from the island's own stream.
-    func minibatch(_ archive: Archive, island: Int, generation: Int, step: Int) -> [MetaRecord] {
+    /// `batch` distinct archive records, drawn from the island's own stream; with an `anchor`, as
+    /// deltas `g − anchor` from it (the anchored latent's residual decoder).
+    func minibatch(_ archive: Archive, island: Int, generation: Int, step: Int, anchor: [Float]? = nil) -> [MetaRecord] {
         var stream = RandomStream(seed: config.seed, island: island, generation: generation, purpose: "meta-batch#\(step)")
         var indices = Array(0 ..< archive.count)
         let b = min(config.meta.batch, indices.count)
         for i in 0 ..< b { indices.swapAt(i, i + stream.below(indices.count - i)) }
-        return indices.prefix(b).map { archive.record($0) }
+        let records = indices.prefix(b).map { archive.record($0) }
+        guard let anchor else { return records }
+        return records.map { record in
+            MetaRecord(genome: zip(record.genome, anchor).map { $0 - $1 }, fitness: record.fitness, anchor: anchor)
+        }
     }
 
     /// One training round of `config.meta.steps` steps. In each step every island (on every
@@ -78,9 +90,10 @@ final class LatentSpace {
     /// (`ReproducibleAllreduce`, one contribution per island, or float `MPI_SUM` in `fast` mode),
     /// divided by the island count, and every rank takes the same AdamW step.
     ///
+    /// - Parameter anchors: each island's anchor by island index, when the records are deltas.
     /// - Returns: this rank's islands' loss terms averaged over the steps, and the seconds spent
     ///   in the allreduce.
-    func train(islands: [Island], generation: Int, communicator: any Communicator) throws -> (terms: [Int: MetaLossTerms], allreduceSeconds: Double) {
+    func train(islands: [Island], generation: Int, communicator: any Communicator, anchors: [Int: [Float]] = [:]) throws -> (terms: [Int: MetaLossTerms], allreduceSeconds: Double) {
         let scale = 1 / Float(config.islands.count)
         var allreduceSeconds = 0.0
         func sum(_ contributions: [UnsafeBufferPointer<Float>], into result: UnsafeMutableBufferPointer<Float>) throws {
@@ -97,7 +110,9 @@ final class LatentSpace {
         }
 
         let contributions = islands.map { island in
-            MetaContribution { step in (self.group, self.minibatch(island.archive!, island: island.index, generation: generation, step: step)) }
+            MetaContribution { step in
+                (self.group, self.minibatch(island.archive!, island: island.index, generation: generation, step: step, anchor: anchors[island.index]))
+            }
         }
         var totals: [Int: MetaLossTerms] = [:]
         try trainer.train(

@@ -92,7 +92,7 @@ public final class Run {
         let blas = try BLASKernel.agree(communicator, allowMixed: options.allowMixedBLAS, fastAllreduce: config.allreduce == .fast, warn: options.warn)
         try agree(communicator) { if communicator.rank == 0 { try RunFolder.check(directory, force: options.force) } }
         let latent = try agree(communicator) { () -> LatentSpace? in
-            guard config.latent.usesMetaLearner else { return nil }
+            guard config.latent.trainsMetaLearner else { return nil }
             do {
                 return try LatentSpace(config: config, network: network, task: task)
             } catch {
@@ -179,7 +179,7 @@ public final class Run {
         let archipelago = try agree(communicator) { () -> Archipelago in
             let archipelago = try Archipelago(config: config, communicator: communicator, network: network, task: task, islands: islands)
             archipelago.phase = state.phase
-            if config.latent.usesMetaLearner { archipelago.latent = try LatentSpace(config: config, network: network, task: task, checkpoint: folder) }
+            if config.latent.trainsMetaLearner { archipelago.latent = try LatentSpace(config: config, network: network, task: task, checkpoint: folder) }
             return archipelago
         }
         let files: RunFolder? = try agree(communicator) {
@@ -268,12 +268,15 @@ public final class Run {
             var timing = RankTiming(generation: generation, rank: communicator.rank)
             timing.checkpoint = lastCheckpointSeconds
             let t0 = DispatchTime.now().uptimeNanoseconds
+            archipelago.decodeSeconds = 0
             var evaluated = try archipelago.breedAndEvaluate(generation: generation)
+            timing.decode = archipelago.decodeSeconds
             let t1 = DispatchTime.now().uptimeNanoseconds
             if generation % config.migration.interval == 0 { try archipelago.migrate(generation: generation) }
             let t2 = DispatchTime.now().uptimeNanoseconds
             if isTrainingRound {
-                let round = try archipelago.metaRound(generation: generation)
+                let round = config.latent.usesResidualDecoder
+                    ? try archipelago.residualRound(generation: generation) : try archipelago.metaRound(generation: generation)
                 evaluated += round.evaluated
                 timing.allreduce = round.allreduceSeconds
                 try metaLog?.append(round.record)

@@ -18,7 +18,8 @@ extension RunConfig {
             return StrategyAlgorithm(SubspaceSNES(
                 mean: mean, stepSize: sigma0, latentStepSize: a.sigma0 ?? 10 * sigma0, latentSize: a.dimension,
                 rebuildEvery: a.rebuildEvery, populationSize: lambda, fullShare: a.fullShare, latentShare: a.latentShare,
-                learningRateMean: evolution.learningRateMean, learningRateSigma: evolution.learningRateSigma))
+                learningRateMean: evolution.learningRateMean, learningRateSigma: evolution.learningRateSigma,
+                decoderShare: a.decoderShare, decoderLatentSize: meta.architecture.latentSize))
         case .snes:
             return StrategyAlgorithm(SNES(mean: mean, stepSize: sigma0, populationSize: lambda,
                                           learningRateMean: evolution.learningRateMean, learningRateSigma: evolution.learningRateSigma))

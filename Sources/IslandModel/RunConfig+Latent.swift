@@ -7,7 +7,8 @@ import MetaLearning
 /// Two designs: `absolute` (a latent is a whole network, decoded by the attention meta-learner,
 /// entered from weight space after a warm-up once decoded networks keep enough fitness), and
 /// `anchored` (a latent is a change to the island's anchor, its SNES mean, along a basis of the
-/// directions the island moved in: `SubspaceSNES`; the meta-learner is not used).
+/// directions the island moved in: `SubspaceSNES`; with `anchored.decoder_share` above 0 the
+/// meta-learner also decodes residual corrections, trained on archive deltas `g − anchor`).
 public struct LatentSection: Codable, Equatable, Sendable {
     public enum Mode: String, Codable, Sendable, CaseIterable {
         case absolute, anchored
@@ -37,8 +38,12 @@ public struct LatentSection: Codable, Equatable, Sendable {
 
     public init() {}
 
-    /// Whether the attention meta-learner trains and decodes (the absolute latent space).
+    /// Whether the attention meta-learner trains and decodes whole networks (the absolute latent space).
     public var usesMetaLearner: Bool { enabled && mode == .absolute }
+    /// Whether the attention meta-learner decodes residual corrections in the anchored latent space.
+    public var usesResidualDecoder: Bool { enabled && mode == .anchored && anchored.decoderShare > 0 }
+    /// Whether the run trains a meta-learner (either design), with an archive on every island.
+    public var trainsMetaLearner: Bool { usesMetaLearner || usesResidualDecoder }
 
     /// `latent.anchored:` `genome = anchor + σ ⊙ s + Uᵀ(τ ⊙ z)`, see `SubspaceSNES`.
     public struct AnchoredSettings: Codable, Equatable, Sendable {
@@ -50,6 +55,11 @@ public struct LatentSection: Codable, Equatable, Sendable {
         public var fullShare = 0.0
         /// Share drawn along `U` only.
         public var latentShare = 0.0
+        /// Share of guided candidates that also add a residual `D(ρ ⊙ w) − D(0)` decoded by the
+        /// attention meta-learner (`meta:` sets its sizes and training; 0: no decoder). The rows are
+        /// the last of the generation; they start once the first training round is over
+        /// (`latent.warmup_generations`, then every `meta.train_every` generations).
+        public var decoderShare = 0.0
         /// `τ₀`, the first step size of each latent coordinate (default: 10 × `evolution.sigma0`: a
         /// direction the mean keeps moving in carries far more than one weight's step; chosen on
         /// digits-mlp seeds 1–5 among 2.5, 5 and 10 × σ₀, see README).
@@ -59,6 +69,7 @@ public struct LatentSection: Codable, Equatable, Sendable {
 
         enum CodingKeys: String, ConfigKey {
             case dimension, rebuildEvery = "rebuild_every", fullShare = "full_share", latentShare = "latent_share", sigma0
+            case decoderShare = "decoder_share"
         }
 
         public init(from decoder: Decoder) throws {
@@ -69,6 +80,7 @@ public struct LatentSection: Codable, Equatable, Sendable {
             fullShare = try c.decodeIfPresent(Double.self, forKey: .fullShare) ?? d.fullShare
             latentShare = try c.decodeIfPresent(Double.self, forKey: .latentShare) ?? d.latentShare
             sigma0 = try c.decodeIfPresent(Float.self, forKey: .sigma0)
+            decoderShare = try c.decodeIfPresent(Double.self, forKey: .decoderShare) ?? d.decoderShare
         }
 
         func validate(generations: Int?) throws {
@@ -81,6 +93,10 @@ public struct LatentSection: Codable, Equatable, Sendable {
             guard (0 ... 1).contains(fullShare) else { throw fail("full_share", "expected a value in [0, 1], got \(fullShare)") }
             guard (0 ... 1).contains(latentShare) else { throw fail("latent_share", "expected a value in [0, 1], got \(latentShare)") }
             guard fullShare + latentShare <= 1 else { throw fail("latent_share", "full_share + latent_share must be at most 1, got \(fullShare + latentShare)") }
+            guard (0 ... 1).contains(decoderShare) else { throw fail("decoder_share", "expected a value in [0, 1], got \(decoderShare)") }
+            guard fullShare + latentShare + decoderShare <= 1 else {
+                throw fail("decoder_share", "full_share + latent_share + decoder_share must be at most 1 (decoded rows are guided rows), got \(fullShare + latentShare + decoderShare)")
+            }
             if let sigma0, !(sigma0 > 0 && sigma0.isFinite) { throw fail("sigma0", "expected a finite value above 0, got \(sigma0)") }
         }
     }

@@ -98,8 +98,11 @@ public struct IslandMetrics: Codable, Equatable, Sendable {
 public struct RankTiming: Codable, Equatable, Sendable {
     public var generation: Int
     public var rank: Int
-    /// Breeding and evaluating (decoding included in the latent phase).
+    /// Breeding and evaluating (decoding included).
     public var evolve = 0.0
+    /// Decoding with the meta-learner (part of `evolve`): the absolute latent's genomes, or the
+    /// anchored latent's residuals.
+    public var decode = 0.0
     public var migrate = 0.0
     public var metaTraining = 0.0
     /// Time inside the meta-learner's gradient allreduce (part of `metaTraining`).
@@ -108,7 +111,26 @@ public struct RankTiming: Codable, Equatable, Sendable {
     public var total = 0.0
 
     enum CodingKeys: String, CodingKey {
-        case generation, rank, evolve, migrate, metaTraining = "meta_training", allreduce, checkpoint, total
+        case generation, rank, evolve, decode, migrate, metaTraining = "meta_training", allreduce, checkpoint, total
+    }
+
+    public init(generation: Int, rank: Int) {
+        self.generation = generation
+        self.rank = rank
+    }
+
+    /// Reads a line of `timings.jsonl`; `decode` is absent from runs written before it existed.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        generation = try c.decode(Int.self, forKey: .generation)
+        rank = try c.decode(Int.self, forKey: .rank)
+        evolve = try c.decode(Double.self, forKey: .evolve)
+        decode = try c.decodeIfPresent(Double.self, forKey: .decode) ?? 0
+        migrate = try c.decode(Double.self, forKey: .migrate)
+        metaTraining = try c.decode(Double.self, forKey: .metaTraining)
+        allreduce = try c.decode(Double.self, forKey: .allreduce)
+        checkpoint = try c.decode(Double.self, forKey: .checkpoint)
+        total = try c.decode(Double.self, forKey: .total)
     }
 }
 

@@ -125,12 +125,15 @@ public final class MetaLoss {
     ///   - decoded: `[B, T, C]`, the autoencoder's output tokens.
     ///   - original: `[B, T, C]`, the input tokens.
     ///   - genomes: `[B, n]`, the original genomes.
+    ///   - anchors: `[B, n]` anchors when the genomes are deltas (`MetaRecord.anchor`): the
+    ///     behavioural and gap terms then compare the networks `a + g` and `a + ĝ`; the gradient
+    ///     with respect to `ĝ` is the one with respect to `a + ĝ`.
     ///   - predictions: `[B]`, the fitness head's outputs.
     ///   - targets: `[B]`, rank-normalised fitness.
     ///   - batch: `B`.
     ///   - withProbe: whether to compute `L_beh` and `L_gap` (false when both weights are 0).
     public func forward(
-        decoded: UnsafePointer<Float>, original: UnsafePointer<Float>, genomes: UnsafePointer<Float>,
+        decoded: UnsafePointer<Float>, original: UnsafePointer<Float>, genomes: UnsafePointer<Float>, anchors: [Float]? = nil,
         predictions: UnsafePointer<Float>, targets: UnsafePointer<Float>, batch B: Int, withProbe: Bool
     ) -> MetaLossTerms {
         batch = B
@@ -180,13 +183,22 @@ public final class MetaLoss {
         guard withProbe, let probe else { return terms }
         decodedGenomes = [Float](repeating: 0, count: B * n)
         decodedGenomes.withUnsafeMutableBufferPointer { tokenizer.detokenize($0.baseAddress!, tokens: decoded, batch: B) }
+        var networks = Array(UnsafeBufferPointer(start: genomes, count: B * n))
+        if let anchors {
+            precondition(anchors.count == B * n, "anchors hold \(anchors.count) values, need B·n = \(B * n)")
+            for i in 0 ..< B * n {
+                networks[i] += anchors[i]
+                decodedGenomes[i] += anchors[i]
+            }
+        }
         let N = probe.count, O = network.outputSize
         originalOutputs = [Float](repeating: 0, count: B * N * O)
         decodedOutputs = [Float](repeating: 0, count: B * N * O)
         probe.inputs.withUnsafeBufferPointer { x in
             originalOutputs.withUnsafeMutableBufferPointer { y in
-                network.forward(genomes: UnsafeBufferPointer(start: genomes, count: B * n), populationSize: B, inputs: x,
-                                batchSize: N, sharedInputs: true, outputs: y)
+                networks.withUnsafeBufferPointer {
+                    network.forward(genomes: $0, populationSize: B, inputs: x, batchSize: N, sharedInputs: true, outputs: y)
+                }
             }
             decodedGenomes.withUnsafeBufferPointer { g in
                 decodedOutputs.withUnsafeMutableBufferPointer { y in

@@ -2,13 +2,21 @@ import Networks
 import Tasks
 
 /// One training example of the meta-learner: a genome and its fitness (higher is better).
+///
+/// In the anchored latent the genome is a *delta* `g − a` from an anchor `a`: the autoencoder
+/// reconstructs the delta, and the behavioural and gap terms score the networks `a + g` and
+/// `a + ĝ` (the network the delta stands for).
 public struct MetaRecord: Sendable {
     public var genome: [Float]
     public var fitness: Float
+    /// The anchor the genome is a delta from (`nil`: the genome is a whole network).
+    public var anchor: [Float]?
 
-    public init(genome: [Float], fitness: Float) {
+    public init(genome: [Float], fitness: Float, anchor: [Float]? = nil) {
+        precondition(anchor.map { $0.count == genome.count } ?? true, "an anchor has the genome's length")
         self.genome = genome
         self.fitness = fitness
+        self.anchor = anchor
     }
 }
 

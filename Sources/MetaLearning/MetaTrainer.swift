@@ -120,7 +120,11 @@ public final class MetaTrainer {
         }
         let predictions = Array(model.fitnessHead.forward(latents: model.latents.baseAddress!, batch: B))
         let withProbe = settings.wBeh > 0 || settings.wGap > 0
-        return group.loss.forward(decoded: model.decoded.baseAddress!, original: tokens, genomes: genomes,
+        var anchors: [Float]? = nil
+        if withProbe, records.contains(where: { $0.anchor != nil }) {
+            anchors = records.flatMap { $0.anchor ?? [Float](repeating: 0, count: n) }
+        }
+        return group.loss.forward(decoded: model.decoded.baseAddress!, original: tokens, genomes: genomes, anchors: anchors,
                                   predictions: predictions, targets: targets, batch: B, withProbe: withProbe)
     }
 

@@ -26,13 +26,15 @@ extension RunReport {
         var retention = LineChart(title: "Retention after each round", xLabel: "generation", yLabel: "retention of decode(encode(g)) (ratio)")
         retention.series = [LineChart.Series(name: "retention", colour: LineChart.colour(0), points: rounds.map { ChartPoint(x: Double($0.generation), y: $0.retention) })]
         retention.bands = latentGenerationBands()
-        if let threshold = folder.config?.latent.retentionThreshold {
+        if let latent = folder.config?.latent, latent.usesMetaLearner {
+            let threshold = latent.retentionThreshold
             retention.references = [LineChart.ReferenceLine(y: threshold, label: "threshold \(HTML.number(threshold, digits: 3))")]
         }
         out += retention.html()
         var previous = "weights"
         let rows = rounds.suffix(Self.tableLimit).map { r -> [String] in
-            let decision = r.phase == previous ? "stay in \(r.phase)" : (r.phase == "latent" ? "enter latent" : "fall back to weights")
+            let decision = r.phase == "anchored" ? "residual decoder (anchored latent)"
+                : r.phase == previous ? "stay in \(r.phase)" : (r.phase == "latent" ? "enter latent" : "fall back to weights")
             previous = r.phase
             return ["\(r.generation)", "\(r.steps)", HTML.number(r.reconstruction, digits: 4), HTML.number(r.behaviour, digits: 4), HTML.number(r.gap, digits: 4),
                     HTML.number(r.head, digits: 4), HTML.number(r.retention, digits: 4), decision, "\(r.evaluations)"]

@@ -15,8 +15,9 @@ enum BenchTask: String {
         }
     }
 
-    /// The whole run configuration of `arm` at `seed`.
-    func config(arm: Arm, seed: UInt64, population: Int, generations: Int) -> String {
+    /// The whole run configuration of `arm` at `seed` (`pretrained`: the meta-learner an arm that
+    /// needs one starts from).
+    func config(arm: Arm, seed: UInt64, population: Int, generations: Int, pretrained: String? = nil) -> String {
         let task = self == .pendulum
             ? "task: {name: Pendulum-v1, options: {episodes: 3}}"
             : "task: {name: digits, options: {fitness: neg_cross_entropy, test_fraction: 0.2, split_seed: 0}}"
@@ -26,7 +27,7 @@ enum BenchTask: String {
             network: \(network)
             islands: {count: 1, population: \(population)}
             topology: {kind: unconnected}
-            \(arm.settings)
+            \(arm.settings.replacingOccurrences(of: Arm.pretrainedPlaceholder, with: pretrained ?? ""))
             stop: {generations: \(generations)}
             output: {checkpoint_every: 0}
 
@@ -43,6 +44,29 @@ struct Arm {
     static let gaOperators = """
         evolution: {selection: tournament, tournament_size: 3, crossover: uniform, crossover_probability: 0.9,
                     mutation: gaussian, mutation_sigma: 0.05, mutation_rate: 0.05, elites: 2}
+        """
+
+    /// The meta-learner of the residual-decoder arms: `configs/meta-small.yaml`'s model (so a
+    /// meta-learner pre-trained with that file fits), trained every 10 generations for 10 steps
+    /// from generation 20 on.
+    static let decoderMeta = """
+        meta: {architecture: {tokenValues: 32, width: 32, heads: 2, mlpRatio: 2, tokenMlpRatio: 2, encoderTokenLayers: 1, window: 16,
+                              encoderLatentLayers: 1, decoderLatentLayers: 1, latents: 8, latentWidth: 16, fourierFrequencies: 6, fitnessHidden: 16},
+               train_every: 10, steps: 10, batch: 16, archive_size: 256PRETRAINED}
+        """
+    /// Where an arm's settings take the pre-trained meta-learner's path (`, pretrained: PATH`).
+    static let pretrainedPlaceholder = "PRETRAINED"
+
+    /// Whether the arm starts from a pre-trained meta-learner (`atoll bench latent` makes one).
+    var needsPretrained: Bool { settings.contains(Self.pretrainedPlaceholder) }
+
+    /// `configs/meta-small.yaml`: the model of `decoderMeta` with its pre-training settings (400 steps).
+    static let pretrainingYAML = """
+        model: {tokenValues: 32, width: 32, heads: 2, mlpRatio: 2, tokenMlpRatio: 2, encoderTokenLayers: 1, window: 16,
+                encoderLatentLayers: 1, decoderLatentLayers: 1, latents: 8, latentWidth: 16, fourierFrequencies: 6, fitnessHidden: 16}
+        training: {batch_size: 8, learning_rate: 0.002, min_learning_rate: 0.0002, warmup_steps: 20, total_steps: 400, weight_decay: 0.01,
+                   clip_norm: 1.0, w_rec: 1.0, w_beh: 1.0, w_gap: 0.5, w_head: 0.1, probe_count: 64, seed: 0}
+
         """
 
     static let all: [Arm] = [
@@ -66,6 +90,12 @@ struct Arm {
             settings: "evolution: {algorithm: snes, sigma0: 0.1}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16, rebuild_every: 1000000000}}"),
         Arm(name: "anchored-k8", description: "ablation: k = 8 coordinates",
             settings: "evolution: {algorithm: snes, sigma0: 0.1}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 8}}"),
+        Arm(name: "anchored-decoder", description: "anchored latent with the attention decoder D: ¼ of the candidates (the last, guided) add D(ρ ⊙ w) − D(0), D trained on archive deltas g − μ",
+            settings: "evolution: {algorithm: snes, sigma0: 0.1}\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, decoder_share: 0.25}}\n"
+                + decoderMeta.replacingOccurrences(of: pretrainedPlaceholder, with: "")),
+        Arm(name: "anchored-decoder-pretrained", description: "anchored-decoder with D initialised from a meta-learner pre-trained on a zoo of digits MLPs (configs/meta-small.yaml)",
+            settings: "evolution: {algorithm: snes, sigma0: 0.1}\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, decoder_share: 0.25}}\n"
+                + decoderMeta.replacingOccurrences(of: pretrainedPlaceholder, with: ", pretrained: " + pretrainedPlaceholder)),
     ]
 }
 
@@ -83,6 +113,8 @@ struct RunFigures: Codable {
     var peakMiB: Double
     /// Share of the ranks' time spent training the meta-learner (`timings.jsonl`).
     var metaShare: Double
+    /// Share of the ranks' time spent decoding with the meta-learner (`timings.jsonl`).
+    var decodeShare = 0.0
 
     /// Test accuracy, or the held-out return.
     var score: Double { heldOut ?? testAccuracy ?? .nan }
@@ -95,14 +127,16 @@ struct RunFigures: Codable {
         evaluations = summary.evaluations
         wallSeconds = summary.wallSeconds
         peakMiB = summary.peakMemoryMiB.max() ?? 0
-        var meta = 0.0, total = 0.0
+        var meta = 0.0, decode = 0.0, total = 0.0
         let text = try String(contentsOf: directory.appendingPathComponent("timings.jsonl"), encoding: .utf8)
         for line in text.split(separator: "\n") {
             let timing = try JSONDecoder().decode(RankTiming.self, from: Data(line.utf8))
             meta += timing.metaTraining
+            decode += timing.decode
             total += timing.total
         }
         metaShare = total > 0 ? meta / total : 0
+        decodeShare = total > 0 ? decode / total : 0
     }
 }
 

@@ -39,6 +39,9 @@ struct BenchLatent: ParsableCommand {
     @Option(help: "Folder for the runs (default: a new temporary folder, removed afterwards).")
     var work: String?
 
+    @Option(help: "The pre-trained meta-learner of the *-pretrained arms (FILE.safetensors with FILE.json; default: made first, from a zoo of 24 digits MLPs 64-32-10 and 400 steps of `atoll pretrain`).")
+    var pretrained: String?
+
     func validate() throws {
         guard BenchTask(rawValue: task) != nil else { throw ValidationError("--task: expected digits-mlp, digits-wide or pendulum, got '\(task)'") }
         guard parsedSeeds != nil, !(parsedSeeds ?? []).isEmpty else { throw ValidationError("--seeds: expected comma-separated whole numbers, got '\(seeds)'") }
@@ -67,6 +70,10 @@ struct BenchLatent: ParsableCommand {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
 
         print("atoll bench latent: task \(task), \(evaluations) evaluations (\(generations) generations × P = \(population)), seeds \(seeds)")
+        var pretrainedPath = pretrained
+        if pretrainedPath == nil, chosen.contains(where: \.needsPretrained) {
+            pretrainedPath = try Self.pretrain(executable, folder: root.appendingPathComponent("pretrained"))
+        }
         var results: [ArmResult] = []
         for arm in chosen {
             var runs: [RunFigures] = []
@@ -74,7 +81,7 @@ struct BenchLatent: ParsableCommand {
                 let folder = root.appendingPathComponent("\(arm.name)/seed\(seed)")
                 try fm.createDirectory(at: folder, withIntermediateDirectories: true)
                 let configURL = folder.appendingPathComponent("bench.yaml")
-                try Data(benchTask.config(arm: arm, seed: seed, population: population, generations: generations).utf8).write(to: configURL)
+                try Data(benchTask.config(arm: arm, seed: seed, population: population, generations: generations, pretrained: pretrainedPath).utf8).write(to: configURL)
                 let out = folder.appendingPathComponent("run")
                 let cpuBefore = Self.childrenCPUSeconds()
                 try Self.child(executable, ["run", configURL.path, "--out", out.path, "--force"], log: folder.appendingPathComponent("run.log"))
@@ -99,6 +106,21 @@ struct BenchLatent: ParsableCommand {
             try encoder.encode(report).write(to: URL(fileURLWithPath: json))
             print("wrote \(json)")
         }
+    }
+
+    /// A meta-learner for the *-pretrained arms: `atoll zoo` (24 digits MLPs 64-32-10, 300 Adam
+    /// steps each, saved at steps 0, 100 and 300) then `atoll pretrain` with `Arm.pretrainingYAML`.
+    ///
+    /// - Returns: the meta-learner's path (without extension).
+    static func pretrain(_ executable: URL, folder: URL) throws -> String {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let zoo = folder.appendingPathComponent("zoo"), config = folder.appendingPathComponent("meta.yaml"), out = folder.appendingPathComponent("meta-learner")
+        print("  pre-training a meta-learner in \(folder.path) (zoo, then atoll pretrain)")
+        try child(executable, ["zoo", "--task", "digits", "--network", "mlp:64-32-10", "--count", "24", "--steps", "300", "--save-at", "0,100,300",
+                               "--out", zoo.path, "--force"], log: folder.appendingPathComponent("zoo.log"))
+        try Data(Arm.pretrainingYAML.utf8).write(to: config)
+        try child(executable, ["pretrain", "--zoo", zoo.path, "--out", out.path, "--config", config.path], log: folder.appendingPathComponent("pretrain.log"))
+        return out.path
     }
 
     /// User + system CPU seconds of the children waited for so far (`getrusage(RUSAGE_CHILDREN)`):
@@ -143,7 +165,8 @@ struct BenchLatent: ParsableCommand {
     }
 
     static func table(_ results: [ArmResult], scoreName: String) -> String {
-        let header = ["arm", "seeds", "\(scoreName) mean ± sd", "best fitness mean", "evaluations", "wall s mean", "CPU s mean", "peak RSS MiB", "meta-training share"]
+        let header = ["arm", "seeds", "\(scoreName) mean ± sd", "best fitness mean", "evaluations", "wall s mean", "CPU s mean", "peak RSS MiB", "decode share",
+                      "meta-training share"]
         var rows = [header]
         for r in results {
             let (score, spread) = meanAndSD(r.runs.map(\.score))
@@ -153,6 +176,7 @@ struct BenchLatent: ParsableCommand {
                 r.arm, "\(r.runs.count)", String(format: "%.4f ± %.4f", score, spread), String(format: "%.4f", fitness),
                 "\(r.runs.map(\.evaluations).max() ?? 0)", String(format: "%.1f", wall), String(format: "%.1f", meanAndSD(r.runs.map(\.cpuSeconds)).mean),
                 String(format: "%.0f", r.runs.map(\.peakMiB).max() ?? 0),
+                String(format: "%.1f %%", 100 * meanAndSD(r.runs.map(\.decodeShare)).mean),
                 String(format: "%.1f %%", 100 * meanAndSD(r.runs.map(\.metaShare)).mean),
             ])
         }
