@@ -8,14 +8,22 @@ extension AttentionAutoencoder {
     ///   - batch: `B`.
     ///   - tokenizer: the layout's tokenizer (its `tokenValues` must be the config's `C`).
     public func encode(genomes: [Float], batch B: Int, tokenizer: Tokenizer) -> [Float] {
+        var result = [Float]()
+        result.reserveCapacity(B * config.latentSize)
+        encodeInGroups(genomes: genomes, batch: B, tokenizer: tokenizer) { _, _ in result += latents }
+        return result
+    }
+
+    /// Encodes `genomes` in groups of at most `decodeTokenBudget / T` (at least one) and calls
+    /// `body(start, count)` after each group, while the activations hold genomes
+    /// `start ..< start + count`.
+    func encodeInGroups(genomes: [Float], batch B: Int, tokenizer: Tokenizer, _ body: (_ start: Int, _ count: Int) -> Void) {
         precondition(tokenizer.tokenValues == config.tokenValues, "tokenizer has C = \(tokenizer.tokenValues), the model \(config.tokenValues)")
         let n = tokenizer.parameterCount, T = tokenizer.tokenCount
         precondition(genomes.count == B * n, "genomes hold \(genomes.count) values, need B·n = \(B * n)")
         // in groups of genomes within the token-row budget, as `decode`
         let group = max(1, min(B, decodeTokenBudget / T))
         let positions = tokenizer.batchPositions(group), mask = tokenizer.batchMask(group)
-        var result = [Float]()
-        result.reserveCapacity(B * config.latentSize)
         for start in stride(from: 0, to: B, by: group) {
             let count = min(group, B - start)
             let tokens = tokenizer.tokenize(Array(genomes[start * n ..< (start + count) * n]), batch: count)
@@ -26,9 +34,8 @@ extension AttentionAutoencoder {
                     }
                 }
             }
-            result += latents
+            body(start, count)
         }
-        return result
     }
 
     /// Genomes of latents: `[B·K·d_z]` → `[B·n]` of `tokenizer`'s layout.

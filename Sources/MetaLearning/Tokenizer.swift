@@ -1,7 +1,7 @@
 import Networks
 
 // B = genomes, n = parameters per genome, T = tokens per genome, C = values per token,
-// F = raw position features per token.
+// F = raw position features per token, N = neurons (rows of every parameterised layer).
 
 /// Cuts genomes of one `ParameterLayout` into the autoencoder's tokens and puts tokens back
 /// together into genomes.
@@ -16,6 +16,11 @@ import Networks
 ///
 /// Both directions are a gather through a precomputed index map `source[t·C + j]` (the genome index
 /// held by slot `j` of token `t`, or −1 for padding), built once per layout.
+///
+/// Neurons are numbered `0 ..< N` in token order (layers, then rows): neuron `i` owns the tokens
+/// `neuronTokenStarts[i] ..< neuronTokenStarts[i+1]` and so the genome indices those tokens hold
+/// (its weight row and bias); `tokenNeurons` and `geneNeurons` map tokens and genome indices back
+/// to their neuron. Every genome index belongs to exactly one neuron.
 ///
 /// Position features (`TokenPositionFeature` order) of token `t`: the parameterised layer's index
 /// `ℓ/16` (clamped to 1), its relative depth `ℓ/(L−1)`, the neuron's `(i+½)/n`, the chunk's
@@ -35,6 +40,15 @@ public struct Tokenizer: Sendable {
     public let slotLayers: [Int32]
     /// Number of parameterised layers (linear and conv2d).
     public let layerCount: Int
+    /// `N`: neurons of the layout (a linear layer's output features, a conv layer's filters).
+    public let neuronCount: Int
+    /// `[N+1]` first token of each neuron, then `T`: neuron `i`'s tokens are
+    /// `neuronTokenStarts[i] ..< neuronTokenStarts[i+1]`.
+    public let neuronTokenStarts: [Int32]
+    /// `[T]` neuron of each token.
+    public let tokenNeurons: [Int32]
+    /// `[n]` neuron holding each genome index.
+    public let geneNeurons: [Int32]
 
     /// Genome length `n`.
     public var parameterCount: Int { layout.parameterCount }
@@ -56,6 +70,8 @@ public struct Tokenizer: Sendable {
         layerCount = layers.count
         let F = TokenPositionFeature.allCases.count
         var sources: [Int32] = [], slotLayers: [Int32] = [], positions: [Float] = []
+        var neuronTokenStarts: [Int32] = [], tokenNeurons: [Int32] = []
+        var geneNeurons = [Int32](repeating: -1, count: layout.parameterCount)
         for (l, (weight, bias)) in layers.enumerated() {
             let neurons = weight.shape[0]
             let fanIn = weight.count / neurons
@@ -64,7 +80,10 @@ public struct Tokenizer: Sendable {
             let depth = layers.count > 1 ? Float(l) / Float(layers.count - 1) : 0
             let kind: Float = weight.shape.count == 4 ? 1 : 0
             for i in 0 ..< neurons {
+                let neuron = Int32(neuronTokenStarts.count)
+                neuronTokenStarts.append(Int32(tokenNeurons.count))
                 for c in 0 ..< chunks {
+                    tokenNeurons.append(neuron)
                     for j in 0 ..< C {
                         let k = c * C + j
                         let source: Int
@@ -77,6 +96,7 @@ public struct Tokenizer: Sendable {
                         }
                         sources.append(Int32(source))
                         slotLayers.append(source < 0 ? -1 : Int32(l))
+                        if source >= 0 { geneNeurons[source] = neuron }
                     }
                     var feature = [Float](repeating: 0, count: F)
                     feature[TokenPositionFeature.layerIndex.rawValue] = min(1, Float(l) / Float(TokenPositionFeature.maxLayers))
@@ -92,6 +112,11 @@ public struct Tokenizer: Sendable {
         self.slotLayers = slotLayers
         self.positions = positions
         tokenCount = sources.count / C
+        neuronCount = neuronTokenStarts.count
+        neuronTokenStarts.append(Int32(tokenCount))
+        self.neuronTokenStarts = neuronTokenStarts
+        self.tokenNeurons = tokenNeurons
+        self.geneNeurons = geneNeurons
     }
 
     /// Tokens of `B` genomes.
