@@ -88,7 +88,7 @@ same_results "latent runs: metrics.jsonl and best.safetensors identical at 1, 2,
 
 # Every island algorithm: the same bits on 1, 2, 4 ranks and 3 threads; the anchored latent killed
 # after a checkpoint and resumed on another rank count ends as its uninterrupted run.
-for algorithm in snes cmaes sep-cmaes anchored eggroll; do
+for algorithm in snes cmaes sep-cmaes anchored anchored-decoder eggroll; do
   for np in 1 2 4; do
     run "run configs/tiny-$algorithm.yaml on $np rank(s)" "$MPIRUN" --oversubscribe -np "$np" "$atoll" run "configs/tiny-$algorithm.yaml" --out "$runs/$algorithm$np"
   done
@@ -96,6 +96,14 @@ for algorithm in snes cmaes sep-cmaes anchored eggroll; do
   same_results "$algorithm: metrics.jsonl and best.safetensors identical at 1, 2, 4 ranks and 3 threads" \
     "$runs/${algorithm}1" "$runs/${algorithm}2" "$runs/${algorithm}4" "$runs/$algorithm-local3"
 done
+if grep -q '"phase":"anchored"' "$runs/anchored-decoder1/meta.jsonl" && grep -q '"best_kind":"decoded"' "$runs/anchored-decoder1/metrics.jsonl" \
+   && (for d in "$runs/anchored-decoder2" "$runs/anchored-decoder4" "$runs/anchored-decoder-local3"; do
+         cmp -s "$runs/anchored-decoder1/meta.jsonl" "$d/meta.jsonl" && cmp -s "$runs/anchored-decoder1/meta-learner.safetensors" "$d/meta-learner.safetensors" || exit 1
+       done); then
+  passed=$((passed + 1)); echo "ok    the anchored latent's meta-learner trains on deltas and decodes residuals; meta.jsonl and the meta-learner identical at 1, 2, 4 ranks and 3 threads"
+else
+  failed=$((failed + 1)); echo "FAIL  anchored-decoder runs: no anchored rounds or decoded candidates, or meta.jsonl / meta-learner differ"
+fi
 timeout --kill-after=10 "$limit" "$MPIRUN" -np 2 "$atoll" run configs/tiny-anchored.yaml --out "$runs/anchored-killed" --fault-kill-after-checkpoint 4 >/dev/null 2>&1
 run "resume the killed anchored-latent run on 4 ranks" "$MPIRUN" --oversubscribe -np 4 "$atoll" resume "$runs/anchored-killed"
 same_results "the resumed anchored-latent run ends bit-identical to the uninterrupted run" "$runs/anchored1" "$runs/anchored-killed"
@@ -153,7 +161,7 @@ fi
 chaos_seed=${CHAOS_SEED:-$(($(date +%s) % 100000))}
 echo "      kill-resume seed $chaos_seed (replay: CHAOS_SEED=$chaos_seed scripts/test-mpi.sh)"
 seed=$chaos_seed
-for chaos in "configs/tiny.yaml 30" "configs/tiny-anchored.yaml 30" "configs/tiny-latent.yaml 16" "configs/tiny-eggroll.yaml 30"; do
+for chaos in "configs/tiny.yaml 30" "configs/tiny-anchored.yaml 30" "configs/tiny-anchored-decoder.yaml 16" "configs/tiny-latent.yaml 16" "configs/tiny-eggroll.yaml 30"; do
   out=$(bash scripts/kill-resume.sh "$atoll" "${chaos% *}" "$seed" "${chaos#* }" 2>&1); status=$?
   seed=$((seed + 1))
   echo "$out"

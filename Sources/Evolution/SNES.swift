@@ -21,6 +21,9 @@ public struct SNES: EvolutionStrategy, Equatable {
     @Packed public private(set) var mean: [Float]
     /// `σ`, `[D]`, one standard deviation per gene.
     @Packed public private(set) var sigma: [Float]
+    /// Whether row 0 of each `ask` is the mean itself (scored with the others; it takes a rank
+    /// among the utilities but adds nothing to the gradients: `z = 0`, and no `σ` term).
+    public let evaluatesCenter: Bool
     /// The key of the last `ask` (its candidates' ids).
     var sampledKey: StreamKey?
 
@@ -30,7 +33,9 @@ public struct SNES: EvolutionStrategy, Equatable {
     ///   - populationSize: `λ`; `4 + ⌊3 ln D⌋` when nil.
     ///   - learningRateMean: `η_μ`; 1 when nil.
     ///   - learningRateSigma: `η_σ`; `(3 + ln D)/(5 √D)` when nil.
-    public init(mean: [Float], stepSize: Float, populationSize: Int? = nil, learningRateMean: Float? = nil, learningRateSigma: Float? = nil) {
+    ///   - evaluatesCenter: whether row 0 of each generation is the mean.
+    public init(mean: [Float], stepSize: Float, populationSize: Int? = nil, learningRateMean: Float? = nil, learningRateSigma: Float? = nil,
+                evaluatesCenter: Bool = false) {
         let d = mean.count
         precondition(d >= 1, "SNES needs at least one dimension")
         precondition(stepSize > 0, "SNES needs a positive step size")
@@ -43,6 +48,7 @@ public struct SNES: EvolutionStrategy, Equatable {
         utilities = Self.utilities(populationSize: lambda)
         self.mean = mean
         sigma = [Float](repeating: stepSize, count: d)
+        self.evaluatesCenter = evaluatesCenter
     }
 
     public var center: [Float] { mean }
@@ -69,6 +75,10 @@ public struct SNES: EvolutionStrategy, Equatable {
                     let genes = genesBuffer.baseAddress!
                     forEachRow(populationSize, genesPerRow: d) { k in
                         var random = key.stream(.sampling, individual: k)
+                        if evaluatesCenter && k == 0 {
+                            for j in 0 ..< d { genes[j] = mean[j] }
+                            return
+                        }
                         for j in 0 ..< d { genes[k * d + j] = mean[j] + sigma[j] * Float(random.gaussian()) }
                     }
                 }
@@ -98,7 +108,7 @@ public struct SNES: EvolutionStrategy, Equatable {
                 // An immigrant was not drawn from N(μ, σ²): one coordinate of it can lie hundreds
                 // of σ out even with its length clipped, and u (z² − 1) would then blow σ up or
                 // collapse it in one step. It moves the mean only.
-                guard own else { continue }
+                guard own, !(evaluatesCenter && k == 0) else { continue }
                 for j in 0 ..< d { gradientSigma[j] += u * (z[j] * z[j] - 1) }
             }
         }

@@ -15,6 +15,8 @@ public enum StreamPurpose: String, Codable, CaseIterable, Sendable {
     case sampling
     /// Sampling the latents a decoder turns into residual steps (`SubspaceSNES` with a decoder).
     case decoding
+    /// Choosing the neurons a focused candidate mutates (`SubspaceSNES` with attention focus).
+    case focus
 }
 
 /// The key of every random stream used in one generation of one island: `(seed, island,

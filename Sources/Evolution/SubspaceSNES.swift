@@ -26,6 +26,15 @@ import Kernels
 /// where `D` is the caller's decoder (the attention meta-learner, trained on archive deltas
 /// `g − μ`) and `ρ` the step size of each of its `m` latent coordinates.
 ///
+/// With `evaluatesCenter`, row 0 is the anchor itself (`s = 0`, `z = 0`: `center`), scored with
+/// the others at the cost of one candidate: the run then keeps the mean when it beats every sample.
+/// It takes a rank among the utilities but adds nothing to any gradient.
+///
+/// With attention focus (`focusRows > 0`, see `SubspaceSNES+Focus.swift`), the `focusRows` rows
+/// before the decoder's sample `s` only on the genes of a few neurons once focus is active
+/// (`focus`): `x = μ + σ ⊙ (M ⊙ s) + Uᵀ(τ ⊙ z)`, `M` the 0/1 mask of the chosen neurons' genes;
+/// their `σ` gradient runs over those genes only.
+///
 /// The update is SNES's (Schaul et al. 2011) on both parts, with the utilities `u` of `SNES`,
 /// each gradient summed over the rows that sampled that part:
 /// - `μ ← μ + η_μ (σ ⊙ Σₖ uₖ sₖ + Uᵀ (τ ⊙ Σₖ uₖ zₖ) + Σₖ uₖ rₖ)` (`rₖ = 0` on rows without a
@@ -67,6 +76,19 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
     public internal(set) var decoderActive = false
     /// Whether the last `ask` drew residual latents (the decoder was active then).
     var residualsDrawn = false
+    /// Whether row 0 is the anchor itself.
+    public let evaluatesCenter: Bool
+    /// Rows with a focus mask once focus is active, and the neurons each one mutates.
+    public let focusRows: Int
+    public let focusNeurons: Int
+    /// `[N]` neuron weights (the attention the meta-learner gives each neuron) and `[n]` the neuron
+    /// of each gene (empty until `activateFocus`).
+    public internal(set) var focusWeights: [Float] = []
+    public internal(set) var geneNeurons: [Int32] = []
+    /// `[λ × focusNeurons]` neurons chosen for each focus row in the last `ask`.
+    var focusChosen: [Int32] = []
+    /// Whether the last `ask` drew focus masks.
+    var focusDrawn = false
     /// `[λ × m]` `w` and `[λ × n]` residuals `r` of the last `ask` (zero on rows without one).
     @Packed var residualNormals: [Float]
     @Packed var residuals: [Float]
@@ -87,11 +109,14 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
     ///   - fullShare, latentShare: shares of `full` and `latent` candidates (sum at most 1).
     public init(mean: [Float], stepSize: Float, latentStepSize: Float, latentSize: Int, rebuildEvery: Int, populationSize: Int,
                 fullShare: Double, latentShare: Double, learningRateMean: Float? = nil, learningRateSigma: Float? = nil,
-                learningRateTau: Float? = nil, decoderShare: Double = 0, decoderLatentSize: Int = 0) {
+                learningRateTau: Float? = nil, decoderShare: Double = 0, decoderLatentSize: Int = 0, focusShare: Double = 0,
+                focusNeurons: Int = 0, evaluatesCenter: Bool = false) {
         let n = mean.count, k = latentSize
         precondition(k >= 1 && k <= n, "the latent needs 1 to \(n) coordinates")
         precondition(rebuildEvery >= 1 && populationSize >= 2 && stepSize > 0 && latentStepSize > 0)
-        precondition(fullShare >= 0 && latentShare >= 0 && decoderShare >= 0 && fullShare + latentShare + decoderShare <= 1 + 1e-9)
+        precondition(fullShare >= 0 && latentShare >= 0 && decoderShare >= 0 && focusShare >= 0
+            && fullShare + latentShare + decoderShare + focusShare <= 1 + 1e-9)
+        precondition(focusShare == 0 || focusNeurons >= 1, "focused candidates mutate at least one neuron")
         precondition(decoderShare == 0 || decoderLatentSize >= 1, "a residual decoder needs a latent")
         dimension = n
         self.populationSize = populationSize
@@ -99,13 +124,19 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
         self.rebuildEvery = rebuildEvery
         fullRows = Int((fullShare * Double(populationSize)).rounded())
         latentRows = min(populationSize - fullRows, Int((latentShare * Double(populationSize)).rounded()))
-        decoderRows = decoderShare > 0 ? max(1, min(populationSize - fullRows - latentRows, Int((decoderShare * Double(populationSize)).rounded()))) : 0
+        // Decoded and focused rows are guided rows after row 0 when it is the center.
+        let guidedRows = populationSize - fullRows - latentRows - (evaluatesCenter && fullRows == 0 && latentRows == 0 ? 1 : 0)
+        decoderRows = decoderShare > 0 ? max(1, min(guidedRows, Int((decoderShare * Double(populationSize)).rounded()))) : 0
         self.decoderLatentSize = decoderRows > 0 ? decoderLatentSize : 0
         let m = self.decoderLatentSize
         learningRateRho = m > 0 ? Float((3 + Foundation.log(Double(m))) / (5 * Double(m).squareRoot())) : 0
         rho = [Float](repeating: 1, count: m)
         residualNormals = [Float](repeating: 0, count: populationSize * m)
         residuals = [Float](repeating: 0, count: decoderRows > 0 ? populationSize * n : 0)
+        focusRows = focusShare > 0
+            ? max(1, min(guidedRows - decoderRows, Int((focusShare * Double(populationSize)).rounded()))) : 0
+        self.focusNeurons = focusRows > 0 ? focusNeurons : 0
+        self.evaluatesCenter = evaluatesCenter
         self.learningRateMean = learningRateMean ?? 1
         self.learningRateSigma = learningRateSigma ?? Float((3 + Foundation.log(Double(n))) / (5 * Double(n).squareRoot()))
         self.learningRateTau = learningRateTau ?? Float((3 + Foundation.log(Double(k))) / (5 * Double(k).squareRoot()))
@@ -123,6 +154,7 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
 
     /// Which parts row `row` samples: `(s, z)`.
     func parts(row: Int) -> (full: Bool, latent: Bool) {
+        if evaluatesCenter && row == 0 { return (false, false) }
         guard basisGeneration != nil else { return (true, false) }
         if row < fullRows { return (true, false) }
         if row < fullRows + latentRows { return (false, true) }
@@ -133,7 +165,8 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
         switch parts(row: row) {
         case (true, false): "full"
         case (false, true): "latent"
-        default: hasResidual(row: row) ? "decoded" : "guided"
+        case (false, false): "center"
+        default: hasResidual(row: row) ? "decoded" : hasFocus(row: row) ? "focus" : "guided"
         }
     }
 
@@ -157,6 +190,7 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
                 }
             }
         }
+        applyFocus(to: &population, key: key)
         if basisGeneration != nil {
             // Z·diag(τ), [λ × k], then X += (Z τ) U: [λ × n] += [λ × k][k × n].
             var scaled = [Float](repeating: 0, count: lambda * k)
@@ -197,14 +231,20 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
         var scaledLatent = [Float](repeating: 0, count: k)
         for (rank, r) in order.enumerated() {
             let u = utilities[rank]
-            let (full, latent) = parts(row: r)
+            // An immigrant in the center row is read back as a full-space sample.
+            let (full, latent) = evaluatesCenter && r == 0 && !evaluated.isSample(row: r, of: sampledKey) ? (true, false) : parts(row: r)
             // Immigrants move the means only (as in SNES.tell): their step sizes would see
             // coordinates hundreds of σ out.
             let own = evaluated.isSample(row: r, of: sampledKey)
             if full {
                 fullNormal(row: r, of: evaluated, into: &sRow, scaledLatent: &scaledLatent)
                 for j in 0 ..< n { gradientMean[j] += u * sRow[j] }
-                if own { for j in 0 ..< n { gradientSigma[j] += u * (sRow[j] * sRow[j] - 1) } }
+                if own, hasFocus(row: r) {
+                    let chosen = focusMask(row: r)
+                    for j in 0 ..< n where chosen[Int(geneNeurons[j])] { gradientSigma[j] += u * (sRow[j] * sRow[j] - 1) }
+                } else if own {
+                    for j in 0 ..< n { gradientSigma[j] += u * (sRow[j] * sRow[j] - 1) }
+                }
             }
             if latent {
                 for i in 0 ..< k {

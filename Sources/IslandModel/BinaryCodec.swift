@@ -12,10 +12,19 @@ struct ByteWriter {
     mutating func append(_ value: Float) { append(value.bitPattern) }
     mutating func append(_ value: Double) { append(value.bitPattern) }
 
+    /// A count, then the values' little-endian bit patterns (one copy of the array's bytes on a
+    /// little-endian machine).
     mutating func append(_ values: [Float]) {
         append(UInt64(values.count))
+        #if _endian(little)
+        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        #else
         for v in values { append(v.bitPattern) }
+        #endif
     }
+
+    /// Room for `count` more bytes, so a large file is built without regrowing.
+    mutating func reserve(_ count: Int) { bytes.reserveCapacity(bytes.count + count) }
 
     mutating func append(_ values: [UInt64]) {
         append(UInt64(values.count))

@@ -100,12 +100,19 @@ public struct Island: Sendable {
     // MARK: Checkpoint encoding
 
     static let magic = "ATOLLISL"
-    static let version: UInt32 = 3
+    static let version: UInt32 = 4
 
     /// The island as bytes: magic, version, index, counters, best genome, population, archive,
-    /// and the algorithm's state (JSON, its large arrays as raw bytes).
+    /// and the algorithm's state: its JSON, then the raw bytes of its large (`Packed`) arrays,
+    /// which the JSON points into (no base64 copy of a `[k × n]` basis).
     func encoded() throws -> Data {
+        let packed = PackedBytes()
+        let encoder = JSONEncoder()
+        encoder.userInfo[PackedBytes.userInfoKey] = packed
+        let state = try encoder.encode(algorithm)
         var writer = ByteWriter()
+        writer.reserve(128 + 4 * bestGenome.count + 16 * population.count + 4 * population.genes.count
+            + (archive.map { 4 * ($0.capacity * ($0.dimension + 1)) + 32 } ?? 0) + state.count + packed.data.count)
         writer.append(magic: Self.magic)
         writer.append(Self.version)
         writer.append(UInt64(index))
@@ -116,13 +123,14 @@ public struct Island: Sendable {
         writer.append(population)
         writer.append(UInt8(archive == nil ? 0 : 1))
         archive?.encode(into: &writer)
-        let state = try JSONEncoder().encode(algorithm)
         writer.append(bytes: state)
+        writer.append(bytes: packed.data)
         return Data(writer.bytes)
     }
 
-    /// Reads what `encoded()` wrote; `decodeAlgorithm` reads the algorithm's state.
-    init(decoding data: Data, source: String, decodeAlgorithm: (Data) throws -> any IslandAlgorithm) throws {
+    /// Reads what `encoded()` wrote; `decodeAlgorithm` reads the algorithm's state with the decoder
+    /// it is given (which finds the packed arrays).
+    init(decoding data: Data, source: String, decodeAlgorithm: (Data, JSONDecoder) throws -> any IslandAlgorithm) throws {
         var reader = ByteReader(data, source: source)
         try reader.expect(magic: Self.magic)
         let version = try reader.read(UInt32.self)
@@ -136,8 +144,11 @@ public struct Island: Sendable {
         archive = try reader.read(UInt8.self) == 1 ? try Archive(decoding: &reader) : nil
         let stateSize = try reader.readCount(limit: data.count)
         let state = try reader.take(stateSize)
+        let packedSize = try reader.readCount(limit: data.count)
+        let decoder = JSONDecoder()
+        decoder.userInfo[PackedBytes.userInfoKey] = PackedBytes(Data(try reader.take(packedSize)))
         do {
-            algorithm = try decodeAlgorithm(Data(state))
+            algorithm = try decodeAlgorithm(Data(state), decoder)
         } catch {
             throw CheckpointError("\(source): the island's algorithm state does not decode (\(error))")
         }

@@ -275,8 +275,8 @@ public final class Run {
             if generation % config.migration.interval == 0 { try archipelago.migrate(generation: generation) }
             let t2 = DispatchTime.now().uptimeNanoseconds
             if isTrainingRound {
-                let round = config.latent.usesResidualDecoder
-                    ? try archipelago.residualRound(generation: generation) : try archipelago.metaRound(generation: generation)
+                let round = config.latent.mode == .anchored
+                    ? try archipelago.anchoredRound(generation: generation) : try archipelago.metaRound(generation: generation)
                 evaluated += round.evaluated
                 timing.allreduce = round.allreduceSeconds
                 try metaLog?.append(round.record)

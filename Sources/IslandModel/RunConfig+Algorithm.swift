@@ -1,5 +1,6 @@
 import Evolution
 import Foundation
+import MetaLearning
 import Networks
 
 extension RunConfig {
@@ -19,10 +20,13 @@ extension RunConfig {
                 mean: mean, stepSize: sigma0, latentStepSize: a.sigma0 ?? 10 * sigma0, latentSize: a.dimension,
                 rebuildEvery: a.rebuildEvery, populationSize: lambda, fullShare: a.fullShare, latentShare: a.latentShare,
                 learningRateMean: evolution.learningRateMean, learningRateSigma: evolution.learningRateSigma,
-                decoderShare: a.decoderShare, decoderLatentSize: meta.architecture.latentSize))
+                decoderShare: a.decoderShare, decoderLatentSize: meta.architecture.latentSize,
+                focusShare: a.focusShare, focusNeurons: max(1, Int((a.focusNeurons * Double(Tokenizer(layout: network.layout, tokenValues: 1).neuronCount)).rounded())),
+                evaluatesCenter: evolution.center))
         case .snes:
             return StrategyAlgorithm(SNES(mean: mean, stepSize: sigma0, populationSize: lambda,
-                                          learningRateMean: evolution.learningRateMean, learningRateSigma: evolution.learningRateSigma))
+                                          learningRateMean: evolution.learningRateMean, learningRateSigma: evolution.learningRateSigma,
+                                          evaluatesCenter: evolution.center))
         case .cmaes:
             return StrategyAlgorithm(CMAES(mean: mean, stepSize: Double(sigma0), populationSize: lambda))
         case .sepCMAES:
@@ -49,8 +53,7 @@ extension RunConfig {
     var decodesCodes: Bool { evolution.algorithm == .eggroll }
 
     /// Reads an island algorithm's checkpointed state, of the type `islandAlgorithm` makes.
-    func decodeIslandAlgorithm(_ data: Data) throws -> any IslandAlgorithm {
-        let decoder = JSONDecoder()
+    func decodeIslandAlgorithm(_ data: Data, _ decoder: JSONDecoder = JSONDecoder()) throws -> any IslandAlgorithm {
         switch evolution.algorithm {
         case .ga: return try decoder.decode(GeneticAlgorithm.self, from: data)
         case .snes where latent.enabled && latent.mode == .anchored: return try decoder.decode(StrategyAlgorithm<SubspaceSNES>.self, from: data)

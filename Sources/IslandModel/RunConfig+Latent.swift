@@ -42,8 +42,10 @@ public struct LatentSection: Codable, Equatable, Sendable {
     public var usesMetaLearner: Bool { enabled && mode == .absolute }
     /// Whether the attention meta-learner decodes residual corrections in the anchored latent space.
     public var usesResidualDecoder: Bool { enabled && mode == .anchored && anchored.decoderShare > 0 }
+    /// Whether the meta-learner's attention chooses the neurons of focused candidates in the anchored latent space.
+    public var usesAttentionFocus: Bool { enabled && mode == .anchored && anchored.focusShare > 0 }
     /// Whether the run trains a meta-learner (either design), with an archive on every island.
-    public var trainsMetaLearner: Bool { usesMetaLearner || usesResidualDecoder }
+    public var trainsMetaLearner: Bool { usesMetaLearner || usesResidualDecoder || usesAttentionFocus }
 
     /// `latent.anchored:` `genome = anchor + σ ⊙ s + Uᵀ(τ ⊙ z)`, see `SubspaceSNES`.
     public struct AnchoredSettings: Codable, Equatable, Sendable {
@@ -60,6 +62,12 @@ public struct LatentSection: Codable, Equatable, Sendable {
         /// the last of the generation; they start once the first training round is over
         /// (`latent.warmup_generations`, then every `meta.train_every` generations).
         public var decoderShare = 0.0
+        /// Share of guided candidates whose full-space step mutates only `focus_neurons` of the
+        /// neurons, drawn in proportion to the meta-learner encoder's attention (0: no focus; the
+        /// rows come just before the decoder's, from the first training round on).
+        public var focusShare = 0.0
+        /// Share of the network's neurons a focused candidate mutates (at least one).
+        public var focusNeurons = 0.25
         /// `τ₀`, the first step size of each latent coordinate (default: 10 × `evolution.sigma0`: a
         /// direction the mean keeps moving in carries far more than one weight's step; chosen on
         /// digits-mlp seeds 1–5 among 2.5, 5 and 10 × σ₀, see README).
@@ -69,7 +77,7 @@ public struct LatentSection: Codable, Equatable, Sendable {
 
         enum CodingKeys: String, ConfigKey {
             case dimension, rebuildEvery = "rebuild_every", fullShare = "full_share", latentShare = "latent_share", sigma0
-            case decoderShare = "decoder_share"
+            case decoderShare = "decoder_share", focusShare = "focus_share", focusNeurons = "focus_neurons"
         }
 
         public init(from decoder: Decoder) throws {
@@ -81,6 +89,8 @@ public struct LatentSection: Codable, Equatable, Sendable {
             latentShare = try c.decodeIfPresent(Double.self, forKey: .latentShare) ?? d.latentShare
             sigma0 = try c.decodeIfPresent(Float.self, forKey: .sigma0)
             decoderShare = try c.decodeIfPresent(Double.self, forKey: .decoderShare) ?? d.decoderShare
+            focusShare = try c.decodeIfPresent(Double.self, forKey: .focusShare) ?? d.focusShare
+            focusNeurons = try c.decodeIfPresent(Double.self, forKey: .focusNeurons) ?? d.focusNeurons
         }
 
         func validate(generations: Int?) throws {
@@ -94,8 +104,12 @@ public struct LatentSection: Codable, Equatable, Sendable {
             guard (0 ... 1).contains(latentShare) else { throw fail("latent_share", "expected a value in [0, 1], got \(latentShare)") }
             guard fullShare + latentShare <= 1 else { throw fail("latent_share", "full_share + latent_share must be at most 1, got \(fullShare + latentShare)") }
             guard (0 ... 1).contains(decoderShare) else { throw fail("decoder_share", "expected a value in [0, 1], got \(decoderShare)") }
-            guard fullShare + latentShare + decoderShare <= 1 else {
-                throw fail("decoder_share", "full_share + latent_share + decoder_share must be at most 1 (decoded rows are guided rows), got \(fullShare + latentShare + decoderShare)")
+            guard (0 ... 1).contains(focusShare) else { throw fail("focus_share", "expected a value in [0, 1], got \(focusShare)") }
+            guard focusNeurons > 0 && focusNeurons <= 1 else { throw fail("focus_neurons", "expected a share of the neurons in (0, 1], got \(focusNeurons)") }
+            let shares = fullShare + latentShare + decoderShare + focusShare
+            guard shares <= 1 else {
+                throw fail(focusShare > 0 ? "focus_share" : "decoder_share",
+                           "full_share + latent_share + decoder_share + focus_share must be at most 1 (decoded and focused rows are guided rows), got \(shares)")
             }
             if let sigma0, !(sigma0 > 0 && sigma0.isFinite) { throw fail("sigma0", "expected a finite value above 0, got \(sigma0)") }
         }

@@ -202,6 +202,10 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
     /// SNES: `η_μ` (default 1) and `η_σ` (default `(3 + ln D)/(5√D)`, Schaul et al. 2011).
     public var learningRateMean: Float?
     public var learningRateSigma: Float?
+    /// SNES (in weight space or the anchored latent): whether each generation's first candidate is
+    /// the mean itself, so the run can keep the search mean (it counts in the ranking, not in the
+    /// update).
+    public var center = false
     /// `eggroll`: the rank r of every weight matrix's change (`A Bᵀ`).
     public var rank = 4
     /// `eggroll`: genomes written out from their codes and evaluated at once, at generation 0 and
@@ -240,7 +244,7 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, ConfigKey {
-        case algorithm, sigma0, learningRateMean = "learning_rate_mean", learningRateSigma = "learning_rate_sigma", rank, tile
+        case algorithm, sigma0, learningRateMean = "learning_rate_mean", learningRateSigma = "learning_rate_sigma", center, rank, tile
         case selection, tournamentSize = "tournament_size", truncationFraction = "truncation_fraction"
         case crossover, crossoverProbability = "crossover_probability", blendAlpha = "blend_alpha", sbxEta = "sbx_eta"
         case mutation, mutationSigma = "mutation_sigma", mutationLow = "mutation_low", mutationHigh = "mutation_high"
@@ -254,6 +258,7 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
         sigma0 = try c.decodeIfPresent(Float.self, forKey: .sigma0) ?? d.sigma0
         learningRateMean = try c.decodeIfPresent(Float.self, forKey: .learningRateMean)
         learningRateSigma = try c.decodeIfPresent(Float.self, forKey: .learningRateSigma)
+        center = try c.decodeIfPresent(Bool.self, forKey: .center) ?? d.center
         rank = try c.decodeIfPresent(Int.self, forKey: .rank) ?? d.rank
         tile = try c.decodeIfPresent(Int.self, forKey: .tile) ?? d.tile
         selection = try c.decodeIfPresent(Selection.self, forKey: .selection) ?? d.selection
@@ -280,6 +285,7 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
             if let rate, !(rate > 0 && rate.isFinite) { throw fail(key, "expected a finite value above 0, got \(rate)") }
         }
         guard rank >= 1 else { throw fail("rank", "expected at least 1, got \(rank)") }
+        if center && algorithm != .snes { throw fail("center", "the mean as a candidate is built for snes (and the anchored latent), not \(algorithm.rawValue)") }
         guard tile >= 1 else { throw fail("tile", "expected at least 1, got \(tile)") }
         if algorithm != .ga, population < 2 { throw fail("algorithm", "an evolution strategy needs islands.population (its λ) of at least 2, got \(population)") }
         guard tournamentSize >= 1 else { throw fail("tournament_size", "expected at least 1, got \(tournamentSize)") }

@@ -27,6 +27,10 @@ public final class ControlTask: FitnessTask, Sendable {
     public var inputSize: Int? { environment.observationSize }
     public var outputSize: Int? { environment.actionSpace.outputSize }
 
+    /// Start states change with the generation: only one generation's scores compare, so survivors
+    /// are scored again and an island's best is its current generation's (as with minibatch fitness).
+    public var rescoresSurvivors: Bool { true }
+
     public init(environment: any ControlEnvironment, episodes: Int = 1) {
         precondition(episodes >= 1, "episodes must be at least 1")
         self.environment = environment

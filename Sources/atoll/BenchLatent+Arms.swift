@@ -47,13 +47,15 @@ struct Arm {
         """
 
     /// The meta-learner of the residual-decoder arms: `configs/meta-small.yaml`'s model (so a
-    /// meta-learner pre-trained with that file fits), trained every 10 generations for 10 steps
+    /// meta-learner pre-trained with that file fits), trained every 20 generations for 10 steps
     /// from generation 20 on.
     static let decoderMeta = """
         meta: {architecture: {tokenValues: 32, width: 32, heads: 2, mlpRatio: 2, tokenMlpRatio: 2, encoderTokenLayers: 1, window: 16,
                               encoderLatentLayers: 1, decoderLatentLayers: 1, latents: 8, latentWidth: 16, fourierFrequencies: 6, fitnessHidden: 16},
-               train_every: 10, steps: 10, batch: 16, archive_size: 256PRETRAINED}
+               train_every: 20, steps: 10, batch: 16, archive_size: 256PRETRAINED}
         """
+    /// SNES settings of the anchored arms: σ₀ 0.1, the anchor as each generation's first candidate.
+    static let anchoredEvolution = "evolution: {algorithm: snes, sigma0: 0.1, center: true}"
     /// Where an arm's settings take the pre-trained meta-learner's path (`, pretrained: PATH`).
     static let pretrainedPlaceholder = "PRETRAINED"
 
@@ -82,20 +84,30 @@ struct Arm {
                 latent: {enabled: true, warmup_generations: 20, retention_threshold: 0.9, weight_space_share: 0.5, mutation_sigma: 0.3, mutation_rate: 0.5}
                 meta: {architecture: {latents: 8, latentWidth: 16}, train_every: 10, steps: 30, batch: 16, archive_size: 256, probe_count: 64}
                 """),
-        Arm(name: "anchored", description: "anchored latent, linear U (k 16 evolution paths, rebuilt every generation), every candidate guided",
+        Arm(name: "snes-center", description: "weight-space SNES whose first candidate each generation is the mean itself",
+            settings: "evolution: {algorithm: snes, sigma0: 0.1, center: true}"),
+        Arm(name: "anchored", description: "anchored latent, linear U (k 16 evolution paths, rebuilt every generation), every candidate guided, the first the anchor itself",
+            settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16}}"),
+        Arm(name: "anchored-no-center", description: "ablation: anchored without the anchor as a candidate",
             settings: "evolution: {algorithm: snes, sigma0: 0.1}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16}}"),
-        Arm(name: "anchored-mixed", description: "anchored latent with mixed offspring: ¼ full weight space, ¼ along U only, ½ guided",
-            settings: "evolution: {algorithm: snes, sigma0: 0.1}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16, full_share: 0.25, latent_share: 0.25}}"),
+        Arm(name: "anchored-mixed", description: "ablation (mixed offspring): ¼ full weight space, ¼ along U only, ½ guided",
+            settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16, full_share: 0.25, latent_share: 0.25}}"),
         Arm(name: "anchored-no-rebuild", description: "ablation: U built once (after k generations), never re-anchored",
-            settings: "evolution: {algorithm: snes, sigma0: 0.1}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16, rebuild_every: 1000000000}}"),
+            settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16, rebuild_every: 1000000000}}"),
         Arm(name: "anchored-k8", description: "ablation: k = 8 coordinates",
-            settings: "evolution: {algorithm: snes, sigma0: 0.1}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 8}}"),
-        Arm(name: "anchored-decoder", description: "anchored latent with the attention decoder D: ¼ of the candidates (the last, guided) add D(ρ ⊙ w) − D(0), D trained on archive deltas g − μ",
-            settings: "evolution: {algorithm: snes, sigma0: 0.1}\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, decoder_share: 0.25}}\n"
+            settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 8}}"),
+        Arm(name: "anchored-decoder", description: "anchored with the attention decoder D: ¼ of the candidates (the last, guided) add D(ρ ⊙ w) − D(0), D trained on archive deltas g − μ",
+            settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, decoder_share: 0.25}}\n"
                 + decoderMeta.replacingOccurrences(of: pretrainedPlaceholder, with: "")),
-        Arm(name: "anchored-decoder-pretrained", description: "anchored-decoder with D initialised from a meta-learner pre-trained on a zoo of digits MLPs (configs/meta-small.yaml)",
-            settings: "evolution: {algorithm: snes, sigma0: 0.1}\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, decoder_share: 0.25}}\n"
+        Arm(name: "anchored-decoder-pretrained", description: "anchored-decoder with D initialised from a meta-learner pre-trained on a zoo of digits MLPs (configs/meta-small.yaml's model)",
+            settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, decoder_share: 0.25}}\n"
                 + decoderMeta.replacingOccurrences(of: pretrainedPlaceholder, with: ", pretrained: " + pretrainedPlaceholder)),
+        Arm(name: "anchored-decoder-no-rebuild", description: "ablation: anchored-decoder with U built once (after k generations), never re-anchored",
+            settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, rebuild_every: 1000000000, decoder_share: 0.25}}\n"
+                + decoderMeta.replacingOccurrences(of: pretrainedPlaceholder, with: "")),
+        Arm(name: "focus", description: "anchored with attention-guided focus: ¼ of the candidates (guided) mutate in weight space only ¼ of the neurons, drawn by the meta-learner encoder's attention",
+            settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, focus_share: 0.25, focus_neurons: 0.25}}\n"
+                + decoderMeta.replacingOccurrences(of: pretrainedPlaceholder, with: "")),
     ]
 }
 

@@ -93,6 +93,7 @@ struct BenchLatent: ParsableCommand {
                 }
                 print(String(format: "  %@ seed %llu: score %.4f, best fitness %.5g, %.1f s wall, %.1f s CPU, %.0f MiB", arm.name, seed, figures.score,
                              figures.bestFitness, figures.wallSeconds, figures.cpuSeconds, figures.peakMiB))
+                fflush(stdout)
                 runs.append(figures)
             }
             results.append(ArmResult(arm: arm.name, description: arm.description, runs: runs))
@@ -116,6 +117,7 @@ struct BenchLatent: ParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let zoo = folder.appendingPathComponent("zoo"), config = folder.appendingPathComponent("meta.yaml"), out = folder.appendingPathComponent("meta-learner")
         print("  pre-training a meta-learner in \(folder.path) (zoo, then atoll pretrain)")
+        fflush(stdout)
         try child(executable, ["zoo", "--task", "digits", "--network", "mlp:64-32-10", "--count", "24", "--steps", "300", "--save-at", "0,100,300",
                                "--out", zoo.path, "--force"], log: folder.appendingPathComponent("zoo.log"))
         try Data(Arm.pretrainingYAML.utf8).write(to: config)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Evolution
@@ -20,6 +21,37 @@ struct SNESTests {
         }
         print("SNES 10-D sphere evaluations to 1e-8:", counts)
         #expect(median(counts) <= 1.25 * 1_775)
+    }
+
+    /// With `evaluatesCenter`, row 0 is the mean exactly; it ranks with the others but moves
+    /// nothing: the update equals SNES's formulas over rows 1… with the utilities of their ranks.
+    @Test func centerRowIsTheMeanAndAddsNoGradient() {
+        let d = 6
+        var snes = SNES(mean: [Float](repeating: 1, count: d), stepSize: 0.4, populationSize: 8, evaluatesCenter: true)
+        var population = Population(count: 8, dimension: d)
+        for generation in 1 ... 3 {
+            if generation > 1 { snes.tell(population) }
+            snes.ask(into: &population, key: StreamKey(seed: 2, generation: generation))
+            for r in 0 ..< 8 { population.fitness[r] = -Float(BenchmarkFunction.sphere.value(population.row(r))) }
+        }
+        #expect(Array(population.row(0)) == snes.mean)
+        let before = snes
+        var gradMean = [Double](repeating: 0, count: d), gradSigma = [Double](repeating: 0, count: d)
+        for (rank, r) in population.ranking().enumerated() where r != 0 {
+            let u = Double(before.utilities[rank])
+            for j in 0 ..< d {
+                let z = (Double(population.genes[r * d + j]) - Double(before.mean[j])) / Double(before.sigma[j])
+                gradMean[j] += u * z
+                gradSigma[j] += u * (z * z - 1)
+            }
+        }
+        #expect(population.ranking().firstIndex(of: 0)! < 7, "the center ranks among the samples")
+        snes.tell(population)
+        for j in 0 ..< d {
+            let mean = Double(before.mean[j]) + Double(before.sigma[j]) * gradMean[j]
+            let sigma = Double(before.sigma[j]) * exp(0.5 * Double(before.learningRateSigma) * gradSigma[j])
+            #expect(abs(Double(snes.mean[j]) - mean) < 1e-5 && abs(Double(snes.sigma[j]) - sigma) < 1e-5 * sigma, "gene \(j)")
+        }
     }
 
     @Test func defaultParametersFollowThePaper() {

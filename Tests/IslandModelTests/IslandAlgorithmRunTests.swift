@@ -16,7 +16,7 @@ struct IslandAlgorithmRunTests {
         return try RunConfig.load(path: path)
     }
 
-    static let names = ["tiny-snes", "tiny-cmaes", "tiny-sep-cmaes", "tiny-anchored", "tiny-eggroll"]
+    static let names = ["tiny-snes", "tiny-cmaes", "tiny-sep-cmaes", "tiny-anchored", "tiny-anchored-decoder", "tiny-eggroll"]
 
     @Test("each algorithm gives the same metrics.jsonl and best.safetensors on 1, 2 and 4 ranks", arguments: names)
     func sameBits(name: String) throws {
@@ -86,6 +86,35 @@ struct IslandAlgorithmRunTests {
         #expect(lines.filter { (1 ... 3).contains($0.generation) }.allSatisfy { $0.bestKind == "full" })
         let later = Set(lines.filter { $0.generation > 3 }.compactMap(\.bestKind))
         #expect(!later.isEmpty && later.isSubset(of: ["full", "latent", "guided"]))
+    }
+
+    /// The anchored latent with the meta-learner: its rounds (after generations 2, 4, 6, 8) are
+    /// logged with phase `anchored`; decoded and focused candidates exist only after the first,
+    /// and the checkpoint keeps the meta-learner and each island's archive (the config also has
+    /// `evolution.center`: kind `center`).
+    @Test func anchoredDecoderAndFocus() throws {
+        let config = try Self.config("tiny-anchored-decoder")
+        let directory = RunTests.folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try RunTests.run(config, ranks: 2, in: directory)
+        let rounds = try String(decoding: RunTests.bytes(directory, "meta.jsonl"), as: UTF8.self).split(separator: "\n")
+            .map { try JSONDecoder().decode(MetaRoundRecord.self, from: Data($0.utf8)) }
+        #expect(rounds.map(\.generation) == [2, 4, 6, 8] && rounds.allSatisfy { $0.phase == "anchored" && $0.retention > 0 && $0.evaluations == 0 })
+        let lines = try String(decoding: RunTests.bytes(directory, "metrics.jsonl"), as: UTF8.self).split(separator: "\n")
+            .map { try JSONDecoder().decode(IslandMetrics.self, from: Data($0.utf8)) }
+        #expect(lines.filter { $0.generation <= 2 }.allSatisfy { $0.bestKind != "decoded" && $0.bestKind != "focus" })
+        let later = Set(lines.filter { $0.generation > 2 }.compactMap(\.bestKind))
+        #expect(later.contains("decoded") && later.contains("focus") && later.isSubset(of: ["full", "latent", "guided", "decoded", "focus", "center"]))
+        let timings = try String(decoding: RunTests.bytes(directory, "timings.jsonl"), as: UTF8.self).split(separator: "\n")
+            .map { try JSONDecoder().decode(RankTiming.self, from: Data($0.utf8)) }
+        #expect(timings.filter { $0.generation > 2 }.allSatisfy { $0.decode > 0 } && timings.filter { $0.generation <= 2 }.allSatisfy { $0.decode == 0 })
+        let checkpoints = directory.appendingPathComponent("checkpoints")
+        let last = checkpoints.appendingPathComponent(try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).sorted().last!)
+        #expect(FileManager.default.fileExists(atPath: last.appendingPathComponent("meta-learner.safetensors").path))
+        let file = last.appendingPathComponent("island-00000.bin")
+        let island = try Island(decoding: Data(contentsOf: file), source: file.path, decodeAlgorithm: config.decodeIslandAlgorithm)
+        let strategy = try #require((island.algorithm as? StrategyAlgorithm<SubspaceSNES>)?.strategy)
+        #expect(island.archive?.count == 32 && strategy.decoderActive && strategy.rho.count == 8 && !strategy.focusWeights.isEmpty)
     }
 
     /// EGGROLL keeps codes, not genomes: the island's checkpoint holds `P` codes of 198 numbers
@@ -164,6 +193,16 @@ struct IslandAlgorithmRunTests {
             ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {full_share: 1.5}}", "latent.anchored.full_share"),
             ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {full_share: 0.6, latent_share: 0.6}}", "latent.anchored.latent_share"),
             ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 60}}\nstop: {generations: 50}", "latent.anchored.dimension"),
+            ("evolution: {algorithm: cmaes, center: true}", "evolution.center"),
+            ("evolution: {algorithm: ga, center: true}", "evolution.center"),
+            ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {decoder_share: 1.5}}", "latent.anchored.decoder_share"),
+            ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {decoder_share: -0.1}}", "latent.anchored.decoder_share"),
+            ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {full_share: 0.5, decoder_share: 0.6}}", "latent.anchored.decoder_share"),
+            ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {focus_share: 2}}", "latent.anchored.focus_share"),
+            ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {decoder_share: 0.5, focus_share: 0.6}}", "latent.anchored.focus_share"),
+            ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {focus_share: 0.2, focus_neurons: 0}}", "latent.anchored.focus_neurons"),
+            ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {focus_neurons: 1.5}}", "latent.anchored.focus_neurons"),
+            ("evolution: {algorithm: snes}\nlatent: {enabled: true, mode: anchored, anchored: {decoder_shares: 0.2}}", "decoder_shares"),
         ]
         for (yaml, key) in cases {
             #expect(throws: ConfigError.self, "\(yaml)") { try RunConfig.parse(yaml) }

@@ -22,8 +22,9 @@ func syntheticTask(samples N: Int = 40, features: Int = 3, classes: Int = 2, see
         #expect(MetaLoss.rankNormalized([7]) == [0.5])
     }
 
-    /// `∂(Σ_k s_k L_k)/∂decoded` and `∂/∂predictions` against central differences in float64 sums.
-    @Test func gradientMatchesFiniteDifferences() throws {
+    /// `∂(Σ_k s_k L_k)/∂decoded` and `∂/∂predictions` against central differences in float64 sums;
+    /// with anchors (genomes as deltas from them, the anchored latent's records) too.
+    @Test(arguments: [false, true]) func gradientMatchesFiniteDifferences(withAnchors: Bool) throws {
         let task = try syntheticTask()
         let network = try Network(spec: .mlp([3, 4, 2], activation: .tanh))
         let tokenizer = Tokenizer(layout: network.layout, tokenValues: 3)
@@ -38,10 +39,11 @@ func syntheticTask(samples N: Int = 40, features: Int = 3, classes: Int = 2, see
         var predictions = (0 ..< B).map { _ in random.uniformFloat() }
         let targets: [Float] = [0, 1]
         let scales = MetaLossTerms(reconstruction: 1, behaviour: 0.7, gap: 0.5, head: 0.3)
+        let anchors: [Float]? = withAnchors ? (0 ..< B * n).map { _ in Float(random.gaussian()) } : nil
 
         func value() -> (Double, MetaLossTerms) {
-            let terms = loss.forward(decoded: decoded, original: original, genomes: genomes, predictions: predictions, targets: targets,
-                                     batch: B, withProbe: true)
+            let terms = loss.forward(decoded: decoded, original: original, genomes: genomes, anchors: anchors, predictions: predictions,
+                                     targets: targets, batch: B, withProbe: true)
             return (scales.dot(terms), terms)
         }
         let (_, terms) = value()
@@ -79,6 +81,34 @@ func syntheticTask(samples N: Int = 40, features: Int = 3, classes: Int = 2, see
             #expect(abs(numeric - Double(dPredictions[b])) < 1e-3 * max(1, abs(numeric)))
         }
         print("MetaLoss gradient: largest relative error \(worst)")
+    }
+
+    /// With anchors `a`, the behavioural and gap terms of deltas `g` and `ĝ` are those of the whole
+    /// networks `a + g` and `a + ĝ`; the reconstruction term is the deltas' own.
+    @Test func anchoredBehaviourIsTheWholeNetworks() throws {
+        let task = try syntheticTask()
+        let network = try Network(spec: .mlp([3, 4, 2], activation: .tanh))
+        let tokenizer = Tokenizer(layout: network.layout, tokenValues: 3)
+        let probe = try BehaviourProbe(task: task, network: network, count: 12, seed: 5)
+        let loss = MetaLoss(network: network, tokenizer: tokenizer, probe: probe)
+        let B = 3, n = network.parameterCount
+        var random = RandomStream(seed: 9, purpose: "anchored meta loss test")
+        let deltas = (0 ..< B * n).map { _ in Float(random.gaussian()) * 0.1 }
+        let decodedDeltas = deltas.map { $0 + Float(random.gaussian()) * 0.05 }
+        let anchor = (0 ..< n).map { _ in Float(random.gaussian()) }
+        let anchors = (0 ..< B).flatMap { _ in anchor }
+        let predictions: [Float] = [0.2, 0.5, 0.9], targets: [Float] = [0, 0.5, 1]
+        let anchored = loss.forward(decoded: tokenizer.tokenize(decodedDeltas, batch: B), original: tokenizer.tokenize(deltas, batch: B),
+                                    genomes: deltas, anchors: anchors, predictions: predictions, targets: targets, batch: B, withProbe: true)
+        let whole = zip(deltas, anchors).map { $0 + $1 }, decodedWhole = zip(decodedDeltas, anchors).map { $0 + $1 }
+        let absolute = loss.forward(decoded: tokenizer.tokenize(decodedWhole, batch: B), original: tokenizer.tokenize(whole, batch: B),
+                                    genomes: whole, predictions: predictions, targets: targets, batch: B, withProbe: true)
+        let unanchored = loss.forward(decoded: tokenizer.tokenize(decodedDeltas, batch: B), original: tokenizer.tokenize(deltas, batch: B),
+                                      genomes: deltas, predictions: predictions, targets: targets, batch: B, withProbe: true)
+        #expect(abs(anchored.behaviour - absolute.behaviour) <= 1e-5 * absolute.behaviour)
+        #expect(abs(anchored.gap - absolute.gap) <= 1e-5 * absolute.gap + 1e-9)
+        #expect(anchored.reconstruction == unanchored.reconstruction)
+        #expect(abs(anchored.behaviour - unanchored.behaviour) > 1e-3 * absolute.behaviour, "the anchor changes the networks scored")
     }
 
     @Test func perfectReconstructionHasZeroLoss() throws {

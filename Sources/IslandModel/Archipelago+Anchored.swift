@@ -4,9 +4,10 @@ import MetaLearning
 
 // n = genes, m = the meta-learner's latent size (K · d_z), c = codes measured per island.
 
-/// The anchored latent's residual decoder: the attention meta-learner `D`, trained on archive
-/// deltas `g − μ` from each island's anchor `μ` (its SNES mean), decodes the corrections
-/// `r = D(ρ ⊙ w) − D(0)` that `SubspaceSNES` adds to its last `decoderRows` candidates.
+/// The meta-learner in the anchored latent: trained on archive deltas `g − μ` from each island's
+/// anchor `μ` (its SNES mean), it decodes the corrections `r = D(ρ ⊙ w) − D(0)` that
+/// `SubspaceSNES` adds to its decoder rows, and its encoder's attention weighs the neurons of its
+/// focused rows.
 extension Archipelago {
     /// The anchored strategy of island `k` (`nil` for any other algorithm).
     func anchoredStrategy(_ k: Int) -> SubspaceSNES? {
@@ -32,16 +33,19 @@ extension Archipelago {
         return seconds
     }
 
-    /// A training round of the residual decoder after `generation`: `meta.steps` steps in which
+    /// A training round of the anchored latent's meta-learner after `generation`: `meta.steps` steps in which
     /// every island contributes a minibatch of its archive as deltas from its current anchor,
     /// summed over all islands exactly (`LatentSpace.train`). Then, on each island:
     /// - `ρ` ← the spread of the codes of its newest `c = min(P, archive)` deltas, coordinate by
     ///   coordinate (`ρ_i = sd_b E(g_b − μ)_i`, at least 10⁻⁶), and the decoder rows turn on;
+    /// - focus: each neuron's weight is the encoder's attention on its tokens over those `c`
+    ///   deltas, per token (`a_i = (1/c) Σ_b Σ_{t ∈ i} A_bt / |i|`, `A` from
+    ///   `AttentionAutoencoder.tokenAttention`, at least 10⁻¹²), and the focused rows turn on;
     /// - retention: its best 8 archived genomes `g` against `μ + D(E(g − μ))`, scored on the task
     ///   (test accuracy for classifiers), not counted as evaluations.
     ///
     /// - Returns: the round's record (phase `anchored`), no evaluations, and the allreduce seconds.
-    func residualRound(generation: Int) throws -> (record: MetaRoundRecord, evaluated: Int, allreduceSeconds: Double) {
+    func anchoredRound(generation: Int) throws -> (record: MetaRoundRecord, evaluated: Int, allreduceSeconds: Double) {
         guard let latent else { preconditionFailure("a training round without a meta-learner") }
         let n = network.parameterCount, m = latent.latentSize
         var anchors: [Int: [Float]] = [:]
@@ -59,6 +63,18 @@ extension Archipelago {
                 let genome = archive.record(i).genome
                 for j in 0 ..< n { deltas.append(genome[j] - anchor[j]) }
             }
+            var algorithm = islands[k].algorithm as! StrategyAlgorithm<SubspaceSNES>
+            if config.latent.usesAttentionFocus {
+                let tokenizer = latent.tokenizer, T = tokenizer.tokenCount
+                let attention = latent.model.tokenAttention(genomes: deltas, batch: c, tokenizer: tokenizer)
+                var perToken = [Float](repeating: 0, count: T)
+                for b in 0 ..< c { for t in 0 ..< T { perToken[t] += attention[b * T + t] / Float(c) } }
+                let weights = (0 ..< tokenizer.neuronCount).map { i -> Float in
+                    let tokens = tokenizer.neuronTokens(i)
+                    return max(tokens.reduce(0) { $0 + perToken[$1] } / Float(tokens.count), 1e-12)
+                }
+                algorithm.withStrategy { $0.activateFocus(weights: weights, geneNeurons: tokenizer.geneNeurons) }
+            }
             let codes = latent.encode(deltas, count: c)
             var spread = [Float](repeating: 0, count: m)
             for i in 0 ..< m {
@@ -70,8 +86,7 @@ extension Archipelago {
                 let mean = sum / Double(c)
                 spread[i] = Float(max((max(squares / Double(c) - mean * mean, 0)).squareRoot(), 1e-6))
             }
-            var algorithm = islands[k].algorithm as! StrategyAlgorithm<SubspaceSNES>
-            algorithm.withStrategy { $0.activateDecoder(stepSizes: spread) }
+            if config.latent.usesResidualDecoder { algorithm.withStrategy { $0.activateDecoder(stepSizes: spread) } }
             islands[k].algorithm = algorithm
 
             // Retention of the island's best archived genomes through the decoder.
