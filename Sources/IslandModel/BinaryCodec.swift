@@ -3,7 +3,8 @@ import Foundation
 
 /// Little-endian binary writer for checkpoints and migration messages.
 struct ByteWriter {
-    private(set) var bytes: [UInt8] = []
+    /// The bytes written so far (a `Data`, so a checkpoint file is handed on without a copy).
+    private(set) var bytes = Data()
 
     mutating func append<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }

@@ -125,7 +125,7 @@ public struct Island: Sendable {
         archive?.encode(into: &writer)
         writer.append(bytes: state)
         writer.append(bytes: packed.data)
-        return Data(writer.bytes)
+        return writer.bytes
     }
 
     /// Reads what `encoded()` wrote; `decodeAlgorithm` reads the algorithm's state with the decoder

@@ -48,7 +48,7 @@ struct Migration {
             let emigrants = island.migrants(settings.emigrants.emigrants(of: island.population, count: emigrantCount, stream: &stream))
             var writer = ByteWriter()
             writer.append(emigrants)
-            outgoing[edge.source] = writer.bytes
+            outgoing[edge.source] = [UInt8](writer.bytes)
         }
 
         // Remote messages: one receive buffer per incoming remote edge, in edge order.

@@ -48,11 +48,12 @@ struct Arm {
 
     /// The meta-learner of the residual-decoder arms: `configs/meta-small.yaml`'s model (so a
     /// meta-learner pre-trained with that file fits), trained every 20 generations for 10 steps
-    /// from generation 20 on.
+    /// from generation 20 on, on archives of the newest 64 genomes (a generation: small beside a
+    /// 301,066-weight network).
     static let decoderMeta = """
         meta: {architecture: {tokenValues: 32, width: 32, heads: 2, mlpRatio: 2, tokenMlpRatio: 2, encoderTokenLayers: 1, window: 16,
                               encoderLatentLayers: 1, decoderLatentLayers: 1, latents: 8, latentWidth: 16, fourierFrequencies: 6, fitnessHidden: 16},
-               train_every: 20, steps: 10, batch: 16, archive_size: 256PRETRAINED}
+               train_every: 20, steps: 10, batch: 16, archive_size: 64PRETRAINED}
         """
     /// SNES settings of the anchored arms: σ₀ 0.1, the anchor as each generation's first candidate.
     static let anchoredEvolution = "evolution: {algorithm: snes, sigma0: 0.1, center: true}"

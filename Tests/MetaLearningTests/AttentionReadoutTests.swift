@@ -74,15 +74,21 @@ import Testing
         return out
     }
 
-    /// Genomes with masked tokens (genome `b` of the batch has `5 − b` real tokens) and window
-    /// padding (`T = 5`, window 3): each row sums to 1 over the real tokens, masked tokens get
-    /// exactly 0, real ones more than 0.
-    @Test func rowsAreDistributionsOverRealTokens() throws {
-        let model = try Self.model(seed: 21)
+    /// A model of `seed`, a batch of 3 genomes of 5 tokens encoded by it, and its read-out `[3 × 5]`.
+    static func readout(seed: UInt64) throws -> (AttentionAutoencoder, TokenBatch, [Float]) {
+        let model = try Self.model(seed: seed)
         let batch = TokenBatch(config: model.config, B: 3, T: 5)
         model.encode(batch)
         var attention = [Float](repeating: .nan, count: 3 * 5)
         attention.withUnsafeMutableBufferPointer { model.tokenAttention($0.baseAddress!) }
+        return (model, batch, attention)
+    }
+
+    /// Genomes with masked tokens (genome `b` of the batch has `5 − b` real tokens) and window
+    /// padding (`T = 5`, window 3): each row sums to 1 over the real tokens, masked tokens get
+    /// exactly 0, real ones more than 0.
+    @Test func rowsAreDistributionsOverRealTokens() throws {
+        let (_, batch, attention) = try Self.readout(seed: 21)
         for b in 0 ..< 3 {
             var sum = 0.0
             for t in 0 ..< 5 {
@@ -102,11 +108,7 @@ import Testing
     /// recomputed in Double from the parameters and the stored token-block output; the attention is
     /// far from uniform, so a read-out along the wrong axes would not match.
     @Test func matchesDoublePrecisionRecomputation() throws {
-        let model = try Self.model(seed: 22)
-        let batch = TokenBatch(config: model.config, B: 3, T: 5)
-        model.encode(batch)
-        var attention = [Float](repeating: .nan, count: 3 * 5)
-        attention.withUnsafeMutableBufferPointer { model.tokenAttention($0.baseAddress!) }
+        let (model, batch, attention) = try Self.readout(seed: 22)
         let expected = try Self.reference(model) { b, t in batch.mask[b * 5 + t] != 0 }
         let worst = zip(attention, expected).map { abs(Double($0) - $1) }.max()!
         #expect(worst < 2e-6, "largest difference \(worst)")
