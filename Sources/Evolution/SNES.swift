@@ -74,11 +74,11 @@ public struct SNES: EvolutionStrategy, Equatable {
                 population.genes.withUnsafeMutableBufferPointer { genesBuffer in
                     let genes = genesBuffer.baseAddress!
                     forEachRow(populationSize, genesPerRow: d) { k in
-                        var random = key.stream(.sampling, individual: k)
                         if evaluatesCenter && k == 0 {
                             for j in 0 ..< d { genes[j] = mean[j] }
                             return
                         }
+                        var random = key.stream(.sampling, individual: k)
                         for j in 0 ..< d { genes[k * d + j] = mean[j] + sigma[j] * Float(random.gaussian()) }
                     }
                 }

@@ -11,7 +11,7 @@ import Kernels
 /// `addResiduals`; `tell` moves the mean by `η_μ Σₖ uₖ rₖ` and adapts `ρ` (see `SubspaceSNES`).
 extension SubspaceSNES {
     /// Whether row `r` of the last `ask` carries a residual.
-    func hasResidual(row r: Int) -> Bool { residualsDrawn && r >= populationSize - decoderRows }
+    func hasResidual(row r: Int) -> Bool { residualRows?.contains(r) ?? false }
 
     /// Zeroes the residual state of the new `ask` and, when the decoder is active, draws `w` for
     /// the last `decoderRows` rows.
@@ -28,11 +28,14 @@ extension SubspaceSNES {
         }
     }
 
+    /// The rows of the last `ask` that carry a residual (`nil` when none does).
+    var residualRows: Range<Int>? { residualsDrawn ? populationSize - decoderRows ..< populationSize : nil }
+
     /// The rows of the last `ask` that need a residual and their latents `ρ ⊙ w` (`[rows × m]`),
     /// or `nil` when none does.
     public var residualRequest: (rows: Range<Int>, latents: [Float])? {
-        guard residualsDrawn else { return nil }
-        let m = decoderLatentSize, rows = populationSize - decoderRows ..< populationSize
+        guard let rows = residualRows else { return nil }
+        let m = decoderLatentSize
         var latents = [Float](repeating: 0, count: rows.count * m)
         for (offset, r) in rows.enumerated() {
             for i in 0 ..< m { latents[offset * m + i] = rho[i] * residualNormals[r * m + i] }
@@ -43,7 +46,7 @@ extension SubspaceSNES {
     /// Adds the decoded corrections `r = D(ρ ⊙ w) − D(0)` (`[rows × n]`, the rows of
     /// `residualRequest`) to those rows of `population` and keeps them for `tell`.
     public mutating func addResiduals(_ corrections: [Float], to population: inout Population) {
-        guard let rows = residualRequest?.rows else { preconditionFailure("no residual rows in this generation") }
+        guard let rows = residualRows else { preconditionFailure("no residual rows in this generation") }
         let n = dimension
         precondition(corrections.count == rows.count * n, "corrections hold \(corrections.count) values, need \(rows.count) × \(n)")
         for (offset, r) in rows.enumerated() {

@@ -231,11 +231,11 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
         var scaledLatent = [Float](repeating: 0, count: k)
         for (rank, r) in order.enumerated() {
             let u = utilities[rank]
-            // An immigrant in the center row is read back as a full-space sample.
-            let (full, latent) = evaluatesCenter && r == 0 && !evaluated.isSample(row: r, of: sampledKey) ? (true, false) : parts(row: r)
             // Immigrants move the means only (as in SNES.tell): their step sizes would see
             // coordinates hundreds of σ out.
             let own = evaluated.isSample(row: r, of: sampledKey)
+            // An immigrant in the center row is read back as a full-space sample.
+            let (full, latent) = evaluatesCenter && r == 0 && !own ? (true, false) : parts(row: r)
             if full {
                 fullNormal(row: r, of: evaluated, into: &sRow, scaledLatent: &scaledLatent)
                 for j in 0 ..< n { gradientMean[j] += u * sRow[j] }

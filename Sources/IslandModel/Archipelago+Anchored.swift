@@ -69,28 +69,28 @@ extension Archipelago {
                 let attention = latent.model.tokenAttention(genomes: deltas, batch: c, tokenizer: tokenizer)
                 var perToken = [Float](repeating: 0, count: T)
                 for b in 0 ..< c { for t in 0 ..< T { perToken[t] += attention[b * T + t] / Float(c) } }
-                let weights = (0 ..< tokenizer.neuronCount).map { i -> Float in
-                    let tokens = tokenizer.neuronTokens(i)
-                    return max(tokens.reduce(0) { $0 + perToken[$1] } / Float(tokens.count), 1e-12)
-                }
+                let sums = tokenizer.neuronAttention(perToken, batch: 1)
+                let weights = sums.indices.map { i in max(sums[i] / Float(tokenizer.neuronTokens(i).count), 1e-12) }
                 algorithm.withStrategy { $0.activateFocus(weights: weights, geneNeurons: tokenizer.geneNeurons) }
             }
-            let codes = latent.encode(deltas, count: c)
-            var spread = [Float](repeating: 0, count: m)
-            for i in 0 ..< m {
-                var sum = 0.0, squares = 0.0
-                for b in 0 ..< c {
-                    sum += Double(codes[b * m + i])
-                    squares += Double(codes[b * m + i]) * Double(codes[b * m + i])
+            if config.latent.usesResidualDecoder {
+                let codes = latent.encode(deltas, count: c)
+                var spread = [Float](repeating: 0, count: m)
+                for i in 0 ..< m {
+                    var sum = 0.0, squares = 0.0
+                    for b in 0 ..< c {
+                        sum += Double(codes[b * m + i])
+                        squares += Double(codes[b * m + i]) * Double(codes[b * m + i])
+                    }
+                    let mean = sum / Double(c)
+                    spread[i] = Float(max((max(squares / Double(c) - mean * mean, 0)).squareRoot(), 1e-6))
                 }
-                let mean = sum / Double(c)
-                spread[i] = Float(max((max(squares / Double(c) - mean * mean, 0)).squareRoot(), 1e-6))
+                algorithm.withStrategy { $0.activateDecoder(stepSizes: spread) }
             }
-            if config.latent.usesResidualDecoder { algorithm.withStrategy { $0.activateDecoder(stepSizes: spread) } }
             islands[k].algorithm = algorithm
 
             // Retention of the island's best archived genomes through the decoder.
-            let fitness = (0 ..< archive.count).map { archive.record($0).fitness }
+            let fitness = (0 ..< archive.count).map { archive.fitness(of: $0) }
             let best = Population.ranking(fitness).prefix(min(8, archive.count))
             var originals = [Float](), bestDeltas = [Float]()
             for i in best {

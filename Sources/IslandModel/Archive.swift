@@ -34,9 +34,17 @@ public struct Archive: Sendable, Equatable {
 
     /// Record `k` of `0 ..< count`, oldest first.
     public func record(_ k: Int) -> MetaRecord {
-        precondition((0 ..< count).contains(k), "archive record \(k) of \(count)")
-        let row = ((count < capacity ? 0 : next) + k) % capacity
+        let row = ringRow(k)
         return MetaRecord(genome: Array(genomes[row * dimension ..< (row + 1) * dimension]), fitness: fitness[row])
+    }
+
+    /// The fitness of record `k` (without copying its genome).
+    public func fitness(of k: Int) -> Float { fitness[ringRow(k)] }
+
+    /// The buffer row of record `k` of `0 ..< count`, oldest first.
+    private func ringRow(_ k: Int) -> Int {
+        precondition((0 ..< count).contains(k), "archive record \(k) of \(count)")
+        return ((count < capacity ? 0 : next) + k) % capacity
     }
 
     func encode(into writer: inout ByteWriter) {

@@ -21,7 +21,8 @@ extension RunConfig {
                 rebuildEvery: a.rebuildEvery, populationSize: lambda, fullShare: a.fullShare, latentShare: a.latentShare,
                 learningRateMean: evolution.learningRateMean, learningRateSigma: evolution.learningRateSigma,
                 decoderShare: a.decoderShare, decoderLatentSize: meta.architecture.latentSize,
-                focusShare: a.focusShare, focusNeurons: max(1, Int((a.focusNeurons * Double(Tokenizer(layout: network.layout, tokenValues: 1).neuronCount)).rounded())),
+                focusShare: a.focusShare,
+                focusNeurons: a.focusShare > 0 ? max(1, Int((a.focusNeurons * Double(Tokenizer(layout: network.layout, tokenValues: 1).neuronCount)).rounded())) : 0,
                 evaluatesCenter: evolution.center))
         case .snes:
             return StrategyAlgorithm(SNES(mean: mean, stepSize: sigma0, populationSize: lambda,

@@ -183,22 +183,26 @@ public final class MetaLoss {
         guard withProbe, let probe else { return terms }
         decodedGenomes = [Float](repeating: 0, count: B * n)
         decodedGenomes.withUnsafeMutableBufferPointer { tokenizer.detokenize($0.baseAddress!, tokens: decoded, batch: B) }
-        var networks = Array(UnsafeBufferPointer(start: genomes, count: B * n))
+        // With anchors the networks scored are a + g and a + ĝ (the genomes are copied only then).
+        var shifted: [Float]? = nil
         if let anchors {
             precondition(anchors.count == B * n, "anchors hold \(anchors.count) values, need B·n = \(B * n)")
+            var networks = Array(UnsafeBufferPointer(start: genomes, count: B * n))
             for i in 0 ..< B * n {
                 networks[i] += anchors[i]
                 decodedGenomes[i] += anchors[i]
             }
+            shifted = networks
         }
         let N = probe.count, O = network.outputSize
         originalOutputs = [Float](repeating: 0, count: B * N * O)
         decodedOutputs = [Float](repeating: 0, count: B * N * O)
         probe.inputs.withUnsafeBufferPointer { x in
             originalOutputs.withUnsafeMutableBufferPointer { y in
-                networks.withUnsafeBufferPointer {
-                    network.forward(genomes: $0, populationSize: B, inputs: x, batchSize: N, sharedInputs: true, outputs: y)
+                func forward(_ g: UnsafeBufferPointer<Float>) {
+                    network.forward(genomes: g, populationSize: B, inputs: x, batchSize: N, sharedInputs: true, outputs: y)
                 }
+                if let shifted { shifted.withUnsafeBufferPointer(forward) } else { forward(UnsafeBufferPointer(start: genomes, count: B * n)) }
             }
             decodedGenomes.withUnsafeBufferPointer { g in
                 decodedOutputs.withUnsafeMutableBufferPointer { y in
