@@ -26,10 +26,13 @@ public protocol EvolutionStrategy: Codable, Sendable {
     mutating func tell(_ evaluated: Population)
     /// What kind of candidate row `row` of the last `ask` is (`nil`: all rows are alike).
     func candidateKind(row: Int) -> String?
+    /// The row of each `ask` that is the mean itself (`nil`: none).
+    var meanRow: Int? { get }
 }
 
 extension EvolutionStrategy {
     public func candidateKind(row: Int) -> String? { nil }
+    public var meanRow: Int? { nil }
 }
 
 extension Population {

@@ -22,10 +22,14 @@ public protocol IslandAlgorithm: Codable, Sendable {
     /// What kind of candidate row `row` of the last generation is (`nil`: all rows are alike). The
     /// island logs the kind of its best child.
     func candidateKind(row: Int) -> String?
+    /// The row of the last generation that holds the algorithm's search mean itself, evaluated
+    /// (`nil`: none). On a task that re-scores every generation the island hands back this row.
+    var meanRow: Int? { get }
 }
 
 extension IslandAlgorithm {
     public func candidateKind(row: Int) -> String? { nil }
+    public var meanRow: Int? { nil }
 }
 
 /// An island algorithm whose population rows are *codes*, not genomes (`LowRankES`): the island
@@ -83,6 +87,8 @@ public struct StrategyAlgorithm<Strategy: EvolutionStrategy>: IslandAlgorithm {
     }
 
     public func candidateKind(row: Int) -> String? { strategy.candidateKind(row: row) }
+
+    public var meanRow: Int? { strategy.meanRow }
 
     /// Runs `body` on the strategy in place (a caller that adds to its samples: `SubspaceSNES`'s
     /// decoded residuals).

@@ -25,6 +25,9 @@ import Kernels
 /// fixed (`sigma0`), as in EGGROLL and OpenAI-ES: at `D` in the millions a per-gene σ would cost
 /// another `D` floats (a scalar step-size rule is not tried).
 ///
+/// With an `optimizer` (`MeanOptimizer`: Adam, ClipUp, …) the mean moves by the optimizer's step
+/// on `σ Σₖ uₖ Eₖ`; with a `shaping` its weights replace SNES's utilities.
+///
 /// Immigrants are full genomes (`receive`): they join the next ranking as extra candidates, their
 /// step `(x − μ)/σ` clipped to `E‖N(0, I_D)‖` (Hansen 2011 on injected solutions), with the
 /// utilities of `λ + m` candidates.
@@ -46,11 +49,16 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
     var immigrantFitness: [Float] = []
     /// Whether the population holds the codes of an `ask` (false before the first).
     public private(set) var hasSamples = false
+    /// How fitness becomes the weights `uₖ` (`nil`: SNES's utilities).
+    public let shaping: FitnessShaping?
+    /// What moves the mean along `σ Σₖ uₖ Eₖ` (`nil`: the plain step with `η_μ`).
+    public private(set) var optimizer: MeanOptimizer?
 
     /// - Parameters:
     ///   - blocks: the genome's blocks, in order, covering `0 ..< mean.count` without gaps.
     ///   - mean: the first mean (the best network of generation 0).
-    public init(mean: [Float], blocks: [LowRankBlock], rank: Int, stepSize: Float, populationSize: Int, learningRateMean: Float? = nil) {
+    public init(mean: [Float], blocks: [LowRankBlock], rank: Int, stepSize: Float, populationSize: Int, learningRateMean: Float? = nil,
+                shaping: FitnessShaping? = nil, optimizer: MeanOptimizer? = nil) {
         precondition(rank >= 1, "the rank must be at least 1")
         precondition(stepSize > 0, "the step size must be positive")
         precondition(populationSize >= 2, "the population must have at least 2 members")
@@ -68,6 +76,8 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
         sigma = stepSize
         self.learningRateMean = learningRateMean ?? 1
         self.mean = mean
+        self.shaping = shaping
+        self.optimizer = optimizer
     }
 
     public var needsScratch: Bool { false }
@@ -167,10 +177,15 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
         precondition(evaluated.count == populationSize && evaluated.dimension == codeDimension, "tell needs the \(populationSize) codes of the last ask")
         let m = immigrantFitness.count
         let fitness = evaluated.fitness + immigrantFitness
-        let utilities = SNES.utilities(populationSize: fitness.count)
         var weight = [Float](repeating: 0, count: fitness.count)
-        for (position, k) in Population.ranking(fitness).enumerated() { weight[k] = utilities[position] }
-        let scale = learningRateMean * sigma
+        if let shaping {
+            weight = shaping.weights(fitness)
+        } else {
+            let utilities = SNES.utilities(populationSize: fitness.count)
+            for (position, k) in Population.ranking(fitness).enumerated() { weight[k] = utilities[position] }
+        }
+        // With an optimizer the sum is its gradient, `σ Σₖ uₖ Eₖ` (η_μ = 1), gathered in `gradient`.
+        let scale = (optimizer == nil ? learningRateMean : 1) * sigma
         let (c, d, r) = (codeDimension, genomeDimension, rank)
         let lambda = populationSize
         // The immigrants' part, Σᵢ uᵢ clip((xᵢ − μ)/σ), against the mean their fitness was ranked with.
@@ -184,12 +199,14 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
                 for j in 0 ..< d { pull[j] += weight[lambda + i] * step[j] }
             }
         }
-        evaluated.genes.withUnsafeBufferPointer { codesBuffer in
-            _mean.wrappedValue.withUnsafeMutableBufferPointer { mu in
+        var gradient = [Float](repeating: 0, count: optimizer == nil ? 0 : d)
+        let blocks = self.blocks
+        func accumulate(into target: UnsafeMutablePointer<Float>) {
+            evaluated.genes.withUnsafeBufferPointer { codesBuffer in
                 let codes = codesBuffer.baseAddress!
                 var at = 0
                 for block in blocks {
-                    let out = mu.baseAddress! + block.offset
+                    let out = target + block.offset
                     if block.isMatrix {
                         // Σₖ uₖ Aₖ Bₖᵀ / √r = [u₁A₁ … u_λA_λ] · [B₁ᵀ; …; B_λᵀ] / √r.
                         let (rows, columns) = (block.rows, block.columns)
@@ -214,8 +231,15 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
                 }
             }
         }
+        if optimizer == nil {
+            _mean.wrappedValue.withUnsafeMutableBufferPointer { accumulate(into: $0.baseAddress!) }
+            if m > 0 { for j in 0 ..< d { mean[j] += scale * pull[j] } }
+        } else {
+            gradient.withUnsafeMutableBufferPointer { accumulate(into: $0.baseAddress!) }
+            if m > 0 { for j in 0 ..< d { gradient[j] += scale * pull[j] } }
+            optimizer!.step(&gradient, mean: &_mean.wrappedValue)
+        }
         guard m > 0 else { return }
-        for j in 0 ..< d { mean[j] += scale * pull[j] }
         immigrantGenes = []
         immigrantFitness = []
     }

@@ -10,6 +10,9 @@ import Kernels
 /// - `∇_μ = Σₖ uₖ z_{k:λ}`, `∇_σ = Σₖ uₖ (z_{k:λ}² − 1)`;
 /// - `μ ← μ + η_μ σ ⊙ ∇_μ`, `σ ← σ ⊙ exp(½ η_σ ∇_σ)`;
 /// - defaults `λ = 4 + ⌊3 ln D⌋`, `η_μ = 1`, `η_σ = (3 + ln D)/(5 √D)`.
+///
+/// With an `optimizer` (`MeanOptimizer`: Adam, ClipUp, …) the mean moves by the optimizer's step on
+/// `σ ⊙ ∇_μ` instead; with another `shaping` (`FitnessShaping`) its weights replace the `uₖ`.
 public struct SNES: EvolutionStrategy, Equatable {
     public let dimension: Int
     public let populationSize: Int
@@ -24,6 +27,10 @@ public struct SNES: EvolutionStrategy, Equatable {
     /// Whether row 0 of each `ask` is the mean itself (scored with the others; it takes a rank
     /// among the utilities but adds nothing to the gradients: `z = 0`, and no `σ` term).
     public let evaluatesCenter: Bool
+    /// How fitness becomes the gradient's weights (`nil`: SNES's own `utilities`).
+    public let shaping: FitnessShaping?
+    /// What moves the mean along `σ ⊙ ∇_μ` (`nil`: SNES's plain step `η_μ σ ⊙ ∇_μ`).
+    public private(set) var optimizer: MeanOptimizer?
     /// The key of the last `ask` (its candidates' ids).
     var sampledKey: StreamKey?
 
@@ -34,8 +41,10 @@ public struct SNES: EvolutionStrategy, Equatable {
     ///   - learningRateMean: `η_μ`; 1 when nil.
     ///   - learningRateSigma: `η_σ`; `(3 + ln D)/(5 √D)` when nil.
     ///   - evaluatesCenter: whether row 0 of each generation is the mean.
+    ///   - shaping: the fitness shaping (`nil`: SNES's utilities).
+    ///   - optimizer: moves the mean by `σ ⊙ ∇_μ` (`nil`: the plain step `η_μ σ ⊙ ∇_μ`).
     public init(mean: [Float], stepSize: Float, populationSize: Int? = nil, learningRateMean: Float? = nil, learningRateSigma: Float? = nil,
-                evaluatesCenter: Bool = false) {
+                evaluatesCenter: Bool = false, shaping: FitnessShaping? = nil, optimizer: MeanOptimizer? = nil) {
         let d = mean.count
         precondition(d >= 1, "SNES needs at least one dimension")
         precondition(stepSize > 0, "SNES needs a positive step size")
@@ -49,9 +58,12 @@ public struct SNES: EvolutionStrategy, Equatable {
         self.mean = mean
         sigma = [Float](repeating: stepSize, count: d)
         self.evaluatesCenter = evaluatesCenter
+        self.shaping = shaping
+        self.optimizer = optimizer
     }
 
     public var center: [Float] { mean }
+    public var meanRow: Int? { evaluatesCenter ? 0 : nil }
 
     /// SNES's fitness shaping: `uₖ = max(0, ln(λ/2 + 1) − ln k) / Σⱼ max(0, ln(λ/2 + 1) − ln j) − 1/λ`
     /// for ranks `k = 1 … λ`, best first.
@@ -94,13 +106,14 @@ public struct SNES: EvolutionStrategy, Equatable {
         precondition(evaluated.count == populationSize, "tell needs the \(populationSize) candidates of the last ask")
         let d = dimension
         let order = evaluated.ranking()
+        let shaped = shaping?.weights(evaluated.fitness)
         var gradientMean = [Float](repeating: 0, count: d)
         var gradientSigma = [Float](repeating: 0, count: d)
         var z = [Float](repeating: 0, count: d)
         let limit = expectedGaussianNorm(d)
         evaluated.genes.withUnsafeBufferPointer { genes in
             for (rank, k) in order.enumerated() {
-                let u = utilities[rank]
+                let u = shaped?[k] ?? utilities[rank]
                 for j in 0 ..< d { z[j] = (genes[k * d + j] - mean[j]) / sigma[j] }
                 let own = evaluated.isSample(row: k, of: sampledKey)
                 if !own { clipNorm(&z, limit: limit) }
@@ -112,9 +125,12 @@ public struct SNES: EvolutionStrategy, Equatable {
                 for j in 0 ..< d { gradientSigma[j] += u * (z[j] * z[j] - 1) }
             }
         }
-        for j in 0 ..< d {
-            mean[j] += learningRateMean * sigma[j] * gradientMean[j]
-            sigma[j] *= Float(exp(Double(0.5 * learningRateSigma * gradientSigma[j])))
+        if optimizer != nil {
+            for j in 0 ..< d { gradientMean[j] *= sigma[j] }
+            optimizer!.step(&gradientMean, mean: &_mean.wrappedValue)
+        } else {
+            for j in 0 ..< d { mean[j] += learningRateMean * sigma[j] * gradientMean[j] }
         }
+        for j in 0 ..< d { sigma[j] *= Float(exp(Double(0.5 * learningRateSigma * gradientSigma[j]))) }
     }
 }

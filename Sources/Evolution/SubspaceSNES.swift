@@ -42,6 +42,9 @@ import Kernels
 /// - `σ ← σ ⊙ exp(½ η_σ Σₖ uₖ (sₖ² − 1))`, `τ ← τ ⊙ exp(½ η_τ Σₖ uₖ (zₖ² − 1))`, with
 ///   `η_σ = (3 + ln n)/(5√n)` and `η_τ = (3 + ln k)/(5√k)` by default;
 /// - `ρ ← ρ ⊙ exp(½ η_ρ Σₖ uₖ (wₖ² − 1))` over the rows with a residual, `η_ρ = (3 + ln m)/(5√m)`.
+///
+/// With an `optimizer` (`MeanOptimizer`) the summed step is the gradient the optimizer turns into
+/// the anchor's change, and the evolution paths follow that change.
 public struct SubspaceSNES: EvolutionStrategy, Equatable {
     public let dimension: Int
     public let populationSize: Int
@@ -99,6 +102,8 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
     /// `[λ × k]` `z` of the last `ask` (the `s` are read back from the genes: `tell`).
     @Packed var latentNormals: [Float]
     var sampledKey: StreamKey?
+    /// What moves the anchor along the summed step (`nil`: the plain step, `μ ← μ + step`).
+    public private(set) var optimizer: MeanOptimizer?
 
     /// - Parameters:
     ///   - mean: the first anchor (`n` genes).
@@ -110,7 +115,7 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
     public init(mean: [Float], stepSize: Float, latentStepSize: Float, latentSize: Int, rebuildEvery: Int, populationSize: Int,
                 fullShare: Double, latentShare: Double, learningRateMean: Float? = nil, learningRateSigma: Float? = nil,
                 learningRateTau: Float? = nil, decoderShare: Double = 0, decoderLatentSize: Int = 0, focusShare: Double = 0,
-                focusNeurons: Int = 0, evaluatesCenter: Bool = false) {
+                focusNeurons: Int = 0, evaluatesCenter: Bool = false, optimizer: MeanOptimizer? = nil) {
         let n = mean.count, k = latentSize
         precondition(k >= 1 && k <= n, "the latent needs 1 to \(n) coordinates")
         precondition(rebuildEvery >= 1 && populationSize >= 2 && stepSize > 0 && latentStepSize > 0)
@@ -148,9 +153,11 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
         paths = [Float](repeating: 0, count: k * n)
         basis = [Float](repeating: 0, count: k * n)
         latentNormals = [Float](repeating: 0, count: lambda * k)
+        self.optimizer = optimizer
     }
 
     public var center: [Float] { mean }
+    public var meanRow: Int? { evaluatesCenter ? 0 : nil }
 
     /// Which parts row `row` samples: `(s, z)`.
     func parts(row: Int) -> (full: Bool, latent: Bool) {
@@ -264,10 +271,13 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
             }
         }
         if decoderActive { for j in 0 ..< n { step[j] += learningRateMean * residualStep[j] } }
-        for j in 0 ..< n {
-            mean[j] += step[j]
-            sigma[j] *= Float(exp(Double(0.5 * learningRateSigma * gradientSigma[j])))
+        if optimizer != nil {
+            // The step becomes the optimizer's change (the paths follow the change made).
+            optimizer!.step(&step, mean: &_mean.wrappedValue)
+        } else {
+            for j in 0 ..< n { mean[j] += step[j] }
         }
+        for j in 0 ..< n { sigma[j] *= Float(exp(Double(0.5 * learningRateSigma * gradientSigma[j]))) }
         if basisGeneration != nil {
             for i in 0 ..< k { tau[i] *= Float(exp(Double(0.5 * learningRateTau * gradientTau[i]))) }
         }

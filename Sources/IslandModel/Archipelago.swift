@@ -124,7 +124,8 @@ public final class Archipelago {
             let key = StreamKey(seed: config.seed, island: islands[k].index, generation: generation)
             let evolved = islands[k].evolve(scratch: &nextPopulations[k], key: key)
             // Minibatch fitness: elites are scored again on this generation's batch, and the
-            // island's best is this generation's (scores on different batches do not compare).
+            // island's best is this generation's (scores on different batches do not compare):
+            // its evaluated mean where the algorithm has one, not the luckiest sample.
             let rows = task.rescoresSurvivors ? 0 ..< islands[k].population.count : evolved
             if task.rescoresSurvivors { islands[k].bestFitness = -.infinity }
             if islands[k].decoding != nil {
@@ -140,7 +141,8 @@ public final class Archipelago {
             let evaluatedPopulation = islands[k].population  // shares the buffer: no copy
             evaluatedPopulation.genes.withUnsafeBufferPointer { genes in
                 islands[k].record(weights: UnsafeBufferPointer(rebasing: genes[rows.lowerBound * d ..< rows.upperBound * d]),
-                                  fitness: Array(evaluatedPopulation.fitness[rows]))
+                                  fitness: Array(evaluatedPopulation.fitness[rows]),
+                                  resultRow: task.rescoresSurvivors ? islands[k].algorithm.meanRow.flatMap { rows.contains($0) ? $0 - rows.lowerBound : nil } : nil)
             }
             evaluated += rows.count
         }

@@ -86,10 +86,11 @@ public struct Island: Sendable {
     }
 
     /// Keeps the best of `count` evaluated weight-space genomes (`[count × D]`) if it beats the
-    /// best so far, and adds them to the archive.
-    public mutating func record(weights: UnsafeBufferPointer<Float>, fitness: [Float]) {
+    /// best so far, and adds them to the archive. With `resultRow`, that genome (the algorithm's
+    /// evaluated mean) is the candidate instead of the best-scoring one.
+    public mutating func record(weights: UnsafeBufferPointer<Float>, fitness: [Float], resultRow: Int? = nil) {
         archive?.append(genomes: weights, fitness: fitness)
-        guard let i = Population.ranking(fitness).first, fitness[i].isFinite else { return }
+        guard let i = resultRow ?? Population.ranking(fitness).first, fitness[i].isFinite else { return }
         if fitness[i] > bestFitness || bestGenome.isEmpty {
             let d = weights.count / fitness.count
             bestFitness = fitness[i]

@@ -7,10 +7,12 @@ extension RunConfig {
     /// The algorithm an island starts with once its generation 0 is evaluated: the GA of
     /// `evolution`, or an evolution strategy (λ = `islands.population`) whose first mean is `best`,
     /// the best network of generation 0, and whose first step size is `evolution.sigma0`; with
-    /// `latent.mode: anchored`, SNES in the anchored latent space (`SubspaceSNES`).
+    /// `latent.mode: anchored`, SNES in the anchored latent space (`SubspaceSNES`). The strategies
+    /// that move a mean take `evolution.optimizer` and `evolution.shaping` (`meanOptimizer`).
     func islandAlgorithm(best mean: [Float], network: Network) -> any IslandAlgorithm {
         let lambda = islands.population
         let sigma0 = evolution.sigma0
+        let optimizer = evolution.meanOptimizer(dimension: mean.count)
         switch evolution.algorithm {
         case .ga:
             return evolution.geneticAlgorithm()
@@ -23,18 +25,26 @@ extension RunConfig {
                 decoderShare: a.decoderShare, decoderLatentSize: meta.architecture.latentSize,
                 focusShare: a.focusShare,
                 focusNeurons: a.focusShare > 0 ? max(1, Int((a.focusNeurons * Double(Tokenizer(layout: network.layout, tokenValues: 1).neuronCount)).rounded())) : 0,
-                evaluatesCenter: evolution.center))
+                evaluatesCenter: evolution.evaluatesCenter, optimizer: optimizer))
         case .snes:
             return StrategyAlgorithm(SNES(mean: mean, stepSize: sigma0, populationSize: lambda,
                                           learningRateMean: evolution.learningRateMean, learningRateSigma: evolution.learningRateSigma,
-                                          evaluatesCenter: evolution.center))
+                                          evaluatesCenter: evolution.evaluatesCenter, shaping: evolution.strategyShaping, optimizer: optimizer))
+        case .pgpe:
+            return StrategyAlgorithm(PGPE(mean: mean, stepSize: sigma0, sampleCount: lambda, optimizer: optimizer!,
+                                          shaping: evolution.strategyShaping ?? .centredRanks, learningRateSigma: evolution.learningRateSigma ?? 0.1,
+                                          maxSigmaChange: evolution.sigmaMaxChange, evaluatesCenter: evolution.evaluatesCenter))
+        case .openes:
+            return StrategyAlgorithm(OpenAIES(mean: mean, stepSize: sigma0, sampleCount: lambda, optimizer: optimizer!,
+                                              shaping: evolution.strategyShaping ?? .centredRanks, evaluatesCenter: evolution.evaluatesCenter))
         case .cmaes:
             return StrategyAlgorithm(CMAES(mean: mean, stepSize: Double(sigma0), populationSize: lambda))
         case .sepCMAES:
             return StrategyAlgorithm(SepCMAES(mean: mean, stepSize: Double(sigma0), populationSize: lambda))
         case .eggroll:
             return LowRankES(mean: mean, blocks: Self.lowRankBlocks(network.layout), rank: evolution.rank, stepSize: sigma0,
-                             populationSize: lambda, learningRateMean: evolution.learningRateMean)
+                             populationSize: lambda, learningRateMean: evolution.learningRateMean, shaping: evolution.strategyShaping,
+                             optimizer: optimizer)
         }
     }
 
@@ -62,6 +72,8 @@ extension RunConfig {
         case .cmaes: return try decoder.decode(StrategyAlgorithm<CMAES>.self, from: data)
         case .sepCMAES: return try decoder.decode(StrategyAlgorithm<SepCMAES>.self, from: data)
         case .eggroll: return try decoder.decode(LowRankES.self, from: data)
+        case .pgpe: return try decoder.decode(StrategyAlgorithm<PGPE>.self, from: data)
+        case .openes: return try decoder.decode(StrategyAlgorithm<OpenAIES>.self, from: data)
         }
     }
 }

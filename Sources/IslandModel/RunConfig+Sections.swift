@@ -174,10 +174,17 @@ public struct MigrationSection: Codable, Equatable, Sendable {
     }
 }
 
-/// `evolution:` the algorithm each island runs: the genetic algorithm, SNES, CMA-ES or sep-CMA-ES.
+/// `evolution:` the algorithm each island runs: the genetic algorithm, SNES, CMA-ES, sep-CMA-ES,
+/// EGGROLL, PGPE or OpenAI-ES, with the optimizer and fitness shaping of the strategies that move a
+/// mean.
 public struct EvolutionSection: Codable, Equatable, Sendable {
     public enum Algorithm: String, Codable, Sendable, CaseIterable {
-        case ga, snes, cmaes, sepCMAES = "sep_cmaes", eggroll
+        case ga, snes, cmaes, sepCMAES = "sep_cmaes", eggroll, pgpe, openes
+
+        /// Whether the strategy samples mirrored pairs (λ must then be even).
+        var isMirrored: Bool { self == .pgpe || self == .openes }
+        /// Whether a mean optimizer and a fitness shaping apply.
+        var movesMean: Bool { [.snes, .eggroll, .pgpe, .openes].contains(self) }
     }
 
     public enum Selection: String, Codable, Sendable, CaseIterable {
@@ -192,20 +199,31 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
         case gaussian, uniform, randomReplacement = "random_replacement", selfAdaptive = "self_adaptive"
     }
 
-    /// `ga`, `snes`, `cmaes`, `sep_cmaes` or `eggroll` (`LowRankES`: low-rank samples, the
-    /// population stored as codes). An evolution strategy's λ is `islands.population`; the GA keys
-    /// below do not apply to it.
+    /// `ga`, `snes`, `cmaes`, `sep_cmaes`, `eggroll` (`LowRankES`: low-rank samples, the
+    /// population stored as codes), `pgpe` or `openes` (mirrored samples, the mean moved by
+    /// `optimizer`). An evolution strategy's λ is `islands.population`; the GA keys below do not
+    /// apply to it.
     public var algorithm = Algorithm.ga
     /// Evolution strategies: the first step size σ₀ of every gene (the first mean is the best
     /// network of generation 0).
     public var sigma0: Float = 0.1
-    /// SNES: `η_μ` (default 1) and `η_σ` (default `(3 + ln D)/(5√D)`, Schaul et al. 2011).
+    /// SNES: `η_μ` (default 1) and `η_σ` (default `(3 + ln D)/(5√D)`, Schaul et al. 2011); PGPE:
+    /// `η_σ` (default 0.1, pgpelib and EvoJAX).
     public var learningRateMean: Float?
     public var learningRateSigma: Float?
-    /// SNES (in weight space or the anchored latent): whether each generation's first candidate is
-    /// the mean itself, so the run can keep the search mean (it counts in the ranking, not in the
-    /// update).
-    public var center = false
+    /// PGPE: σ changes by at most this share per generation (Sehnke et al.'s clipped rule: 0.2).
+    public var sigmaMaxChange: Float = 0.2
+    /// Whether each generation's first candidate is the mean itself (snes, the anchored latent,
+    /// pgpe, openes). On a task that re-scores every generation (minibatch, episodes) the island's
+    /// best is then its evaluated mean, the network the strategy trains. `nil`: true for pgpe and
+    /// openes (the network they hand back is their mean), false for snes.
+    public var center: Bool?
+    /// How fitness becomes the strategy's weights: `centred_ranks`, `snes_utilities` or `raw`
+    /// (`nil`: centred ranks for pgpe and openes, SNES's utilities for snes and eggroll).
+    public var shaping: FitnessShaping?
+    /// The optimizer of the mean (`nil`: Adam for pgpe and openes, the plain step for snes, the
+    /// anchored latent and eggroll).
+    public var optimizer: OptimizerSection?
     /// `eggroll`: the rank r of every weight matrix's change (`A Bᵀ`).
     public var rank = 4
     /// `eggroll`: genomes written out from their codes and evaluated at once, at generation 0 and
@@ -245,6 +263,7 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, ConfigKey {
         case algorithm, sigma0, learningRateMean = "learning_rate_mean", learningRateSigma = "learning_rate_sigma", center, rank, tile
+        case sigmaMaxChange = "sigma_max_change", shaping, optimizer
         case selection, tournamentSize = "tournament_size", truncationFraction = "truncation_fraction"
         case crossover, crossoverProbability = "crossover_probability", blendAlpha = "blend_alpha", sbxEta = "sbx_eta"
         case mutation, mutationSigma = "mutation_sigma", mutationLow = "mutation_low", mutationHigh = "mutation_high"
@@ -258,7 +277,10 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
         sigma0 = try c.decodeIfPresent(Float.self, forKey: .sigma0) ?? d.sigma0
         learningRateMean = try c.decodeIfPresent(Float.self, forKey: .learningRateMean)
         learningRateSigma = try c.decodeIfPresent(Float.self, forKey: .learningRateSigma)
-        center = try c.decodeIfPresent(Bool.self, forKey: .center) ?? d.center
+        center = try c.decodeIfPresent(Bool.self, forKey: .center)
+        sigmaMaxChange = try c.decodeIfPresent(Float.self, forKey: .sigmaMaxChange) ?? d.sigmaMaxChange
+        shaping = try c.decodeIfPresent(FitnessShaping.self, forKey: .shaping)
+        optimizer = try c.decodeIfPresent(OptimizerSection.self, forKey: .optimizer)
         rank = try c.decodeIfPresent(Int.self, forKey: .rank) ?? d.rank
         tile = try c.decodeIfPresent(Int.self, forKey: .tile) ?? d.tile
         selection = try c.decodeIfPresent(Selection.self, forKey: .selection) ?? d.selection
@@ -285,7 +307,21 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
             if let rate, !(rate > 0 && rate.isFinite) { throw fail(key, "expected a finite value above 0, got \(rate)") }
         }
         guard rank >= 1 else { throw fail("rank", "expected at least 1, got \(rank)") }
-        if center && algorithm != .snes { throw fail("center", "the mean as a candidate is built for snes (and the anchored latent), not \(algorithm.rawValue)") }
+        if center == true && ![.snes, .pgpe, .openes].contains(algorithm) {
+            throw fail("center", "the mean as a candidate is built for snes (and the anchored latent), pgpe and openes, not \(algorithm.rawValue)")
+        }
+        if optimizer != nil && !algorithm.movesMean {
+            throw fail("optimizer", "a mean optimizer applies to snes, eggroll, pgpe and openes (and the anchored latent), not \(algorithm.rawValue)")
+        }
+        if shaping != nil && !algorithm.movesMean {
+            throw fail("shaping", "fitness shaping applies to snes, eggroll, pgpe and openes (and the anchored latent), not \(algorithm.rawValue)")
+        }
+        try optimizer?.validate(path: "evolution.optimizer")
+        guard sigmaMaxChange > 0 && sigmaMaxChange < 1 else { throw fail("sigma_max_change", "expected a value in (0, 1), got \(sigmaMaxChange)") }
+        if algorithm.isMirrored && population % 2 != 0 {
+            throw ConfigError.invalidValue(path: "islands.population",
+                                           message: "\(algorithm.rawValue) samples mirrored pairs: λ = islands.population must be even, got \(population)")
+        }
         guard tile >= 1 else { throw fail("tile", "expected at least 1, got \(tile)") }
         if algorithm != .ga, population < 2 { throw fail("algorithm", "an evolution strategy needs islands.population (its λ) of at least 2, got \(population)") }
         guard tournamentSize >= 1 else { throw fail("tournament_size", "expected at least 1, got \(tournamentSize)") }
@@ -300,6 +336,27 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
         guard elites >= 0 && elites < population else { throw fail("elites", "expected 0 to islands.population − 1, got \(elites)") }
         if let bounds, !(bounds.high > bounds.low) { throw fail("bounds", "expected high > low, got [\(bounds.low), \(bounds.high)]") }
     }
+
+    /// Whether each generation's first candidate is the mean (`center`, or the algorithm's default).
+    public var evaluatesCenter: Bool { center ?? algorithm.isMirrored }
+
+    /// The fitness shaping of the strategy (`nil`: the algorithm's own, for SNES and EGGROLL).
+    var strategyShaping: FitnessShaping? { shaping ?? (algorithm.isMirrored ? .centredRanks : nil) }
+
+    /// The optimizer of the mean over `dimension` genes: the one `optimizer` names, else the
+    /// algorithm's default (PGPE and OpenAI-ES: Adam; the others: none, their plain step).
+    func meanOptimizer(dimension: Int) -> MeanOptimizer? {
+        switch algorithm {
+        case .pgpe: return (optimizer ?? OptimizerSection()).make(dimension: dimension, defaults: Self.pgpeOptimizer)
+        case .openes: return (optimizer ?? OptimizerSection()).make(dimension: dimension, defaults: Self.openESOptimizer)
+        default: return optimizer?.make(dimension: dimension, defaults: OptimizerSection(kind: .adam, learningRate: 0.01))
+        }
+    }
+
+    /// PGPE's default optimizer: Adam (EvoJAX's PGPE on MNIST) at η 0.01.
+    static let pgpeOptimizer = OptimizerSection(kind: .adam, learningRate: 0.01)
+    /// OpenAI-ES's: Adam at η 0.01 with weight decay 0.005 (Salimans et al. 2017).
+    static let openESOptimizer = OptimizerSection(kind: .adam, learningRate: 0.01, weightDecay: 0.005)
 
     /// The `Evolution` genetic algorithm these settings describe, with `sigma` as the Gaussian σ.
     public func geneticAlgorithm(sigma: Float? = nil) -> GeneticAlgorithm {

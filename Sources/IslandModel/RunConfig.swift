@@ -110,6 +110,9 @@ public struct RunConfig: Codable, Equatable, Sendable {
         try stop.validate()
         guard output.checkpointEvery >= 0 else { throw fail("output.checkpoint_every", "expected 0 (never) or more, got \(output.checkpointEvery)") }
         try latent.validate(algorithm: evolution.algorithm, generations: stop.generations)
+        if latent.enabled && latent.mode == .anchored, let shaping = evolution.shaping, shaping != .snesUtilities {
+            throw fail("evolution.shaping", "the anchored latent ranks with SNES's utilities; \(shaping.rawValue) is for snes, eggroll, pgpe and openes")
+        }
         try meta.validate()
     }
 }

@@ -1,33 +1,60 @@
 import Foundation
 import IslandModel
+import Networks
 
 /// The tasks `atoll bench latent` knows, with their base configuration.
-enum BenchTask: String {
-    case digitsMLP = "digits-mlp", digitsWide = "digits-wide", pendulum
+enum BenchTask: String, CaseIterable {
+    case digitsMLP = "digits-mlp", digitsWide = "digits-wide", pendulum, fashionMLP = "fashion-mlp"
 
-    var defaultBudget: Int { self == .pendulum ? 51_200 : 12_800 }
+    var defaultBudget: Int {
+        switch self {
+        case .digitsMLP, .digitsWide: 12_800
+        case .pendulum: 51_200
+        case .fashionMLP: 128_000
+        }
+    }
 
     var network: String {
         switch self {
         case .digitsMLP: "mlp:64-32-10"
         case .digitsWide: "mlp:64-512-512-10"
         case .pendulum: "mlp:3-32-1:tanh"
+        case .fashionMLP: "mlp:784-32-10"
+        }
+    }
+
+    /// The mean optimizer's learning rate and σ₀ of the `pgpe`, `openes` and `*-adam` arms: the
+    /// settings of the numpy transcription of the recipe (ES-RECIPE.md; Fashion-MNIST: EvoJAX's
+    /// MNIST values), except digits-mlp's η 0.035 (chosen on seeds 11–13 among 0.03, 0.035, 0.04,
+    /// 0.05: 0.9694 and train CE 0.024 against 0.9675 and 0.036 at the recipe's 0.03).
+    var recipe: (learningRate: Float, sigma0: Float) {
+        switch self {
+        case .digitsMLP: (0.035, 0.05)
+        case .digitsWide: (0.01, 0.05)
+        case .pendulum: (0.03, 0.1)
+        case .fashionMLP: (0.006, 0.039)
         }
     }
 
     /// The whole run configuration of `arm` at `seed` (`pretrained`: the meta-learner an arm that
     /// needs one starts from).
     func config(arm: Arm, seed: UInt64, population: Int, generations: Int, pretrained: String? = nil) -> String {
-        let task = self == .pendulum
-            ? "task: {name: Pendulum-v1, options: {episodes: 3}}"
-            : "task: {name: digits, options: {fitness: neg_cross_entropy, test_fraction: 0.2, split_seed: 0}}"
+        let task = switch self {
+        case .pendulum: "task: {name: Pendulum-v1, options: {episodes: 3}}"
+        case .fashionMLP: "task: {name: fashion-mnist, options: {fitness: neg_cross_entropy, batch: 256, eval_every: \(max(1, generations / 4))}}"
+        case .digitsMLP, .digitsWide: "task: {name: digits, options: {fitness: neg_cross_entropy, test_fraction: 0.2, split_seed: 0}}"
+        }
+        let speed = recipe.sigma0 * Float((try? Network(spec: NetworkSpec.parse(network)).parameterCount) ?? 1).squareRoot() / 15
+        let settings = arm.settings.replacingOccurrences(of: Arm.maxSpeedPlaceholder, with: "\(speed)").replacingOccurrences(of: Arm.pretrainedPlaceholder, with: pretrained ?? "")
+            .replacingOccurrences(of: Arm.learningRatePlaceholder, with: "\(recipe.learningRate)")
+            .replacingOccurrences(of: Arm.sigmaPlaceholder, with: "\(recipe.sigma0)")
         return """
             seed: \(seed)
             \(task)
             network: \(network)
             islands: {count: 1, population: \(population)}
             topology: {kind: unconnected}
-            \(arm.settings.replacingOccurrences(of: Arm.pretrainedPlaceholder, with: pretrained ?? ""))
+            \(settings)
             stop: {generations: \(generations)}
             output: {checkpoint_every: 0}
 
@@ -59,6 +86,17 @@ struct Arm {
     static let anchoredEvolution = "evolution: {algorithm: snes, sigma0: 0.1, center: true}"
     /// Where an arm's settings take the pre-trained meta-learner's path (`, pretrained: PATH`).
     static let pretrainedPlaceholder = "PRETRAINED"
+    /// Where an arm's settings take the task's recipe learning rate and σ₀ (`BenchTask.recipe`).
+    static let learningRatePlaceholder = "RECIPE_LR"
+    static let sigmaPlaceholder = "RECIPE_SIGMA"
+    /// ClipUp's speed limit by Toklu et al.'s rule, `max_speed = σ₀ √D / 15` (their radius `15 max_speed`).
+    static let maxSpeedPlaceholder = "RECIPE_MAX_SPEED"
+    /// Adam at the task's recipe learning rate.
+    static let adam = "optimizer: {kind: adam, learning_rate: \(learningRatePlaceholder)}"
+
+    /// Candidates each generation evaluates beyond `P`: PGPE and OpenAI-ES evaluate their mean as an
+    /// extra row (SNES's center takes one of its `P` rows).
+    var extraRows: Int { (settings.contains("algorithm: pgpe") || settings.contains("algorithm: openes")) && !settings.contains("center: false") ? 1 : 0 }
 
     /// Whether the arm starts from a pre-trained meta-learner (`atoll bench latent` makes one).
     var needsPretrained: Bool { settings.contains(Self.pretrainedPlaceholder) }
@@ -106,6 +144,18 @@ struct Arm {
         Arm(name: "anchored-decoder-no-rebuild", description: "ablation: anchored-decoder with U built once (after k generations), never re-anchored",
             settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, rebuild_every: 1000000000, decoder_share: 0.25}}\n"
                 + decoderMeta.replacingOccurrences(of: pretrainedPlaceholder, with: "")),
+        Arm(name: "pgpe", description: "PGPE (mirrored, per-weight σ, η_σ 0.1, change clipped at 20 %) with Adam on the mean, centred ranks; the evaluated mean is an extra row (ES-RECIPE settings)",
+            settings: "evolution: {algorithm: pgpe, sigma0: \(sigmaPlaceholder), learning_rate_sigma: 0.1, \(adam)}"),
+        Arm(name: "pgpe-clipup", description: "PGPE with ClipUp on the mean (max_speed σ₀ √D / 15, η = max_speed / 2: Toklu et al.'s rule)",
+            settings: "evolution: {algorithm: pgpe, sigma0: \(sigmaPlaceholder), learning_rate_sigma: 0.1, optimizer: {kind: clipup, max_speed: \(maxSpeedPlaceholder)}}"),
+        Arm(name: "openes", description: "OpenAI-ES (mirrored, one fixed σ) with Adam and weight decay 0.005, centred ranks; the evaluated mean is an extra row",
+            settings: "evolution: {algorithm: openes, sigma0: \(sigmaPlaceholder), optimizer: {kind: adam, learning_rate: \(learningRatePlaceholder), weight_decay: 0.005}}"),
+        Arm(name: "snes-adam", description: "weight-space SNES (σ₀ 0.1, the mean as a candidate) whose mean moves by Adam on σ ⊙ ∇_μ",
+            settings: "evolution: {algorithm: snes, sigma0: 0.1, center: true, \(adam)}"),
+        Arm(name: "anchored-adam", description: "anchored latent (as `anchored`) whose anchor moves by Adam on the summed step",
+            settings: "evolution: {algorithm: snes, sigma0: 0.1, center: true, \(adam)}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16}}"),
+        Arm(name: "eggroll-adam", description: "EGGROLL (rank 4, σ₀ 0.1) whose mean moves by Adam",
+            settings: "evolution: {algorithm: eggroll, sigma0: 0.1, rank: 4, tile: 16, \(adam)}"),
         Arm(name: "focus", description: "anchored with attention-guided focus: ¼ of the candidates (guided) mutate in weight space only ¼ of the neurons, drawn by the meta-learner encoder's attention",
             settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, focus_share: 0.25, focus_neurons: 0.25}}\n"
                 + decoderMeta.replacingOccurrences(of: pretrainedPlaceholder, with: "")),

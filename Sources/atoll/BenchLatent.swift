@@ -12,13 +12,15 @@ struct BenchLatent: ParsableCommand {
         discussion: """
             Tasks: digits-mlp (MLP 64-32-10 on the UCI digits, 12,800 evaluations by default), digits-wide
             (64-512-512-10, 301,066 weights, 12,800), pendulum (Pendulum-v1, 3-32-1 tanh, 3 episodes per
-            evaluation, 51,200; the return is measured on 10 held-out start states). One island of P = 64,
-            generations = budget / P. Arms: \(Arm.all.map(\.name).joined(separator: ", ")).
+            evaluation, 51,200; the return is measured on 10 held-out start states), fashion-mlp
+            (Fashion-MNIST, 784-32-10, minibatch 256, 128,000). One island of P = 64, generations =
+            budget / P (budget / (P + 1) for the arms that evaluate their mean as an extra row).
+            Arms: \(Arm.all.map(\.name).joined(separator: ", ")).
             Every run is a child process (`atoll run`, one rank, OPENBLAS_NUM_THREADS=1).
             """
     )
 
-    @Option(help: "digits-mlp, digits-wide or pendulum.")
+    @Option(help: "digits-mlp, digits-wide, pendulum or fashion-mlp.")
     var task = "digits-mlp"
 
     @Option(help: "Network evaluations per run (default: the task's).")
@@ -43,7 +45,9 @@ struct BenchLatent: ParsableCommand {
     var pretrained: String?
 
     func validate() throws {
-        guard BenchTask(rawValue: task) != nil else { throw ValidationError("--task: expected digits-mlp, digits-wide or pendulum, got '\(task)'") }
+        guard BenchTask(rawValue: task) != nil else {
+            throw ValidationError("--task: expected \(BenchTask.allCases.map(\.rawValue).joined(separator: ", ")), got '\(task)'")
+        }
         guard parsedSeeds != nil, !(parsedSeeds ?? []).isEmpty else { throw ValidationError("--seeds: expected comma-separated whole numbers, got '\(seeds)'") }
         if let budget, budget < 2 * population { throw ValidationError("--budget must be at least 2 × --population (\(2 * population))") }
         guard population >= 4 else { throw ValidationError("--population must be at least 4") }
@@ -81,7 +85,9 @@ struct BenchLatent: ParsableCommand {
                 let folder = root.appendingPathComponent("\(arm.name)/seed\(seed)")
                 try fm.createDirectory(at: folder, withIntermediateDirectories: true)
                 let configURL = folder.appendingPathComponent("bench.yaml")
-                try Data(benchTask.config(arm: arm, seed: seed, population: population, generations: generations, pretrained: pretrainedPath).utf8).write(to: configURL)
+                let armGenerations = evaluations / (population + arm.extraRows)
+                try Data(benchTask.config(arm: arm, seed: seed, population: population, generations: armGenerations, pretrained: pretrainedPath).utf8)
+                    .write(to: configURL)
                 let out = folder.appendingPathComponent("run")
                 let cpuBefore = Self.childrenCPUSeconds()
                 try Self.child(executable, ["run", configURL.path, "--out", out.path, "--force"], log: folder.appendingPathComponent("run.log"))
