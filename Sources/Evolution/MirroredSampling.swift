@@ -5,8 +5,9 @@
 ///
 ///     row c + 2j = μ + σ ⊙ nⱼ,   row c + 2j + 1 = μ − σ ⊙ nⱼ,   nⱼ ~ N(0, I),   c = 1 with a center, else 0,
 ///
-/// with `nⱼ` drawn from `key.stream(.sampling, individual: j)`, so pairs are drawn in parallel with
-/// the same bits on any number of threads. `σ` is one value per gene or one for all (`sigma` of
+/// with `nⱼ` drawn from `key.stream(.sampling, individual: j)` by the ziggurat
+/// (`RandomStream.gaussianZiggurat`, about 4× faster than the polar method the older strategies
+/// use), so pairs are drawn in parallel with the same bits on any number of threads and machines. `σ` is one value per gene or one for all (`sigma` of
 /// length 1).
 ///
 /// Strategies read the noise `εᵢ = xᵢ − μ` of every row back from its genes after evaluation. A
@@ -41,7 +42,7 @@ struct MirroredSampling: Codable, Equatable, Sendable {
                         var random = key.stream(.sampling, individual: pair)
                         let plus = genes + (first + 2 * pair) * d, minus = plus + d
                         for j in 0 ..< d {
-                            let e = s[j * sigmaStride] * Float(random.gaussian())
+                            let e = s[j * sigmaStride] * Float(random.gaussianZiggurat())
                             plus[j] = mu[j] + e
                             minus[j] = mu[j] - e
                         }
