@@ -30,10 +30,14 @@ import Testing
         let P = 6, n = network.parameterCount
         let genomes = population(network, size: P)
         let all = try batched.evaluate(genomes: genomes, populationSize: P, network: network, generation: 5, seed: 2)
-        // The same genomes split into two populations (two islands) score the same in generation 5.
+        // The same genomes split into two populations (two islands) score the same in generation 5:
+        // the same batch. Not to the bit: the populations stack into GEMMs of other heights, and
+        // OpenBLAS's edge micro-kernels (e.g. OPENBLAS_CORETYPE=Haswell on an AVX-512 EPYC) sum in
+        // another order (seen: −2.3021657 against −2.302166). An island always scores its own
+        // population as one, so runs keep their bits on any rank count (IslandAlgorithmRunTests).
         let a = try batched.evaluate(genomes: Array(genomes[0 ..< 2 * n]), populationSize: 2, network: network, generation: 5, seed: 2)
         let b = try batched.evaluate(genomes: Array(genomes[2 * n ..< P * n]), populationSize: 4, network: network, generation: 5, seed: 2)
-        #expect(all == a + b)
+        for (x, y) in zip(all, a + b) { #expect(abs(x - y) <= 4 * y.ulp, "\(x) vs \(y)") }
         // It is the whole-split fitness of a task whose training split is that batch.
         let indices = batched.minibatchIndices(generation: 5, seed: 2)
         let onBatch = try DatasetTask(name: "batch", train: batched.train.subset(indices), test: batched.test, fitness: .negCrossEntropy)
