@@ -43,8 +43,9 @@ public struct KindStrip {
         var svg = "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(HTML.escape(title))\">\n"
         svg += "<text x=\"\(f(left))\" y=\"17\" font-size=\"14\" font-weight=\"600\" fill=\"#1d2430\">\(HTML.escape(title))</text>\n"
         let plotBottom = height - bottom
-        for tick in axis.ticks {
-            let px = f(axis.pixel(tick))
+        // One generation a cell: each tick labels its cell's middle; else the boundary of a stretch.
+        for tick in axis.ticks where span > 1 || (tick == tick.rounded() && tick <= Double(last)) {
+            let px = f(axis.pixel(span > 1 ? tick : tick + 0.5))
             svg += "<line x1=\"\(px)\" y1=\"\(f(plotBottom))\" x2=\"\(px)\" y2=\"\(f(plotBottom + 4))\" stroke=\"#8a94a6\"/>"
             svg += "<text x=\"\(px)\" y=\"\(f(plotBottom + 17))\" font-size=\"11\" text-anchor=\"middle\" fill=\"#4a5568\">\(AxisScale.label(tick))</text>\n"
         }
