@@ -122,6 +122,8 @@ def read_safetensors(path):
         count = math.prod(shape)
         if begin != position or end - begin != count * dtype.itemsize:
             raise ValueError(f"{path}: tensor {name!r} has data_offsets [{begin}, {end}], expected [{position}, {position + count * dtype.itemsize}]")
+        if end > len(body):
+            raise ValueError(f"{path}: tensor {name!r} has data_offsets [{begin}, {end}] past the end of the data ({len(body)} bytes; truncated?)")
         values = np.frombuffer(body[begin:end], dtype=dtype)
         if entry["dtype"] == "BF16":
             values = (values.astype(np.uint32) << 16).view(np.float32)

@@ -181,6 +181,16 @@ class FinishedRun(unittest.TestCase):
             self.assertEqual(again[name].shape, params[name].shape)
             self.assertTrue(np.array_equal(again[name].view(np.uint32), params[name].view(np.uint32)), name)
 
+    def test_a_damaged_safetensors_file_is_an_error_naming_it(self):
+        with open(self.run.best_path, "rb") as f:
+            data = f.read()
+        broken = os.path.join(Runs.work, "broken.safetensors")
+        for cut, message in ((data[:-4], "data_offsets"), (data[:6], "too short"), (data[:8] + b"x" + data[9:], "not JSON")):
+            with open(broken, "wb") as f:
+                f.write(cut)
+            with self.assertRaisesRegex(ValueError, re.escape(broken) + ".*" + message):
+                read_safetensors(broken)
+
     @unittest.skipUnless(has("torch"), "torch is not importable")
     def test_best_module_loads_into_sequential(self):
         import torch
@@ -249,6 +259,24 @@ class OtherRuns(unittest.TestCase):
         self.assertEqual(run.metrics[0]["best_ever"], -math.inf)
         with self.assertRaises(FileNotFoundError):
             run.best()
+
+
+class YamlReader(unittest.TestCase):
+    def test_block_flow_and_scalars(self):
+        text = ("a:\n- 1\n- x: 2\n  y: [1, 2.5e-1]\n- - 3\n  - 4\nb:\n  c:\n    - linear:\n        out: 8\n    - relu\n"
+                "  d: 'it''s' # comment\n  e: \"q#\"\n  f: -.inf\n  g: 2e-1\n  h: {k: [1,\n      2], m: ~}\n  i: true\n")
+        self.assertEqual(parse_yaml(text), {
+            "a": [1, {"x": 2, "y": [1, 0.25]}, [3, 4]],
+            "b": {"c": [{"linear": {"out": 8}}, "relu"], "d": "it's", "e": "q#", "f": -math.inf, "g": 0.2, "h": {"k": [1, 2], "m": None}, "i": True},
+        })
+
+    def test_errors_name_the_line(self):
+        with self.assertRaisesRegex(ValueError, r"x.yaml line 3: unexpected indentation"):
+            parse_yaml("a:\n  b: 1\n c: 2\n", "x.yaml")
+        with self.assertRaisesRegex(ValueError, r"x.yaml line 2: expected key: value"):
+            parse_yaml("a: 1\nplain\n", "x.yaml")
+        with self.assertRaisesRegex(ValueError, r"not closed"):
+            parse_yaml("a: {b: 1\n", "x.yaml")
 
 
 class KilledRun(unittest.TestCase):
