@@ -58,7 +58,10 @@ extension RunReport {
             }
         }
         let xLabel = "evaluations (networks scored on all islands so far)"
-        out += "<p class=\"note\">The run's best network scored on every sample of each split, at each of the \(records.count) full evaluations in metrics.jsonl (every <code>task.options.eval_every</code> generations and after the last).</p>\n"
+        let splits = records.contains { $0.testLoss != nil || $0.trainLoss != nil }
+        out += "<p class=\"note\">The run's best network "
+            + (splits ? "scored on every sample of each split" : "and its fitness on that generation's conditions (the task has no held-out split; a control task's episodes start where that generation's did)")
+            + ", at each of the \(records.count) full evaluations in metrics.jsonl (every <code>task.options.eval_every</code> generations and after the last).</p>\n"
         let testAccuracy = points(\.testAccuracy), trainAccuracy = points(\.trainAccuracy)
         if !testAccuracy.isEmpty || !trainAccuracy.isEmpty {
             var chart = LineChart(title: "Accuracy of the best network at each full evaluation", xLabel: xLabel, yLabel: "accuracy (share classified correctly)")

@@ -58,6 +58,27 @@ struct ReportSectionsTests {
         #expect(!html.contains("for the final network only"))
     }
 
+    @Test("a control task with eval_every: the best network's fitness at each full evaluation, no split curves")
+    func controlTask() throws {
+        let directory = try S.run("""
+            seed: 1
+            task: {name: Pendulum-v1, options: {episodes: 1, eval_every: 2}}
+            network: mlp:3-8-1:tanh
+            islands: {count: 1, population: 8}
+            evolution: {algorithm: cmaes, sigma0: 0.3}
+            stop: {generations: 6}
+            """, ranks: 1)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let folder = try RunLogs(directory: directory)
+        // Every 2 generations before the last (the run logs the last one only for a task with splits).
+        #expect(folder.fullEvaluations.map(\.generation) == [2, 4])
+        let html = RunReport(folder: folder, generator: "test").html()
+        let elements = try S.elements(html)
+        #expect(S.polylines(elements, chart: "Fitness of the best network at each full evaluation").first.map(S.pointCount) == 2)
+        #expect(S.polylines(elements, chart: "Accuracy of the best network at each full evaluation").isEmpty)
+        #expect(html.contains("that generation's conditions"))
+    }
+
     @Test("a run without full evaluations says the final figure is the only one; a run cut mid-line still counts its full evaluations")
     func noCurveAndCutRun() throws {
         let directory = try S.run(S.tiny)
