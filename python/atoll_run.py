@@ -6,8 +6,9 @@ A run folder (``atoll run CONFIG --out DIR``) holds::
     metrics.jsonl     one line per island and generation (generation, island, phase, best, mean,
                       median, non_finite, best_ever, evaluations, bytes_migrated[, best_kind]),
                       and lines with "kind": "full_evaluation" (generation, island, fitness,
-                      train_loss, train_accuracy, test_loss, test_accuracy) every eval_every
-                      generations of a minibatch or control task, and after the last
+                      train_loss, train_accuracy, test_loss, test_accuracy) every
+                      task.options.eval_every generations and, for a dataset task (also with
+                      minibatch fitness), after the last; a control task's carry the fitness only
     timings.jsonl     one line per rank and generation, in seconds (evolve, decode, migrate,
                       meta_training, allreduce, checkpoint, total)
     meta.jsonl        one line per meta-learner round (latent runs)
@@ -338,7 +339,8 @@ class Run:
         path         the folder
         metrics      island lines of metrics.jsonl: one per island and generation
         evaluations  the "kind": "full_evaluation" lines of metrics.jsonl (the run's best network
-                     scored on whole splits, or a control task's held-out episodes)
+                     scored on whole splits; for a control task, its fitness on that
+                     generation's start states)
         timings      timings.jsonl: one per rank and generation
         meta         meta.jsonl: one per meta-learner round
         summary      summary.json as a dict, or None before the run has finished
