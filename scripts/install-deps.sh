@@ -9,6 +9,9 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# python/test_atoll_run.py (make test) and python/atoll_evaluator.py need python3 with numpy; a numpy
+# from pip counts.
+python3 -c 'import numpy' >/dev/null 2>&1 || missing+=(python3-numpy)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "atoll: installing ${missing[*]}"

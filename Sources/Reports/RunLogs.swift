@@ -15,6 +15,9 @@ public struct RunLogs {
     public let configProblem: String?
     /// `metrics.jsonl`: one record per island and generation, in file order.
     public let metrics: [IslandMetrics]
+    /// The `"kind": "full_evaluation"` lines of `metrics.jsonl`: the run's best network scored on
+    /// whole splits every `task.options.eval_every` generations and after the last, in file order.
+    public let fullEvaluations: [FullEvaluationRecord]
     /// `timings.jsonl`: one record per rank and generation.
     public let timings: [RankTiming]
     /// `meta.jsonl`: one record per meta-learner round.
@@ -50,7 +53,9 @@ public struct RunLogs {
             configProblem = "\(error)"
         }
         var skipped = 0
-        metrics = Self.lines(directory.appendingPathComponent("metrics.jsonl"), skipped: &skipped)
+        let metricsLines: [MetricsLine] = Self.lines(directory.appendingPathComponent("metrics.jsonl"), skipped: &skipped)
+        metrics = metricsLines.compactMap { if case .island(let m) = $0 { m } else { nil } }
+        fullEvaluations = metricsLines.compactMap { if case .fullEvaluation(let e) = $0 { e } else { nil } }
         timings = Self.lines(directory.appendingPathComponent("timings.jsonl"), skipped: &skipped)
         meta = Self.lines(directory.appendingPathComponent("meta.jsonl"), skipped: &skipped)
         skippedLines = skipped
@@ -96,6 +101,24 @@ public struct RunLogs {
             if let record = try? decoder.decode(T.self, from: data.subdata(in: range)) { records.append(record) } else { skipped += 1 }
         }
         return records
+    }
+}
+
+/// A line of `metrics.jsonl`: an island's generation, or (`"kind": "full_evaluation"`) a full
+/// evaluation of the run's best network.
+enum MetricsLine: Decodable {
+    case island(IslandMetrics)
+    case fullEvaluation(FullEvaluationRecord)
+
+    private enum Keys: String, CodingKey { case kind }
+
+    init(from decoder: Decoder) throws {
+        let kind = try decoder.container(keyedBy: Keys.self).decodeIfPresent(String.self, forKey: .kind)
+        if kind == "full_evaluation" {
+            self = .fullEvaluation(try FullEvaluationRecord(from: decoder))
+        } else {
+            self = .island(try IslandMetrics(from: decoder))
+        }
     }
 }
 

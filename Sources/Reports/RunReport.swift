@@ -111,7 +111,6 @@ public struct RunReport {
 
     func fitnessSection() -> String {
         guard !curves.islands.isEmpty else { return "<h2>Fitness</h2>\n<p class=\"note\">metrics.jsonl holds no generation yet.</p>\n" }
-        let fitnessName = folder.summary?.fitnessName ?? "fitness"
         var out = "<h2>Fitness</h2>\n"
         if !curves.latentSpans.isEmpty {
             let spans = curves.latentSpans.map { $0.first == $0.last ? "\($0.first)" : "\($0.first)–\($0.last)" }.joined(separator: ", ")
@@ -123,9 +122,9 @@ public struct RunReport {
             chart.bands = curves.latentBands()
             out += chart.html()
         }
-        if let accuracy = folder.summary?.testAccuracy {
-            out += "<h3>Held-out split</h3>\n<p>Test accuracy of the best network: <b>\(String(format: "%.4f", accuracy))</b> (\(String(format: "%.2f", accuracy * 100)) % of the test split classified correctly). The run logs it for the final network only.</p>\n"
-        }
+        out += lossChart(fitnessName: fitnessName)
+        out += heldOutSection()
+        out += bestKindSection()
         return out
     }
 }
