@@ -114,6 +114,7 @@ struct Arm {
         Arm(name: "ga", description: "weight-space GA (configs/digits-full.yaml's operators)", settings: gaOperators),
         Arm(name: "snes", description: "weight-space SNES, σ₀ 0.1", settings: "evolution: {algorithm: snes, sigma0: 0.1}"),
         Arm(name: "cmaes", description: "weight-space CMA-ES, σ₀ 0.1 (full covariance: small networks only)", settings: "evolution: {algorithm: cmaes, sigma0: 0.1}"),
+        Arm(name: "cmaes-sigma0.3", description: "weight-space CMA-ES, σ₀ 0.3 (configs/pendulum.yaml's setting)", settings: "evolution: {algorithm: cmaes, sigma0: 0.3}"),
         Arm(name: "sep-cmaes", description: "weight-space sep-CMA-ES, σ₀ 0.1", settings: "evolution: {algorithm: sep_cmaes, sigma0: 0.1}"),
         Arm(name: "eggroll", description: "EGGROLL: low-rank ES (rank 4 per weight matrix, σ₀ 0.1), the population kept as codes, decoded 16 at a time",
             settings: "evolution: {algorithm: eggroll, sigma0: 0.1, rank: 4, tile: 16}"),
