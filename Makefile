@@ -1,7 +1,8 @@
 # Atoll — the two commands of the README:
 #   make demo   installs what is missing, builds (release) and runs the main job
 #   make test   installs what is missing, builds (debug) and runs every test, including under mpirun,
-#               and renders a report in headless Chromium (scripts/check-report.sh)
+#               and renders a report in headless Chromium (scripts/check-report.sh), and runs Atoll
+#               under a one-node Slurm cluster it starts itself (scripts/test-slurm.sh, root, ~3-4 min)
 SHELL := /bin/bash
 
 .PHONY: deps build release demo test clean
@@ -23,6 +24,7 @@ test: deps
 	swift test --skip-build
 	bash scripts/test-mpi.sh .build/debug/atoll
 	bash scripts/check-report.sh
+	bash scripts/test-slurm.sh .build/debug/atoll
 
 clean:
 	rm -rf .build

@@ -136,6 +136,11 @@ public final class Run {
         var config = try agree(communicator) {
             if communicator.rank == 0 { try RunLock.checkFree(directory) }
             guard FileManager.default.fileExists(atPath: configPath) else {
+                let checkpoints = directory.appendingPathComponent("checkpoints").path
+                if FileManager.default.fileExists(atPath: checkpoints) {
+                    throw RunError("\(directory.path) has checkpoints/ but no config.yaml: copy the config the run was started with "
+                        + "to \(configPath) (a mismatch in what the results depend on is refused, naming the key), then resume again")
+                }
                 throw RunError("\(directory.path) is not a run folder: it has no config.yaml")
             }
             return try RunConfig.load(path: configPath)
@@ -168,7 +173,7 @@ public final class Run {
         if let reason = state.stopReason, generations == nil, hasResults {
             if communicator.rank == 0 {
                 options.output("The run in \(directory.path) finished at generation \(state.generation) (stop: \(reason.rawValue)); nothing to resume "
-                    + "(extend it with `atoll resume \(directory.path) --generations N`).\n")
+                    + "(extend it with `atoll resume \(shellQuoted(directory.path)) --generations N`).\n")
             }
             return nil
         }
@@ -211,7 +216,7 @@ public final class Run {
                     in what its results depend on:
                       \(differences.joined(separator: "\n  "))
                     Put these back to resume; to change them, start a new run (`atoll run`). Only the length may change, \
-                    with `atoll resume \(directory.path) --generations N`.
+                    with `atoll resume \(shellQuoted(directory.path)) --generations N`.
                     """)
             }
         } else {
@@ -236,7 +241,8 @@ public final class Run {
         }
     }
 
-    /// The network and task of `config`, checked against each other and the rank count.
+    /// The network and task of `config`, checked against each other, the rank count and the memory
+    /// the run will need (`MemoryEstimate`).
     static func setUp(_ config: RunConfig, _ communicator: any Communicator) throws -> (Network, any FitnessTask) {
         _ = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
         let network: Network
@@ -252,6 +258,7 @@ public final class Run {
         } catch {
             throw ConfigError.invalidValue(path: "task", message: "\(error)")
         }
+        try MemoryEstimate.check(config: config, network: network, communicator: communicator)
         return (network, task)
     }
 
@@ -356,11 +363,11 @@ public final class Run {
             generation \(generation): every fitness on island(s) \(islands) is NaN or ±inf (a task or external evaluator \
             returning NaN, or weights overflowing — e.g. a huge evolution.mutation_sigma), so selection has nothing to go on. \
             A checkpoint of generation \(generation) is in \(store.directory.path): fix the cause and continue with \
-            `atoll resume \(directory.path)`, or start again with `atoll run --force`
+            `atoll resume \(shellQuoted(directory.path))`, or start again with `atoll run --force`
             """, sharedByAllRanks: true)
     }
 
-    /// Stops the run after this generation because a rank received SIGINT, SIGTERM or SIGUSR1:
+    /// Stops the run after this generation because a rank received SIGINT, SIGTERM, SIGUSR1 or SIGHUP:
     /// every rank saw the same gathered reports, so all stop here together, after a checkpoint of
     /// this generation (without a stop reason: the run resumes from it as if never stopped).
     ///
@@ -372,7 +379,7 @@ public final class Run {
         if communicator.rank == 0 {
             options.output("""
                 Stopped by \(InterruptSignal.name(number)) after generation \(generation); its checkpoint is in \(store.directory.path).
-                Continue with `atoll resume \(directory.path)` (under mpirun, on any number of ranks).
+                Continue with `atoll resume \(shellQuoted(directory.path))` (under mpirun, on any number of ranks).
 
                 """)
         }
@@ -404,7 +411,7 @@ public final class Run {
         line += String(format: "  \(archipelago.phase.rawValue)  best %.6g  %d evals  %.0f evals/s  %@", progress.bestFitness, progress.evaluations, rate, Self.clock(progress.elapsedSeconds))
         if nonFinite > 0 { line += "  \(nonFinite) non-finite" }
         if let limit = config.stop.generations, generation > 0 {
-            let left = progress.elapsedSeconds / Double(generation) * Double(max(0, limit - generation))
+            let left = progress.elapsedSeconds / Double(generation) * (Double(limit) - Double(generation))
             line += "  ~\(Self.clock(left)) left"
         }
         if options.interactive {
@@ -414,8 +421,10 @@ public final class Run {
         }
     }
 
+    /// `seconds` as m:ss or h:mm:ss; negative or NaN as 0:00, past 99,999 hours as `>99999:00:00`.
     static func clock(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
+        guard !(seconds >= 99_999 * 3600) else { return ">99999:00:00" }
+        let s = seconds > 0 ? Int(seconds.rounded()) : 0
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 
@@ -486,12 +495,20 @@ public struct RunError: Error, CustomStringConvertible {
     }
 }
 
-/// A run stopped by SIGINT, SIGTERM or SIGUSR1 after a checkpoint (every rank throws it together).
+/// A run stopped by SIGINT, SIGTERM, SIGUSR1 or SIGHUP after a checkpoint (every rank throws it together).
 public struct RunInterrupted: Error, CustomStringConvertible {
     /// The signal's number.
     public let signal: Int32
 
     public var description: String { "stopped by \(InterruptSignal.name(signal))" }
+}
+
+/// `text` as one shell word: unchanged when it holds only characters no shell treats specially,
+/// else in single quotes (a quote inside as `'\''`), so a printed command can be pasted as it is.
+func shellQuoted(_ text: String) -> String {
+    let plain = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-=:,+@%")
+    if !text.isEmpty && text.allSatisfy(plain.contains) { return text }
+    return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
 /// Runs `body` on every rank and shares failures: if it throws on any rank, every rank throws the

@@ -321,3 +321,25 @@ extension RunTests {
         }
     }
 }
+
+@Suite("Progress line clock and printed commands")
+struct ProgressClockTests {
+    @Test("the time-left clock is bounded: huge, infinite, negative or NaN seconds never trap or print a negative time")
+    func boundedClock() {
+        #expect(Run.clock(75) == "1:15")
+        #expect(Run.clock(3725) == "1:02:05")
+        #expect(Run.clock(-3.0e12) == "0:00")
+        #expect(Run.clock(.nan) == "0:00")
+        #expect(Run.clock(9.2e18 * 1.5) == ">99999:00:00")
+        #expect(Run.clock(.infinity) == ">99999:00:00")
+    }
+
+    @Test("a path in a printed command is quoted when a shell would split or expand it")
+    func quoting() {
+        #expect(shellQuoted("runs/digits") == "runs/digits")
+        #expect(shellQuoted("/tmp/my runs/a") == "'/tmp/my runs/a'")
+        #expect(shellQuoted("it's") == #"'it'\''s'"#)
+        #expect(shellQuoted("$HOME") == "'$HOME'")
+        #expect(shellQuoted("") == "''")
+    }
+}
