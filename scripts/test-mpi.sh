@@ -326,5 +326,27 @@ if [ "$(cat "$runs/pipe.rc")" = "rc 0" ] && [ -s "$runs/pipe/best.safetensors" ]
 else
   failed=$((failed + 1)); echo "FAIL  a run writing to a closed pipe: $(cat "$runs/pipe.rc")"; cat "$runs/pipe.err" | tail -3 | sed 's/^/      /'
 fi
+# A full disk and a read-only checkpoints/ (root: a 300 kB tmpfs, a read-only bind mount): the
+# error names the file or folder and the reason, the read-only one before any generation runs.
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$runs/small" && mount -t tmpfs -o size=300k tmpfs "$runs/small" 2>/dev/null; then
+  out=$(timeout --kill-after=10 "$limit" "$atoll" run "$config" --out "$runs/small/run" 2>&1)
+  umount "$runs/small"
+  if grep -q "cannot write $runs/small/run/.*: no space left on device" <<<"$out" && ! grep -q NSCocoaErrorDomain <<<"$out"; then
+    passed=$((passed + 1)); echo "ok    a full disk is an error naming the file and 'no space left on device'"
+  else
+    failed=$((failed + 1)); echo "FAIL  full disk message:"; echo "$out" | tail -3 | sed 's/^/      /'
+  fi
+  run "run $config for a read-only resume" "$atoll" run "$config" --out "$runs/readonly"
+  mount --bind "$runs/readonly/checkpoints" "$runs/readonly/checkpoints" && mount -o remount,bind,ro "$runs/readonly/checkpoints"
+  out=$(timeout --kill-after=10 "$limit" "$atoll" resume "$runs/readonly" --generations 8 2>&1)
+  umount "$runs/readonly/checkpoints"
+  if grep -q "checkpoints cannot be written to $runs/readonly/checkpoints: .*read-only file system" <<<"$out" && ! grep -q "^gen " <<<"$out"; then
+    passed=$((passed + 1)); echo "ok    a read-only checkpoints/ is found before the first generation, naming the folder"
+  else
+    failed=$((failed + 1)); echo "FAIL  read-only checkpoints/ message:"; echo "$out" | tail -3 | sed 's/^/      /'
+  fi
+else
+  echo "      (skipped the full-disk and read-only tests: they need root and mount)"
+fi
 echo "mpi: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -61,12 +61,16 @@ public struct MemoryEstimate: Equatable, Sendable {
             }
             return result
         }
-        guard let genes = product(islands, population, d, 4, tenths).map({ $0 / 10 }),
-              let archived = product(islands, archive, d, 4), let matrices = product(islands, square, d, d, 4),
-              case let (sum, o1) = genes.addingReportingOverflow(archived), !o1,
+        func uncountable(_ what: String) -> RunError {
+            RunError("\(what) × \(d) parameters × \(islands) island(s) per rank is more memory than can be counted "
+                + "(past 2^63 bytes): lower it or the network's size")
+        }
+        guard let genes = product(islands, population, d, 4, tenths).map({ $0 / 10 }) else { throw uncountable("islands.population \(population)") }
+        guard let archived = product(islands, archive, d, 4) else { throw uncountable("meta.archive_size \(archive)") }
+        guard let matrices = product(islands, square, d, d, 4) else { throw uncountable("CMA-ES's \(d) × \(d) matrices") }
+        guard case let (sum, o1) = genes.addingReportingOverflow(archived), !o1,
               case let (total, o2) = sum.addingReportingOverflow(matrices), !o2 else {
-            throw RunError("islands.population \(population) × \(d) parameters × \(islands) island(s) per rank is more memory "
-                + "than can be counted (past 2^63 bytes): lower islands.population or the network's size")
+            throw uncountable("islands.population \(population) with meta.archive_size \(archive)")
         }
         addedBytes = total
         var parts = ["\(islands) island(s) per rank × population \(population) × \(d) parameters × 4 B × \(Double(tenths) / 10) copies"]

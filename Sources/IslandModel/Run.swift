@@ -105,7 +105,10 @@ public final class Run {
             return archipelago
         }
         let folder: RunFolder? = try agree(communicator) {
-            communicator.rank == 0 ? try RunFolder(creating: directory, config: config, force: options.force) : nil
+            guard communicator.rank == 0 else { return nil }
+            let folder = try RunFolder(creating: directory, config: config, force: options.force)
+            try CheckpointStore(directory: directory.appendingPathComponent("checkpoints")).checkWritable()
+            return folder
         }
         let run = Run(config: config, directory: directory, communicator: communicator, options: options,
                       archipelago: archipelago, progress: RunProgress(), generation: 0, folder: folder, blas: blas)
@@ -188,7 +191,9 @@ public final class Run {
             return archipelago
         }
         let files: RunFolder? = try agree(communicator) {
-            communicator.rank == 0 ? try RunFolder(resuming: directory, config: generations != nil ? config : nil, state: state) : nil
+            guard communicator.rank == 0 else { return nil }
+            try store.checkWritable()
+            return try RunFolder(resuming: directory, config: generations != nil ? config : nil, state: state)
         }
         let run = Run(config: config, directory: directory, communicator: communicator, options: options,
                       archipelago: archipelago, progress: state.progress, generation: generation, folder: files, blas: blas)
@@ -257,6 +262,12 @@ public final class Run {
             try task.checkCompatible(network)
         } catch {
             throw ConfigError.invalidValue(path: "task", message: "\(error)")
+        }
+        if config.evolution.algorithm == .eggroll,
+           let fullest = RunConfig.lowRankBlocks(network.layout).filter(\.isMatrix).map({ min($0.rows, $0.columns) }).max(),
+           config.evolution.rank > fullest {
+            throw ConfigError.invalidValue(path: "evolution.rank", message: "expected at most \(fullest), the largest rank any "
+                + "weight matrix of the network can have (min(out, in) over its matrices), got \(config.evolution.rank)")
         }
         try MemoryEstimate.check(config: config, network: network, communicator: communicator)
         return (network, task)

@@ -39,6 +39,9 @@ public struct RunConfig: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         let d = RunConfig()
+        if let negative = try? c.decodeIfPresent(Int.self, forKey: .seed), negative < 0 {
+            throw ConfigError.invalidValue(path: "seed", message: "must be a whole number ≥ 0 (at most 18446744073709551615), got \(negative)")
+        }
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         task = try c.decodeIfPresent(TaskSection.self, forKey: .task) ?? d.task
         network = try c.decodeIfPresent(NetworkSource.self, forKey: .network) ?? d.network
@@ -149,7 +152,8 @@ extension ConfigError {
 
     private static func typeName(_ type: Any.Type) -> String {
         switch type {
-        case is Int.Type, is UInt64.Type: "a whole number"
+        case is Int.Type: "a whole number (from −9223372036854775808 to 9223372036854775807)"
+        case is UInt64.Type: "a whole number from 0 to 18446744073709551615"
         case is Double.Type, is Float.Type: "a number"
         case is String.Type: "a string"
         case is Bool.Type: "true or false"

@@ -136,6 +136,10 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var launchOptions: LaunchOptions
 
+    func validate() throws {
+        if let out, out.isEmpty { throw ValidationError("--out must name a folder, got an empty string") }
+    }
+
     func run() throws {
         let configuration: RunConfig
         do {

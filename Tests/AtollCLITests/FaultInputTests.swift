@@ -95,4 +95,38 @@ struct FaultInputTests {
         let result = try AtollProcess.run(["report", run.path])
         #expect(result.status == 0, "\(result.standardError)")
     }
+
+    @Test("a bad value names the key and what is valid", arguments: [
+        ("allreduce: bogus\n", "allreduce: 'bogus' is not one of: reproducible, fast"),
+        ("evolution: {algorithm: bogus}\n", "evolution.algorithm: 'bogus' is not one of: ga, snes, cmaes, sep_cmaes, eggroll"),
+        ("topology: {kind: bogus}\n", "topology.kind: 'bogus' is not one of: ring, fully_connected, torus, unconnected, edges"),
+        ("seed: -1\n", "seed: must be a whole number ≥ 0"),
+        ("stop: {generations: 9223372036854775808}\n", "stop.generations: expected a whole number (from −9223372036854775808 to 9223372036854775807)"),
+        ("network: mlp:64-4-10\nislands: {population: 4}\nevolution: {tournament_size: 10}\n",
+         "evolution.tournament_size: expected at most islands.population (4), got 10"),
+        ("network: mlp:64-32-10\nevolution: {algorithm: eggroll, rank: 100}\n", "evolution.rank: expected at most 32"),
+    ])
+    func badValues(config: String, message: String) throws {
+        let result = try Self.run(config: config)
+        #expect(result.status == 1, "\(result.standardError)")
+        #expect(result.standardError.contains(message), "\(result.standardError)")
+    }
+
+    @Test("--out \"\" is a usage error, not a run in the current directory")
+    func emptyOut() throws {
+        let result = try Self.run(config: "stop: {generations: 1}\n", extra: ["--out", ""])
+        #expect(result.status == 64, "\(result.standardError)")
+        #expect(result.standardError.contains("--out must name a folder"), "\(result.standardError)")
+    }
+
+    @Test("resume of a folder with checkpoints but no config.yaml says how to recover")
+    func missingConfig() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = folder.appendingPathComponent("run")
+        try FileManager.default.createDirectory(at: run.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+        let result = try AtollProcess.run(["resume", run.path])
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("has checkpoints/ but no config.yaml: copy the config the run was started with"), "\(result.standardError)")
+    }
 }
