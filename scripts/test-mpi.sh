@@ -326,6 +326,27 @@ if [ "$(cat "$runs/pipe.rc")" = "rc 0" ] && [ -s "$runs/pipe/best.safetensors" ]
 else
   failed=$((failed + 1)); echo "FAIL  a run writing to a closed pipe: $(cat "$runs/pipe.rc")"; cat "$runs/pipe.err" | tail -3 | sed 's/^/      /'
 fi
+# Watchdog: rank 1 of mpirun -np 2 stopped (SIGSTOP) mid-run; with watchdog.min_seconds 3 the run
+# ends within seconds (not never), naming rank 1 and its pid.
+printf '%s\n' 'seed: 3' 'network: mlp:64-8-10' 'islands: {count: 2, population: 8}' 'stop: {generations: 100000}' \
+  'output: {checkpoint_every: 5}' 'watchdog: {min_seconds: 3, factor: 10}' > "$runs/watchdog.yaml"
+timeout --kill-after=10 "$limit" "$MPIRUN" -np 2 "$atoll" run "$runs/watchdog.yaml" --out "$runs/watchdog" > "$runs/watchdog.out" 2>&1 &
+pid=$!
+sleep 4
+launcher=$(pgrep -P "$pid" | head -1)
+stopped_rank=""
+for p in $(pgrep -P "$launcher"); do tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 && stopped_rank=$p; done
+started=$SECONDS
+kill -STOP "$stopped_rank"
+wait "$pid"; rc=$?
+if [ "$rc" -ne 0 ] && [ $((SECONDS - started)) -lt 60 ] \
+   && grep -q "atoll: watchdog: generation [0-9]* has run .*Did not answer: rank 1 (host [^,]*, pid $stopped_rank" "$runs/watchdog.out"; then
+  passed=$((passed + 1)); echo "ok    a stopped rank ends the run after $((SECONDS - started)) s with the watchdog naming rank 1 (pid $stopped_rank)"
+else
+  failed=$((failed + 1)); echo "FAIL  a stopped rank (exit $rc after $((SECONDS - started)) s)"; grep -v '^gen' "$runs/watchdog.out" | tail -5 | sed 's/^/      /'
+fi
+kill -CONT "$stopped_rank" 2>/dev/null; kill -9 "$stopped_rank" 2>/dev/null
+
 # A full disk and a read-only checkpoints/ (root: a 300 kB tmpfs, a read-only bind mount): the
 # error names the file or folder and the reason, the read-only one before any generation runs.
 if [ "$(id -u)" -eq 0 ] && mkdir -p "$runs/small" && mount -t tmpfs -o size=300k tmpfs "$runs/small" 2>/dev/null; then

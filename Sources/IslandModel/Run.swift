@@ -57,6 +57,9 @@ public final class Run {
     private var exhaustedIslands: [Int] = []
     /// The first signal any rank reported in the latest generation's reports (rank order).
     private var interruptingSignal: Int32?
+    /// Ends the run when a generation takes far longer than the recent ones (MPI ranks only:
+    /// `LocalCommunicator` has its own timeout).
+    private let watchdog: Watchdog?
 
     private init(
         config: RunConfig, directory: URL, communicator: any Communicator, options: Options, archipelago: Archipelago,
@@ -76,6 +79,10 @@ public final class Run {
         timingsLog = folder?.timings
         metaLog = folder?.meta
         store = CheckpointStore(directory: directory.appendingPathComponent("checkpoints"))
+        watchdog = config.watchdog.enabled && !(communicator is LocalCommunicator)
+            ? Watchdog(settings: config.watchdog, rank: communicator.rank, size: communicator.size, runDirectory: directory,
+                       resumeCommand: "atoll resume \(shellQuoted(directory.path))")
+            : nil
     }
 
     // MARK: Starting and resuming
@@ -281,8 +288,11 @@ public final class Run {
 
     private func loop() throws -> RunSummary {
         var stopReason = config.stop.criteria.reason(toStop: progress)
+        watchdog?.start()
+        defer { watchdog?.stop() }
         while stopReason == nil {
             generation += 1
+            watchdog?.begin(generation: generation)
             var timing = RankTiming(generation: generation, rank: communicator.rank)
             timing.checkpoint = lastCheckpointSeconds
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -324,6 +334,8 @@ public final class Run {
                 }
             }
             lastCheckpointSeconds = Double(DispatchTime.now().uptimeNanoseconds - t4) * 1e-9
+            watchdog?.heartbeat(stage: 2 * generation + 1)
+            watchdog?.end()
             showProgress(final: stopReason != nil)
         }
         return try finish(stopReason: stopReason!)
@@ -342,6 +354,7 @@ public final class Run {
         let exhausted = archipelago.islands.filter { !$0.population.fitness.contains(where: \.isFinite) }.map(\.index)
         let mine = GenerationReport(metrics: metrics, timing: timing, evaluated: evaluated, elapsed: elapsed, exhausted: exhausted,
                                     signal: options.interruption() ?? 0)
+        watchdog?.heartbeat(stage: 2 * generation)
         let reports = try communicator.allgatherStrings(String(decoding: try JSONEncoder().encode(mine), as: UTF8.self))
             .map { try JSONDecoder().decode(GenerationReport.self, from: Data($0.utf8)) }
         let all = reports.flatMap(\.metrics).sorted { $0.island < $1.island }

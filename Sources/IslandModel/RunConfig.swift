@@ -25,6 +25,8 @@ public struct RunConfig: Codable, Equatable, Sendable {
     /// `reproducible` (exact fixed-point sum: the same bits on any number of ranks) or `fast`
     /// (float `MPI_SUM`).
     public var allreduce = AllreduceMode.reproducible
+    /// Ends a run whose generation takes far longer than its recent ones (a rank that stopped answering).
+    public var watchdog = WatchdogSection()
 
     public enum AllreduceMode: String, Codable, Sendable, CaseIterable {
         case reproducible, fast
@@ -33,7 +35,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, ConfigKey {
-        case seed, task, network, islands, topology, migration, evolution, latent, meta, stop, output, allreduce
+        case seed, task, network, islands, topology, migration, evolution, latent, meta, stop, output, allreduce, watchdog
     }
 
     public init(from decoder: Decoder) throws {
@@ -54,6 +56,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
         stop = try c.decodeIfPresent(StopSection.self, forKey: .stop) ?? d.stop
         output = try c.decodeIfPresent(OutputSection.self, forKey: .output) ?? d.output
         allreduce = try c.decodeIfPresent(AllreduceMode.self, forKey: .allreduce) ?? d.allreduce
+        watchdog = try c.decodeIfPresent(WatchdogSection.self, forKey: .watchdog) ?? d.watchdog
     }
 
     /// Reads and checks a config file.
@@ -114,6 +117,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
         guard output.checkpointEvery >= 0 else { throw fail("output.checkpoint_every", "expected 0 (never) or more, got \(output.checkpointEvery)") }
         try latent.validate(algorithm: evolution.algorithm, generations: stop.generations)
         try meta.validate()
+        try watchdog.validate()
     }
 }
 

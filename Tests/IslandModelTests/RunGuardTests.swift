@@ -343,3 +343,31 @@ struct ProgressClockTests {
         #expect(shellQuoted("") == "''")
     }
 }
+
+@Suite("Watchdog")
+struct WatchdogTests {
+    @Test("the limit is max(min_seconds, factor × the median of recent generations), armed after three")
+    func limit() throws {
+        var settings = WatchdogSection()
+        settings.factor = 10
+        settings.minSeconds = 3
+        #expect(Watchdog.limit(recent: [1, 1], settings: settings) == nil)
+        #expect(Watchdog.limit(recent: [0.1, 0.2, 5], settings: settings) == 3)
+        #expect(Watchdog.limit(recent: [0.5, 0.4, 9, 0.6], settings: settings) == 6)
+    }
+
+    @Test("ranks behind the furthest heartbeat are named; a missing heartbeat counts as behind")
+    func laggards() {
+        #expect(Watchdog.laggards(stages: [8, 8, 8]).isEmpty)
+        #expect(Watchdog.laggards(stages: [9, 8, 9, -1]) == [1, 3])
+    }
+
+    @Test("the watchdog section is checked and left out of what a resume compares")
+    func section() throws {
+        #expect(throws: ConfigError.self) { try RunConfig.parse("watchdog: {factor: 0.5}") }
+        #expect(throws: ConfigError.self) { try RunConfig.parse("watchdog: {min_seconds: 0}") }
+        let on = try ResultSettings(try RunConfig.parse("stop: {generations: 2}"))
+        let off = try ResultSettings(try RunConfig.parse("stop: {generations: 2}\nwatchdog: {enabled: false, min_seconds: 5}"))
+        #expect(on.differences(from: off).isEmpty)
+    }
+}
