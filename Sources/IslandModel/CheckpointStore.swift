@@ -150,11 +150,14 @@ public struct CheckpointStore: Sendable {
 
     /// The newest checkpoint whose manifest and files all check out, or `nil` if there is none.
     ///
-    /// - Parameter warn: told about every checkpoint that is skipped, and why.
-    public func newestValid(warn: (String) -> Void) -> Checkpoint? {
+    /// - Parameters:
+    ///   - warn: told about every checkpoint that is skipped, and why.
+    ///   - check: a check of the folder that runs first (the island files' `RunIdentity`).
+    public func newestValid(warn: (String) -> Void, check: (URL) throws -> Void = { _ in }) -> Checkpoint? {
         for generation in completeGenerations() {
             let folder = directory.appendingPathComponent(Self.folderName(generation))
             do {
+                try check(folder)
                 return try validate(folder, generation: generation)
             } catch {
                 warn("skipping checkpoint \(folder.path): \(error)")

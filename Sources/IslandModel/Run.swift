@@ -161,7 +161,7 @@ public final class Run {
         let store = CheckpointStore(directory: directory.appendingPathComponent("checkpoints"))
         let chosen = try agree(communicator) { () -> Int in
             guard communicator.rank == 0 else { return -1 }
-            guard let checkpoint = store.newestValid(warn: options.warn) else {
+            guard let checkpoint = store.newestValid(warn: options.warn, check: RunIdentity.check(checkpoint:)) else {
                 throw RunError("no valid checkpoint in \(store.directory.path): start the run again with `atoll run`")
             }
             return checkpoint.generation
@@ -174,7 +174,7 @@ public final class Run {
             let placement = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
             let islands = try placement.islands(of: communicator.rank).map { index -> Island in
                 let url = folder.appendingPathComponent(RunFolder.islandFileName(index))
-                return try Island(decoding: Data(contentsOf: url), source: url.path, decodeAlgorithm: config.decodeIslandAlgorithm)
+                return try Island(decoding: RunIdentity.split(Data(contentsOf: url)).payload, source: url.path, decodeAlgorithm: config.decodeIslandAlgorithm)
             }
             return (state, islands)
         }
@@ -412,12 +412,15 @@ public final class Run {
 
     private func writeCheckpoint(stopReason: StopReason?) throws {
         var files: [String: Data] = [:]
-        for island in archipelago.islands { files[RunFolder.islandFileName(island.index)] = try island.encoded() }
+        let settings = try ResultSettings(config)
+        for island in archipelago.islands {
+            files[RunFolder.islandFileName(island.index)] = RunIdentity(settings: settings, island: island.index).appended(to: try island.encoded())
+        }
         if communicator.rank == 0, let metricsLog, let timingsLog, let metaLog {
             for log in [metricsLog, timingsLog, metaLog] { try log.synchronize() }
             let state = RunState(generation: generation, progress: progress, metricsBytes: try metricsLog.byteCount,
                                  timingsBytes: try timingsLog.byteCount, metaBytes: try metaLog.byteCount,
-                                 phase: archipelago.phase, stopReason: stopReason, settings: try ResultSettings(config), blas: blas)
+                                 phase: archipelago.phase, stopReason: stopReason, settings: settings, blas: blas)
             if let latent = archipelago.latent { files.merge(try latent.files()) { $1 } }
             files["run.json"] = try RunState.encoder.encode(state)
         }
