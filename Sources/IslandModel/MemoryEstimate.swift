@@ -89,7 +89,7 @@ public struct MemoryEstimate: Equatable, Sendable {
     ///   - resident, addressSpace: bytes this process holds now.
     public func check(ranksInProcess: Int, ranksOnHost: Int, limits: [Limit], resident: Int, addressSpace: Int) throws {
         let (added, overflow) = addedBytes.multipliedReportingOverflow(by: max(1, ranksInProcess))
-        for limit in limits {
+        for limit in limits.sorted(by: { $0.bytes < $1.bytes }) {  // the tightest one named
             let inUse = limit.addressSpace ? addressSpace : resident
             let share = limit.addressSpace ? limit.bytes : limit.bytes / max(1, ranksOnHost / max(1, ranksInProcess))
             if overflow || added > share - min(share, inUse) {
