@@ -1,8 +1,9 @@
 # Atoll — the two commands of the README:
 #   make demo   installs what is missing, builds (release) and runs the main job
 #   make test   installs what is missing, builds (debug) and runs every test, including under mpirun,
-#               the Python run reader's (python/test_atoll_run.py), and renders a report in headless
-#               Chromium (scripts/check-report.sh)
+#               the Python run reader's (python/test_atoll_run.py), renders a report in headless Chromium
+#               (scripts/check-report.sh), and runs Atoll under a one-node Slurm cluster it starts itself
+#               (scripts/test-slurm.sh, root, ~3-4 min)
 SHELL := /bin/bash
 
 .PHONY: deps build release demo test clean
@@ -25,6 +26,7 @@ test: deps
 	python3 python/test_atoll_run.py .build/debug/atoll
 	bash scripts/test-mpi.sh .build/debug/atoll
 	bash scripts/check-report.sh
+	bash scripts/test-slurm.sh .build/debug/atoll
 
 clean:
 	rm -rf .build

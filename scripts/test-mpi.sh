@@ -245,7 +245,7 @@ fi
 # SIGINT / SIGTERM / SIGUSR1: every rank stops after the same generation, checkpoints it, prints the
 # resume command and exits 130 / 143 / 138; resumed (on another rank count) it ends as an
 # uninterrupted run.
-# The same signal twice stops at once.
+# (The same signal twice: see below.)
 sed -e 's/generations: 6/generations: 100000/' -e 's/checkpoint_every: 2/checkpoint_every: 100000/' "$config" > "$runs/long.yaml"
 interrupted() {  # interrupted NAME DIR EXPECTED_EXIT SIGNAL_NAME: the message, the checkpoint, the exit
   local name=$1 dir=$2 expected=$3 signame=$4 rc=$5 out=$6
@@ -291,19 +291,83 @@ interrupted "SIGINT to mpirun -np 2" "$runs/sigint-mpirun" any SIGTERM "$signal_
 signal_run "$runs/sigusr1-mpirun" USR1 mpirun "$MPIRUN" -np 2 "$atoll"
 interrupted "SIGUSR1 to mpirun -np 2" "$runs/sigusr1-mpirun" any SIGUSR1 "$signal_rc" "$signal_out"
 [ -n "$stopped_at" ] && resumed_matches "SIGUSR1 to mpirun -np 2" "$runs/sigusr1-mpirun" 4
-# The same signal twice in a row: the process ends at once, without the checkpoint of the first
-# (generations of 4,000 networks are long enough for the second to come within one).
-printf '%s\n' 'seed: 3' 'network: mlp:64-16-10' 'islands: {count: 1, population: 4000}' 'stop: {generations: 1000}' > "$runs/slow.yaml"
-timeout --kill-after=10 "$limit" "$atoll" run "$runs/slow.yaml" --out "$runs/twice" > "$runs/twice.out" 2>&1 &
-pid=$!
-sleep 3
-twice=$(pgrep -P "$pid" | head -1)
-kill -INT "$twice"; sleep 0.1; kill -INT "$twice"
-wait "$pid"; rc=$?
-if [ "$rc" -eq 130 ] && ! grep -q "Stopped by" "$runs/twice.out" && [ -z "$(ls "$runs/twice/checkpoints" 2>/dev/null)" ]; then
-  passed=$((passed + 1)); echo "ok    SIGINT twice stops a run at once (exit 130, no checkpoint)"
+# The same signal twice: within 1 s it is one request (Slurm's time limit and `scancel --full`
+# deliver SIGTERM twice) and the run stops with its checkpoint; 1.5 s apart (a second Ctrl-C after
+# a pause) the process ends at once, without the checkpoint of the first. Generations of 12,000
+# networks take several seconds, so both signals come within one.
+printf '%s\n' 'seed: 3' 'network: mlp:64-16-10' 'islands: {count: 1, population: 12000}' 'stop: {generations: 1000}' > "$runs/slow.yaml"
+twice() {  # twice DIR GAP: SIGINT, GAP seconds, SIGINT to a bare run; sets twice_rc
+  timeout --kill-after=10 "$limit" "$atoll" run "$runs/slow.yaml" --out "$1" > "$1.out" 2>&1 &
+  local pid=$! target
+  sleep 3
+  target=$(pgrep -P "$pid" | head -1)
+  kill -INT "$target"; sleep "$2"; kill -INT "$target"
+  wait "$pid"; twice_rc=$?
+}
+twice "$runs/twice-fast" 0.1
+if [ "$twice_rc" -eq 130 ] && grep -q "Stopped by SIGINT after generation" "$runs/twice-fast.out" && [ -n "$(ls "$runs/twice-fast/checkpoints" 2>/dev/null)" ]; then
+  passed=$((passed + 1)); echo "ok    SIGINT twice within 0.1 s is one request: the run stops with its checkpoint (exit 130)"
 else
-  failed=$((failed + 1)); echo "FAIL  SIGINT twice (exit $rc)"; tail -5 "$runs/twice.out" | sed 's/^/      /'; ls "$runs/twice/checkpoints" 2>&1 | sed 's/^/      /'
+  failed=$((failed + 1)); echo "FAIL  SIGINT twice within 0.1 s (exit $twice_rc)"; tail -5 "$runs/twice-fast.out" | sed 's/^/      /'
+fi
+twice "$runs/twice" 1.5
+if [ "$twice_rc" -eq 130 ] && ! grep -q "Stopped by" "$runs/twice.out" && [ -z "$(ls "$runs/twice/checkpoints" 2>/dev/null)" ]; then
+  passed=$((passed + 1)); echo "ok    SIGINT again 1.5 s later stops a run at once (exit 130, no checkpoint)"
+else
+  failed=$((failed + 1)); echo "FAIL  SIGINT again 1.5 s later (exit $twice_rc)"; tail -5 "$runs/twice.out" | sed 's/^/      /'; ls "$runs/twice/checkpoints" 2>&1 | sed 's/^/      /'
+fi
+# SIGHUP (an ssh session closing) stops a run like SIGTERM, with its checkpoint (exit 129).
+signal_run "$runs/sighup" HUP self "$atoll"
+interrupted "SIGHUP to a bare run" "$runs/sighup" 129 SIGHUP "$signal_rc" "$signal_out"
+# Output to a closed pipe: the run goes on to its results (SIGPIPE ignored, the failure said once).
+pipe_out=$( { timeout --kill-after=10 "$limit" "$atoll" run "$config" --out "$runs/pipe" 2>"$runs/pipe.err"; echo "rc $?" > "$runs/pipe.rc"; } | head -c 1)
+if [ "$(cat "$runs/pipe.rc")" = "rc 0" ] && [ -s "$runs/pipe/best.safetensors" ] && grep -q "standard output is closed" "$runs/pipe.err"; then
+  passed=$((passed + 1)); echo "ok    a run whose output pipe closes goes on to its results (exit 0) and says so once on stderr"
+else
+  failed=$((failed + 1)); echo "FAIL  a run writing to a closed pipe: $(cat "$runs/pipe.rc")"; cat "$runs/pipe.err" | tail -3 | sed 's/^/      /'
+fi
+# Watchdog: rank 1 of mpirun -np 2 stopped (SIGSTOP) mid-run; with watchdog.min_seconds 3 the run
+# ends within seconds (not never), naming rank 1 and its pid.
+printf '%s\n' 'seed: 3' 'network: mlp:64-8-10' 'islands: {count: 2, population: 8}' 'stop: {generations: 100000}' \
+  'output: {checkpoint_every: 5}' 'watchdog: {min_seconds: 3, factor: 10}' > "$runs/watchdog.yaml"
+timeout --kill-after=10 "$limit" "$MPIRUN" -np 2 "$atoll" run "$runs/watchdog.yaml" --out "$runs/watchdog" > "$runs/watchdog.out" 2>&1 &
+pid=$!
+sleep 4
+launcher=$(pgrep -P "$pid" | head -1)
+stopped_rank=""
+for p in $(pgrep -P "$launcher"); do tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 && stopped_rank=$p; done
+started=$SECONDS
+kill -STOP "$stopped_rank"
+wait "$pid"; rc=$?
+if [ "$rc" -ne 0 ] && [ $((SECONDS - started)) -lt 60 ] \
+   && grep -q "atoll: watchdog: generation [0-9]* has run .*Did not answer: rank 1 (host [^,]*, pid $stopped_rank" "$runs/watchdog.out"; then
+  passed=$((passed + 1)); echo "ok    a stopped rank ends the run after $((SECONDS - started)) s with the watchdog naming rank 1 (pid $stopped_rank)"
+else
+  failed=$((failed + 1)); echo "FAIL  a stopped rank (exit $rc after $((SECONDS - started)) s)"; grep -v '^gen' "$runs/watchdog.out" | tail -5 | sed 's/^/      /'
+fi
+kill -CONT "$stopped_rank" 2>/dev/null; kill -9 "$stopped_rank" 2>/dev/null
+
+# A full disk and a read-only checkpoints/ (root: a 300 kB tmpfs, a read-only bind mount): the
+# error names the file or folder and the reason, the read-only one before any generation runs.
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$runs/small" && mount -t tmpfs -o size=300k tmpfs "$runs/small" 2>/dev/null; then
+  out=$(timeout --kill-after=10 "$limit" "$atoll" run "$config" --out "$runs/small/run" 2>&1)
+  umount "$runs/small"
+  if grep -q "cannot write $runs/small/run/.*: no space left on device" <<<"$out" && ! grep -q NSCocoaErrorDomain <<<"$out"; then
+    passed=$((passed + 1)); echo "ok    a full disk is an error naming the file and 'no space left on device'"
+  else
+    failed=$((failed + 1)); echo "FAIL  full disk message:"; echo "$out" | tail -3 | sed 's/^/      /'
+  fi
+  run "run $config for a read-only resume" "$atoll" run "$config" --out "$runs/readonly"
+  mount --bind "$runs/readonly/checkpoints" "$runs/readonly/checkpoints" && mount -o remount,bind,ro "$runs/readonly/checkpoints"
+  out=$(timeout --kill-after=10 "$limit" "$atoll" resume "$runs/readonly" --generations 8 2>&1)
+  umount "$runs/readonly/checkpoints"
+  if grep -q "checkpoints cannot be written to $runs/readonly/checkpoints: .*read-only file system" <<<"$out" && ! grep -q "^gen " <<<"$out"; then
+    passed=$((passed + 1)); echo "ok    a read-only checkpoints/ is found before the first generation, naming the folder"
+  else
+    failed=$((failed + 1)); echo "FAIL  read-only checkpoints/ message:"; echo "$out" | tail -3 | sed 's/^/      /'
+  fi
+else
+  echo "      (skipped the full-disk and read-only tests: they need root and mount)"
 fi
 echo "mpi: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

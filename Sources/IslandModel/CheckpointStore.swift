@@ -1,5 +1,6 @@
 import Collectives
 import Foundation
+import Networks
 
 /// Checkpoints of a run, in `RUN/checkpoints/GGGGGGGG/` (G = generation, eight digits).
 ///
@@ -149,11 +150,14 @@ public struct CheckpointStore: Sendable {
 
     /// The newest checkpoint whose manifest and files all check out, or `nil` if there is none.
     ///
-    /// - Parameter warn: told about every checkpoint that is skipped, and why.
-    public func newestValid(warn: (String) -> Void) -> Checkpoint? {
+    /// - Parameters:
+    ///   - warn: told about every checkpoint that is skipped, and why.
+    ///   - check: a check of the folder that runs first (the island files' `RunIdentity`).
+    public func newestValid(warn: (String) -> Void, check: (URL) throws -> Void = { _ in }) -> Checkpoint? {
         for generation in completeGenerations() {
             let folder = directory.appendingPathComponent(Self.folderName(generation))
             do {
+                try check(folder)
                 return try validate(folder, generation: generation)
             } catch {
                 warn("skipping checkpoint \(folder.path): \(error)")
@@ -195,12 +199,30 @@ public struct CheckpointStore: Sendable {
     /// Writes `data` to `url` and flushes it to the disk before returning.
     static func writeDurably(_ data: Data, to url: URL) throws {
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-            throw CheckpointError("cannot create \(url.path)")
+            throw CheckpointError("cannot create \(url.path): \(String(cString: strerror(errno)).lowercased())")
         }
-        let handle = try FileHandle(forWritingTo: url)
-        defer { try? handle.close() }
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
+        do {
+            let handle = try FileHandle(forWritingTo: url)
+            defer { try? handle.close() }
+            try handle.write(contentsOf: data)
+            try handle.synchronize()
+        } catch {
+            throw CheckpointError("cannot write \(url.path): \(FileErrorReason.of(error))")
+        }
+    }
+
+    /// Checks that checkpoints can be written into `directory` (creating it), by creating and
+    /// removing a file there: a read-only folder or file system is found at the start, not after
+    /// a whole checkpoint interval.
+    public func checkWritable() throws {
+        let probe = directory.appendingPathComponent(".probe-\(getpid())")
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Self.writeDurably(Data(), to: probe)
+            try FileManager.default.removeItem(at: probe)
+        } catch {
+            throw CheckpointError("checkpoints cannot be written to \(directory.path): \(error is CheckpointError ? "\(error)" : FileErrorReason.of(error))")
+        }
     }
 }
 

@@ -43,3 +43,17 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+extension KeyedDecodingContainer {
+    /// A string enum (`allreduce`, `evolution.algorithm`, …): a value it does not name is an error
+    /// listing the valid ones, not Swift's "Cannot initialize … from invalid String value".
+    public func decodeIfPresent<T>(_ type: T.Type, forKey key: Key) throws -> T?
+    where T: Decodable & CaseIterable & RawRepresentable, T.RawValue == String {
+        guard let text = try decodeIfPresent(String.self, forKey: key) else { return nil }
+        guard let value = T(rawValue: text) else {
+            let path = (codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            throw ConfigError.invalidValue(path: path, message: "'\(text)' is not one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+}

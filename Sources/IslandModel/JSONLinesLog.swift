@@ -1,4 +1,5 @@
 import Foundation
+import Networks
 
 /// An append-only file of JSON lines (`metrics.jsonl`, `meta.jsonl`): one object per line, keys
 /// sorted, so equal records give equal bytes.
@@ -31,7 +32,11 @@ public final class JSONLinesLog {
     public func append<T: Encodable>(_ record: T) throws {
         var line = try encoder.encode(record)
         line.append(0x0A)
-        try handle.write(contentsOf: line)
+        do {
+            try handle.write(contentsOf: line)
+        } catch {
+            throw CheckpointError("cannot write \(url.path): \(FileErrorReason.of(error))")
+        }
     }
 
     /// Bytes written so far (the value a checkpoint records).
@@ -72,6 +77,10 @@ public final class JSONLinesLog {
 
     /// Flushes what was written to the disk.
     public func synchronize() throws {
-        try handle.synchronize()
+        do {
+            try handle.synchronize()
+        } catch {
+            throw CheckpointError("cannot write \(url.path): \(FileErrorReason.of(error))")
+        }
     }
 }

@@ -5,7 +5,7 @@
 /// That is every key (`RunConfig.keyPathValues()`: seed, task, network layout, islands count and
 /// population, topology, migration, the whole `evolution` section, latent and meta settings,
 /// allreduce mode) except those that change how a run is driven but not its numbers: the `stop`
-/// section (extend a run with `atoll resume --generations`), the `output` section, the external
+/// section (extend a run with `atoll resume --generations`), the `output` and `watchdog` sections, the external
 /// evaluator's timeout, where the data and the pre-trained meta-learner are found (a resume
 /// reads the meta-learner from the checkpoint), and how often ranks compare checksums.
 public struct ResultSettings: Codable, Equatable, Sendable {
@@ -13,7 +13,7 @@ public struct ResultSettings: Codable, Equatable, Sendable {
     public var values: [String: String]
 
     /// Top-level sections and key paths left out (see the type's discussion).
-    static let ignoredSections: Set<String> = ["stop", "output"]
+    static let ignoredSections: Set<String> = ["stop", "output", "watchdog"]
     static let ignoredKeys: Set<String> = ["task.options.timeout", "task.options.data", "meta.pretrained", "meta.checksum_every"]
 
     public init(_ config: RunConfig) throws {

@@ -57,6 +57,9 @@ public final class Run {
     private var exhaustedIslands: [Int] = []
     /// The first signal any rank reported in the latest generation's reports (rank order).
     private var interruptingSignal: Int32?
+    /// Ends the run when a generation takes far longer than the recent ones (MPI ranks only:
+    /// `LocalCommunicator` has its own timeout).
+    private let watchdog: Watchdog?
 
     private init(
         config: RunConfig, directory: URL, communicator: any Communicator, options: Options, archipelago: Archipelago,
@@ -76,6 +79,10 @@ public final class Run {
         timingsLog = folder?.timings
         metaLog = folder?.meta
         store = CheckpointStore(directory: directory.appendingPathComponent("checkpoints"))
+        watchdog = config.watchdog.enabled && !(communicator is LocalCommunicator)
+            ? Watchdog(settings: config.watchdog, rank: communicator.rank, size: communicator.size, runDirectory: directory,
+                       resumeCommand: "atoll resume \(shellQuoted(directory.path))")
+            : nil
     }
 
     // MARK: Starting and resuming
@@ -105,7 +112,10 @@ public final class Run {
             return archipelago
         }
         let folder: RunFolder? = try agree(communicator) {
-            communicator.rank == 0 ? try RunFolder(creating: directory, config: config, force: options.force) : nil
+            guard communicator.rank == 0 else { return nil }
+            let folder = try RunFolder(creating: directory, config: config, force: options.force)
+            try CheckpointStore(directory: directory.appendingPathComponent("checkpoints")).checkWritable()
+            return folder
         }
         let run = Run(config: config, directory: directory, communicator: communicator, options: options,
                       archipelago: archipelago, progress: RunProgress(), generation: 0, folder: folder, blas: blas)
@@ -136,6 +146,11 @@ public final class Run {
         var config = try agree(communicator) {
             if communicator.rank == 0 { try RunLock.checkFree(directory) }
             guard FileManager.default.fileExists(atPath: configPath) else {
+                let checkpoints = directory.appendingPathComponent("checkpoints").path
+                if FileManager.default.fileExists(atPath: checkpoints) {
+                    throw RunError("\(directory.path) has checkpoints/ but no config.yaml: copy the config the run was started with "
+                        + "to \(configPath) (a mismatch in what the results depend on is refused, naming the key), then resume again")
+                }
                 throw RunError("\(directory.path) is not a run folder: it has no config.yaml")
             }
             return try RunConfig.load(path: configPath)
@@ -146,7 +161,7 @@ public final class Run {
         let store = CheckpointStore(directory: directory.appendingPathComponent("checkpoints"))
         let chosen = try agree(communicator) { () -> Int in
             guard communicator.rank == 0 else { return -1 }
-            guard let checkpoint = store.newestValid(warn: options.warn) else {
+            guard let checkpoint = store.newestValid(warn: options.warn, check: RunIdentity.check(checkpoint:)) else {
                 throw RunError("no valid checkpoint in \(store.directory.path): start the run again with `atoll run`")
             }
             return checkpoint.generation
@@ -159,7 +174,7 @@ public final class Run {
             let placement = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
             let islands = try placement.islands(of: communicator.rank).map { index -> Island in
                 let url = folder.appendingPathComponent(RunFolder.islandFileName(index))
-                return try Island(decoding: Data(contentsOf: url), source: url.path, decodeAlgorithm: config.decodeIslandAlgorithm)
+                return try Island(decoding: RunIdentity.split(Data(contentsOf: url)).payload, source: url.path, decodeAlgorithm: config.decodeIslandAlgorithm)
             }
             return (state, islands)
         }
@@ -168,7 +183,7 @@ public final class Run {
         if let reason = state.stopReason, generations == nil, hasResults {
             if communicator.rank == 0 {
                 options.output("The run in \(directory.path) finished at generation \(state.generation) (stop: \(reason.rawValue)); nothing to resume "
-                    + "(extend it with `atoll resume \(directory.path) --generations N`).\n")
+                    + "(extend it with `atoll resume \(shellQuoted(directory.path)) --generations N`).\n")
             }
             return nil
         }
@@ -183,7 +198,9 @@ public final class Run {
             return archipelago
         }
         let files: RunFolder? = try agree(communicator) {
-            communicator.rank == 0 ? try RunFolder(resuming: directory, config: generations != nil ? config : nil, state: state) : nil
+            guard communicator.rank == 0 else { return nil }
+            try store.checkWritable()
+            return try RunFolder(resuming: directory, config: generations != nil ? config : nil, state: state)
         }
         let run = Run(config: config, directory: directory, communicator: communicator, options: options,
                       archipelago: archipelago, progress: state.progress, generation: generation, folder: files, blas: blas)
@@ -211,7 +228,7 @@ public final class Run {
                     in what its results depend on:
                       \(differences.joined(separator: "\n  "))
                     Put these back to resume; to change them, start a new run (`atoll run`). Only the length may change, \
-                    with `atoll resume \(directory.path) --generations N`.
+                    with `atoll resume \(shellQuoted(directory.path)) --generations N`.
                     """)
             }
         } else {
@@ -236,7 +253,8 @@ public final class Run {
         }
     }
 
-    /// The network and task of `config`, checked against each other and the rank count.
+    /// The network and task of `config`, checked against each other, the rank count and the memory
+    /// the run will need (`MemoryEstimate`).
     static func setUp(_ config: RunConfig, _ communicator: any Communicator) throws -> (Network, any FitnessTask) {
         _ = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
         let network: Network
@@ -252,6 +270,13 @@ public final class Run {
         } catch {
             throw ConfigError.invalidValue(path: "task", message: "\(error)")
         }
+        if config.evolution.algorithm == .eggroll,
+           let fullest = RunConfig.lowRankBlocks(network.layout).filter(\.isMatrix).map({ min($0.rows, $0.columns) }).max(),
+           config.evolution.rank > fullest {
+            throw ConfigError.invalidValue(path: "evolution.rank", message: "expected at most \(fullest), the largest rank any "
+                + "weight matrix of the network can have (min(out, in) over its matrices), got \(config.evolution.rank)")
+        }
+        try MemoryEstimate.check(config: config, network: network, communicator: communicator)
         return (network, task)
     }
 
@@ -263,8 +288,11 @@ public final class Run {
 
     private func loop() throws -> RunSummary {
         var stopReason = config.stop.criteria.reason(toStop: progress)
+        watchdog?.start()
+        defer { watchdog?.stop() }
         while stopReason == nil {
             generation += 1
+            watchdog?.begin(generation: generation)
             var timing = RankTiming(generation: generation, rank: communicator.rank)
             timing.checkpoint = lastCheckpointSeconds
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -306,6 +334,8 @@ public final class Run {
                 }
             }
             lastCheckpointSeconds = Double(DispatchTime.now().uptimeNanoseconds - t4) * 1e-9
+            watchdog?.heartbeat(stage: 2 * generation + 1)
+            watchdog?.end()
             showProgress(final: stopReason != nil)
         }
         return try finish(stopReason: stopReason!)
@@ -324,6 +354,7 @@ public final class Run {
         let exhausted = archipelago.islands.filter { !$0.population.fitness.contains(where: \.isFinite) }.map(\.index)
         let mine = GenerationReport(metrics: metrics, timing: timing, evaluated: evaluated, elapsed: elapsed, exhausted: exhausted,
                                     signal: options.interruption() ?? 0)
+        watchdog?.heartbeat(stage: 2 * generation)
         let reports = try communicator.allgatherStrings(String(decoding: try JSONEncoder().encode(mine), as: UTF8.self))
             .map { try JSONDecoder().decode(GenerationReport.self, from: Data($0.utf8)) }
         let all = reports.flatMap(\.metrics).sorted { $0.island < $1.island }
@@ -356,11 +387,11 @@ public final class Run {
             generation \(generation): every fitness on island(s) \(islands) is NaN or ±inf (a task or external evaluator \
             returning NaN, or weights overflowing — e.g. a huge evolution.mutation_sigma), so selection has nothing to go on. \
             A checkpoint of generation \(generation) is in \(store.directory.path): fix the cause and continue with \
-            `atoll resume \(directory.path)`, or start again with `atoll run --force`
+            `atoll resume \(shellQuoted(directory.path))`, or start again with `atoll run --force`
             """, sharedByAllRanks: true)
     }
 
-    /// Stops the run after this generation because a rank received SIGINT, SIGTERM or SIGUSR1:
+    /// Stops the run after this generation because a rank received SIGINT, SIGTERM, SIGUSR1 or SIGHUP:
     /// every rank saw the same gathered reports, so all stop here together, after a checkpoint of
     /// this generation (without a stop reason: the run resumes from it as if never stopped).
     ///
@@ -372,7 +403,7 @@ public final class Run {
         if communicator.rank == 0 {
             options.output("""
                 Stopped by \(InterruptSignal.name(number)) after generation \(generation); its checkpoint is in \(store.directory.path).
-                Continue with `atoll resume \(directory.path)` (under mpirun, on any number of ranks).
+                Continue with `atoll resume \(shellQuoted(directory.path))` (under mpirun, on any number of ranks).
 
                 """)
         }
@@ -381,12 +412,15 @@ public final class Run {
 
     private func writeCheckpoint(stopReason: StopReason?) throws {
         var files: [String: Data] = [:]
-        for island in archipelago.islands { files[RunFolder.islandFileName(island.index)] = try island.encoded() }
+        let settings = try ResultSettings(config)
+        for island in archipelago.islands {
+            files[RunFolder.islandFileName(island.index)] = RunIdentity(settings: settings, island: island.index).appended(to: try island.encoded())
+        }
         if communicator.rank == 0, let metricsLog, let timingsLog, let metaLog {
             for log in [metricsLog, timingsLog, metaLog] { try log.synchronize() }
             let state = RunState(generation: generation, progress: progress, metricsBytes: try metricsLog.byteCount,
                                  timingsBytes: try timingsLog.byteCount, metaBytes: try metaLog.byteCount,
-                                 phase: archipelago.phase, stopReason: stopReason, settings: try ResultSettings(config), blas: blas)
+                                 phase: archipelago.phase, stopReason: stopReason, settings: settings, blas: blas)
             if let latent = archipelago.latent { files.merge(try latent.files()) { $1 } }
             files["run.json"] = try RunState.encoder.encode(state)
         }
@@ -404,7 +438,7 @@ public final class Run {
         line += String(format: "  \(archipelago.phase.rawValue)  best %.6g  %d evals  %.0f evals/s  %@", progress.bestFitness, progress.evaluations, rate, Self.clock(progress.elapsedSeconds))
         if nonFinite > 0 { line += "  \(nonFinite) non-finite" }
         if let limit = config.stop.generations, generation > 0 {
-            let left = progress.elapsedSeconds / Double(generation) * Double(max(0, limit - generation))
+            let left = progress.elapsedSeconds / Double(generation) * (Double(limit) - Double(generation))
             line += "  ~\(Self.clock(left)) left"
         }
         if options.interactive {
@@ -414,8 +448,10 @@ public final class Run {
         }
     }
 
+    /// `seconds` as m:ss or h:mm:ss; negative or NaN as 0:00, past 99,999 hours as `>99999:00:00`.
     static func clock(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
+        guard !(seconds >= 99_999 * 3600) else { return ">99999:00:00" }
+        let s = seconds > 0 ? Int(seconds.rounded()) : 0
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 
@@ -486,12 +522,20 @@ public struct RunError: Error, CustomStringConvertible {
     }
 }
 
-/// A run stopped by SIGINT, SIGTERM or SIGUSR1 after a checkpoint (every rank throws it together).
+/// A run stopped by SIGINT, SIGTERM, SIGUSR1 or SIGHUP after a checkpoint (every rank throws it together).
 public struct RunInterrupted: Error, CustomStringConvertible {
     /// The signal's number.
     public let signal: Int32
 
     public var description: String { "stopped by \(InterruptSignal.name(signal))" }
+}
+
+/// `text` as one shell word: unchanged when it holds only characters no shell treats specially,
+/// else in single quotes (a quote inside as `'\''`), so a printed command can be pasted as it is.
+func shellQuoted(_ text: String) -> String {
+    let plain = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-=:,+@%")
+    if !text.isEmpty && text.allSatisfy(plain.contains) { return text }
+    return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
 /// Runs `body` on every rank and shares failures: if it throws on any rank, every rank throws the

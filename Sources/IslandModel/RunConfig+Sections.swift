@@ -325,6 +325,9 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
         guard tile >= 1 else { throw fail("tile", "expected at least 1, got \(tile)") }
         if algorithm != .ga, population < 2 { throw fail("algorithm", "an evolution strategy needs islands.population (its λ) of at least 2, got \(population)") }
         guard tournamentSize >= 1 else { throw fail("tournament_size", "expected at least 1, got \(tournamentSize)") }
+        guard algorithm != .ga || selection != .tournament || tournamentSize <= population else {
+            throw fail("tournament_size", "expected at most islands.population (\(population)), got \(tournamentSize)")
+        }
         guard truncationFraction > 0 && truncationFraction <= 1 else { throw fail("truncation_fraction", "expected a value in (0, 1], got \(truncationFraction)") }
         guard (0 ... 1).contains(crossoverProbability) else { throw fail("crossover_probability", "expected a value in [0, 1], got \(crossoverProbability)") }
         guard mutationSigma >= 0 else { throw fail("mutation_sigma", "expected 0 or more, got \(mutationSigma)") }

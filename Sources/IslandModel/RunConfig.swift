@@ -25,6 +25,8 @@ public struct RunConfig: Codable, Equatable, Sendable {
     /// `reproducible` (exact fixed-point sum: the same bits on any number of ranks) or `fast`
     /// (float `MPI_SUM`).
     public var allreduce = AllreduceMode.reproducible
+    /// Ends a run whose generation takes far longer than its recent ones (a rank that stopped answering).
+    public var watchdog = WatchdogSection()
 
     public enum AllreduceMode: String, Codable, Sendable, CaseIterable {
         case reproducible, fast
@@ -33,12 +35,15 @@ public struct RunConfig: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, ConfigKey {
-        case seed, task, network, islands, topology, migration, evolution, latent, meta, stop, output, allreduce
+        case seed, task, network, islands, topology, migration, evolution, latent, meta, stop, output, allreduce, watchdog
     }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         let d = RunConfig()
+        if let negative = try? c.decodeIfPresent(Int.self, forKey: .seed), negative < 0 {
+            throw ConfigError.invalidValue(path: "seed", message: "must be a whole number ≥ 0 (at most 18446744073709551615), got \(negative)")
+        }
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         task = try c.decodeIfPresent(TaskSection.self, forKey: .task) ?? d.task
         network = try c.decodeIfPresent(NetworkSource.self, forKey: .network) ?? d.network
@@ -51,6 +56,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
         stop = try c.decodeIfPresent(StopSection.self, forKey: .stop) ?? d.stop
         output = try c.decodeIfPresent(OutputSection.self, forKey: .output) ?? d.output
         allreduce = try c.decodeIfPresent(AllreduceMode.self, forKey: .allreduce) ?? d.allreduce
+        watchdog = try c.decodeIfPresent(WatchdogSection.self, forKey: .watchdog) ?? d.watchdog
     }
 
     /// Reads and checks a config file.
@@ -114,6 +120,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
             throw fail("evolution.shaping", "the anchored latent ranks with SNES's utilities; \(shaping.rawValue) is for snes, eggroll, pgpe and openes")
         }
         try meta.validate()
+        try watchdog.validate()
     }
 }
 
@@ -152,7 +159,8 @@ extension ConfigError {
 
     private static func typeName(_ type: Any.Type) -> String {
         switch type {
-        case is Int.Type, is UInt64.Type: "a whole number"
+        case is Int.Type: "a whole number (from −9223372036854775808 to 9223372036854775807)"
+        case is UInt64.Type: "a whole number from 0 to 18446744073709551615"
         case is Double.Type, is Float.Type: "a number"
         case is String.Type: "a string"
         case is Bool.Type: "true or false"

@@ -38,7 +38,7 @@ final class RunFolder {
         if !locked { try RunLock.checkFree(directory) }
         let existing = products.filter { fm.fileExists(atPath: directory.appendingPathComponent($0).path) }
         guard existing.isEmpty || force else {
-            throw RunError("\(directory.path) already holds a run (\(existing.joined(separator: ", "))): continue it with `atoll resume \(directory.path)`, or pass --force to replace it")
+            throw RunError("\(directory.path) already holds a run (\(existing.joined(separator: ", "))): continue it with `atoll resume \(shellQuoted(directory.path))`, or pass --force to replace it")
         }
     }
 

@@ -14,6 +14,8 @@ public enum FileErrorReason {
             return String(cString: strerror(Int32(underlying.code))).lowercased()
         }
         if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))).lowercased() }
+        // NSFileWriteOutOfSpaceError without a POSIX error underneath.
+        if error.domain == NSCocoaErrorDomain && error.code == 640 { return "no space left on device" }
         return error.domain == NSCocoaErrorDomain ? error.localizedDescription : "\(error)"
     }
 

@@ -25,32 +25,56 @@ public struct ParameterLayout: Sendable {
     /// Length of the genome: the sum of all tensors' counts.
     public var parameterCount: Int { tensors.last.map { $0.offset + $0.count } ?? 0 }
 
+    /// Most values a tensor, an activation or a whole genome may hold: BLAS indexes with 32-bit
+    /// integers.
+    public static let maxCount = Int(Int32.max)
+
     /// The layout of `spec`'s parameters.
     ///
-    /// - Throws: `NetworkSpecError.invalid` if the spec's shapes do not chain.
+    /// - Throws: `NetworkSpecError.invalid` if the spec's shapes do not chain, or a tensor, an
+    ///   activation or the genome would hold more than `maxCount` values.
     public init(spec: NetworkSpec) throws {
         let shapes = try spec.shapes()
+        for (index, shape) in shapes.enumerated() where Self.checkedCount(shape) == nil {
+            throw NetworkSpecError.invalid("\(index == 0 ? "the input" : "layer \(index - 1)'s output") \(shape) holds more than "
+                + "\(Self.maxCount) values (2^31 − 1, what BLAS can index)")
+        }
         var tensors: [Tensor] = []
         var offset = 0
-        func append(_ name: String, _ shape: [Int], _ layerIndex: Int, _ isBias: Bool) {
+        func append(_ name: String, _ shape: [Int], _ layerIndex: Int, _ isBias: Bool) throws {
             let tensor = Tensor(name: name, shape: shape, offset: offset, layerIndex: layerIndex, isBias: isBias)
+            guard let count = Self.checkedCount(shape), offset <= Self.maxCount - count else {
+                throw NetworkSpecError.invalid("\(name) \(shape) takes the network past \(Self.maxCount) parameters "
+                    + "(2^31 − 1, what BLAS can index)")
+            }
             tensors.append(tensor)
-            offset += tensor.count
+            offset += count
         }
         for (index, layer) in spec.layers.enumerated() {
             let inShape = shapes[index]
             switch layer {
             case .linear(let out, let bias):
-                append("\(index).weight", [out, inShape[0]], index, false)
-                if bias { append("\(index).bias", [out], index, true) }
+                try append("\(index).weight", [out, inShape[0]], index, false)
+                if bias { try append("\(index).bias", [out], index, true) }
             case .conv2d(let outChannels, let kernel, _, _):
-                append("\(index).weight", [outChannels, inShape[0], kernel, kernel], index, false)
-                append("\(index).bias", [outChannels], index, true)
+                try append("\(index).weight", [outChannels, inShape[0], kernel, kernel], index, false)
+                try append("\(index).bias", [outChannels], index, true)
             case .maxPool2d, .flatten, .activation:
                 break
             }
         }
         self.tensors = tensors
+    }
+
+    /// The product of `shape`, or `nil` past `maxCount` (or on overflow).
+    static func checkedCount(_ shape: [Int]) -> Int? {
+        var count = 1
+        for size in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= maxCount else { return nil }
+            count = product
+        }
+        return count
     }
 
     /// The tensor called `name`, if the layout has one.

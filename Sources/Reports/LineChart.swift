@@ -137,5 +137,6 @@ public struct LineChart {
     /// Ten distinguishable colours (Tableau 10), repeated for more series.
     public static let palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
 
-    public static func colour(_ index: Int) -> String { palette[index % palette.count] }
+    /// The colour of series `index` (any integer: a negative island number from a damaged log too).
+    public static func colour(_ index: Int) -> String { palette[((index % palette.count) + palette.count) % palette.count] }
 }

@@ -8,14 +8,15 @@ public enum CSVDataset {
 
     /// The dataset in `table` with `target` as the target column.
     ///
-    /// Classification labels may be any text; classes are numbered in sorted order of their labels
-    /// (numerically when every label is a number, so `"2" < "10"`). Regression targets and all
+    /// Classification labels may be any non-empty text; classes are numbered in sorted order of
+    /// their labels (numerically when every label is a number, so `"2" < "10"`, and then by value:
+    /// `1` and `1.0` are one class). Regression targets and all
     /// features must be numbers.
     ///
     /// - Parameters:
     ///   - target: the target column's header name or 1-based number; `nil` means the last column.
-    /// - Throws: `DatasetError.unknownColumn`, `.notANumber` (naming line and column), or
-    ///   `.tooFewClasses`.
+    /// - Throws: `DatasetError.unknownColumn`, `.notANumber` or `.outOfFloatRange` (naming line
+    ///   and column), `.emptyLabel` (naming the line), or `.tooFewClasses`.
     public static func make(from table: CSVTable, target: String?, kind: Kind) throws -> Dataset {
         let targetColumn = try target.map { try table.columnIndex($0) } ?? table.header.count - 1
         let featureColumns = (0 ..< table.header.count).filter { $0 != targetColumn }
@@ -32,10 +33,20 @@ public enum CSVDataset {
         case .regression:
             targets = .values(try table.rows.indices.map { Float(try table.number(row: $0, column: targetColumn)) })
         case .classification:
-            let labels = table.rows.map { $0[targetColumn].trimmingCharacters(in: .whitespaces) }
+            var labels = table.rows.map { $0[targetColumn].trimmingCharacters(in: .whitespaces) }
+            if let empty = labels.firstIndex(of: "") {
+                throw DatasetError.emptyLabel(path: table.path, line: table.lines[empty], column: targetColumn + 1, columnName: table.header[targetColumn])
+            }
+            let values = labels.map { Double($0) }
+            if values.allSatisfy({ $0 != nil && $0!.isFinite }) {
+                // Numeric labels name a class by value: "1", "1.0" and "1e0" are one class, named
+                // as it is first spelled.
+                var spelling: [Double: String] = [:]
+                for (label, value) in zip(labels, values) where spelling[value!] == nil { spelling[value!] = label }
+                labels = values.map { spelling[$0!]! }
+            }
             var names = Array(Set(labels))
-            let numeric = names.compactMap { Double($0) }
-            if numeric.count == names.count {
+            if values.allSatisfy({ $0 != nil && $0!.isFinite }) {
                 names.sort { Double($0)! < Double($1)! }
             } else {
                 names.sort()

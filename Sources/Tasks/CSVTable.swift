@@ -1,4 +1,5 @@
 import Foundation
+import Networks
 
 /// A CSV file split into fields (RFC 4180): comma-separated, fields may be double-quoted, a quote
 /// inside a quoted field is written `""`, and a quoted field may span lines. `\r\n` and `\n` both
@@ -37,9 +38,27 @@ public struct CSVTable: Sendable {
     }
 
     /// Reads and parses the file at `path`; a name ending in `.gz` is decompressed first.
+    ///
+    /// - Throws: `DatasetError.fileNotFound`, `.notARegularFile` for a folder, FIFO, socket or
+    ///   device (reading a FIFO would block), `.unreadable` with the system's reason.
     public init(contentsOf path: String, hasHeader: Bool) throws {
-        guard let bytes = FileManager.default.contents(atPath: path) else {
-            throw DatasetError.fileNotFound(path: path, searched: [path])
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { throw DatasetError.fileNotFound(path: path, searched: [path]) }
+            throw DatasetError.unreadable(path: path, reason: String(cString: strerror(errno)).lowercased())
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw DatasetError.notARegularFile(path: path, kind: "a directory")
+        case S_IFIFO: throw DatasetError.notARegularFile(path: path, kind: "a FIFO (named pipe)")
+        case S_IFSOCK: throw DatasetError.notARegularFile(path: path, kind: "a socket")
+        default: throw DatasetError.notARegularFile(path: path, kind: "a device")
+        }
+        let bytes: Data
+        do {
+            bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw DatasetError.unreadable(path: path, reason: FileErrorReason.of(error))
         }
         try self.init(contents: bytes, path: path, hasHeader: hasHeader)
     }
@@ -65,11 +84,23 @@ public struct CSVTable: Sendable {
         throw DatasetError.unknownColumn(path: path, column: name, available: header)
     }
 
-    /// The field at (`row`, `column`) as a number, or an error naming its line and column.
+    /// Longest field read as a number, in bytes: longer text is no number anyone wrote.
+    public static let maxNumberLength = 400
+
+    /// The field at (`row`, `column`) as a number within a 32-bit float's range, or an error
+    /// naming its line and column.
     public func number(row: Int, column: Int) throws -> Double {
-        let text = rows[row][column].trimmingCharacters(in: .whitespaces)
+        let field = rows[row][column]
+        guard field.utf8.count <= Self.maxNumberLength else {
+            // The field itself (no copy); the message quotes its first characters only.
+            throw DatasetError.notANumber(path: path, line: lines[row], column: column + 1, columnName: header[column], text: field)
+        }
+        let text = field.trimmingCharacters(in: .whitespaces)
         guard let value = Double(text), value.isFinite else {
             throw DatasetError.notANumber(path: path, line: lines[row], column: column + 1, columnName: header[column], text: text)
+        }
+        guard abs(value) <= Double(Float.greatestFiniteMagnitude) else {
+            throw DatasetError.outOfFloatRange(path: path, line: lines[row], column: column + 1, columnName: header[column], text: text)
         }
         return value
     }

@@ -283,8 +283,11 @@ public final class ExternalEvaluator {
 struct Deadline {
     let end: UInt64
 
+    /// `seconds` from now; past about 584 years (UInt64 nanoseconds) it saturates instead of trapping.
     init(seconds: Double) {
-        end = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+        let now = DispatchTime.now().uptimeNanoseconds
+        let nanoseconds = seconds * 1e9
+        end = nanoseconds < Double(UInt64.max - now) ? now + UInt64(max(0, nanoseconds)) : UInt64.max
     }
 
     var passed: Bool { DispatchTime.now().uptimeNanoseconds >= end }

@@ -14,6 +14,8 @@ public final class ExternalTask: FitnessTask, @unchecked Sendable {
     public let command: [String]
     /// Seconds allowed per batch and for the start-up handshake.
     public let timeout: Double
+    /// The longest `timeout` the config may give, in seconds (10⁶).
+    public static let maxTimeout = 1e6
     public let name: String
     public let fitnessName: String
     public var inputSize: Int? { nil }

@@ -137,6 +137,9 @@ public enum TaskCatalog {
             let command = name.dropFirst("external:".count).split(separator: " ").map(String.init)
             guard !command.isEmpty else { throw TaskError.invalidOption("external task needs a command: external:PROGRAM ARGS") }
             guard options.timeout > 0 else { throw TaskError.invalidOption("timeout must be positive, got \(options.timeout)") }
+            guard options.timeout <= ExternalTask.maxTimeout else {
+                throw TaskError.invalidOption("timeout must be at most \(Int(ExternalTask.maxTimeout)) seconds (about 11.6 days), got \(options.timeout)")
+            }
             return ExternalTask(command: command, timeout: options.timeout)
         }
         if let env = ClassicControl.environment(named: name) {

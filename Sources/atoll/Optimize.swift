@@ -1,6 +1,7 @@
 import ArgumentParser
 import Evolution
 import Foundation
+import IslandModel
 
 extension BenchmarkFunction: ExpressibleByArgument {}
 
@@ -63,6 +64,27 @@ struct Optimize: ParsableCommand {
             throw ValidationError("--population must be at least \(algorithm == .ga ? 3 : 2) for \(algorithm.rawValue), got \(population)")
         }
         guard target >= 0 else { throw ValidationError("--target must not be negative (every function's minimum is 0), got \(target)") }
+        try checkMemory()
+    }
+
+    /// Refuses a dimension or population whose vectors (3 copies of the population; CMA-ES also
+    /// about 12 D × D matrices) cannot be counted or do not fit the machine's memory limits.
+    func checkMemory() throws {
+        let lambda = population ?? (algorithm == .ga ? 100 : 4 + Int(3 * log(Double(dim))))
+        let (vectors, o1) = lambda.multipliedReportingOverflow(by: dim)
+        let (bytes, o2) = vectors.multipliedReportingOverflow(by: 12)
+        let (square, o3) = algorithm == .cmaes ? dim.multipliedReportingOverflow(by: dim) : (0, false)
+        let (matrices, o4) = square.multipliedReportingOverflow(by: 48)
+        let (total, o5) = bytes.addingReportingOverflow(matrices)
+        let limit = MemoryEstimate.limits().min { $0.bytes < $1.bytes }
+        if o1 || o2 || o3 || o4 || o5 || limit.map({ total > $0.bytes }) ?? false {
+            let need = o1 || o2 || o3 || o4 || o5 ? "more than 2^63 bytes" : "about \(MemoryEstimate.format(total))"
+            throw ValidationError("--dim \(dim) with a population of \(lambda) needs \(need) for \(algorithm.rawValue)"
+                + (limit.map { ", more than the limit of \(MemoryEstimate.format($0.bytes)) (\($0.source))" } ?? ""))
+        }
+        if budget == nil, 10_000.multipliedReportingOverflow(by: dim).overflow {
+            throw ValidationError("--dim \(dim): the default budget 10,000 × D overflows; give --budget")
+        }
     }
 
     func run() throws {

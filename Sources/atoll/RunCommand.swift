@@ -3,6 +3,8 @@ import CBLAS
 import Collectives
 import Foundation
 import IslandModel
+import Networks
+import Synchronization
 
 /// Options shared by `atoll run` and `atoll resume`.
 struct LaunchOptions: ParsableArguments {
@@ -24,6 +26,15 @@ struct LaunchOptions: ParsableArguments {
         if let localRanks, localRanks < 1 { throw ValidationError("--local-ranks must be at least 1") }
     }
 
+    /// Refuses `--local-ranks` above the island count before any thread starts (each would wait
+    /// for the others in the first collective).
+    func checkLocalRanks(islands: Int) throws {
+        if let localRanks, localRanks > islands {
+            throw ValidationError("--local-ranks \(localRanks) for \(islands) islands: every rank needs at least one island; "
+                + "give at most \(islands) or raise islands.count")
+        }
+    }
+
     /// Runs `body` on every rank: the MPI world, or `--local-ranks` threads. Errors after the
     /// ranks have started stop every rank (MPI_Abort), so no rank waits for one that failed.
     func launch(_ body: @escaping @Sendable (any Communicator, Run.Options) throws -> Void) throws {
@@ -35,9 +46,7 @@ struct LaunchOptions: ParsableArguments {
         // mpirun hands ranks a pseudo-terminal even when its own output is a file or a pipe, so
         // only a process started without a launcher redraws its progress line in place.
         options.interactive = isatty(STDOUT_FILENO) != 0 && !launchedByMPI()
-        options.output = { text in
-            FileHandle.standardOutput.write(Data(text.utf8))
-        }
+        options.output = { text in StandardOutput.write(text) }
         options.allowMixedBLAS = allowMixedBlas
         if let generation = faultKillAfterCheckpoint { options.killAfterCheckpoint = (generation, faultKillRank) }
         let runOptions = options
@@ -61,6 +70,28 @@ struct LaunchOptions: ParsableArguments {
             } catch {
                 if comm.size == 1 { throw error }
                 comm.abort(message: "\(error)")
+            }
+        }
+    }
+}
+
+/// Standard output for progress lines and summaries. A write that fails (a closed pipe: `atoll run
+/// … | head -1`; SIGPIPE is ignored) does not end the run: the run goes on, writing its files, and
+/// the first failure is said once on standard error.
+enum StandardOutput {
+    private static let failed = Mutex(false)
+
+    static func write(_ text: String) {
+        do {
+            try FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
+        } catch {
+            let first = failed.withLock { failed in
+                defer { failed = true }
+                return !failed
+            }
+            if first {
+                try? FileHandle.standardError.write(contentsOf: Data(
+                    "atoll: warning: standard output is closed (\(FileErrorReason.of(error))); the run goes on, its results go to its run folder\n".utf8))
             }
         }
     }
@@ -105,6 +136,10 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var launchOptions: LaunchOptions
 
+    func validate() throws {
+        if let out, out.isEmpty { throw ValidationError("--out must name a folder, got an empty string") }
+    }
+
     func run() throws {
         let configuration: RunConfig
         do {
@@ -117,6 +152,7 @@ struct RunCommand: ParsableCommand {
         let name = URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
         let folder = URL(fileURLWithPath: out ?? configuration.output.directory ?? "runs/\(name)")
         let force = self.force
+        try launchOptions.checkLocalRanks(islands: configuration.islands.count)
         try launchOptions.launch { comm, options in
             var options = options
             options.force = force
@@ -155,6 +191,9 @@ struct ResumeCommand: ParsableCommand {
     func run() throws {
         let folder = URL(fileURLWithPath: runDirectory)
         let generations = self.generations
+        if launchOptions.localRanks != nil, let config = try? RunConfig.load(path: folder.appendingPathComponent("config.yaml").path) {
+            try launchOptions.checkLocalRanks(islands: config.islands.count)
+        }
         try launchOptions.launch { comm, options in
             let summary = try Run.resume(directory: folder, communicator: comm, options: options, generations: generations)
             try RunFolderReport.write(folder: folder, communicator: comm, options: options, runEnded: summary != nil)

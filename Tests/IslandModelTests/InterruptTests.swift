@@ -62,3 +62,21 @@ struct InterruptTests {
         }
     }
 }
+
+@Suite("Repeated stop signals")
+struct RepeatedSignalTests {
+    @Test("the same signal again within 1 s is the same request; 1 s or more later it ends the process at once")
+    func repeatWindow() {
+        let t: Int64 = 5_000_000_000
+        #expect(!InterruptSignal.endsAtOnce(first: t, now: t + 3_000_000))  // Slurm's second SIGTERM, milliseconds later
+        #expect(!InterruptSignal.endsAtOnce(first: t, now: t + 999_999_999))
+        #expect(InterruptSignal.endsAtOnce(first: t, now: t + 1_000_000_000))  // a second Ctrl-C after a pause
+        #expect(!InterruptSignal.endsAtOnce(first: 0, now: t))  // the first's time not stored yet: simultaneous
+    }
+
+    @Test("SIGHUP is a stop signal, named in the message")
+    func hangUp() {
+        #expect(InterruptSignal.stopSignals.contains(SIGHUP))
+        #expect(InterruptSignal.name(SIGHUP) == "SIGHUP")
+    }
+}

@@ -113,7 +113,7 @@ struct IslandAlgorithmRunTests {
         let last = checkpoints.appendingPathComponent(try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).sorted().last!)
         #expect(FileManager.default.fileExists(atPath: last.appendingPathComponent("meta-learner.safetensors").path))
         let file = last.appendingPathComponent("island-00000.bin")
-        let island = try Island(decoding: Data(contentsOf: file), source: file.path, decodeAlgorithm: config.decodeIslandAlgorithm)
+        let island = try Island(decoding: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path, decodeAlgorithm: config.decodeIslandAlgorithm)
         let strategy = try #require((island.algorithm as? StrategyAlgorithm<SubspaceSNES>)?.strategy)
         #expect(island.archive?.count == 32 && strategy.decoderActive && strategy.rho.count == 8 && !strategy.focusWeights.isEmpty)
     }
@@ -129,7 +129,7 @@ struct IslandAlgorithmRunTests {
         let checkpoints = directory.appendingPathComponent("checkpoints")
         let last = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).sorted().last!
         let file = checkpoints.appendingPathComponent(last).appendingPathComponent("island-00000.bin")
-        let island = try Island(decoding: Data(contentsOf: file), source: file.path, decodeAlgorithm: config.decodeIslandAlgorithm)
+        let island = try Island(decoding: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path, decodeAlgorithm: config.decodeIslandAlgorithm)
         let algorithm = try #require(island.algorithm as? LowRankES)
         #expect(island.population.dimension == 198 && algorithm.codeDimension == 198 && algorithm.genomeDimension == 610)
         #expect(island.population.count == 8 && island.bestGenome.count == 610)

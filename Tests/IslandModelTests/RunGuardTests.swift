@@ -321,3 +321,91 @@ extension RunTests {
         }
     }
 }
+
+@Suite("Progress line clock and printed commands")
+struct ProgressClockTests {
+    @Test("the time-left clock is bounded: huge, infinite, negative or NaN seconds never trap or print a negative time")
+    func boundedClock() {
+        #expect(Run.clock(75) == "1:15")
+        #expect(Run.clock(3725) == "1:02:05")
+        #expect(Run.clock(-3.0e12) == "0:00")
+        #expect(Run.clock(.nan) == "0:00")
+        #expect(Run.clock(9.2e18 * 1.5) == ">99999:00:00")
+        #expect(Run.clock(.infinity) == ">99999:00:00")
+    }
+
+    @Test("a path in a printed command is quoted when a shell would split or expand it")
+    func quoting() {
+        #expect(shellQuoted("runs/digits") == "runs/digits")
+        #expect(shellQuoted("/tmp/my runs/a") == "'/tmp/my runs/a'")
+        #expect(shellQuoted("it's") == #"'it'\''s'"#)
+        #expect(shellQuoted("$HOME") == "'$HOME'")
+        #expect(shellQuoted("") == "''")
+    }
+}
+
+@Suite("Watchdog")
+struct WatchdogTests {
+    @Test("the limit is max(min_seconds, factor × the median of recent generations), armed after three")
+    func limit() throws {
+        var settings = WatchdogSection()
+        settings.factor = 10
+        settings.minSeconds = 3
+        #expect(Watchdog.limit(recent: [1, 1], settings: settings) == nil)
+        #expect(Watchdog.limit(recent: [0.1, 0.2, 5], settings: settings) == 3)
+        #expect(Watchdog.limit(recent: [0.5, 0.4, 9, 0.6], settings: settings) == 6)
+    }
+
+    @Test("ranks behind the furthest heartbeat are named; a missing heartbeat counts as behind")
+    func laggards() {
+        #expect(Watchdog.laggards(stages: [8, 8, 8]).isEmpty)
+        #expect(Watchdog.laggards(stages: [9, 8, 9, -1]) == [1, 3])
+    }
+
+    @Test("the watchdog section is checked and left out of what a resume compares")
+    func section() throws {
+        #expect(throws: ConfigError.self) { try RunConfig.parse("watchdog: {factor: 0.5}") }
+        #expect(throws: ConfigError.self) { try RunConfig.parse("watchdog: {min_seconds: 0}") }
+        let on = try ResultSettings(try RunConfig.parse("stop: {generations: 2}"))
+        let off = try ResultSettings(try RunConfig.parse("stop: {generations: 2}\nwatchdog: {enabled: false, min_seconds: 5}"))
+        #expect(on.differences(from: off).isEmpty)
+    }
+}
+
+@Suite("Memory estimate")
+struct MemoryEstimateTests {
+    @Test("the estimate counts islands per rank × population × parameters × 4 B × the algorithm's copies, and refuses past the tightest limit")
+    func estimate() throws {
+        let config = try RunConfig.parse("network: mlp:64-8-10\nislands: {count: 4, population: 100}\nstop: {generations: 1}")
+        // 4 islands on 2 ranks: 2 per rank; GA: 3 copies. 2 × 100 × 610 × 4 × 3 = 1,464,000 bytes.
+        let estimate = try MemoryEstimate(config: config, parameterCount: 610, rankCount: 2)
+        #expect(estimate.addedBytes == 1_464_000)
+        let snes = try MemoryEstimate(config: try RunConfig.parse("network: mlp:64-8-10\nislands: {count: 4, population: 100}\nevolution: {algorithm: snes}"),
+                                      parameterCount: 610, rankCount: 2)
+        #expect(snes.addedBytes == 976_000)
+        let physical = MemoryEstimate.Limit(bytes: 8_000_000, source: "physical", addressSpace: false)
+        let cgroup = MemoryEstimate.Limit(bytes: 4_000_000, source: "cgroup", addressSpace: false)
+        // Fits: 1.5 MB + 1 MB in use within 4 MB.
+        try estimate.check(ranksInProcess: 1, ranksOnHost: 1, limits: [physical, cgroup], resident: 1_000_000, addressSpace: 50_000_000)
+        // Two ranks on the host share the cgroup: 2 MB each, 1 MB in use, 1.46 MB more does not fit; the cgroup is named.
+        #expect(throws: RunError.self) {
+            try estimate.check(ranksInProcess: 1, ranksOnHost: 2, limits: [physical, cgroup], resident: 1_000_000, addressSpace: 0)
+        }
+        do {
+            try estimate.check(ranksInProcess: 1, ranksOnHost: 2, limits: [physical, cgroup], resident: 1_000_000, addressSpace: 0)
+        } catch {
+            #expect("\(error)".contains("the limit is 4 MB (cgroup) shared by 2 processes on this host"), "\(error)")
+        }
+        // An address-space limit counts the address space in use, not the resident set.
+        let ulimit = MemoryEstimate.Limit(bytes: 60_000_000, source: "ulimit", addressSpace: true)
+        #expect(throws: RunError.self) {
+            try estimate.check(ranksInProcess: 1, ranksOnHost: 1, limits: [ulimit], resident: 0, addressSpace: 59_000_000)
+        }
+    }
+
+    @Test("a product past Int.max is an error naming the key, not a trap")
+    func overflow() throws {
+        let config = try RunConfig.parse("islands: {count: 1, population: 1152921504606846976}")
+        #expect(throws: RunError.self) { try MemoryEstimate(config: config, parameterCount: 2410, rankCount: 1) }
+    }
+}
