@@ -9,7 +9,7 @@ import Tasks
 struct BenchEvaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Time fitness evaluations of a population (digits MLPs, a Fashion-MNIST CNN, CartPole-v1) against cblas_sgemm.",
+        abstract: "Time fitness evaluations of a population (digits MLPs, two Fashion-MNIST CNNs, CartPole-v1) against cblas_sgemm.",
         discussion: """
             Each case scores a population of --population PyTorch-initialised genomes: one untimed \
             warm-up evaluation, then timed evaluations until --seconds have passed (at least 3, at \
@@ -18,7 +18,9 @@ struct BenchEvaluate: ParsableCommand {
             thread spent descheduled on a busy machine; with one OpenBLAS thread on an idle machine \
             they agree. evals/s counts genomes scored per wall-clock second. For digits (training \
             split, 1,438 samples, neg_cross_entropy) and Fashion-MNIST (the CNN of \
-            configs/fashion-cnn.yaml on a minibatch of --batch training images) GFLOP/s counts the \
+            configs/fashion-cnn.yaml and EvoJAX's MNIST ConvNet of \
+            configs/networks/evojax-mnist-cnn.yaml, on a minibatch of --batch training images) \
+            GFLOP/s counts the \
             multiply-adds of the linear and conv2d layers, 2·P·N·Σ in·out (OC·OH·OW·IC·K·K for a \
             convolution) per evaluation, over the median CPU time, and "% sgemm" compares \
             it with cblas_sgemm measured in the same run on 1024×1024×1024 (median CPU time of 11 \
@@ -26,8 +28,11 @@ struct BenchEvaluate: ParsableCommand {
             split and "loss ms" the cross-entropy of those outputs (CPU time, median of 5); for \
             MLPs both are the tiled feature-major pass the evaluation uses, the loss timed on \
             stored tiles (out of cache, so a little slower than inside the evaluation). \
-            For networks with convolutions a last line gives the forward pass alone as GFLOP/s and \
-            share of sgemm (target: at least 50%). The Fashion-MNIST case runs when the files are \
+            For networks with convolutions a line gives the forward pass alone as GFLOP/s and \
+            share of sgemm (target: at least 50%), beside the same pass with every convolution as \
+            im2col + GEMM; then a table times each of their conv layers (with the relu and 2x2 \
+            pool after it) and some wider ones both ways, 16 genomes, and names the one \
+            ConvolutionAlgorithm.directWins picks. The Fashion-MNIST cases run when the files are \
             installed (Debian package dataset-fashion-mnist) or --fashion names their folder. \
             OpenBLAS runs with --threads threads throughout (default 1: the target is at least 60% \
             of single-thread sgemm).

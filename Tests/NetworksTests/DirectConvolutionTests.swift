@@ -8,9 +8,11 @@ import VectorKernels
 ///
 /// Tolerance: both paths sum the same float32 products in different orders (the direct kernel
 /// over (c, i, j) with fused multiply-adds, OpenBLAS in its own blocking), so outputs may differ by
-/// a few float32 roundings of the sum of |products|; with PyTorch-initialised weights and inputs
-/// of order 1 that is below 1e-5 · max(1, |y|), the bound asserted. Against the float64
-/// references the bound is the one NetworkForwardTests uses, 2e-5 · max(1, |y|).
+/// a few float32 roundings of the sum of |products|. With PyTorch-initialised weights and
+/// Gaussian inputs the largest difference seen over these specs is 3e-7 · max(1, |y|) (outputs)
+/// and 1.1e-7 (gradients); the bounds asserted are 4e-6 · max(1, |y|) for outputs and 1e-5 for
+/// gradients (a max-pool or relu decision flipped by rounding would exceed both). Against the
+/// float64 references the bound is the one NetworkForwardTests uses, 2e-5 · max(1, |y|).
 @Suite struct DirectConvolutionTests {
     /// Specs whose conv layers the direct kernel runs (stride 1), with population and batch:
     /// every conv network NetworksTests uses, the two nets of `atoll bench evaluate` and the edge
@@ -49,7 +51,7 @@ import VectorKernels
             let b = gemm.forward(genomes: genomes, populationSize: population, inputs: inputs, batchSize: batch, sharedInputs: shared)
             #expect(a.count == b.count)
             let worst = zip(a, b).map { abs($0 - $1) / max(1, abs($1)) }.max()!
-            #expect(worst <= 1e-5, "shared \(shared): largest difference \(worst)")
+            #expect(worst <= 4e-6, "shared \(shared): largest difference \(worst)")
             #expect(a.contains { $0 != 0 })
         }
     }
@@ -140,7 +142,7 @@ import VectorKernels
             #expect(a.map(\.isNaN) == b.map(\.isNaN))
             #expect(a.contains { $0.isNaN } == activation.isEmpty)
             #expect(a.prefix(27).allSatisfy { !$0.isNaN })
-            #expect(zip(a, b).allSatisfy { $0.isNaN || abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+            #expect(zip(a, b).allSatisfy { $0.isNaN || abs($0 - $1) <= 4e-6 * max(1, abs($1)) })
         }
     }
 
@@ -179,6 +181,6 @@ import VectorKernels
         let a = gradients(direct), b = gradients(gemm)
         #expect(a.contains { $0 != 0 })
         let worst = zip(a, b).map { abs($0 - $1) / max(1, abs($1)) }.max()!
-        #expect(worst <= 1e-4, "largest difference \(worst)")
+        #expect(worst <= 1e-5, "largest difference \(worst)")
     }
 }
