@@ -38,9 +38,7 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     /// The direct kernel runs near 75 % of sgemm when its tiles are full and loses the unused
     /// lanes of narrow maps; GEMM per genome is `[OC × C·K·K] · [C·K·K × B·OH·OW]` and gains with
     /// OC, its M dimension.
-    public static func directWins(outChannels: Int, outputWidth: Int) -> Bool {
-        let tile = DirectConvolution.tileColumns
-        let halfUsed = 2 * outputWidth >= (outputWidth + tile - 1) / tile * tile
-        return outChannels < 64 || (outChannels < 128 && halfUsed)
+    public static func directWins(outChannels: Int, laneUse: Double) -> Bool {
+        outChannels < 64 || (outChannels < 128 && laneUse >= 0.5)
     }
 }

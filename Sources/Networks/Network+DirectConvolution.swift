@@ -13,13 +13,11 @@ extension Network {
     /// Whether conv2d layer `index` runs as a direct convolution under `convolutionAlgorithm`
     /// on this CPU.
     func usesDirectConvolution(layer index: Int) -> Bool {
-        guard case .conv2d(let outChannels, _, let stride, _) = spec.layers[index], stride == 1,
-            DirectConvolution.isSupported
-        else { return false }
+        guard DirectConvolution.isSupported, let plan = directConvolutionPlan(layer: index) else { return false }
         switch convolutionAlgorithm {
         case .im2col: return false
         case .direct: return true
-        case .automatic: return ConvolutionAlgorithm.directWins(outChannels: outChannels, outputWidth: shapes[index + 1][2])
+        case .automatic: return ConvolutionAlgorithm.directWins(outChannels: plan.OC, laneUse: plan.laneUse)
         }
     }
 
@@ -27,12 +25,11 @@ extension Network {
     /// this CPU).
     public var hasDirectConvolution: Bool { spec.layers.indices.contains { usesDirectConvolution(layer: $0) } }
 
-    /// Floats of the padded planes of one sample's input to conv2d layer `index` (stride 1).
-    func paddedPlaneFloats(layer index: Int) -> Int {
-        guard case .conv2d(_, let K, _, let pad) = spec.layers[index] else { return 0 }
-        let (C, H) = (shapes[index][0], shapes[index][1])
-        let OW = shapes[index + 1][2]
-        return C * DirectConvolution.paddedHeight(H: H, pad: pad) * DirectConvolution.paddedWidth(OW: OW, K: K)
+    /// The direct convolution's plan for conv2d layer `index` (stride 1).
+    func directConvolutionPlan(layer index: Int) -> DirectConvolution.Plan? {
+        guard case .conv2d(let OC, let K, 1, let pad) = spec.layers[index] else { return nil }
+        let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
+        return DirectConvolution.Plan(C: C, H: H, W: W, OC: OC, K: K, pad: pad, layout: directConvolutionLayout)
     }
 
     /// Conv2d layer `index` as a direct convolution for `count` genomes on `samples` rows.
@@ -44,34 +41,34 @@ extension Network {
         layer index: Int, genomes: UnsafePointer<Float>, count g: Int, input: RowView, samples m: Int, output: RowView,
         activation: Activation?, pool: Bool
     ) {
-        guard case .conv2d(let OC, let K, _, let pad) = spec.layers[index] else { preconditionFailure("layer \(index) is not conv2d") }
-        let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
-        let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
-        let Hp = DirectConvolution.paddedHeight(H: H, pad: pad), Wp = DirectConvolution.paddedWidth(OW: OW, K: K)
+        guard let plan = directConvolutionPlan(layer: index) else { preconditionFailure("layer \(index) is not a stride-1 conv2d") }
+        let (OC, OH, OW) = (plan.OC, plan.OH, plan.OW)
         let outFeatures = pool ? OC * (OH / 2) * (OW / 2) : OC * OH * OW
         let relu = activation == .relu
         let after = relu ? nil : activation
-        let padded = paddedInput.pointer
+        paddedInput.reserve(plan.paddedLength)
+        directScratch.reserve(plan.scratchLength)
+        let padded = paddedInput.pointer, scratch = directScratch.pointer
         // The borders stay zero: each sample rewrites only the interior.
-        padded.update(repeating: 0, count: C * Hp * Wp)
+        padded.update(repeating: 0, count: plan.paddedLength)
         let (n, weightOffset, biasOffset) = (parameterCount, weightOffsets[index]!, biasOffsets[index]!)
         func run(genome p: Int, sample b: Int) {
             let out = output.row(genome: p, sample: b)
             DirectConvolution.forward(
-                out, padded, genomes + p * n + weightOffset, genomes + p * n + biasOffset, C: C, paddedHeight: Hp, paddedWidth: Wp,
-                OC: OC, K: K, OH: OH, OW: OW, relu: relu, pool: pool)
+                out, padded, genomes + p * n + weightOffset, genomes + p * n + biasOffset, scratch: scratch, plan: plan, relu: relu,
+                pool: pool)
             if let after { NetworkKernels.activationInPlace(out, F: outFeatures, after) }
         }
         if input.genomeStride == 0 {
             // Shared inputs: each sample is padded once for the whole group.
             for b in 0..<m {
-                DirectConvolution.pad(padded, input.row(genome: 0, sample: b), C: C, H: H, W: W, pad: pad, paddedHeight: Hp, paddedWidth: Wp)
+                DirectConvolution.pad(padded, input.row(genome: 0, sample: b), plan: plan)
                 for p in 0..<g { run(genome: p, sample: b) }
             }
         } else {
             for p in 0..<g {
                 for b in 0..<m {
-                    DirectConvolution.pad(padded, input.row(genome: p, sample: b), C: C, H: H, W: W, pad: pad, paddedHeight: Hp, paddedWidth: Wp)
+                    DirectConvolution.pad(padded, input.row(genome: p, sample: b), plan: plan)
                     run(genome: p, sample: b)
                 }
             }

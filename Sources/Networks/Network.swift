@@ -54,6 +54,8 @@ public final class Network {
     /// How conv2d layers run (`automatic`: by layer shape, `ConvolutionAlgorithm.directWins`).
     /// Set it before a call, not during one.
     public var convolutionAlgorithm = ConvolutionAlgorithm.automatic
+    /// The direct convolution's tile layout, nil for the plan's choice (tests force each).
+    var directConvolutionLayout: DirectConvolution.Plan.Layout?
 
     let bufferA = ScratchBuffer<Float>()
     let bufferB = ScratchBuffer<Float>()
@@ -63,6 +65,8 @@ public final class Network {
     let packedBiases = ScratchBuffer<Float>()
     /// One sample's zero-bordered input planes for a direct convolution.
     let paddedInput = ScratchBuffer<Float>()
+    /// One sample's sums of the direct convolution's flat layout.
+    let directScratch = ScratchBuffer<Float>()
     /// `W₀ · X_tileᵀ` of a low-rank group's first layer and `B_pᵀ · in_p` of any of its layers
     /// (`forwardFeatureMajor(lowRank:)`).
     let anchorProduct = ScratchBuffer<Float>()
@@ -253,7 +257,10 @@ public final class Network {
     func reserveConvolutionScratch(rows: Int, group: Int) {
         for (index, layer) in spec.layers.enumerated() {
             guard case .conv2d(let outChannels, _, _, _) = layer else { continue }
-            paddedInput.reserve(paddedPlaneFloats(layer: index))
+            if let plan = directConvolutionPlan(layer: index) {
+                paddedInput.reserve(plan.paddedLength)
+                directScratch.reserve(plan.scratchLength)
+            }
             let outputPixels = features[index + 1] / outChannels
             let single = convolutionChunk(layer: index, rows: rows, stackedGenomes: 1)
             columns.reserve(fanIn(layer: index) * outputPixels * single)

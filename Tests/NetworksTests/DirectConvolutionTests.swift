@@ -34,11 +34,19 @@ import VectorKernels
         return genomes
     }
 
-    @Test(arguments: specs)
-    func directMatchesIm2colOnSharedAndOwnInputs(specText: String, population: Int, batch: Int) throws {
+    /// Each spec under the plan's own layout and under each layout forced.
+    static let specsAndLayouts: [(String, Int, Int, DirectConvolution.Plan.Layout?)] = specs.flatMap { spec in
+        [nil, .rows, .flat].map { (spec.0, spec.1, spec.2, $0) }
+    }
+
+    @Test(arguments: specsAndLayouts)
+    func directMatchesIm2colOnSharedAndOwnInputs(
+        specText: String, population: Int, batch: Int, layout: DirectConvolution.Plan.Layout?
+    ) throws {
         let direct = try Network(spec: try NetworkSpec.parse(specText))
         let gemm = try Network(spec: try NetworkSpec.parse(specText))
         direct.convolutionAlgorithm = .direct
+        direct.directConvolutionLayout = layout
         gemm.convolutionAlgorithm = .im2col
         #expect(direct.hasDirectConvolution == DirectConvolution.isSupported)
         #expect(!gemm.hasDirectConvolution)
@@ -90,14 +98,16 @@ import VectorKernels
         let inputs = try Fixture.floats(fixture["inputs"])
         let expected = try Fixture.doubles(fixture["outputs"])
         let batch = try #require(fixture["batch"] as? Int)
-        for algorithm in ConvolutionAlgorithm.allCases {
+        let settings: [(ConvolutionAlgorithm, DirectConvolution.Plan.Layout?)] = [(.automatic, nil), (.im2col, nil), (.direct, .rows), (.direct, .flat)]
+        for (algorithm, layout) in settings {
             let network = try Network(spec: spec)
             network.convolutionAlgorithm = algorithm
+            network.directConvolutionLayout = layout
             #expect(genome.count == network.parameterCount)
             #expect(expected.count == batch * network.outputSize)
             let outputs = network.forward(genomes: genome, populationSize: 1, inputs: inputs, batchSize: batch, sharedInputs: true)
             for (got, want) in zip(outputs, expected) {
-                #expect(abs(Double(got) - want) <= 2e-5 * max(1, abs(want)), "\(algorithm): \(got) vs \(want)")
+                #expect(abs(Double(got) - want) <= 2e-5 * max(1, abs(want)), "\(algorithm) \(String(describing: layout)): \(got) vs \(want)")
             }
             var recorded = [Float](repeating: 0, count: expected.count)
             genome.withUnsafeBufferPointer { g in
@@ -105,7 +115,7 @@ import VectorKernels
                     recorded.withUnsafeMutableBufferPointer { network.forwardRecording(genome: g, inputs: x, batchSize: batch, outputs: $0) }
                 }
             }
-            #expect(recorded == outputs, "\(algorithm)")
+            #expect(recorded == outputs, "\(algorithm) \(String(describing: layout))")
         }
     }
 
@@ -125,12 +135,14 @@ import VectorKernels
     }
 
     /// A NaN in a pooling window gives NaN (as PyTorch's max-pool), and relu maps it to 0, in both
-    /// paths.
+    /// paths and both layouts of the direct one.
     @Test func nanInputsPropagateAsInIm2col() throws {
-        for activation in ["", "relu, "] {
+        let cases = ["", "relu, "].flatMap { activation in [DirectConvolution.Plan.Layout.rows, .flat].map { (activation, $0) } }
+        for (activation, layout) in cases {
             let text = "input: [1, 6, 6]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, padding: 1}}, \(activation){maxpool2d: 2}]"
             let direct = try Network(spec: try NetworkSpec.parse(text)), gemm = try Network(spec: try NetworkSpec.parse(text))
             direct.convolutionAlgorithm = .direct
+            direct.directConvolutionLayout = layout
             gemm.convolutionAlgorithm = .im2col
             var stream = RandomStream(seed: 23, purpose: "nan")
             let genome = direct.initializedGenome(stream: &stream)
