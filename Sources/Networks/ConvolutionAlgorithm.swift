@@ -12,32 +12,35 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     case automatic, im2col, direct
 
     /// The measured choice for a stride-1 layer: direct unless it has 128 or more output
-    /// channels, or 64 or more on a map so narrow that the kernel's 16-column tiles are less than
-    /// half used (`OW / (16·⌈OW/16⌉) < 1/2`, e.g. 7 columns).
+    /// channels, or 64 or more with less than half of the direct kernel's lanes used
+    /// (`DirectConvolution.Plan.laneUse`, which no layer measured here comes close to).
     ///
     /// Measured with `atoll bench evaluate` (release, 1 OpenBLAS thread, Haswell kernels on an AMD
-    /// EPYC with AVX-512, shared 2-core VM; medians of 3 runs, CPU time; each layer with the relu
-    /// and 2×2 max-pool after it, 16 genomes), as a share of the 1024³ sgemm rate of the same run
-    /// (103–107 GFLOP/s), direct / im2col + GEMM:
+    /// EPYC with AVX-512, a 2-core VM under load 8–12 from other builds; medians of 3 runs, CPU
+    /// time; each layer with the relu and 2×2 max-pool after it, 16 genomes), as a share of the
+    /// 1024³ sgemm rate of the same run (102–112 GFLOP/s), direct / im2col + GEMM; the direct
+    /// kernel's tile layout (`DirectConvolution.Plan`) in brackets:
     ///
     /// | layer (in→out, kernel, map) | direct | im2col + GEMM |
     /// |---|---|---|
-    /// | 1→8 5×5 pad 2, 28×28 (EvoJAX conv1) | 64 % | 22 % |
-    /// | 8→16 5×5 pad 2, 14×14 (EvoJAX conv2) | 75 % | 32 % |
-    /// | 1→8 3×3, 28×28 (fashion-cnn conv1) | 41 % | 21 % |
-    /// | 8→16 3×3, 13×13 (fashion-cnn conv2) | 60 % | 29 % |
-    /// | 8→32 3×3 pad 1, 28×28 | 72 % | 52 % |
-    /// | 32→32 3×3 pad 1, 14×14 | 75 % | 44 % |
-    /// | 64→64 3×3 pad 1, 14×14 | 78 % | 62 % |
-    /// | 64→128 3×3 pad 1, 14×14 | 76 % | 77 % |
-    /// | 16→16 3×3 pad 1, 7×7 | 41 % | 21 % |
-    /// | 32→32 3×3 pad 1, 7×7 | 45 % | 36 % |
-    /// | 64→64 3×3 pad 1, 7×7 | 47 % | 52 % |
-    /// | 64→128 3×3 pad 1, 7×7 | 47 % | 72 % |
+    /// | 1→8 5×5 pad 2, 28×28 (EvoJAX conv1) | 55 % (rows) | 24 % |
+    /// | 8→16 5×5 pad 2, 14×14 (EvoJAX conv2) | 73 % (rows) | 32 % |
+    /// | 1→8 3×3, 28×28 (fashion-cnn conv1) | 29 % (rows) | 15 % |
+    /// | 8→16 3×3, 13×13 (fashion-cnn conv2) | 58 % (rows) | 22 % |
+    /// | 8→32 3×3 pad 1, 28×28 | 70 % (rows) | 56 % |
+    /// | 32→32 3×3 pad 1, 14×14 | 74 % (rows) | 47 % |
+    /// | 64→64 3×3 pad 1, 14×14 | 76 % (rows) | 54 % |
+    /// | 64→128 3×3 pad 1, 14×14 | 75 % (rows) | 64 % |
+    /// | 16→16 3×3 pad 1, 7×7 | 51 % (flat) | 17 % |
+    /// | 32→32 3×3 pad 1, 7×7 | 65 % (flat) | 30 % |
+    /// | 64→64 3×3 pad 1, 7×7 | 68 % (flat) | 47 % |
+    /// | 64→128 3×3 pad 1, 7×7 | 68 % (flat) | 68 % |
     ///
-    /// The direct kernel runs near 75 % of sgemm when its tiles are full and loses the unused
-    /// lanes of narrow maps; GEMM per genome is `[OC × C·K·K] · [C·K·K × B·OH·OW]` and gains with
-    /// OC, its M dimension.
+    /// Three earlier runs on a less loaded machine gave 64 %, 75 %, 41 % and 60 % for the first
+    /// four rows (im2col 22 %, 32 %, 21 %, 29 %) and 76 % / 77 % for 64→128 on 14×14. The direct
+    /// kernel runs near 75–80 % of sgemm when its tiles are full; GEMM per genome is
+    /// `[OC × C·K·K] · [C·K·K × B·OH·OW]` and gains with OC, its M dimension, until the two meet
+    /// near OC = 128.
     public static func directWins(outChannels: Int, laneUse: Double) -> Bool {
         outChannels < 64 || (outChannels < 128 && laneUse >= 0.5)
     }
