@@ -14,10 +14,15 @@ import VectorKernels
 /// gradients (a max-pool or relu decision flipped by rounding would exceed both). Against the
 /// float64 references the bound is the one NetworkForwardTests uses, 2e-5 · max(1, |y|).
 @Suite struct DirectConvolutionTests {
-    /// Specs whose conv layers the direct kernel runs (stride 1), with population and batch:
-    /// every conv network NetworksTests uses, the two nets of `atoll bench evaluate` and the edge
-    /// cases of forward_direct_conv.json.
+    /// Specs with population and batch: every conv network NetworksTests uses, the two nets of
+    /// `atoll bench evaluate` and the edge cases of forward_direct_conv.json.
     static let specs: [(String, Int, Int)] = [
+        // NetworkBackwardTests' and ConvolutionChunkTests' conv nets (stride 2 layers stay im2col)
+        ("input: [2, 5, 4]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, stride: 2, padding: 1}}, tanh, {conv2d: {out_channels: 2, kernel: 2}}, flatten, {linear: 3}, log_softmax]", 3, 5),
+        ("input: [2, 6, 5]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, padding: 1}}, relu, {maxpool2d: 2}, flatten, {linear: 3}]", 3, 5),
+        ("input: [2, 6, 5]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, stride: 2, padding: 1}}, relu, {conv2d: {out_channels: 2, kernel: 2}}, flatten, {linear: 3}]", 4, 9),
+        // NetworkForwardTests' conv nets
+        ("input: [2, 5, 4]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, stride: 2, padding: 1}}, relu, flatten, {linear: 4}, log_softmax]", 4, 11),
         ("input: [1, 4, 4]\nlayers: [{conv2d: {out_channels: 2, kernel: 3, padding: 1}}, tanh]", 3, 6),
         ("input: [2, 7, 6]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, padding: 1}}, relu, {maxpool2d: 2}, {conv2d: {out_channels: 4, kernel: 2}}, relu, {maxpool2d: {kernel_size: 2, stride: 1}}, flatten, {linear: 5}]", 5, 300),
         ("input: [1, 5, 5]\nlayers: [{maxpool2d: {kernel_size: 3, stride: 1}}, {conv2d: {out_channels: 2, kernel: 2}}, tanh, {maxpool2d: {kernel_size: 2, stride: 1}}]", 3, 4),
@@ -48,7 +53,8 @@ import VectorKernels
         direct.convolutionAlgorithm = .direct
         direct.directConvolutionLayout = layout
         gemm.convolutionAlgorithm = .im2col
-        #expect(direct.hasDirectConvolution == DirectConvolution.isSupported)
+        let strideOne = direct.spec.layers.contains { if case .conv2d(_, _, 1, _) = $0 { true } else { false } }
+        #expect(direct.hasDirectConvolution == (DirectConvolution.isSupported && strideOne))
         #expect(!gemm.hasDirectConvolution)
         var stream = RandomStream(seed: 21, purpose: "direct-conv")
         let genomes = randomGenomes(direct, count: population, stream: &stream)
@@ -65,8 +71,10 @@ import VectorKernels
     }
 
     /// Same bits whatever the grouping: each genome alone, and each genome's own inputs, give
-    /// exactly the population's outputs (what keeps results equal on any rank count).
-    @Test(arguments: specs)
+    /// exactly the population's outputs. Only for specs whose convolutions all run direct: a
+    /// stride-2 first layer runs as one GEMM for the group, whose last bits OpenBLAS may change
+    /// with the group's size (as for a first linear layer).
+    @Test(arguments: specs.filter { !$0.0.contains("stride: 2") })
     func directOutputsDoNotDependOnGrouping(specText: String, population: Int, batch: Int) throws {
         let network = try Network(spec: try NetworkSpec.parse(specText))
         network.convolutionAlgorithm = .direct
