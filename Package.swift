@@ -1,6 +1,20 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// `VectorKernels` holds hand-vectorised kernels written with Swift SIMD types; on x86-64 it is
+/// compiled for Haswell (AVX2 + FMA, so `SIMD16<Float>.addProduct` is two `vfmadd231ps`), and its
+/// callers check `DirectConvolution.isSupported` before calling it. It is optimised in debug
+/// builds too: unoptimised SIMD code runs through generic witnesses, hundreds of times slower,
+/// which would make debug runs of conv nets (scripts/test-mpi.sh) crawl. The rest of the package
+/// keeps the default target and optimisation.
+#if arch(x86_64)
+let vectorKernelSettings: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "haswell"]), .unsafeFlags(["-O"], .when(configuration: .debug)),
+]
+#else
+let vectorKernelSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+#endif
+
 /// Atoll: neuroevolution in a learned latent space, island model over MPI.
 ///
 /// Dependency arrows point downwards only, and each one is an `import` in that target (see
@@ -20,20 +34,6 @@ import PackageDescription
 ///
 /// Each test target depends on the targets its files import; AtollCLITests depends on `atoll` so
 /// that the executable it runs is built first.
-/// `VectorKernels` holds hand-vectorised kernels written with Swift SIMD types; on x86-64 it is
-/// compiled for Haswell (AVX2 + FMA, so `SIMD16<Float>.addProduct` is two `vfmadd231ps`), and its
-/// callers check `DirectConvolution.isSupported` before calling it. It is optimised in debug
-/// builds too: unoptimised SIMD code runs through generic witnesses, hundreds of times slower,
-/// which would make debug runs of conv nets (scripts/test-mpi.sh) crawl. The rest of the package
-/// keeps the default target and optimisation.
-#if arch(x86_64)
-let vectorKernelSettings: [SwiftSetting] = [
-    .unsafeFlags(["-target-cpu", "haswell"]), .unsafeFlags(["-O"], .when(configuration: .debug)),
-]
-#else
-let vectorKernelSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
-#endif
-
 let package = Package(
     name: "Atoll",
     platforms: [.macOS(.v13)],

@@ -37,7 +37,9 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     /// | 64→128 3×3 pad 1, 7×7 | 68 % (flat) | 68 % |
     ///
     /// Three earlier runs on a less loaded machine gave 64 %, 75 %, 41 % and 60 % for the first
-    /// four rows (im2col 22 %, 32 %, 21 %, 29 %) and 76 % / 77 % for 64→128 on 14×14. The direct
+    /// four rows (im2col 22 %, 32 %, 21 %, 29 %) and 76 % / 77 % for 64→128 on 14×14; three
+    /// later ones, with this code on a quieter machine, stayed within 5 points of the table
+    /// (64→64 on 7×7: 70 % / 55 %; 64→128 on 14×14: 77 % / 78 %). The direct
     /// kernel runs near 75–80 % of sgemm when its tiles are full; GEMM per genome is
     /// `[OC × C·K·K] · [C·K·K × B·OH·OW]` and gains with OC, its M dimension, until the two meet
     /// near OC = 128.
