@@ -1,6 +1,20 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// `VectorKernels` holds hand-vectorised kernels written with Swift SIMD types; on x86-64 it is
+/// compiled for Haswell (AVX2 + FMA, so `SIMD16<Float>.addProduct` is two `vfmadd231ps`), and its
+/// callers check `DirectConvolution.isSupported` before calling it. It is optimised in debug
+/// builds too: unoptimised SIMD code runs through generic witnesses, hundreds of times slower,
+/// which would make debug runs of conv nets (scripts/test-mpi.sh) crawl. The rest of the package
+/// keeps the default target and optimisation.
+#if arch(x86_64)
+let vectorKernelSettings: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "haswell"]), .unsafeFlags(["-O"], .when(configuration: .debug)),
+]
+#else
+let vectorKernelSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+#endif
+
 /// Atoll: neuroevolution in a learned latent space, island model over MPI.
 ///
 /// Dependency arrows point downwards only, and each one is an `import` in that target (see
@@ -12,7 +26,8 @@ import PackageDescription
 ///     IslandModel  → MetaLearning, Evolution, Tasks, Networks, Kernels, Collectives, CBLAS, Yams
 ///     MetaLearning → Tasks, Networks, Kernels, Yams
 ///     Tasks        → Networks, Kernels, CZlib
-///     Networks     → Kernels, CBLAS, Yams
+///     Networks     → VectorKernels, Kernels, CBLAS, Yams
+///     VectorKernels (no dependencies)
 ///     Evolution    → Kernels, CBLAS
 ///     Collectives  → Kernels, CMPI
 ///     Kernels      → CBLAS
@@ -53,7 +68,8 @@ let package = Package(
 
         .target(name: "Collectives", dependencies: ["Kernels", "CMPI"]),
         .target(name: "Kernels", dependencies: ["CBLAS"]),
-        .target(name: "Networks", dependencies: ["Kernels", "CBLAS", "Yams"]),
+        .target(name: "VectorKernels", swiftSettings: vectorKernelSettings),
+        .target(name: "Networks", dependencies: ["VectorKernels", "Kernels", "CBLAS", "Yams"]),
         .target(name: "Tasks", dependencies: ["Networks", "Kernels", "CZlib"]),
         .target(name: "Evolution", dependencies: ["Kernels", "CBLAS"]),
         .target(name: "MetaLearning", dependencies: ["Tasks", "Networks", "Kernels", "Yams"]),
@@ -77,7 +93,7 @@ let package = Package(
 
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Kernels"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Kernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "VectorKernels", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Networks", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EvolutionTests", dependencies: ["Evolution", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "Networks", "Tasks", "Kernels", "Collectives"], resources: [.copy("Fixtures")]),

@@ -117,6 +117,22 @@ for np in 1 2 4; do
 done
 same_results "minibatch runs: metrics.jsonl and best.safetensors identical at 1, 2, 4 ranks" "$runs/minibatch1" "$runs/minibatch2" "$runs/minibatch4"
 
+# A conv net (EvoJAX's MNIST ConvNet, direct convolutions where the CPU has AVX2 and FMA) on
+# Fashion-MNIST minibatches: the same bits on 1, 2, 4 ranks and 3 threads.
+if [ -d /usr/share/datasets/fashion-mnist ]; then
+  printf '%s\n' 'seed: 5' 'task: {name: fashion-mnist, options: {fitness: neg_cross_entropy, batch: 32, eval_every: 4}}' \
+    "network: $PWD/configs/networks/evojax-mnist-cnn.yaml" 'islands: {count: 4, population: 6}' 'migration: {interval: 2, count: 1}' \
+    'evolution: {mutation_sigma: 0.02, mutation_rate: 0.05, elites: 1}' 'stop: {generations: 4}' > "$runs/cnn.yaml"
+  for np in 1 2 4; do
+    run "run a conv-net config on $np rank(s)" "$MPIRUN" --oversubscribe -np "$np" "$atoll" run "$runs/cnn.yaml" --out "$runs/cnn$np"
+  done
+  run "run a conv-net config on 3 local ranks" "$atoll" run "$runs/cnn.yaml" --out "$runs/cnn-local3" --local-ranks 3
+  same_results "conv-net runs: metrics.jsonl and best.safetensors identical at 1, 2, 4 ranks and 3 threads" \
+    "$runs/cnn1" "$runs/cnn2" "$runs/cnn4" "$runs/cnn-local3"
+else
+  echo "skip  conv-net runs: no Fashion-MNIST in /usr/share/datasets/fashion-mnist (scripts/install-deps.sh installs it)"
+fi
+
 # Rank 1 of 2 kills itself (SIGKILL) right after the checkpoint of generation 4.
 timeout --kill-after=10 "$limit" "$MPIRUN" -np 2 "$atoll" run "$config" --out "$runs/killed" --fault-kill-after-checkpoint 4 >/dev/null 2>&1
 if [ -d "$runs/killed/checkpoints/00000004" ] && [ ! -e "$runs/killed/best.safetensors" ]; then

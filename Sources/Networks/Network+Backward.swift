@@ -38,6 +38,15 @@ extension Network {
             case .conv2d(let OC, let K, let step, let pad):
                 let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
                 let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
+                if usesDirectConvolution(layer: index) {
+                    // The same sums as the population forward pass, so both give the same bits.
+                    let input = RowView(base: inp, genomeStride: 0, rowStride: inFeatures)
+                    let output = RowView(base: out, genomeStride: 0, rowStride: outFeatures)
+                    directConvolution(
+                        layer: index, genomes: parameters, count: 1, input: input, samples: B, output: output, activation: nil,
+                        pool: false)
+                    continue
+                }
                 let chunk = convolutionChunk(layer: index, rows: B, stackedGenomes: 1)
                 for s0 in stride(from: 0, to: B, by: chunk) {
                     let ns = min(chunk, B - s0)

@@ -1,12 +1,15 @@
 import CBLAS
 import Foundation
 import Kernels
+import VectorKernels
 
 /// A sequential network that runs many genomes at once: the evolved networks' forward pass.
 ///
 /// A genome is the network's parameters as one flat float32 vector in `layout` order (PyTorch's
 /// `state_dict` names and `[out, in]` layout). `forward` evaluates `P` genomes on `B` inputs each
-/// with BLAS: linear layers are `cblas_sgemm` calls, convolutions are im2col followed by one GEMM.
+/// with BLAS: linear layers are `cblas_sgemm` calls; convolutions are direct convolutions
+/// (Network+DirectConvolution.swift) where `convolutionAlgorithm` picks them, else im2col
+/// followed by one GEMM.
 /// When every genome sees the same inputs, the first linear or conv2d layer of a group of genomes
 /// is a single GEMM against their stacked weights, `[B × IC] · [G·OC × IC]ᵀ` (or
 /// `[G·OC × IC·K·K] · columns`), which keeps BLAS busy even for narrow layers. Max pooling runs
@@ -48,6 +51,11 @@ public final class Network {
     /// Floats allowed in the im2col buffer (and the convolution's GEMM product); convolutions
     /// unfold as many samples at once as fit (tests lower it to exercise the chunking).
     var columnScratchFloats = 1 << 20
+    /// How conv2d layers run (`automatic`: by layer shape, `ConvolutionAlgorithm.directWins`).
+    /// Set it before a call, not during one.
+    public var convolutionAlgorithm = ConvolutionAlgorithm.automatic
+    /// The direct convolution's tile layout, nil for the plan's choice (tests force each).
+    var directConvolutionLayout: DirectConvolution.Plan.Layout?
 
     let bufferA = ScratchBuffer<Float>()
     let bufferB = ScratchBuffer<Float>()
@@ -55,6 +63,10 @@ public final class Network {
     let product = ScratchBuffer<Float>()
     let packedWeights = ScratchBuffer<Float>()
     let packedBiases = ScratchBuffer<Float>()
+    /// One sample's zero-bordered input planes for a direct convolution.
+    let paddedInput = ScratchBuffer<Float>()
+    /// One sample's sums of the direct convolution's flat layout.
+    let directScratch = ScratchBuffer<Float>()
     /// `W₀ · X_tileᵀ` of a low-rank group's first layer and `B_pᵀ · in_p` of any of its layers
     /// (`forwardFeatureMajor(lowRank:)`).
     let anchorProduct = ScratchBuffer<Float>()
@@ -245,6 +257,10 @@ public final class Network {
     func reserveConvolutionScratch(rows: Int, group: Int) {
         for (index, layer) in spec.layers.enumerated() {
             guard case .conv2d(let outChannels, _, _, _) = layer else { continue }
+            if let plan = directConvolutionPlan(layer: index) {
+                paddedInput.reserve(plan.paddedLength)
+                directScratch.reserve(plan.scratchLength)
+            }
             let outputPixels = features[index + 1] / outChannels
             let single = convolutionChunk(layer: index, rows: rows, stackedGenomes: 1)
             columns.reserve(fanIn(layer: index) * outputPixels * single)
@@ -320,17 +336,28 @@ public final class Network {
                 let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
                 // A maxpool2d right after (or after a non-decreasing activation) pools the GEMM's
                 // product before bias and activation: max commutes with both, and the pass
-                // over the full-size output is saved.
+                // over the full-size output is saved. The direct convolution pools 2×2 windows
+                // with stride 2 only.
+                let direct = usesDirectConvolution(layer: index)
                 let poolIndex = fused == nil ? index + 1 : index + 2
                 var pool: (kernel: Int, stride: Int, height: Int, width: Int)?
                 if poolIndex < spec.layers.count, case .maxPool2d(let kernel, let poolStride) = spec.layers[poolIndex],
-                    fused == nil || fused == .relu || fused == .tanh || fused == .sigmoid
+                    fused == nil || fused == .relu || fused == .tanh || fused == .sigmoid,
+                    !direct || (kernel == 2 && poolStride == 2)
                 {
                     pool = (kernel, poolStride, shapes[poolIndex + 1][1], shapes[poolIndex + 1][2])
                     fusedThrough = poolIndex
                 }
                 let destFeatures = pool == nil ? outFeatures : features[poolIndex + 1]
                 let dest = isLast ? output : RowView(base: freeBuffer(), genomeStride: m * destFeatures, rowStride: destFeatures)
+                if direct {
+                    directConvolution(
+                        layer: index, genomes: genomes, count: g, input: current, samples: m, output: dest, activation: fused,
+                        pool: pool != nil)
+                    current = dest
+                    currentIsInput = false
+                    continue
+                }
                 // Shared input: the columns are unfolded once and all genomes' filters run as one GEMM.
                 let isStacked = index == stacked && current.genomeStride == 0
                 let chunk = convolutionChunk(layer: index, rows: m, stackedGenomes: isStacked ? g : 1)

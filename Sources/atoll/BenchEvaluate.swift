@@ -9,7 +9,7 @@ import Tasks
 struct BenchEvaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Time fitness evaluations of a population (digits MLPs, a Fashion-MNIST CNN, CartPole-v1) against cblas_sgemm.",
+        abstract: "Time fitness evaluations of a population (digits MLPs, two Fashion-MNIST CNNs, CartPole-v1) against cblas_sgemm.",
         discussion: """
             Each case scores a population of --population PyTorch-initialised genomes: one untimed \
             warm-up evaluation, then timed evaluations until --seconds have passed (at least 3, at \
@@ -18,7 +18,9 @@ struct BenchEvaluate: ParsableCommand {
             thread spent descheduled on a busy machine; with one OpenBLAS thread on an idle machine \
             they agree. evals/s counts genomes scored per wall-clock second. For digits (training \
             split, 1,438 samples, neg_cross_entropy) and Fashion-MNIST (the CNN of \
-            configs/fashion-cnn.yaml on a minibatch of --batch training images) GFLOP/s counts the \
+            configs/fashion-cnn.yaml and EvoJAX's MNIST ConvNet of \
+            configs/networks/evojax-mnist-cnn.yaml, on a minibatch of --batch training images) \
+            GFLOP/s counts the \
             multiply-adds of the linear and conv2d layers, 2·P·N·Σ in·out (OC·OH·OW·IC·K·K for a \
             convolution) per evaluation, over the median CPU time, and "% sgemm" compares \
             it with cblas_sgemm measured in the same run on 1024×1024×1024 (median CPU time of 11 \
@@ -26,8 +28,11 @@ struct BenchEvaluate: ParsableCommand {
             split and "loss ms" the cross-entropy of those outputs (CPU time, median of 5); for \
             MLPs both are the tiled feature-major pass the evaluation uses, the loss timed on \
             stored tiles (out of cache, so a little slower than inside the evaluation). \
-            For networks with convolutions a last line gives the forward pass alone as GFLOP/s and \
-            share of sgemm (target: at least 50%). The Fashion-MNIST case runs when the files are \
+            For networks with convolutions a line gives the forward pass alone as GFLOP/s and \
+            share of sgemm (target: at least 50%), beside the same pass with every convolution as \
+            im2col + GEMM; then a table times each of their conv layers (with the relu and 2x2 \
+            pool after it) and some wider ones both ways, 16 genomes, and names the one \
+            ConvolutionAlgorithm.directWins picks. The Fashion-MNIST cases run when the files are \
             installed (Debian package dataset-fashion-mnist) or --fashion names their folder. \
             OpenBLAS runs with --threads threads throughout (default 1: the target is at least 60% \
             of single-thread sgemm).
@@ -68,6 +73,20 @@ struct BenchEvaluate: ParsableCommand {
           - flatten
           - linear: 32
           - relu
+          - linear: 10
+        """
+
+    /// EvoJAX's MNIST ConvNet (11,274 weights), as in configs/networks/evojax-mnist-cnn.yaml.
+    static let evojaxCNN = """
+        input: [1, 28, 28]
+        layers:
+          - conv2d: {out_channels: 8, kernel: 5, padding: 2}
+          - relu
+          - maxpool2d: 2
+          - conv2d: {out_channels: 16, kernel: 5, padding: 2}
+          - relu
+          - maxpool2d: 2
+          - flatten
           - linear: 10
         """
 
@@ -127,11 +146,13 @@ struct BenchEvaluate: ParsableCommand {
         if fashion != nil || FileManager.default.fileExists(atPath: FashionMNIST.defaultFolder) {
             let task = try DatasetTask.fashionMNIST(folder: fashion, batch: batch)
             cases.append(("fashion cnn 14k (batch \(batch))", task, try NetworkSpec.parse(Self.fashionCNN)))
+            cases.append(("fashion evojax cnn 11k (batch \(batch))", task, try NetworkSpec.parse(Self.evojaxCNN)))
         } else {
             print("(Fashion-MNIST case skipped: install dataset-fashion-mnist or pass --fashion DIR)")
         }
         cases.append(("CartPole-v1 mlp 4-16-2 (\(episodes) ep)", cartPole, .mlp([4, 16, 2])))
         var convForwardLines: [String] = []
+        var convLayers: [(String, NetworkSpec, Bool)] = []
         for (name, task, spec) in cases {
             let network = try Network(spec: spec)
             var stream = RandomStream(seed: 1, purpose: "bench-population")
@@ -171,9 +192,13 @@ struct BenchEvaluate: ParsableCommand {
                     + pad(String(format: "%.2f", forward * 1e3), 12) + pad(String(format: "%.2f", loss * 1e3), 9)
                 if spec.layers.contains(where: { if case .conv2d = $0 { true } else { false } }) {
                     let forwardRate = flops / forward / 1e9
+                    network.convolutionAlgorithm = .im2col
+                    let im2colRate = flops / forwardAndLoss(samples, network: network, genomes: genomes).0 / 1e9
+                    network.convolutionAlgorithm = .automatic
                     convForwardLines.append(String(
-                        format: "%@: forward alone %.1f GFLOP/s (CPU time) = %.0f%% of the sgemm rate above", name, forwardRate,
-                        100 * forwardRate / sgemm.cpu))
+                        format: "%@: forward alone %.1f GFLOP/s (CPU time) = %.0f%% of the sgemm rate above (all convolutions as im2col + GEMM: %.1f GFLOP/s = %.0f%%)",
+                        name, forwardRate, 100 * forwardRate / sgemm.cpu, im2colRate, 100 * im2colRate / sgemm.cpu))
+                    convLayers += Self.convLayerSpecs(spec, named: name)
                 }
             } else {
                 line += pad("-", 9) + pad("-", 9) + pad("-", 12) + pad("-", 9)
@@ -181,6 +206,84 @@ struct BenchEvaluate: ParsableCommand {
             print(line + String(format: "%.4g %@", meanFitness, task.fitnessName))
         }
         for line in convForwardLines { print(line) }
+        if !convLayers.isEmpty { try convLayerTable(convLayers + Self.widerConvLayers, sgemm: sgemm.cpu) }
+    }
+
+    /// Each conv2d layer of `spec` with the activation and max-pool that follow it, as a network of
+    /// its own on the layer's input shape: (name, spec, whether every genome sees the same input —
+    /// true for a first layer on the dataset's images).
+    static func convLayerSpecs(_ spec: NetworkSpec, named name: String) -> [(String, NetworkSpec, Bool)] {
+        guard let shapes = try? spec.shapes() else { return [] }
+        var layers: [(String, NetworkSpec, Bool)] = []
+        for (index, layer) in spec.layers.enumerated() {
+            guard case .conv2d(let OC, let K, _, let pad) = layer else { continue }
+            var end = index + 1
+            while end < spec.layers.count {
+                if case .activation(let activation) = spec.layers[end], activation.isElementwise { end += 1; continue }
+                if case .maxPool2d = spec.layers[end] { end += 1 }
+                break
+            }
+            let input = shapes[index]
+            let label = "\(name.split(separator: " ").prefix(3).joined(separator: " ")) L\(index) \(input[0])→\(OC) \(K)x\(K) p\(pad) \(input[1])x\(input[2])"
+            layers.append((label, NetworkSpec(input: input, layers: Array(spec.layers[index ..< end])), index == 0))
+        }
+        return layers
+    }
+
+    /// Wider layers than the evolved nets use, to show where im2col + GEMM wins (conv, relu, pool 2).
+    static let widerConvLayers: [(String, NetworkSpec, Bool)] = [
+        (8, 32, 28), (16, 32, 14), (32, 32, 14), (32, 64, 14), (64, 64, 14), (64, 128, 14), (16, 16, 7), (32, 32, 7), (64, 64, 7), (64, 128, 7),
+    ].map { c, oc, size in
+        (
+            "wider \(c)→\(oc) 3x3 p1 \(size)x\(size)",
+            NetworkSpec(input: [c, size, size], layers: [.conv2d(outChannels: oc, kernel: 3, stride: 1, padding: 1), .activation(.relu), .maxPool2d(kernel: 2, stride: 2)]),
+            false
+        )
+    }
+
+    /// Times each layer of `layers` (with its relu and pool) as direct convolution and as
+    /// im2col + GEMM on per-genome random inputs (shared inputs for first layers), 16 genomes,
+    /// as many samples as make about 2 GFLOP per call, median CPU time of 5 after a warm-up.
+    private func convLayerTable(_ layers: [(String, NetworkSpec, Bool)], sgemm: Double) throws {
+        print("conv layer shapes (conv2d with the relu and 2x2 pool after it; 16 genomes; GFLOP/s and share of the sgemm rate, CPU time):")
+        print(pad("layer", 42) + pad("direct", 16) + pad("im2col+GEMM", 16) + "automatic picks")
+        for (name, spec, shared) in layers {
+            let network = try Network(spec: spec)
+            let P = 16
+            let multiplyAdds = Double(try Self.multiplyAdds(spec))
+            let B = max(4, min(4096, Int(1e9 / (Double(P) * multiplyAdds))))
+            var stream = RandomStream(seed: 3, purpose: "bench-conv-layer")
+            var genomes: [Float] = []
+            for _ in 0 ..< P { genomes += network.initializedGenome(stream: &stream) }
+            var inputs = [Float](repeating: 0, count: (shared ? 1 : P) * B * network.inputSize)
+            inputs.withUnsafeMutableBufferPointer { stream.fillUniform($0, low: -1, high: 1) }
+            var outputs = [Float](repeating: 0, count: P * B * network.outputSize)
+            var cells: [String] = []
+            for algorithm in [ConvolutionAlgorithm.direct, .im2col] {
+                network.convolutionAlgorithm = algorithm
+                if algorithm == .direct && !network.hasDirectConvolution {
+                    cells.append(pad("n/a", 16))
+                    continue
+                }
+                var timings: [Timing] = []
+                for i in 0 ..< 6 {
+                    let t = Timing.of {
+                        genomes.withUnsafeBufferPointer { g in
+                            inputs.withUnsafeBufferPointer { x in
+                                outputs.withUnsafeMutableBufferPointer { y in
+                                    network.forward(genomes: g, populationSize: P, inputs: x, batchSize: B, sharedInputs: shared, outputs: y)
+                                }
+                            }
+                        }
+                    }
+                    if i > 0 { timings.append(t) }
+                }
+                let rate = 2 * Double(P * B) * multiplyAdds / Timing.median(timings).cpu / 1e9
+                cells.append(pad(String(format: "%.1f (%.0f%%)", rate, 100 * rate / sgemm), 16))
+            }
+            network.convolutionAlgorithm = .automatic
+            print(pad(name, 42) + cells.joined() + (network.hasDirectConvolution ? "direct" : "im2col"))
+        }
     }
 
     /// Multiply-adds of one sample's forward pass: `in·out` per linear layer, `OC·OH·OW·IC·K·K`
