@@ -71,7 +71,7 @@ struct MeanOptimizerRunTests {
         let last = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).sorted().last!
         for index in 0 ..< 4 {
             let file = checkpoints.appendingPathComponent(last).appendingPathComponent(String(format: "island-%05d.bin", index))
-            let island = try Island(decoding: Data(contentsOf: file), source: file.path, decodeAlgorithm: config.decodeIslandAlgorithm)
+            let island = try Island(decoding: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path, decodeAlgorithm: config.decodeIslandAlgorithm)
             let strategy = try #require((island.algorithm as? StrategyAlgorithm<PGPE>)?.strategy)
             #expect(strategy.optimizer.kind == .adam && strategy.optimizer.learningRate == 0.03 && strategy.optimizer.steps == 5)
             #expect(island.population.count == 9)
