@@ -44,6 +44,15 @@ public final class Archipelago {
         case weights, latent
     }
 
+    /// The space the islands search, as the progress line names it: `latent` (the absolute
+    /// latent's phase), `anchored` (the anchored latent), `codes` (EGGROLL's low-rank codes) or
+    /// `weights`. (`metrics.jsonl` keeps `phase`: weights or latent.)
+    var searchSpace: String {
+        if phase == .latent { return "latent" }
+        if config.latent.enabled && config.latent.mode == .anchored { return "anchored" }
+        return config.decodesCodes ? "codes" : "weights"
+    }
+
     /// Hosts `islands` (this rank's, as `placement` assigns them).
     init(config: RunConfig, communicator: any Communicator, network: Network, task: any FitnessTask, islands: [Island]) throws {
         self.config = config

@@ -435,7 +435,7 @@ public final class Run {
         let rate = Double(progress.evaluations) / max(progress.elapsedSeconds, 1e-9)
         var line = String(format: "gen %d", generation)
         if let limit = config.stop.generations { line += "/\(limit)" }
-        line += String(format: "  \(archipelago.phase.rawValue)  best %.6g  %d evals  %.0f evals/s  %@", progress.bestFitness, progress.evaluations, rate, Self.clock(progress.elapsedSeconds))
+        line += String(format: "  \(archipelago.searchSpace)  best %.6g  %d evals  %.0f evals/s  %@", progress.bestFitness, progress.evaluations, rate, Self.clock(progress.elapsedSeconds))
         if nonFinite > 0 { line += "  \(nonFinite) non-finite" }
         if let limit = config.stop.generations, generation > 0 {
             let left = progress.elapsedSeconds / Double(generation) * (Double(limit) - Double(generation))

@@ -7,8 +7,11 @@ extension RunReport {
     func metaSection() -> String {
         let rounds = folder.meta
         guard !rounds.isEmpty else {
-            let enabled = folder.config?.latent.enabled ?? false
-            return enabled ? "<h2>Meta-learner</h2>\n<p class=\"note\">No training round logged yet (meta.jsonl is empty).</p>\n" : ""
+            guard let latent = folder.config?.latent, latent.enabled else { return "" }
+            guard latent.trainsMetaLearner else {
+                return "<h2>Meta-learner</h2>\n<p class=\"note\">Not used: this design (latent.mode \(latent.mode.rawValue), no decoder or focus) searches without the meta-learner.</p>\n"
+            }
+            return "<h2>Meta-learner</h2>\n<p class=\"note\">No training round logged yet (meta.jsonl is empty).</p>\n"
         }
         var out = "<h2>Meta-learner rounds</h2>\n"
         var losses = LineChart(title: "Loss terms per round (mean over steps and islands)", xLabel: "generation", yLabel: "loss (log scale)")

@@ -73,6 +73,25 @@ struct RunReportTests {
         #expect(html.contains("the last 4 of 6"))
     }
 
+    @Test("an anchored-latent run without decoder or focus says the meta-learner was not used, not that no round is logged yet")
+    func anchoredWithoutMetaLearner() throws {
+        let directory = try S.run("""
+            seed: 2
+            network: mlp:64-4-10
+            islands: {count: 2, population: 8}
+            evolution: {algorithm: snes, sigma0: 0.1}
+            latent: {enabled: true, mode: anchored, anchored: {dimension: 2}}
+            stop: {generations: 3}
+            """, ranks: 1)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let html = RunReport(folder: try RunLogs(directory: directory), generator: "test").html()
+        #expect(html.contains("Not used: this design (latent.mode anchored"))
+        #expect(!html.contains("No training round logged yet"))
+        let meta = directory.appendingPathComponent("meta.jsonl")
+        let rounds = FileManager.default.fileExists(atPath: meta.path) ? try String(contentsOf: meta, encoding: .utf8) : ""
+        #expect(rounds.isEmpty, "no meta-learner round was logged")
+    }
+
     @Test("a folder without config.yaml is refused, naming it")
     func notARunFolder() throws {
         let directory = S.folder()
