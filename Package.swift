@@ -8,11 +8,11 @@ import PackageDescription
 /// which would make debug runs of conv nets (scripts/test-mpi.sh) crawl. The rest of the package
 /// keeps the default target and optimisation.
 #if arch(x86_64)
-let vectorKernelSettings: [SwiftSetting] = [
-    .unsafeFlags(["-target-cpu", "haswell"]), .unsafeFlags(["-O"], .when(configuration: .debug)),
-]
+    let vectorKernelSettings: [SwiftSetting] = [
+        .unsafeFlags(["-target-cpu", "haswell"]), .unsafeFlags(["-O"], .when(configuration: .debug)),
+    ]
 #else
-let vectorKernelSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+    let vectorKernelSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 #endif
 
 /// Atoll: neuroevolution in a learned latent space, island model over MPI.
@@ -39,7 +39,11 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "atoll", targets: ["atoll"]),
-        .library(name: "AtollKit", targets: ["Reports", "IslandModel", "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives"]),
+        .library(
+            name: "AtollKit",
+            targets: [
+                "Reports", "IslandModel", "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives",
+            ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -84,7 +88,8 @@ let package = Package(
         .executableTarget(
             name: "atoll",
             dependencies: [
-                "IslandModel", "Reports", "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives", "CBLAS",
+                "IslandModel", "Reports", "MetaLearning", "Evolution", "Tasks", "Networks", "Kernels", "Collectives",
+                "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -93,11 +98,20 @@ let package = Package(
 
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "Kernels"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NetworksTests", dependencies: ["Networks", "VectorKernels", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TasksTests", dependencies: ["Tasks", "Networks", "Kernels"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "NetworksTests", dependencies: ["Networks", "VectorKernels", "Kernels"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "TasksTests", dependencies: ["Tasks", "Networks", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EvolutionTests", dependencies: ["Evolution", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "Networks", "Tasks", "Kernels", "Collectives"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "IslandModelTests", dependencies: ["IslandModel", "Collectives", "Evolution", "Kernels", "Networks", "Tasks", "MetaLearning", "CBLAS"]),
+        .testTarget(
+            name: "MetaLearningTests", dependencies: ["MetaLearning", "Networks", "Tasks", "Kernels", "Collectives"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "IslandModelTests",
+            dependencies: [
+                "IslandModel", "Collectives", "Evolution", "Kernels", "Networks", "Tasks", "MetaLearning", "CBLAS",
+            ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "IslandModel", "Collectives"]),
         .testTarget(name: "AtollCLITests", dependencies: ["atoll"]),
     ],

@@ -69,7 +69,8 @@ public protocol Communicator: AnyObject, Sendable {
 
     /// Gathers blocks of different sizes: `counts[r]` elements from rank r, placed one after
     /// another in rank order in `received` (whose count is `counts.reduce(0, +)`).
-    func allgatherv<T: CommScalar>(_ sent: UnsafeBufferPointer<T>, counts: [Int], into received: UnsafeMutableBufferPointer<T>) throws
+    func allgatherv<T: CommScalar>(
+        _ sent: UnsafeBufferPointer<T>, counts: [Int], into received: UnsafeMutableBufferPointer<T>) throws
 
     /// Sends `sent` to rank `destination` and receives `received.count` elements from rank
     /// `source`, both tagged `tag`, without deadlock when peers send to each other.
@@ -150,7 +151,7 @@ extension Communicator {
         var result: [[T]] = []
         var offset = 0
         for count in counts {
-            result.append(Array(received[offset ..< offset + count]))
+            result.append(Array(received[offset..<offset + count]))
             offset += count
         }
         return result

@@ -11,10 +11,10 @@ public enum CommunicatorError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .mpi(function, code, message): "\(function) failed with MPI error \(code): \(message)"
-        case let .mismatch(text): "mismatched collective: \(text)"
-        case let .timeout(text): "collective timed out: \(text)"
-        case let .invalidArgument(text): "invalid argument: \(text)"
+        case .mpi(let function, let code, let message): "\(function) failed with MPI error \(code): \(message)"
+        case .mismatch(let text): "mismatched collective: \(text)"
+        case .timeout(let text): "collective timed out: \(text)"
+        case .invalidArgument(let text): "invalid argument: \(text)"
         }
     }
 }

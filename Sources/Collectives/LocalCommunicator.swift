@@ -22,7 +22,7 @@ public final class LocalCommunicator: Communicator, @unchecked Sendable {
     public static func makeWorld(size: Int, timeout: TimeInterval = 120) -> [LocalCommunicator] {
         precondition(size >= 1, "a world needs at least one rank")
         let world = LocalWorld(size: size, timeout: timeout)
-        return (0 ..< size).map { LocalCommunicator(rank: $0, world: world) }
+        return (0..<size).map { LocalCommunicator(rank: $0, world: world) }
     }
 
     /// Runs `body` on `size` threads, one per rank, and returns each rank's result in rank order.
@@ -55,7 +55,7 @@ public final class LocalCommunicator: Communicator, @unchecked Sendable {
         for (r, payload) in all.enumerated() {
             payload.withUnsafeBytes { raw in
                 let values = raw.bindMemory(to: T.self)
-                for i in 0 ..< buffer.count {
+                for i in 0..<buffer.count {
                     if r == 0 {
                         buffer[i] = values[i]
                     } else {
@@ -71,7 +71,7 @@ public final class LocalCommunicator: Communicator, @unchecked Sendable {
     }
 
     public func broadcast<T: CommScalar>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws {
-        guard (0 ..< size).contains(root) else {
+        guard (0..<size).contains(root) else {
             throw CommunicatorError.invalidArgument("broadcast root rank \(root) is outside 0..<\(size)")
         }
         let all = try world.exchange(
@@ -80,16 +80,19 @@ public final class LocalCommunicator: Communicator, @unchecked Sendable {
         copy(all[root], into: UnsafeMutableRawBufferPointer(buffer))
     }
 
-    public func allgather<T: CommScalar>(_ sent: UnsafeBufferPointer<T>, into received: UnsafeMutableBufferPointer<T>) throws {
+    public func allgather<T: CommScalar>(_ sent: UnsafeBufferPointer<T>, into received: UnsafeMutableBufferPointer<T>)
+        throws
+    {
         guard received.count == sent.count * size else {
-            throw CommunicatorError.invalidArgument("allgather needs \(sent.count * size) receive slots, got \(received.count)")
+            throw CommunicatorError.invalidArgument(
+                "allgather needs \(sent.count * size) receive slots, got \(received.count)")
         }
         let all = try world.exchange(
             rank: rank, signature: "allgather(\(T.kind), count \(sent.count))", payload: bytes(of: sent))
         let raw = UnsafeMutableRawBufferPointer(received)
         let block = sent.count * MemoryLayout<T>.stride
         for (r, payload) in all.enumerated() {
-            copy(payload, into: UnsafeMutableRawBufferPointer(rebasing: raw[r * block ..< (r + 1) * block]))
+            copy(payload, into: UnsafeMutableRawBufferPointer(rebasing: raw[r * block..<(r + 1) * block]))
         }
     }
 
@@ -98,14 +101,15 @@ public final class LocalCommunicator: Communicator, @unchecked Sendable {
     ) throws {
         guard counts.count == size, counts[rank] == sent.count, received.count == counts.reduce(0, +) else {
             throw CommunicatorError.invalidArgument(
-                "allgatherv counts \(counts) do not fit this rank's \(sent.count) elements or the \(received.count) receive slots")
+                "allgatherv counts \(counts) do not fit this rank's \(sent.count) elements or the \(received.count) receive slots"
+            )
         }
         let all = try world.exchange(
             rank: rank, signature: "allgatherv(\(T.kind), counts \(counts))", payload: bytes(of: sent))
         let raw = UnsafeMutableRawBufferPointer(received)
         var offset = 0
         for payload in all {
-            copy(payload, into: UnsafeMutableRawBufferPointer(rebasing: raw[offset ..< offset + payload.count]))
+            copy(payload, into: UnsafeMutableRawBufferPointer(rebasing: raw[offset..<offset + payload.count]))
             offset += payload.count
         }
     }
@@ -114,7 +118,7 @@ public final class LocalCommunicator: Communicator, @unchecked Sendable {
         _ sent: UnsafeBufferPointer<T>, to destination: Int,
         into received: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int
     ) throws {
-        for (peer, role) in [(destination, "destination"), (source, "source")] where !(0 ..< size).contains(peer) {
+        for (peer, role) in [(destination, "destination"), (source, "source")] where !(0..<size).contains(peer) {
             throw CommunicatorError.invalidArgument("sendrecv \(role) rank \(peer) is outside 0..<\(size)")
         }
         world.post(from: rank, to: destination, tag: tag, kind: T.kind, payload: bytes(of: sent))
@@ -122,7 +126,8 @@ public final class LocalCommunicator: Communicator, @unchecked Sendable {
     }
 
     /// Takes the next message from `source` with `tag` into `received`, checking type and count.
-    private func receive<T: CommScalar>(into received: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws {
+    private func receive<T: CommScalar>(into received: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws
+    {
         let message = try world.receive(at: rank, from: source, tag: tag)
         guard message.kind == T.kind, message.payload.count == received.count * MemoryLayout<T>.stride else {
             throw CommunicatorError.mismatch(
@@ -134,13 +139,14 @@ public final class LocalCommunicator: Communicator, @unchecked Sendable {
 
     public func exchange<T: CommScalar>(sends: [OutgoingMessage<T>], receives: [IncomingMessage<T>]) throws {
         for message in sends {
-            guard (0 ..< size).contains(message.peer) else {
-                throw CommunicatorError.invalidArgument("exchange destination rank \(message.peer) is outside 0..<\(size)")
+            guard (0..<size).contains(message.peer) else {
+                throw CommunicatorError.invalidArgument(
+                    "exchange destination rank \(message.peer) is outside 0..<\(size)")
             }
             world.post(from: rank, to: message.peer, tag: message.tag, kind: T.kind, payload: bytes(of: message.values))
         }
         for message in receives {
-            guard (0 ..< size).contains(message.peer) else {
+            guard (0..<size).contains(message.peer) else {
                 throw CommunicatorError.invalidArgument("exchange source rank \(message.peer) is outside 0..<\(size)")
             }
             try receive(into: message.buffer, from: message.peer, tag: message.tag)

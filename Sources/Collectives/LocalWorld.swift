@@ -46,7 +46,10 @@ final class LocalWorld: @unchecked Sendable {
         while leaving > 0 && broken == nil {
             if !condition.wait(until: deadline) { break }
         }
-        if let broken { condition.unlock(); throw broken }
+        if let broken {
+            condition.unlock()
+            throw broken
+        }
         signatures[rank] = signature
         payloads[rank] = payload
         arrived += 1
@@ -62,13 +65,16 @@ final class LocalWorld: @unchecked Sendable {
         } else {
             while round == myRound && broken == nil {
                 if !condition.wait(until: deadline) && round == myRound {
-                    let missing = (0 ..< size).filter { signatures[$0] == nil }
+                    let missing = (0..<size).filter { signatures[$0] == nil }
                     broken = .timeout(
                         "rank \(rank) waited \(Int(timeout)) s in \(signature); ranks \(missing) never entered it")
                     condition.broadcast()
                 }
             }
-            if round == myRound, let broken { condition.unlock(); throw broken }
+            if round == myRound, let broken {
+                condition.unlock()
+                throw broken
+            }
         }
         let result = completed
         leaving -= 1
@@ -76,7 +82,8 @@ final class LocalWorld: @unchecked Sendable {
         condition.unlock()
 
         if Set(result.signatures).count > 1 {
-            let calls = result.signatures.enumerated().map { "rank \($0.offset): \($0.element)" }.joined(separator: "; ")
+            let calls = result.signatures.enumerated().map { "rank \($0.offset): \($0.element)" }.joined(
+                separator: "; ")
             throw CommunicatorError.mismatch(calls)
         }
         return result.payloads

@@ -42,7 +42,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     }
 
     private func checkRank(_ r: Int, _ role: String) throws {
-        guard (0 ..< size).contains(r) else {
+        guard (0..<size).contains(r) else {
             throw CommunicatorError.invalidArgument("\(role) rank \(r) is outside 0..<\(size)")
         }
     }
@@ -78,9 +78,12 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         }
     }
 
-    public func allgather<T: CommScalar>(_ sent: UnsafeBufferPointer<T>, into received: UnsafeMutableBufferPointer<T>) throws {
+    public func allgather<T: CommScalar>(_ sent: UnsafeBufferPointer<T>, into received: UnsafeMutableBufferPointer<T>)
+        throws
+    {
         guard received.count == sent.count * size else {
-            throw CommunicatorError.invalidArgument("allgather needs \(sent.count * size) receive slots, got \(received.count)")
+            throw CommunicatorError.invalidArgument(
+                "allgather needs \(sent.count * size) receive slots, got \(received.count)")
         }
         let count = try Self.int32Count(sent.count, "allgather block")
         let type = Self.datatype(T.kind)
@@ -93,7 +96,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     ) throws {
         guard counts.count == size, counts[rank] == sent.count, received.count == counts.reduce(0, +) else {
             throw CommunicatorError.invalidArgument(
-                "allgatherv counts \(counts) do not fit this rank's \(sent.count) elements or the \(received.count) receive slots")
+                "allgatherv counts \(counts) do not fit this rank's \(sent.count) elements or the \(received.count) receive slots"
+            )
         }
         var displacements: [Int32] = []
         var offset = 0
@@ -104,7 +108,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         let counts32 = try counts.map { try Self.int32Count($0, "allgatherv block") }
         let type = Self.datatype(T.kind)
         try MPIRuntime.check(
-            MPI_Allgatherv(sent.baseAddress, Int32(sent.count), type, received.baseAddress, counts32, displacements, type, comm),
+            MPI_Allgatherv(
+                sent.baseAddress, Int32(sent.count), type, received.baseAddress, counts32, displacements, type, comm),
             "MPI_Allgatherv")
     }
 
@@ -117,8 +122,10 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         let type = Self.datatype(T.kind)
         try MPIRuntime.check(
             MPI_Sendrecv(
-                sent.baseAddress, try Self.int32Count(sent.count, "sendrecv message"), type, Int32(destination), Int32(tag),
-                received.baseAddress, try Self.int32Count(received.count, "sendrecv message"), type, Int32(source), Int32(tag),
+                sent.baseAddress, try Self.int32Count(sent.count, "sendrecv message"), type, Int32(destination),
+                Int32(tag),
+                received.baseAddress, try Self.int32Count(received.count, "sendrecv message"), type, Int32(source),
+                Int32(tag),
                 comm, atoll_mpi_status_ignore()),
             "MPI_Sendrecv")
     }
@@ -129,15 +136,17 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         for (i, message) in receives.enumerated() {
             try checkRank(message.peer, "exchange source")
             try MPIRuntime.check(
-                MPI_Irecv(message.buffer.baseAddress, try Self.int32Count(message.buffer.count, "exchange message"), type,
-                          Int32(message.peer), Int32(message.tag), comm, &requests[i]),
+                MPI_Irecv(
+                    message.buffer.baseAddress, try Self.int32Count(message.buffer.count, "exchange message"), type,
+                    Int32(message.peer), Int32(message.tag), comm, &requests[i]),
                 "MPI_Irecv")
         }
         for (i, message) in sends.enumerated() {
             try checkRank(message.peer, "exchange destination")
             try MPIRuntime.check(
-                MPI_Isend(message.values.baseAddress, try Self.int32Count(message.values.count, "exchange message"), type,
-                          Int32(message.peer), Int32(message.tag), comm, &requests[receives.count + i]),
+                MPI_Isend(
+                    message.values.baseAddress, try Self.int32Count(message.values.count, "exchange message"), type,
+                    Int32(message.peer), Int32(message.tag), comm, &requests[receives.count + i]),
                 "MPI_Isend")
         }
         try MPIRuntime.check(MPI_Waitall(Int32(requests.count), &requests, atoll_mpi_statuses_ignore()), "MPI_Waitall")

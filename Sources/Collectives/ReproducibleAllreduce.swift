@@ -50,7 +50,8 @@ public enum ReproducibleAllreduce {
             if hasNaN { kinds.append("NaN") }
             if hasPositiveInfinity { kinds.append("+inf") }
             if hasNegativeInfinity { kinds.append("-inf") }
-            return "reproducible allreduce refused non-finite input (\(kinds.joined(separator: ", "))), first at element \(firstIndex)"
+            return
+                "reproducible allreduce refused non-finite input (\(kinds.joined(separator: ", "))), first at element \(firstIndex)"
         }
     }
 
@@ -84,12 +85,14 @@ public enum ReproducibleAllreduce {
         try communicator.allreduce(&summary, op: .max)
         if summary[5] > 0 {
             // Every rank throws; a rank at fault names its own problem, the others the (last) rank at fault.
-            let message = problem.map { "rank \(communicator.rank): \($0)" } ?? "rank \(Int(summary[5]) - 1) passed bad arguments"
+            let message =
+                problem.map { "rank \(communicator.rank): \($0)" } ?? "rank \(Int(summary[5]) - 1) passed bad arguments"
             throw CommunicatorError.invalidArgument("reproducible allreduce refused its arguments: " + message)
         }
         guard summary[6] == -summary[7] else {
             throw CommunicatorError.invalidArgument(
-                "reproducible allreduce refused its arguments: the ranks' results have \(Int(-summary[7])) to \(Int(summary[6])) elements (this rank's \(n))")
+                "reproducible allreduce refused its arguments: the ranks' results have \(Int(-summary[7])) to \(Int(summary[6])) elements (this rank's \(n))"
+            )
         }
         if summary[1] > 0 || summary[2] > 0 || summary[3] > 0 {
             throw NonFiniteError(
@@ -98,7 +101,7 @@ public enum ReproducibleAllreduce {
         }
         let maxAbs = summary[0]
         if maxAbs == 0 {
-            for i in 0 ..< n { result[i] = 0 }
+            for i in 0..<n { result[i] = 0 }
             return
         }
 
@@ -111,14 +114,14 @@ public enum ReproducibleAllreduce {
         let q = UnsafeMutableBufferPointer(start: buffer.pointer, count: n)
         q.update(repeating: 0)
         for c in contributions {
-            for i in 0 ..< n {
+            for i in 0..<n {
                 q[i] &+= roundToInteger(Double(c[i]) * toFixed)
             }
         }
 
         // 3. Integer sum over ranks, then back to Float.
         try communicator.allreduce(q, op: .sum)
-        for i in 0 ..< n {
+        for i in 0..<n {
             result[i] = Float(Double(q[i]) * fromFixed)
         }
     }
@@ -128,7 +131,9 @@ public enum ReproducibleAllreduce {
     public typealias Scratch = ScratchBuffer<Int64>
 
     /// `sum` for one contribution per rank, in place.
-    public static func sum(_ buffer: UnsafeMutableBufferPointer<Float>, communicator: any Communicator, scratch: Scratch? = nil) throws {
+    public static func sum(
+        _ buffer: UnsafeMutableBufferPointer<Float>, communicator: any Communicator, scratch: Scratch? = nil
+    ) throws {
         try sum([UnsafeBufferPointer(buffer)], into: buffer, communicator: communicator, scratch: scratch)
     }
 
@@ -154,17 +159,25 @@ public enum ReproducibleAllreduce {
         var maxBits: UInt32 = 0
         for c in contributions {
             c.withMemoryRebound(to: UInt32.self) { bits in
-                for i in 0 ..< n { maxBits = max(maxBits, bits[i] & 0x7FFF_FFFF) }
+                for i in 0..<n { maxBits = max(maxBits, bits[i] & 0x7FFF_FFFF) }
             }
         }
         if maxBits < Float.infinity.bitPattern {
             return [Double(Float(bitPattern: maxBits)), 0, 0, 0, -Double(Int32.max)]
         }
-        var nan = false, positiveInfinity = false, negativeInfinity = false
+        var nan = false
+        var positiveInfinity = false
+        var negativeInfinity = false
         var firstBad = Int.max
         for c in contributions {
-            for i in 0 ..< n where !c[i].isFinite {
-                if c[i].isNaN { nan = true } else if c[i] > 0 { positiveInfinity = true } else { negativeInfinity = true }
+            for i in 0..<n where !c[i].isFinite {
+                if c[i].isNaN {
+                    nan = true
+                } else if c[i] > 0 {
+                    positiveInfinity = true
+                } else {
+                    negativeInfinity = true
+                }
                 firstBad = min(firstBad, i)
             }
         }

@@ -36,8 +36,9 @@ public enum BenchmarkFunction: String, CaseIterable, Codable, Sendable {
             return v.enumerated().reduce(0) { $0 + pow(10, 6 * Double($1.offset) / (n - 1)) * $1.element * $1.element }
         case .rosenbrock:
             var sum = 0.0
-            for i in 0 ..< v.count - 1 {
-                let a = v[i + 1] - v[i] * v[i], b = 1 - v[i]
+            for i in 0..<v.count - 1 {
+                let a = v[i + 1] - v[i] * v[i]
+                let b = 1 - v[i]
                 sum += 100 * a * a + b * b
             }
             return sum

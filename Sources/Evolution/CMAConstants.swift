@@ -32,7 +32,7 @@ public struct CMAConstants: Codable, Equatable, Sendable {
         let lambda = populationSize ?? 4 + Int(3 * Foundation.log(nd))
         precondition(lambda >= 2, "CMA-ES needs a population of at least 2")
         let mu = lambda / 2
-        let raw = (1 ... mu).map { Foundation.log(Double(mu) + 0.5) - Foundation.log(Double($0)) }
+        let raw = (1...mu).map { Foundation.log(Double(mu) + 0.5) - Foundation.log(Double($0)) }
         let total = raw.reduce(0, +)
         let w = raw.map { $0 / total }
         let muEff = 1 / w.reduce(0) { $0 + $1 * $1 }

@@ -78,7 +78,7 @@ public struct CMAES: EvolutionStrategy, Equatable {
         pathSigma = [Double](repeating: 0, count: n)
         pathC = [Double](repeating: 0, count: n)
         var identity = [Double](repeating: 0, count: n * n)
-        for i in 0 ..< n { identity[i * n + i] = 1 }
+        for i in 0..<n { identity[i * n + i] = 1 }
         covariance = identity
         eigenvectors = identity
         axisLengths = [Double](repeating: 1, count: n)
@@ -91,22 +91,24 @@ public struct CMAES: EvolutionStrategy, Equatable {
 
     /// Samples `λ` candidates. Row `k` uses the stream `key.stream(.sampling, individual: k)`.
     public mutating func ask(into population: inout Population, key: StreamKey) {
-        precondition(population.dimension == dimension, "population has \(population.dimension) genes, CMA-ES \(dimension)")
+        precondition(
+            population.dimension == dimension, "population has \(population.dimension) genes, CMA-ES \(dimension)")
         if population.count != populationSize { population.resize(count: populationSize) }
         if generation - eigenGeneration >= eigenInterval { updateEigensystem() }
-        let n = dimension, lambda = populationSize
+        let n = dimension
+        let lambda = populationSize
         // zD = z · diag(D), [λ × n]
         var scaledNormals = [Double](repeating: 0, count: lambda * n)
-        for k in 0 ..< lambda {
+        for k in 0..<lambda {
             var random = key.stream(.sampling, individual: k)
-            for j in 0 ..< n { scaledNormals[k * n + j] = random.gaussian() * axisLengths[j] }
+            for j in 0..<n { scaledNormals[k * n + j] = random.gaussian() * axisLengths[j] }
         }
         // y = zD · Bᵀ, i.e. Y[k, :] = Σⱼ (D z)ⱼ · eigenvector j: [λ × n] = [λ × n][n × n]
         cblas_dgemm(
             CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(lambda), Int32(n), Int32(n),
             1, scaledNormals, Int32(n), eigenvectors, Int32(n), 0, &samples, Int32(n))
-        for k in 0 ..< lambda {
-            for j in 0 ..< n { population.genes[k * n + j] = Float(mean[j] + stepSize * samples[k * n + j]) }
+        for k in 0..<lambda {
+            for j in 0..<n { population.genes[k * n + j] = Float(mean[j] + stepSize * samples[k * n + j]) }
         }
         population.markAsked(key: key, stepSize: Float(stepSize))
         sampledKey = key
@@ -115,32 +117,34 @@ public struct CMAES: EvolutionStrategy, Equatable {
     public mutating func tell(_ evaluated: Population) {
         precondition(evaluated.count == populationSize, "tell needs the \(populationSize) candidates of the last ask")
         let n = dimension
-        for k in 0 ..< populationSize where !evaluated.isSample(row: k, of: sampledKey) { adopt(row: k, of: evaluated) }
+        for k in 0..<populationSize where !evaluated.isSample(row: k, of: sampledKey) { adopt(row: k, of: evaluated) }
         let order = evaluated.ranking()
         // ⟨y⟩_w and the weighted rows √wᵢ y_{i:λ} for the rank-μ update
         var meanStep = [Double](repeating: 0, count: n)
         var weightedRows = [Double](repeating: 0, count: parents * n)
-        for i in 0 ..< parents {
+        for i in 0..<parents {
             let row = order[i] * n
             let w = constants.weights[i]
             let root = w.squareRoot()
-            for j in 0 ..< n {
+            for j in 0..<n {
                 meanStep[j] += w * samples[row + j]
                 weightedRows[i * n + j] = root * samples[row + j]
             }
         }
-        for j in 0 ..< n { mean[j] += stepSize * meanStep[j] }
+        for j in 0..<n { mean[j] += stepSize * meanStep[j] }
 
         // C^{-1/2} ⟨y⟩_w = B D⁻¹ Bᵀ ⟨y⟩_w
         var rotated = [Double](repeating: 0, count: n)
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(n), 1, eigenvectors, Int32(n), meanStep, 1, 0, &rotated, 1)
-        for j in 0 ..< n { rotated[j] /= axisLengths[j] }
+        cblas_dgemv(
+            CblasRowMajor, CblasNoTrans, Int32(n), Int32(n), 1, eigenvectors, Int32(n), meanStep, 1, 0, &rotated, 1)
+        for j in 0..<n { rotated[j] /= axisLengths[j] }
         var whitened = [Double](repeating: 0, count: n)
-        cblas_dgemv(CblasRowMajor, CblasTrans, Int32(n), Int32(n), 1, eigenvectors, Int32(n), rotated, 1, 0, &whitened, 1)
+        cblas_dgemv(
+            CblasRowMajor, CblasTrans, Int32(n), Int32(n), 1, eigenvectors, Int32(n), rotated, 1, 0, &whitened, 1)
 
         let sigmaGain = (constants.cSigma * (2 - constants.cSigma) * muEff).squareRoot()
         var pathSigmaNormSquared = 0.0
-        for j in 0 ..< n {
+        for j in 0..<n {
             pathSigma[j] = (1 - constants.cSigma) * pathSigma[j] + sigmaGain * whitened[j]
             pathSigmaNormSquared += pathSigma[j] * pathSigma[j]
         }
@@ -149,7 +153,7 @@ public struct CMAES: EvolutionStrategy, Equatable {
         let stalled = pathSigmaNorm / correction >= (1.4 + 2 / (Double(n) + 1)) * expectedNorm
         let hSigma: Double = stalled ? 0 : 1
         let cGain = (constants.cc * (2 - constants.cc) * muEff).squareRoot()
-        for j in 0 ..< n { pathC[j] = (1 - constants.cc) * pathC[j] + hSigma * cGain * meanStep[j] }
+        for j in 0..<n { pathC[j] = (1 - constants.cc) * pathC[j] + hSigma * cGain * meanStep[j] }
 
         // C ← (1 − c₁ − c_μ + (1 − h_σ) c₁ c_c (2 − c_c)) C + c₁ p_c p_cᵀ + c_μ Σ wᵢ yᵢ yᵢᵀ
         let decay = 1 - constants.c1 - constants.cMu + (1 - hSigma) * constants.c1 * constants.cc * (2 - constants.cc)
@@ -168,8 +172,8 @@ public struct CMAES: EvolutionStrategy, Equatable {
     /// cannot make an axis length zero or NaN.
     public mutating func updateEigensystem() {
         let n = dimension
-        for i in 0 ..< n {
-            for j in 0 ..< i {
+        for i in 0..<n {
+            for j in 0..<i {
                 let average = 0.5 * (covariance[i * n + j] + covariance[j * n + i])
                 covariance[i * n + j] = average
                 covariance[j * n + i] = average
@@ -186,15 +190,15 @@ public struct CMAES: EvolutionStrategy, Equatable {
     /// that its Mahalanobis length `‖D⁻¹ Bᵀ y‖` is at most `E‖N(0, I)‖`.
     mutating func adopt(row k: Int, of evaluated: Population) {
         let n = dimension
-        var y = (0 ..< n).map { (Double(evaluated.genes[k * n + $0]) - mean[$0]) / stepSize }
+        var y = (0..<n).map { (Double(evaluated.genes[k * n + $0]) - mean[$0]) / stepSize }
         var squared = 0.0
-        for i in 0 ..< n {
+        for i in 0..<n {
             var projection = 0.0
-            for j in 0 ..< n { projection += eigenvectors[i * n + j] * y[j] }
+            for j in 0..<n { projection += eigenvectors[i * n + j] * y[j] }
             squared += (projection / axisLengths[i]) * (projection / axisLengths[i])
         }
         let length = squared.squareRoot()
         if length > expectedNorm { y = y.map { $0 * expectedNorm / length } }
-        for j in 0 ..< n { samples[k * n + j] = y[j] }
+        for j in 0..<n { samples[k * n + j] = y[j] }
     }
 }

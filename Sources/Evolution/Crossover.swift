@@ -30,7 +30,7 @@ public enum Crossover: Codable, Equatable, Sendable {
         random: inout RandomStream
     ) {
         let cuts = drawCuts(d: d, random: &random)
-        apply(child: child, a: a, b: b, genes: 0 ..< d, cuts: cuts, random: &random)
+        apply(child: child, a: a, b: b, genes: 0..<d, cuts: cuts, random: &random)
     }
 
     /// The cut points of one child, drawn before its genes: genes `0 ..< first` and
@@ -58,9 +58,9 @@ public enum Crossover: Codable, Equatable, Sendable {
     ) {
         switch self {
         case .none, .onePoint, .twoPoint:
-            Self.copy(child, a, genes.clamped(to: 0 ..< cuts.first))
-            Self.copy(child, b, genes.clamped(to: cuts.first ..< max(cuts.first, cuts.second)))
-            Self.copy(child, a, genes.clamped(to: max(cuts.first, cuts.second) ..< max(genes.upperBound, cuts.second)))
+            Self.copy(child, a, genes.clamped(to: 0..<cuts.first))
+            Self.copy(child, b, genes.clamped(to: cuts.first..<max(cuts.first, cuts.second)))
+            Self.copy(child, a, genes.clamped(to: max(cuts.first, cuts.second)..<max(genes.upperBound, cuts.second)))
         case .uniform:
             // One random word per 64 genes; bit s picks gene start + s from a (1) or b (0),
             // branch-free and eight genes at a time: each byte of the word selects a mask of
@@ -72,15 +72,16 @@ public enum Crossover: Codable, Equatable, Sendable {
                 let bits = random.next()
                 let end = min(genes.upperBound, start + 64)
                 if end - start == 64 {
-                    for group in 0 ..< 8 {
+                    for group in 0..<8 {
                         let j = start + 8 * group
                         let mask = masks[Int(truncatingIfNeeded: bits >> UInt64(8 * group)) & 0xFF]
                         let fromA = UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<UInt32>.self)
                         let fromB = UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<UInt32>.self)
-                        UnsafeMutableRawPointer(child + j).storeBytes(of: (fromA & mask) | (fromB & ~mask), as: SIMD8<UInt32>.self)
+                        UnsafeMutableRawPointer(child + j).storeBytes(
+                            of: (fromA & mask) | (fromB & ~mask), as: SIMD8<UInt32>.self)
                     }
                 } else {
-                    for j in start ..< end {
+                    for j in start..<end {
                         let mask = UInt32(truncatingIfNeeded: 0 &- ((bits >> UInt64(j - start)) & 1))
                         child[j] = Float(bitPattern: (a[j].bitPattern & mask) | (b[j].bitPattern & ~mask))
                     }
@@ -107,11 +108,12 @@ public enum Crossover: Codable, Equatable, Sendable {
     }
 
     /// `byteMasks[k]` has lane `s` all ones when bit `s` of `k` is set, else zero (8 KiB).
-    private static let byteMasks: [SIMD8<UInt32>] = (0 ..< 256).map { byte in
-        SIMD8<UInt32>((0 ..< 8).map { (byte >> $0) & 1 == 1 ? UInt32.max : 0 })
+    private static let byteMasks: [SIMD8<UInt32>] = (0..<256).map { byte in
+        SIMD8<UInt32>((0..<8).map { (byte >> $0) & 1 == 1 ? UInt32.max : 0 })
     }
 
-    private static func copy(_ child: UnsafeMutablePointer<Float>, _ parent: UnsafePointer<Float>, _ genes: Range<Int>) {
+    private static func copy(_ child: UnsafeMutablePointer<Float>, _ parent: UnsafePointer<Float>, _ genes: Range<Int>)
+    {
         guard !genes.isEmpty else { return }
         (child + genes.lowerBound).update(from: parent + genes.lowerBound, count: genes.count)
     }

@@ -53,11 +53,11 @@ public func expectedGaussianNorm(_ n: Int) -> Double {
 /// Scales `step` (`n` values) in place so that its norm is at most `limit`.
 func clipNorm(_ step: UnsafeMutablePointer<Double>, count n: Int, limit: Double) {
     var squared = 0.0
-    for j in 0 ..< n { squared += step[j] * step[j] }
+    for j in 0..<n { squared += step[j] * step[j] }
     let norm = squared.squareRoot()
     guard norm > limit, norm > 0 else { return }
     let scale = limit / norm
-    for j in 0 ..< n { step[j] *= scale }
+    for j in 0..<n { step[j] *= scale }
 }
 
 /// Scales the Float `step` in place so that its norm (summed in Double) is at most `limit`.

@@ -37,7 +37,7 @@ public enum FitnessShaping: String, Codable, Sendable, CaseIterable {
             guard let lowest = finite.min() else { return shaped }
             let values = fitness.map { Double($0.isFinite ? $0 : lowest) }
             let mean = values.reduce(0, +) / Double(n)
-            for i in 0 ..< n { shaped[i] = Float(values[i] - mean) }
+            for i in 0..<n { shaped[i] = Float(values[i] - mean) }
         }
         return shaped
     }

@@ -35,7 +35,8 @@ public struct GeneBounds: Codable, Equatable, Sendable {
 
     /// Brings every gene of `row` inside the bounds.
     public func apply(to row: UnsafeMutableBufferPointer<Float>) {
-        precondition(low.count == 1 || low.count == row.count, "bounds are for \(low.count) genes, the row has \(row.count)")
+        precondition(
+            low.count == 1 || low.count == row.count, "bounds are for \(low.count) genes, the row has \(row.count)")
         apply(to: row, firstGene: 0)
     }
 
@@ -43,7 +44,8 @@ public struct GeneBounds: Codable, Equatable, Sendable {
     /// bounds.
     func apply(to part: UnsafeMutableBufferPointer<Float>, firstGene: Int) {
         if low.count == 1 {
-            let lo = low[0], hi = high[0]
+            let lo = low[0]
+            let hi = high[0]
             switch handling {
             case .clip:
                 for j in part.indices { part[j] = Swift.min(Swift.max(part[j], lo), hi) }
@@ -53,7 +55,9 @@ public struct GeneBounds: Codable, Equatable, Sendable {
         } else {
             switch handling {
             case .clip:
-                for j in part.indices { part[j] = Swift.min(Swift.max(part[j], low[firstGene + j]), high[firstGene + j]) }
+                for j in part.indices {
+                    part[j] = Swift.min(Swift.max(part[j], low[firstGene + j]), high[firstGene + j])
+                }
             case .reflect:
                 for j in part.indices where part[j] < low[firstGene + j] || part[j] > high[firstGene + j] {
                     part[j] = Self.reflect(part[j], low[firstGene + j], high[firstGene + j])

@@ -76,7 +76,7 @@ public struct GeneticAlgorithm: Codable, Equatable, Sendable {
     ///   - children: preallocated, same dimension; its count is the number of children made.
     ///   - key: `(seed, island, generation)` of the generation being made.
     public func breed(parents: Population, into children: inout Population, key: StreamKey) {
-        breed(parents: parents, into: &children, rows: 0 ..< children.count, key: key)
+        breed(parents: parents, into: &children, rows: 0..<children.count, key: key)
     }
 
     /// One `.generational` generation written straight into the next population, with no copy of
@@ -90,24 +90,34 @@ public struct GeneticAlgorithm: Codable, Equatable, Sendable {
     public func breedGeneration(parents: Population, into next: inout Population, key: StreamKey) -> Range<Int> {
         precondition(survivors == .generational, "breedGeneration needs .generational survival")
         let kept = min(elites, parents.count, next.count)
-        for (slot, index) in parents.ranking().prefix(kept).enumerated() { next.copyIndividual(index, of: parents, to: slot) }
-        breed(parents: parents, into: &next, rows: kept ..< next.count, key: key)
-        return kept ..< next.count
+        for (slot, index) in parents.ranking().prefix(kept).enumerated() {
+            next.copyIndividual(index, of: parents, to: slot)
+        }
+        breed(parents: parents, into: &next, rows: kept..<next.count, key: key)
+        return kept..<next.count
     }
 
     /// Child `i` of the generation goes to row `rows.lowerBound + i`.
     private func breed(parents: Population, into children: inout Population, rows: Range<Int>, key: StreamKey) {
         precondition(parents.count > 0, "cannot breed from an empty population")
-        precondition(parents.dimension == children.dimension, "parents have \(parents.dimension) genes, children \(children.dimension)")
+        precondition(
+            parents.dimension == children.dimension,
+            "parents have \(parents.dimension) genes, children \(children.dimension)")
         let n = rows.count
         let d = parents.dimension
-        if let bounds { precondition(bounds.low.count == 1 || bounds.low.count == d, "bounds are for \(bounds.low.count) genes, genomes have \(d)") }
+        if let bounds {
+            precondition(
+                bounds.low.count == 1 || bounds.low.count == d,
+                "bounds are for \(bounds.low.count) genes, genomes have \(d)")
+        }
         var selectionStream = key.stream(.selection)
         let chosen = selection.select(count: 2 * n, fitness: parents.fitness, random: &selectionStream)
         let mean = parents.meanFitness
         let belowMean = chosen.map { parents.fitness[$0] < mean }
         let parentSteps = parents.stepSizes
-        let (crossover, crossoverProbability, mutation, bounds) = (self.crossover, self.crossoverProbability, self.mutation, self.bounds)
+        let (crossover, crossoverProbability, mutation, bounds) = (
+            self.crossover, self.crossoverProbability, self.mutation, self.bounds
+        )
 
         children.genes.withUnsafeMutableBufferPointer { childGenes in
             children.stepSizes.withUnsafeMutableBufferPointer { childSteps in
@@ -116,7 +126,8 @@ public struct GeneticAlgorithm: Codable, Equatable, Sendable {
                     let steps = childSteps.baseAddress! + rows.lowerBound
                     let from = parentGenes.baseAddress!
                     let makeChild = { (i: Int) in
-                        let a = from + chosen[2 * i] * d, b = from + chosen[2 * i + 1] * d
+                        let a = from + chosen[2 * i] * d
+                        let b = from + chosen[2 * i + 1] * d
                         let child = out + i * d
                         var crossing = key.stream(.crossover, individual: i)
                         let crosses = crossoverProbability >= 1 || crossing.uniform() < crossoverProbability
@@ -124,15 +135,18 @@ public struct GeneticAlgorithm: Codable, Equatable, Sendable {
                         let cuts = scheme.drawCuts(d: d, random: &crossing)
                         var mutating = key.stream(.mutation, individual: i)
                         var step = parentSteps[chosen[2 * i]]
-                        var sites = mutation.begin(dimension: d, stepSize: &step, belowMean: belowMean[2 * i], random: &mutating)
+                        var sites = mutation.begin(
+                            dimension: d, stepSize: &step, belowMean: belowMean[2 * i], random: &mutating)
                         steps[i] = step
                         // Cross, mutate and bound one cache-sized chunk at a time.
                         var start = 0
                         while start < d {
                             let end = min(d, start + Self.chunk)
-                            scheme.apply(child: child, a: a, b: b, genes: start ..< end, cuts: cuts, random: &crossing)
+                            scheme.apply(child: child, a: a, b: b, genes: start..<end, cuts: cuts, random: &crossing)
                             mutation.apply(to: child, upTo: end, sites: &sites, random: &mutating)
-                            bounds?.apply(to: UnsafeMutableBufferPointer(start: child + start, count: end - start), firstGene: start)
+                            bounds?.apply(
+                                to: UnsafeMutableBufferPointer(start: child + start, count: end - start),
+                                firstGene: start)
                             start = end
                         }
                     }
@@ -140,9 +154,10 @@ public struct GeneticAlgorithm: Codable, Equatable, Sendable {
                 }
             }
         }
-        for i in 0 ..< n {
+        for i in 0..<n {
             children.fitness[rows.lowerBound + i] = Population.unevaluated
-            children.ids[rows.lowerBound + i] = Population.individualID(island: key.island, generation: key.generation, index: i)
+            children.ids[rows.lowerBound + i] = Population.individualID(
+                island: key.island, generation: key.generation, index: i)
         }
     }
 
@@ -152,19 +167,25 @@ public struct GeneticAlgorithm: Codable, Equatable, Sendable {
     /// children best first. `.plus`: the best of parents and children together. Ties go to parents
     /// first, then to the lower index.
     public func selectSurvivors(parents: Population, children: Population, into next: inout Population) {
-        precondition(parents.dimension == children.dimension && next.dimension == parents.dimension, "populations differ in dimension")
+        precondition(
+            parents.dimension == children.dimension && next.dimension == parents.dimension,
+            "populations differ in dimension")
         let total = next.count
         var picks: [(fromParents: Bool, index: Int)] = []
         switch survivors {
         case .generational:
             let kept = min(elites, parents.count, total)
-            precondition(kept + children.count >= total, "\(kept) elites and \(children.count) children cannot fill \(total) places")
+            precondition(
+                kept + children.count >= total,
+                "\(kept) elites and \(children.count) children cannot fill \(total) places")
             picks += parents.ranking().prefix(kept).map { (true, $0) }
             picks += children.ranking().prefix(total - kept).map { (false, $0) }
         case .plus:
             precondition(parents.count + children.count >= total, "parents and children cannot fill \(total) places")
             let pooled = parents.fitness + children.fitness
-            picks = Population.ranking(pooled).prefix(total).map { $0 < parents.count ? (true, $0) : (false, $0 - parents.count) }
+            picks = Population.ranking(pooled).prefix(total).map {
+                $0 < parents.count ? (true, $0) : (false, $0 - parents.count)
+            }
         }
         for (slot, pick) in picks.enumerated() {
             next.copyIndividual(pick.index, of: pick.fromParents ? parents : children, to: slot)

@@ -18,7 +18,9 @@ public protocol IslandAlgorithm: Codable, Sendable {
     /// One generation: tell the algorithm the fitness of `population`, ask it for the next
     /// candidates (in `population`, resized if the algorithm needs another count).
     /// - Returns: the rows of `population` to evaluate.
-    mutating func nextGeneration(_ population: inout Population, scratch: inout Population, key: StreamKey) -> Range<Int>
+    mutating func nextGeneration(_ population: inout Population, scratch: inout Population, key: StreamKey) -> Range<
+        Int
+    >
     /// What kind of candidate row `row` of the last generation is (`nil`: all rows are alike). The
     /// island logs the kind of its best child.
     func candidateKind(row: Int) -> String?
@@ -51,7 +53,9 @@ extension GeneticAlgorithm: IslandAlgorithm {
     public var needsScratch: Bool { true }
 
     /// `breedGeneration` from `population` into `scratch`, which then becomes the population.
-    public mutating func nextGeneration(_ population: inout Population, scratch: inout Population, key: StreamKey) -> Range<Int> {
+    public mutating func nextGeneration(_ population: inout Population, scratch: inout Population, key: StreamKey)
+        -> Range<Int>
+    {
         if scratch.count != population.count || scratch.dimension != population.dimension {
             scratch = Population(count: population.count, dimension: population.dimension)
         }
@@ -79,11 +83,13 @@ public struct StrategyAlgorithm<Strategy: EvolutionStrategy>: IslandAlgorithm {
 
     public var needsScratch: Bool { false }
 
-    public mutating func nextGeneration(_ population: inout Population, scratch: inout Population, key: StreamKey) -> Range<Int> {
+    public mutating func nextGeneration(_ population: inout Population, scratch: inout Population, key: StreamKey)
+        -> Range<Int>
+    {
         if hasSamples { strategy.tell(population) }
         strategy.ask(into: &population, key: key)
         hasSamples = true
-        return 0 ..< population.count
+        return 0..<population.count
     }
 
     public func candidateKind(row: Int) -> String? { strategy.candidateKind(row: row) }

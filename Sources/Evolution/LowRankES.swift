@@ -57,14 +57,18 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
     /// - Parameters:
     ///   - blocks: the genome's blocks, in order, covering `0 ..< mean.count` without gaps.
     ///   - mean: the first mean (the best network of generation 0).
-    public init(mean: [Float], blocks: [LowRankBlock], rank: Int, stepSize: Float, populationSize: Int, learningRateMean: Float? = nil,
-                shaping: FitnessShaping? = nil, optimizer: MeanOptimizer? = nil) {
+    public init(
+        mean: [Float], blocks: [LowRankBlock], rank: Int, stepSize: Float, populationSize: Int,
+        learningRateMean: Float? = nil,
+        shaping: FitnessShaping? = nil, optimizer: MeanOptimizer? = nil
+    ) {
         precondition(rank >= 1, "the rank must be at least 1")
         precondition(stepSize > 0, "the step size must be positive")
         precondition(populationSize >= 2, "the population must have at least 2 members")
         var next = 0
         for block in blocks {
-            precondition(block.offset == next && block.rows > 0 && block.columns > 0, "blocks must cover the genome in order")
+            precondition(
+                block.offset == next && block.rows > 0 && block.columns > 0, "blocks must cover the genome in order")
             next += block.geneCount
         }
         precondition(next == mean.count && next > 0, "blocks cover \(next) genes, the mean has \(mean.count)")
@@ -83,11 +87,13 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
     public var needsScratch: Bool { false }
 
     /// `tell` with the codes' fitness (after the first generation), then `ask` for new codes.
-    public mutating func nextGeneration(_ population: inout Population, scratch: inout Population, key: StreamKey) -> Range<Int> {
+    public mutating func nextGeneration(_ population: inout Population, scratch: inout Population, key: StreamKey)
+        -> Range<Int>
+    {
         if hasSamples { tell(population) }
         ask(into: &population, key: key)
         hasSamples = true
-        return 0 ..< populationSize
+        return 0..<populationSize
     }
 
     /// Draws `λ` codes: pair `j` (rows `2j`, `2j + 1`) from `key.stream(.sampling, individual: j)`,
@@ -98,7 +104,8 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
         } else if population.count != populationSize {
             population.resize(count: populationSize)
         }
-        let c = codeDimension, r = rank
+        let c = codeDimension
+        let r = rank
         let pairs = (populationSize + 1) / 2
         population.genes.withUnsafeMutableBufferPointer { codes in
             let base = codes.baseAddress!
@@ -113,7 +120,7 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
                 for block in blocks {
                     // A (or ε) changes sign; Bᵀ stays.
                     let negated = block.isMatrix ? block.rows * r : block.geneCount
-                    for i in at ..< at + negated { mirror[i] = -mirror[i] }
+                    for i in at..<at + negated { mirror[i] = -mirror[i] }
                     at += block.codeCount(rank: r)
                 }
             }
@@ -123,9 +130,12 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
 
     /// Writes the genomes of `rows` of `population` (codes) into `genomes`, `[rows.count × D]`.
     public func decode(_ population: Population, rows: Range<Int>, into genomes: UnsafeMutableBufferPointer<Float>) {
-        precondition(population.dimension == codeDimension, "the population holds \(population.dimension) numbers per row, codes have \(codeDimension)")
+        precondition(
+            population.dimension == codeDimension,
+            "the population holds \(population.dimension) numbers per row, codes have \(codeDimension)")
         precondition(genomes.count >= rows.count * genomeDimension, "the genome buffer is too small")
-        let c = codeDimension, d = genomeDimension
+        let c = codeDimension
+        let d = genomeDimension
         population.genes.withUnsafeBufferPointer { codes in
             mean.withUnsafeBufferPointer { mu in
                 for (slot, row) in rows.enumerated() {
@@ -146,17 +156,18 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
             let out = target + block.offset
             if block.isMatrix {
                 let (m, n) = (block.rows, block.columns)
-                let a = code + at, bt = code + at + m * r
-                for row in 0 ..< m {
+                let a = code + at
+                let bt = code + at + m * r
+                for row in 0..<m {
                     let line = out + row * n
-                    for q in 0 ..< r {
+                    for q in 0..<r {
                         let coefficient = matrixScale * a[row * r + q]
                         let b = bt + q * n
-                        for column in 0 ..< n { line[column] += coefficient * b[column] }
+                        for column in 0..<n { line[column] += coefficient * b[column] }
                     }
                 }
             } else {
-                for i in 0 ..< block.geneCount { out[i] += scale * code[at + i] }
+                for i in 0..<block.geneCount { out[i] += scale * code[at + i] }
             }
             at += block.codeCount(rank: r)
         }
@@ -164,7 +175,9 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
 
     /// Full genomes from other islands, with their fitness, to rank with the next `tell`.
     public mutating func receive(immigrants: Population) {
-        precondition(immigrants.dimension == genomeDimension, "immigrants have \(immigrants.dimension) genes, the genome \(genomeDimension)")
+        precondition(
+            immigrants.dimension == genomeDimension,
+            "immigrants have \(immigrants.dimension) genes, the genome \(genomeDimension)")
         immigrantGenes.append(contentsOf: immigrants.genes)
         immigrantFitness.append(contentsOf: immigrants.fitness)
     }
@@ -174,7 +187,9 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
 
     /// `μ ← μ + η_μ σ Σₖ uₖ Eₖ` over the codes of the last `ask` and the pending immigrants.
     public mutating func tell(_ evaluated: Population) {
-        precondition(evaluated.count == populationSize && evaluated.dimension == codeDimension, "tell needs the \(populationSize) codes of the last ask")
+        precondition(
+            evaluated.count == populationSize && evaluated.dimension == codeDimension,
+            "tell needs the \(populationSize) codes of the last ask")
         let m = immigrantFitness.count
         let fitness = evaluated.fitness + immigrantFitness
         var weight = [Float](repeating: 0, count: fitness.count)
@@ -193,10 +208,10 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
         if m > 0 {
             let limit = expectedGaussianNorm(d)
             var step = [Float](repeating: 0, count: d)
-            for i in 0 ..< m {
-                for j in 0 ..< d { step[j] = (immigrantGenes[i * d + j] - mean[j]) / sigma }
+            for i in 0..<m {
+                for j in 0..<d { step[j] = (immigrantGenes[i * d + j] - mean[j]) / sigma }
                 clipNorm(&step, limit: limit)
-                for j in 0 ..< d { pull[j] += weight[lambda + i] * step[j] }
+                for j in 0..<d { pull[j] += weight[lambda + i] * step[j] }
             }
         }
         var gradient = [Float](repeating: 0, count: optimizer == nil ? 0 : d)
@@ -212,19 +227,24 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
                         let (rows, columns) = (block.rows, block.columns)
                         var left = [Float](repeating: 0, count: rows * lambda * r)
                         var right = [Float](repeating: 0, count: lambda * r * columns)
-                        for k in 0 ..< lambda {
-                            let a = codes + k * c + at, bt = a + rows * r
-                            for row in 0 ..< rows {
-                                for q in 0 ..< r { left[row * lambda * r + k * r + q] = weight[k] * a[row * r + q] }
+                        for k in 0..<lambda {
+                            let a = codes + k * c + at
+                            let bt = a + rows * r
+                            for row in 0..<rows {
+                                for q in 0..<r { left[row * lambda * r + k * r + q] = weight[k] * a[row * r + q] }
                             }
-                            right.withUnsafeMutableBufferPointer { ($0.baseAddress! + k * r * columns).update(from: bt, count: r * columns) }
+                            right.withUnsafeMutableBufferPointer {
+                                ($0.baseAddress! + k * r * columns).update(from: bt, count: r * columns)
+                            }
                         }
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(columns), Int32(lambda * r),
-                                    scale / Float(r).squareRoot(), left, Int32(lambda * r), right, Int32(columns), 1, out, Int32(columns))
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(columns), Int32(lambda * r),
+                            scale / Float(r).squareRoot(), left, Int32(lambda * r), right, Int32(columns), 1, out,
+                            Int32(columns))
                     } else {
-                        for k in 0 ..< lambda {
+                        for k in 0..<lambda {
                             let e = codes + k * c + at
-                            for i in 0 ..< block.geneCount { out[i] += scale * weight[k] * e[i] }
+                            for i in 0..<block.geneCount { out[i] += scale * weight[k] * e[i] }
                         }
                     }
                     at += block.codeCount(rank: r)
@@ -233,10 +253,10 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
         }
         if optimizer == nil {
             _mean.wrappedValue.withUnsafeMutableBufferPointer { accumulate(into: $0.baseAddress!) }
-            if m > 0 { for j in 0 ..< d { mean[j] += scale * pull[j] } }
+            if m > 0 { for j in 0..<d { mean[j] += scale * pull[j] } }
         } else {
             gradient.withUnsafeMutableBufferPointer { accumulate(into: $0.baseAddress!) }
-            if m > 0 { for j in 0 ..< d { gradient[j] += scale * pull[j] } }
+            if m > 0 { for j in 0..<d { gradient[j] += scale * pull[j] } }
             optimizer!.step(&gradient, mean: &_mean.wrappedValue)
         }
         guard m > 0 else { return }

@@ -44,10 +44,15 @@ public struct MeanOptimizer: Codable, Equatable, Sendable {
     /// - Parameters:
     ///   - dimension: `D`, the length of the mean.
     ///   - maxSpeed: ClipUp's limit; `2 η` when nil (Toklu et al.'s `η = max_speed / 2`).
-    public init(kind: Kind, dimension: Int, learningRate: Float, momentum: Float = 0.9, beta1: Float = 0.9, beta2: Float = 0.999,
-                epsilon: Float = 1e-8, maxSpeed: Float? = nil, weightDecay: Float = 0) {
+    public init(
+        kind: Kind, dimension: Int, learningRate: Float, momentum: Float = 0.9, beta1: Float = 0.9,
+        beta2: Float = 0.999,
+        epsilon: Float = 1e-8, maxSpeed: Float? = nil, weightDecay: Float = 0
+    ) {
         precondition(learningRate > 0 && learningRate.isFinite, "the learning rate must be a finite value above 0")
-        precondition((0 ..< 1).contains(momentum) && (0 ..< 1).contains(beta1) && (0 ..< 1).contains(beta2), "momentum and β must lie in [0, 1)")
+        precondition(
+            (0..<1).contains(momentum) && (0..<1).contains(beta1) && (0..<1).contains(beta2),
+            "momentum and β must lie in [0, 1)")
         precondition(epsilon > 0 && weightDecay >= 0, "ε must be above 0 and the weight decay at least 0")
         self.kind = kind
         self.learningRate = learningRate
@@ -65,38 +70,42 @@ public struct MeanOptimizer: Codable, Equatable, Sendable {
     /// One step: `gradient` (`g`, `[D]`, overwritten with the change `Δ` it made) moves `mean`.
     public mutating func step(_ gradient: inout [Float], mean: inout [Float]) {
         let d = gradient.count
-        precondition(mean.count == d && (kind == .sgd || velocity.count == d), "the gradient, the mean and the optimizer differ in length")
+        precondition(
+            mean.count == d && (kind == .sgd || velocity.count == d),
+            "the gradient, the mean and the optimizer differ in length")
         steps += 1
-        if weightDecay > 0 { for j in 0 ..< d { gradient[j] -= weightDecay * mean[j] } }
+        if weightDecay > 0 { for j in 0..<d { gradient[j] -= weightDecay * mean[j] } }
         switch kind {
         case .sgd:
-            for j in 0 ..< d { gradient[j] *= learningRate }
+            for j in 0..<d { gradient[j] *= learningRate }
         case .momentum:
-            for j in 0 ..< d {
+            for j in 0..<d {
                 velocity[j] = momentum * velocity[j] + gradient[j]
                 gradient[j] = learningRate * velocity[j]
             }
         case .adam:
             let correction1 = Float(1 - Foundation.pow(Double(beta1), Double(steps)))
             let correction2 = Float(1 - Foundation.pow(Double(beta2), Double(steps)))
-            for j in 0 ..< d {
+            for j in 0..<d {
                 let g = gradient[j]
                 velocity[j] = beta1 * velocity[j] + (1 - beta1) * g
                 secondMoment[j] = beta2 * secondMoment[j] + (1 - beta2) * g * g
-                gradient[j] = learningRate * (velocity[j] / correction1) / ((secondMoment[j] / correction2).squareRoot() + epsilon)
+                gradient[j] =
+                    learningRate * (velocity[j] / correction1)
+                    / ((secondMoment[j] / correction2).squareRoot() + epsilon)
             }
         case .clipup:
             let norm = Self.norm(gradient)
             let scale = norm > 0 ? Float(Double(learningRate) / norm) : 0
-            for j in 0 ..< d { velocity[j] = momentum * velocity[j] + scale * gradient[j] }
+            for j in 0..<d { velocity[j] = momentum * velocity[j] + scale * gradient[j] }
             let speed = Self.norm(velocity)
             if speed > Double(maxSpeed) {
                 let shrink = Float(Double(maxSpeed) / speed)
-                for j in 0 ..< d { velocity[j] *= shrink }
+                for j in 0..<d { velocity[j] *= shrink }
             }
-            for j in 0 ..< d { gradient[j] = velocity[j] }
+            for j in 0..<d { gradient[j] = velocity[j] }
         }
-        for j in 0 ..< d { mean[j] += gradient[j] }
+        for j in 0..<d { mean[j] += gradient[j] }
     }
 
     /// `‖x‖`, summed in Double.

@@ -37,11 +37,12 @@ struct MirroredSampling: Codable, Equatable, Sendable {
             sigma.withUnsafeBufferPointer { s in
                 population.genes.withUnsafeMutableBufferPointer { genesBuffer in
                     let genes = genesBuffer.baseAddress!
-                    if center { for j in 0 ..< d { genes[j] = mu[j] } }
+                    if center { for j in 0..<d { genes[j] = mu[j] } }
                     forEachRow(pairs, genesPerRow: 2 * d) { pair in
                         var random = key.stream(.sampling, individual: pair)
-                        let plus = genes + (first + 2 * pair) * d, minus = plus + d
-                        for j in 0 ..< d {
+                        let plus = genes + (first + 2 * pair) * d
+                        let minus = plus + d
+                        for j in 0..<d {
                             let e = s[j * sigmaStride] * Float(random.gaussianZiggurat())
                             plus[j] = mu[j] + e
                             minus[j] = mu[j] - e
@@ -56,25 +57,27 @@ struct MirroredSampling: Codable, Equatable, Sendable {
     /// The rows that take part in the update, in row order: every row but the center, unless an
     /// immigrant took the center's place (it then counts as a sample).
     func rankedRows(of evaluated: Population, key: StreamKey?) -> [Int] {
-        (0 ..< evaluated.count).filter { !(center && $0 == 0 && evaluated.isSample(row: 0, of: key)) }
+        (0..<evaluated.count).filter { !(center && $0 == 0 && evaluated.isSample(row: 0, of: key)) }
     }
 
     /// `ε = x − μ` of row `row`, into `noise`; clipped to `‖ε/σ‖ ≤ E‖N(0, I)‖` unless `own`.
-    static func readNoise(row: Int, of evaluated: Population, mean: [Float], sigma: [Float], own: Bool, into noise: inout [Float]) {
+    static func readNoise(
+        row: Int, of evaluated: Population, mean: [Float], sigma: [Float], own: Bool, into noise: inout [Float]
+    ) {
         let d = mean.count
         let sigmaStride = sigma.count == 1 ? 0 : 1
         evaluated.genes.withUnsafeBufferPointer { genes in
-            for j in 0 ..< d { noise[j] = genes[row * d + j] - mean[j] }
+            for j in 0..<d { noise[j] = genes[row * d + j] - mean[j] }
         }
         guard !own else { return }
         var squared = 0.0
-        for j in 0 ..< d {
+        for j in 0..<d {
             let u = Double(noise[j]) / Double(sigma[j * sigmaStride])
             squared += u * u
         }
         let limit = expectedGaussianNorm(d)
         guard squared.squareRoot() > limit else { return }
         let scale = Float(limit / squared.squareRoot())
-        for j in 0 ..< d { noise[j] *= scale }
+        for j in 0..<d { noise[j] *= scale }
     }
 }

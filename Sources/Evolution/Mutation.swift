@@ -55,7 +55,9 @@ public struct Mutation: Codable, Equatable, Sendable {
     ///   - stepSize: the child's σ (inherited from its parent); updated by `.selfAdaptive`.
     ///   - belowMean: whether the child's parent is less fit than the parents' mean (adaptive only).
     ///   - random: the child's mutation stream.
-    public func apply(to row: UnsafeMutableBufferPointer<Float>, stepSize: inout Float, belowMean: Bool, random: inout RandomStream) {
+    public func apply(
+        to row: UnsafeMutableBufferPointer<Float>, stepSize: inout Float, belowMean: Bool, random: inout RandomStream
+    ) {
         var sites = begin(dimension: row.count, stepSize: &stepSize, belowMean: belowMean, random: &random)
         apply(to: row.baseAddress!, upTo: row.count, sites: &sites, random: &random)
     }
@@ -102,12 +104,15 @@ public struct Mutation: Codable, Equatable, Sendable {
         case .uniformShift, .randomReplacement:
             break
         }
-        let rate: Double?, count: Int?
+        let rate: Double?
+        let count: Int?
         switch genes {
         case .rate(let p): (rate, count) = (p, nil)
         case .count(let n): (rate, count) = (nil, n)
-        case .adaptiveRate(let aboveMean, let belowMeanRate): (rate, count) = (belowMean ? belowMeanRate : aboveMean, nil)
-        case .adaptiveCount(let aboveMean, let belowMeanCount): (rate, count) = (nil, belowMean ? belowMeanCount : aboveMean)
+        case .adaptiveRate(let aboveMean, let belowMeanRate):
+            (rate, count) = (belowMean ? belowMeanRate : aboveMean, nil)
+        case .adaptiveCount(let aboveMean, let belowMeanCount):
+            (rate, count) = (nil, belowMean ? belowMeanCount : aboveMean)
         }
         if let count {
             let genes = Self.distinctGenes(d, count: count, random: &random).sorted()
@@ -116,7 +121,8 @@ public struct Mutation: Codable, Equatable, Sendable {
         let p = rate!
         if p <= 0 { return Sites(logMiss: 0, listed: [], usesList: true, dimension: d, sigma: sigma, next: d) }
         if p >= 1 { return Sites(logMiss: 0, listed: [], usesList: false, dimension: d, sigma: sigma, next: 0) }
-        var sites = Sites(logMiss: PortableMath.log(1 - p), listed: [], usesList: false, dimension: d, sigma: sigma, next: -1)
+        var sites = Sites(
+            logMiss: PortableMath.log(1 - p), listed: [], usesList: false, dimension: d, sigma: sigma, next: -1)
         sites.advance(random: &random)
         return sites
     }
@@ -149,7 +155,7 @@ public struct Mutation: Codable, Equatable, Sendable {
         var chosen = Set<Int>(minimumCapacity: n)
         var order: [Int] = []
         order.reserveCapacity(n)
-        for top in (d - n) ..< d {
+        for top in (d - n)..<d {
             let candidate = random.below(top + 1)
             let pick = chosen.contains(candidate) ? top : candidate
             chosen.insert(pick)

@@ -23,10 +23,14 @@ public struct OpenAIES: EvolutionStrategy, Equatable {
     var sampledKey: StreamKey?
 
     /// - Parameter sampleCount: `λ`, even (mirrored pairs).
-    public init(mean: [Float], stepSize: Float, sampleCount: Int, optimizer: MeanOptimizer, shaping: FitnessShaping = .centredRanks,
-                evaluatesCenter: Bool = true) {
+    public init(
+        mean: [Float], stepSize: Float, sampleCount: Int, optimizer: MeanOptimizer,
+        shaping: FitnessShaping = .centredRanks,
+        evaluatesCenter: Bool = true
+    ) {
         precondition(!mean.isEmpty && stepSize > 0, "OpenAI-ES needs at least one dimension and a positive σ")
-        precondition(sampleCount >= 2 && sampleCount % 2 == 0, "OpenAI-ES samples mirrored pairs: λ must be even and at least 2")
+        precondition(
+            sampleCount >= 2 && sampleCount % 2 == 0, "OpenAI-ES samples mirrored pairs: λ must be even and at least 2")
         dimension = mean.count
         sampling = MirroredSampling(pairs: sampleCount / 2, center: evaluatesCenter)
         self.shaping = shaping
@@ -54,13 +58,15 @@ public struct OpenAIES: EvolutionStrategy, Equatable {
         var gradient = [Float](repeating: 0, count: d)
         var noise = [Float](repeating: 0, count: d)
         for (i, row) in rows.enumerated() {
-            MirroredSampling.readNoise(row: row, of: evaluated, mean: mean, sigma: [sigma], own: evaluated.isSample(row: row, of: sampledKey), into: &noise)
+            MirroredSampling.readNoise(
+                row: row, of: evaluated, mean: mean, sigma: [sigma], own: evaluated.isSample(row: row, of: sampledKey),
+                into: &noise)
             let r = shaped[i]
-            for j in 0 ..< d { gradient[j] += r * noise[j] }
+            for j in 0..<d { gradient[j] += r * noise[j] }
         }
         // Σ rᵢ εᵢ / (N σ²) = Σ rᵢ uᵢ / (N σ).
         let scale = 1 / (Float(rows.count) * sigma * sigma)
-        for j in 0 ..< d { gradient[j] *= scale }
+        for j in 0..<d { gradient[j] *= scale }
         optimizer.step(&gradient, mean: &_mean.wrappedValue)
     }
 }

@@ -64,7 +64,9 @@ public struct Optimizer: Codable, Equatable, Sendable {
     ) throws -> OptimizationResult {
         guard !stop.isUnbounded else { throw OptimizerError.unbounded }
         if case .point(let mean, let spread) = start, mean.count != dimension || !(spread > 0) {
-            throw OptimizerError.badStart("the start point has \(mean.count) genes for dimension \(dimension) and spread \(spread); expected \(dimension) genes and a positive spread")
+            throw OptimizerError.badStart(
+                "the start point has \(mean.count) genes for dimension \(dimension) and spread \(spread); expected \(dimension) genes and a positive spread"
+            )
         }
         if case .uniform(let low, let high) = start, !(high > low) {
             throw OptimizerError.badStart("the start box [\(low), \(high)] is empty; expected low < high")
@@ -72,14 +74,17 @@ public struct Optimizer: Codable, Equatable, Sendable {
         var run = RunState(started: DispatchTime.now().uptimeNanoseconds)
         func evaluate(_ population: inout Population) throws {
             let values = try fitness(population)
-            guard values.count == population.count else { throw OptimizerError.fitnessCount(expected: population.count, got: values.count) }
+            guard values.count == population.count else {
+                throw OptimizerError.fitnessCount(expected: population.count, got: values.count)
+            }
             population.fitness = values
         }
 
         switch algorithm {
         case .genetic(let ga, let size):
             guard size >= 2, ga.elites >= 0, ga.elites < size else {
-                throw OptimizerError.badStart("a GA needs at least 2 individuals and 0 ≤ elites < population size; got \(size) and \(ga.elites)")
+                throw OptimizerError.badStart(
+                    "a GA needs at least 2 individuals and 0 ≤ elites < population size; got \(size) and \(ga.elites)")
             }
             let firstKey = StreamKey(seed: seed, island: island, generation: 0)
             var population: Population
@@ -115,7 +120,9 @@ public struct Optimizer: Codable, Equatable, Sendable {
             var strategy = CMAES(mean: mean, stepSize: Double(spread), populationSize: size)
             try runStrategy(&strategy, run: &run, stop: stop, evaluate: evaluate, onGeneration: onGeneration)
         }
-        return OptimizationResult(bestGenome: run.bestGenome, bestFitness: run.progress.bestFitness, progress: run.progress, stopReason: run.stopReason!)
+        return OptimizationResult(
+            bestGenome: run.bestGenome, bestFitness: run.progress.bestFitness, progress: run.progress,
+            stopReason: run.stopReason!)
     }
 
     private func runStrategy<S: EvolutionStrategy>(
@@ -177,7 +184,8 @@ private struct RunState {
         progress.record(evaluated: evaluated.count, generationBest: evaluated.fitness[best], elapsedSeconds: seconds)
         if let onGeneration {
             let report = GenerationReport(
-                progress: progress, generationBest: evaluated.fitness[best], generationMean: evaluated.meanFitness, population: current)
+                progress: progress, generationBest: evaluated.fitness[best], generationMean: evaluated.meanFitness,
+                population: current)
             if try onGeneration(report) == .stop { stopReason = .callback }
         }
     }
@@ -216,9 +224,11 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .unbounded: return "no stop criterion is set: give at least one of generations, evaluations, time, target or stagnation"
+        case .unbounded:
+            return "no stop criterion is set: give at least one of generations, evaluations, time, target or stagnation"
         case .badStart(let detail): return detail
-        case .fitnessCount(let expected, let got): return "the fitness function returned \(got) values for \(expected) genomes"
+        case .fitnessCount(let expected, let got):
+            return "the fitness function returned \(got) values for \(expected) genomes"
         }
     }
 }

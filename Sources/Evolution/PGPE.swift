@@ -37,10 +37,14 @@ public struct PGPE: EvolutionStrategy, Equatable {
     /// - Parameters:
     ///   - sampleCount: `λ`, even (mirrored pairs).
     ///   - optimizer: moves the mean (its dimension must be `mean.count`).
-    public init(mean: [Float], stepSize: Float, sampleCount: Int, optimizer: MeanOptimizer, shaping: FitnessShaping = .centredRanks,
-                learningRateSigma: Float = 0.1, maxSigmaChange: Float = 0.2, evaluatesCenter: Bool = true) {
+    public init(
+        mean: [Float], stepSize: Float, sampleCount: Int, optimizer: MeanOptimizer,
+        shaping: FitnessShaping = .centredRanks,
+        learningRateSigma: Float = 0.1, maxSigmaChange: Float = 0.2, evaluatesCenter: Bool = true
+    ) {
         precondition(!mean.isEmpty && stepSize > 0, "PGPE needs at least one dimension and a positive step size")
-        precondition(sampleCount >= 2 && sampleCount % 2 == 0, "PGPE samples mirrored pairs: λ must be even and at least 2")
+        precondition(
+            sampleCount >= 2 && sampleCount % 2 == 0, "PGPE samples mirrored pairs: λ must be even and at least 2")
         precondition(learningRateSigma >= 0 && maxSigmaChange > 0 && maxSigmaChange < 1, "η_σ ≥ 0 and 0 < c < 1")
         dimension = mean.count
         sampling = MirroredSampling(pairs: sampleCount / 2, center: evaluatesCenter)
@@ -69,7 +73,8 @@ public struct PGPE: EvolutionStrategy, Equatable {
         let rows = sampling.rankedRows(of: evaluated, key: sampledKey)
         let shaped = shaping.weights(rows.map { evaluated.fitness[$0] })
         let own = rows.map { evaluated.isSample(row: $0, of: sampledKey) }
-        var ownCount = 0, ownSum = 0.0
+        var ownCount = 0
+        var ownSum = 0.0
         for (i, isOwn) in own.enumerated() where isOwn {
             ownCount += 1
             ownSum += Double(shaped[i])
@@ -81,13 +86,14 @@ public struct PGPE: EvolutionStrategy, Equatable {
         for (i, row) in rows.enumerated() {
             MirroredSampling.readNoise(row: row, of: evaluated, mean: mean, sigma: sigma, own: own[i], into: &noise)
             let r = shaped[i]
-            for j in 0 ..< d { gradientMean[j] += r * noise[j] }
+            for j in 0..<d { gradientMean[j] += r * noise[j] }
             guard own[i] else { continue }
             let centred = r - baseline
-            for j in 0 ..< d { gradientSigma[j] += centred * (noise[j] * noise[j] - sigma[j] * sigma[j]) / sigma[j] }
+            for j in 0..<d { gradientSigma[j] += centred * (noise[j] * noise[j] - sigma[j] * sigma[j]) / sigma[j] }
         }
-        let scaleMean = 1 / Float(rows.count), scaleSigma = ownCount > 0 ? 1 / Float(ownCount) : 0
-        for j in 0 ..< d {
+        let scaleMean = 1 / Float(rows.count)
+        let scaleSigma = ownCount > 0 ? 1 / Float(ownCount) : 0
+        for j in 0..<d {
             gradientMean[j] *= scaleMean
             let s = sigma[j]
             let proposed = s + learningRateSigma * scaleSigma * gradientSigma[j]

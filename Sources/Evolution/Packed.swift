@@ -23,13 +23,20 @@ public struct Packed<Element: BinaryFloatingPoint & Sendable>: Codable, Equatabl
         if let source = decoder.userInfo[PackedBytes.userInfoKey] as? PackedBytes {
             let reference = try decoder.singleValueContainer().decode(Reference.self)
             let size = MemoryLayout<Element>.stride
-            guard reference.offset >= 0, reference.count >= 0, reference.count <= (source.data.count - reference.offset) / size else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                        debugDescription: "\(reference.count) values at byte \(reference.offset) lie outside the \(source.data.count) packed bytes"))
+            guard reference.offset >= 0, reference.count >= 0,
+                reference.count <= (source.data.count - reference.offset) / size
+            else {
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: decoder.codingPath,
+                        debugDescription:
+                            "\(reference.count) values at byte \(reference.offset) lie outside the \(source.data.count) packed bytes"
+                    ))
             }
             var values = [Element](repeating: 0, count: reference.count)
             values.withUnsafeMutableBytes { target in
-                _ = source.data.copyBytes(to: target, from: reference.offset ..< reference.offset + reference.count * size)
+                _ = source.data.copyBytes(
+                    to: target, from: reference.offset..<reference.offset + reference.count * size)
             }
             wrappedValue = values
             return
@@ -37,7 +44,10 @@ public struct Packed<Element: BinaryFloatingPoint & Sendable>: Codable, Equatabl
         let data = try decoder.singleValueContainer().decode(Data.self)
         let size = MemoryLayout<Element>.stride
         guard data.count % size == 0 else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(data.count) bytes is not a whole number of \(size)-byte values"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "\(data.count) bytes is not a whole number of \(size)-byte values"))
         }
         var values = [Element](repeating: 0, count: data.count / size)
         values.withUnsafeMutableBytes { target in _ = data.copyBytes(to: target) }

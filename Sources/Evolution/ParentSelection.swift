@@ -37,11 +37,13 @@ public enum ParentSelection: Codable, Equatable, Sendable {
         case .tournament(let size):
             precondition(size >= 1, "tournament size must be at least 1")
             let clean = Self.sanitized(fitness)
-            for k in 0 ..< count {
+            for k in 0..<count {
                 var winner = random.below(p)
-                for _ in 1 ..< size {
+                for _ in 1..<size {
                     let contender = random.below(p)
-                    if clean[contender] > clean[winner] || (clean[contender] == clean[winner] && contender < winner) { winner = contender }
+                    if clean[contender] > clean[winner] || (clean[contender] == clean[winner] && contender < winner) {
+                        winner = contender
+                    }
                 }
                 chosen[k] = winner
             }
@@ -58,21 +60,21 @@ public enum ParentSelection: Codable, Equatable, Sendable {
             let spacing = total / Double(count)
             let start = random.uniform() * spacing
             var index = 0
-            for k in 0 ..< count {
+            for k in 0..<count {
                 let pointer = start + Double(k) * spacing
                 while index < p - 1 && cumulative[index] <= pointer { index += 1 }
                 chosen[k] = index
             }
         case .steadyState:
             let order = Population.ranking(fitness)
-            for k in 0 ..< count { chosen[k] = order[k % p] }
+            for k in 0..<count { chosen[k] = order[k % p] }
         case .truncation(let fraction):
             precondition(fraction > 0 && fraction <= 1, "truncation fraction must be in (0, 1]")
             let order = Population.ranking(fitness)
             let kept = max(1, Int((fraction * Double(p)).rounded(.up)))
-            for k in 0 ..< count { chosen[k] = order[random.below(kept)] }
+            for k in 0..<count { chosen[k] = order[random.below(kept)] }
         case .random:
-            for k in 0 ..< count { chosen[k] = random.below(p) }
+            for k in 0..<count { chosen[k] = random.below(p) }
         }
         return chosen
     }

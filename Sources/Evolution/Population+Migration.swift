@@ -25,7 +25,9 @@ extension Population {
     /// - Returns: the number of immigrants placed.
     @discardableResult
     public mutating func insert(immigrants: Population, replacement: ImmigrantReplacement) -> Int {
-        precondition(immigrants.dimension == dimension, "immigrants have \(immigrants.dimension) genes, the population \(dimension)")
+        precondition(
+            immigrants.dimension == dimension,
+            "immigrants have \(immigrants.dimension) genes, the population \(dimension)")
         let worstFirst = Array(ranking().reversed())
         var placed = 0
         for incoming in immigrants.ranking() where placed < count {

@@ -38,7 +38,7 @@ public struct Population: Codable, Equatable, Sendable {
         self.count = count
         genes = [Float](repeating: 0, count: count * dimension)
         fitness = [Float](repeating: Self.unevaluated, count: count)
-        ids = (0 ..< count).map { Self.individualID(island: 0, generation: 0, index: $0) }
+        ids = (0..<count).map { Self.individualID(island: 0, generation: 0, index: $0) }
         stepSizes = [Float](repeating: 0, count: count)
     }
 
@@ -60,8 +60,8 @@ public struct Population: Codable, Equatable, Sendable {
         var population = Population(count: count, dimension: d)
         var random = key.stream(.initialization)
         population.genes.withUnsafeMutableBufferPointer { genes in
-            for i in 0 ..< count {
-                for j in 0 ..< d { genes[i * d + j] = mean[j] + spread * Float(random.gaussian()) }
+            for i in 0..<count {
+                for j in 0..<d { genes[i * d + j] = mean[j] + spread * Float(random.gaussian()) }
             }
         }
         population.assignIDs(key: key)
@@ -70,19 +70,20 @@ public struct Population: Codable, Equatable, Sendable {
 
     /// `island` (16 bits) · `generation` (32 bits) · `index` (16 bits), packed high to low.
     public static func individualID(island: Int, generation: Int, index: Int) -> UInt64 {
-        precondition((0 ..< 1 << 16).contains(island) && (0 ..< 1 << 16).contains(index), "island and index must fit in 16 bits")
+        precondition(
+            (0..<1 << 16).contains(island) && (0..<1 << 16).contains(index), "island and index must fit in 16 bits")
         return UInt64(island) << 48 | UInt64(UInt32(truncatingIfNeeded: generation)) << 16 | UInt64(index)
     }
 
     /// Gives row `i` the id `individualID(key.island, key.generation, i)`.
     public mutating func assignIDs(key: StreamKey) {
-        for i in 0 ..< count { ids[i] = Self.individualID(island: key.island, generation: key.generation, index: i) }
+        for i in 0..<count { ids[i] = Self.individualID(island: key.island, generation: key.generation, index: i) }
     }
 
     /// Marks every row as a fresh candidate of the ask with `key`: unevaluated, with step size
     /// `stepSize` and the ids of `key`.
     public mutating func markAsked(key: StreamKey, stepSize: Float) {
-        for i in 0 ..< count {
+        for i in 0..<count {
             fitness[i] = Self.unevaluated
             stepSizes[i] = stepSize
         }
@@ -101,7 +102,7 @@ public struct Population: Codable, Equatable, Sendable {
         } else {
             genes.append(contentsOf: repeatElement(0, count: (newCount - count) * dimension))
             fitness.append(contentsOf: repeatElement(Self.unevaluated, count: newCount - count))
-            ids.append(contentsOf: (count ..< newCount).map { Self.individualID(island: 0, generation: 0, index: $0) })
+            ids.append(contentsOf: (count..<newCount).map { Self.individualID(island: 0, generation: 0, index: $0) })
             stepSizes.append(contentsOf: repeatElement(0, count: newCount - count))
         }
         count = newCount
@@ -109,13 +110,15 @@ public struct Population: Codable, Equatable, Sendable {
 
     /// Row `i` (a copy-on-write slice of `genes`).
     public func row(_ i: Int) -> ArraySlice<Float> {
-        genes[i * dimension ..< (i + 1) * dimension]
+        genes[i * dimension..<(i + 1) * dimension]
     }
 
     /// Runs `body` on row `i` in place.
     public mutating func withRow<R>(_ i: Int, _ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         let d = dimension
-        return try genes.withUnsafeMutableBufferPointer { try body(UnsafeMutableBufferPointer(rebasing: $0[i * d ..< (i + 1) * d])) }
+        return try genes.withUnsafeMutableBufferPointer {
+            try body(UnsafeMutableBufferPointer(rebasing: $0[i * d..<(i + 1) * d]))
+        }
     }
 
     /// Copies individual `sourceIndex` of `source` (genes, fitness, id, step size) into row `index`
@@ -141,8 +144,9 @@ public struct Population: Codable, Equatable, Sendable {
     /// Indices of `fitness` sorted best first; ties keep the lower index first, non-finite fitness
     /// ranks last.
     public static func ranking(_ fitness: [Float]) -> [Int] {
-        (0 ..< fitness.count).sorted { a, b in
-            let fa = rankingValue(fitness[a]), fb = rankingValue(fitness[b])
+        (0..<fitness.count).sorted { a, b in
+            let fa = rankingValue(fitness[a])
+            let fb = rankingValue(fitness[b])
             return fa != fb ? fa > fb : a < b
         }
     }

@@ -7,6 +7,6 @@ func forEachRow(_ rows: Int, genesPerRow: Int, _ body: (Int) -> Void) {
     if rows * genesPerRow >= 1 << 16 {
         DispatchQueue.concurrentPerform(iterations: rows, execute: body)
     } else {
-        for row in 0 ..< rows { body(row) }
+        for row in 0..<rows { body(row) }
     }
 }

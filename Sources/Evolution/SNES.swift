@@ -43,8 +43,11 @@ public struct SNES: EvolutionStrategy, Equatable {
     ///   - evaluatesCenter: whether row 0 of each generation is the mean.
     ///   - shaping: the fitness shaping (`nil`: SNES's utilities).
     ///   - optimizer: moves the mean by `σ ⊙ ∇_μ` (`nil`: the plain step `η_μ σ ⊙ ∇_μ`).
-    public init(mean: [Float], stepSize: Float, populationSize: Int? = nil, learningRateMean: Float? = nil, learningRateSigma: Float? = nil,
-                evaluatesCenter: Bool = false, shaping: FitnessShaping? = nil, optimizer: MeanOptimizer? = nil) {
+    public init(
+        mean: [Float], stepSize: Float, populationSize: Int? = nil, learningRateMean: Float? = nil,
+        learningRateSigma: Float? = nil,
+        evaluatesCenter: Bool = false, shaping: FitnessShaping? = nil, optimizer: MeanOptimizer? = nil
+    ) {
         let d = mean.count
         precondition(d >= 1, "SNES needs at least one dimension")
         precondition(stepSize > 0, "SNES needs a positive step size")
@@ -53,7 +56,8 @@ public struct SNES: EvolutionStrategy, Equatable {
         dimension = d
         self.populationSize = lambda
         self.learningRateMean = learningRateMean ?? 1
-        self.learningRateSigma = learningRateSigma ?? Float((3 + Foundation.log(Double(d))) / (5 * Double(d).squareRoot()))
+        self.learningRateSigma =
+            learningRateSigma ?? Float((3 + Foundation.log(Double(d))) / (5 * Double(d).squareRoot()))
         utilities = Self.utilities(populationSize: lambda)
         self.mean = mean
         sigma = [Float](repeating: stepSize, count: d)
@@ -68,7 +72,7 @@ public struct SNES: EvolutionStrategy, Equatable {
     /// SNES's fitness shaping: `uₖ = max(0, ln(λ/2 + 1) − ln k) / Σⱼ max(0, ln(λ/2 + 1) − ln j) − 1/λ`
     /// for ranks `k = 1 … λ`, best first.
     public static func utilities(populationSize lambda: Int) -> [Float] {
-        let raw = (1 ... lambda).map { max(0, Foundation.log(Double(lambda) / 2 + 1) - Foundation.log(Double($0))) }
+        let raw = (1...lambda).map { max(0, Foundation.log(Double(lambda) / 2 + 1) - Foundation.log(Double($0))) }
         let total = raw.reduce(0, +)
         return raw.map { Float($0 / total - 1 / Double(lambda)) }
     }
@@ -78,7 +82,8 @@ public struct SNES: EvolutionStrategy, Equatable {
     /// kept: `tell` reads them back from the genes, `zₖ = (xₖ − μ) / σ` (so the state is `O(D)`,
     /// and the population is the only `[λ × D]` buffer).
     public mutating func ask(into population: inout Population, key: StreamKey) {
-        precondition(population.dimension == dimension, "population has \(population.dimension) genes, SNES \(dimension)")
+        precondition(
+            population.dimension == dimension, "population has \(population.dimension) genes, SNES \(dimension)")
         if population.count != populationSize { population.resize(count: populationSize) }
         let d = dimension
         _mean.wrappedValue.withUnsafeBufferPointer { mean in
@@ -87,11 +92,11 @@ public struct SNES: EvolutionStrategy, Equatable {
                     let genes = genesBuffer.baseAddress!
                     forEachRow(populationSize, genesPerRow: d) { k in
                         if evaluatesCenter && k == 0 {
-                            for j in 0 ..< d { genes[j] = mean[j] }
+                            for j in 0..<d { genes[j] = mean[j] }
                             return
                         }
                         var random = key.stream(.sampling, individual: k)
-                        for j in 0 ..< d { genes[k * d + j] = mean[j] + sigma[j] * Float(random.gaussian()) }
+                        for j in 0..<d { genes[k * d + j] = mean[j] + sigma[j] * Float(random.gaussian()) }
                     }
                 }
             }
@@ -114,23 +119,23 @@ public struct SNES: EvolutionStrategy, Equatable {
         evaluated.genes.withUnsafeBufferPointer { genes in
             for (rank, k) in order.enumerated() {
                 let u = shaped?[k] ?? utilities[rank]
-                for j in 0 ..< d { z[j] = (genes[k * d + j] - mean[j]) / sigma[j] }
+                for j in 0..<d { z[j] = (genes[k * d + j] - mean[j]) / sigma[j] }
                 let own = evaluated.isSample(row: k, of: sampledKey)
                 if !own { clipNorm(&z, limit: limit) }
-                for j in 0 ..< d { gradientMean[j] += u * z[j] }
+                for j in 0..<d { gradientMean[j] += u * z[j] }
                 // An immigrant was not drawn from N(μ, σ²): one coordinate of it can lie hundreds
                 // of σ out even with its length clipped, and u (z² − 1) would then blow σ up or
                 // collapse it in one step. It moves the mean only.
                 guard own, !(evaluatesCenter && k == 0) else { continue }
-                for j in 0 ..< d { gradientSigma[j] += u * (z[j] * z[j] - 1) }
+                for j in 0..<d { gradientSigma[j] += u * (z[j] * z[j] - 1) }
             }
         }
         if optimizer != nil {
-            for j in 0 ..< d { gradientMean[j] *= sigma[j] }
+            for j in 0..<d { gradientMean[j] *= sigma[j] }
             optimizer!.step(&gradientMean, mean: &_mean.wrappedValue)
         } else {
-            for j in 0 ..< d { mean[j] += learningRateMean * sigma[j] * gradientMean[j] }
+            for j in 0..<d { mean[j] += learningRateMean * sigma[j] * gradientMean[j] }
         }
-        for j in 0 ..< d { sigma[j] *= Float(exp(Double(0.5 * learningRateSigma * gradientSigma[j]))) }
+        for j in 0..<d { sigma[j] *= Float(exp(Double(0.5 * learningRateSigma * gradientSigma[j]))) }
     }
 }

@@ -65,13 +65,14 @@ public struct SepCMAES: EvolutionStrategy, Equatable {
 
     /// Samples `λ` candidates. Row `k` uses the stream `key.stream(.sampling, individual: k)`.
     public mutating func ask(into population: inout Population, key: StreamKey) {
-        precondition(population.dimension == dimension, "population has \(population.dimension) genes, sep-CMA-ES \(dimension)")
+        precondition(
+            population.dimension == dimension, "population has \(population.dimension) genes, sep-CMA-ES \(dimension)")
         if population.count != populationSize { population.resize(count: populationSize) }
         let n = dimension
         let deviations = variances.map { $0.squareRoot() }
-        for k in 0 ..< populationSize {
+        for k in 0..<populationSize {
             var random = key.stream(.sampling, individual: k)
-            for j in 0 ..< n {
+            for j in 0..<n {
                 population.genes[k * n + j] = Float(mean[j] + stepSize * deviations[j] * random.gaussian())
             }
         }
@@ -85,16 +86,16 @@ public struct SepCMAES: EvolutionStrategy, Equatable {
         let order = evaluated.ranking()
         var meanStep = [Double](repeating: 0, count: n)
         var weightedSquares = [Double](repeating: 0, count: n)
-        for i in 0 ..< parents {
+        for i in 0..<parents {
             let (y, w) = (sample(row: order[i], of: evaluated), constants.weights[i])
-            for j in 0 ..< n {
+            for j in 0..<n {
                 meanStep[j] += w * y[j]
                 weightedSquares[j] += w * y[j] * y[j]
             }
         }
         let sigmaGain = (constants.cSigma * (2 - constants.cSigma) * muEff).squareRoot()
         var pathSigmaNormSquared = 0.0
-        for j in 0 ..< n {
+        for j in 0..<n {
             mean[j] += stepSize * meanStep[j]
             pathSigma[j] = (1 - constants.cSigma) * pathSigma[j] + sigmaGain * meanStep[j] / variances[j].squareRoot()
             pathSigmaNormSquared += pathSigma[j] * pathSigma[j]
@@ -104,9 +105,10 @@ public struct SepCMAES: EvolutionStrategy, Equatable {
         let hSigma: Double = pathSigmaNorm / correction >= (1.4 + 2 / (Double(n) + 1)) * expectedNorm ? 0 : 1
         let cGain = (constants.cc * (2 - constants.cc) * muEff).squareRoot()
         let decay = 1 - constants.c1 - constants.cMu + (1 - hSigma) * constants.c1 * constants.cc * (2 - constants.cc)
-        for j in 0 ..< n {
+        for j in 0..<n {
             pathC[j] = (1 - constants.cc) * pathC[j] + hSigma * cGain * meanStep[j]
-            variances[j] = max(decay * variances[j] + constants.c1 * pathC[j] * pathC[j] + constants.cMu * weightedSquares[j], 1e-300)
+            variances[j] = max(
+                decay * variances[j] + constants.c1 * pathC[j] * pathC[j] + constants.cMu * weightedSquares[j], 1e-300)
         }
         stepSize *= exp((constants.cSigma / constants.dSigma) * (pathSigmaNorm / expectedNorm - 1))
         generation += 1
@@ -116,10 +118,10 @@ public struct SepCMAES: EvolutionStrategy, Equatable {
     /// so that `‖y / √c‖` is at most `E‖N(0, I)‖`.
     func sample(row k: Int, of evaluated: Population) -> [Double] {
         let n = dimension
-        var y = (0 ..< n).map { (Double(evaluated.genes[k * n + $0]) - mean[$0]) / stepSize }
+        var y = (0..<n).map { (Double(evaluated.genes[k * n + $0]) - mean[$0]) / stepSize }
         guard !evaluated.isSample(row: k, of: sampledKey) else { return y }
         var squared = 0.0
-        for j in 0 ..< n { squared += y[j] * y[j] / variances[j] }
+        for j in 0..<n { squared += y[j] * y[j] / variances[j] }
         let length = squared.squareRoot()
         if length > expectedNorm { y = y.map { $0 * expectedNorm / length } }
         return y

@@ -28,7 +28,8 @@ public struct StopCriteria: Codable, Equatable, Sendable {
 
     /// Whether no limit is set (a run would never stop on its own).
     public var isUnbounded: Bool {
-        maxGenerations == nil && maxEvaluations == nil && maxSeconds == nil && targetFitness == nil && maxStagnantGenerations == nil
+        maxGenerations == nil && maxEvaluations == nil && maxSeconds == nil && targetFitness == nil
+            && maxStagnantGenerations == nil
     }
 
     /// The first limit `progress` meets, checked in the order target, generations, evaluations,
@@ -62,7 +63,10 @@ public struct RunProgress: Codable, Equatable, Sendable {
     /// Generations in a row whose best did not beat the best seen before them.
     public var stagnantGenerations: Int
 
-    public init(generations: Int = 0, evaluations: Int = 0, elapsedSeconds: Double = 0, bestFitness: Float = -.infinity, stagnantGenerations: Int = 0) {
+    public init(
+        generations: Int = 0, evaluations: Int = 0, elapsedSeconds: Double = 0, bestFitness: Float = -.infinity,
+        stagnantGenerations: Int = 0
+    ) {
         self.generations = generations
         self.evaluations = evaluations
         self.elapsedSeconds = elapsedSeconds

@@ -112,15 +112,19 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
     ///   - latentSize: `k` (at most `n`).
     ///   - rebuildEvery: `R ≥ 1`.
     ///   - fullShare, latentShare: shares of `full` and `latent` candidates (sum at most 1).
-    public init(mean: [Float], stepSize: Float, latentStepSize: Float, latentSize: Int, rebuildEvery: Int, populationSize: Int,
-                fullShare: Double, latentShare: Double, learningRateMean: Float? = nil, learningRateSigma: Float? = nil,
-                learningRateTau: Float? = nil, decoderShare: Double = 0, decoderLatentSize: Int = 0, focusShare: Double = 0,
-                focusNeurons: Int = 0, evaluatesCenter: Bool = false, optimizer: MeanOptimizer? = nil) {
-        let n = mean.count, k = latentSize
+    public init(
+        mean: [Float], stepSize: Float, latentStepSize: Float, latentSize: Int, rebuildEvery: Int, populationSize: Int,
+        fullShare: Double, latentShare: Double, learningRateMean: Float? = nil, learningRateSigma: Float? = nil,
+        learningRateTau: Float? = nil, decoderShare: Double = 0, decoderLatentSize: Int = 0, focusShare: Double = 0,
+        focusNeurons: Int = 0, evaluatesCenter: Bool = false, optimizer: MeanOptimizer? = nil
+    ) {
+        let n = mean.count
+        let k = latentSize
         precondition(k >= 1 && k <= n, "the latent needs 1 to \(n) coordinates")
         precondition(rebuildEvery >= 1 && populationSize >= 2 && stepSize > 0 && latentStepSize > 0)
-        precondition(fullShare >= 0 && latentShare >= 0 && decoderShare >= 0 && focusShare >= 0
-            && fullShare + latentShare + decoderShare + focusShare <= 1 + 1e-9)
+        precondition(
+            fullShare >= 0 && latentShare >= 0 && decoderShare >= 0 && focusShare >= 0
+                && fullShare + latentShare + decoderShare + focusShare <= 1 + 1e-9)
         precondition(focusShare == 0 || focusNeurons >= 1, "focused candidates mutate at least one neuron")
         precondition(decoderShare == 0 || decoderLatentSize >= 1, "a residual decoder needs a latent")
         dimension = n
@@ -130,20 +134,24 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
         fullRows = Int((fullShare * Double(populationSize)).rounded())
         latentRows = min(populationSize - fullRows, Int((latentShare * Double(populationSize)).rounded()))
         // Decoded and focused rows are guided rows after row 0 when it is the center.
-        let guidedRows = populationSize - fullRows - latentRows - (evaluatesCenter && fullRows == 0 && latentRows == 0 ? 1 : 0)
-        decoderRows = decoderShare > 0 ? max(1, min(guidedRows, Int((decoderShare * Double(populationSize)).rounded()))) : 0
+        let guidedRows =
+            populationSize - fullRows - latentRows - (evaluatesCenter && fullRows == 0 && latentRows == 0 ? 1 : 0)
+        decoderRows =
+            decoderShare > 0 ? max(1, min(guidedRows, Int((decoderShare * Double(populationSize)).rounded()))) : 0
         self.decoderLatentSize = decoderRows > 0 ? decoderLatentSize : 0
         let m = self.decoderLatentSize
         learningRateRho = m > 0 ? Float((3 + Foundation.log(Double(m))) / (5 * Double(m).squareRoot())) : 0
         rho = [Float](repeating: 1, count: m)
         residualNormals = [Float](repeating: 0, count: populationSize * m)
         residuals = [Float](repeating: 0, count: decoderRows > 0 ? populationSize * n : 0)
-        focusRows = focusShare > 0
+        focusRows =
+            focusShare > 0
             ? max(1, min(guidedRows - decoderRows, Int((focusShare * Double(populationSize)).rounded()))) : 0
         self.focusNeurons = focusRows > 0 ? focusNeurons : 0
         self.evaluatesCenter = evaluatesCenter
         self.learningRateMean = learningRateMean ?? 1
-        self.learningRateSigma = learningRateSigma ?? Float((3 + Foundation.log(Double(n))) / (5 * Double(n).squareRoot()))
+        self.learningRateSigma =
+            learningRateSigma ?? Float((3 + Foundation.log(Double(n))) / (5 * Double(n).squareRoot()))
         self.learningRateTau = learningRateTau ?? Float((3 + Foundation.log(Double(k))) / (5 * Double(k).squareRoot()))
         let lambda = populationSize
         utilities = SNES.utilities(populationSize: lambda)
@@ -178,13 +186,17 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
     }
 
     public mutating func ask(into population: inout Population, key: StreamKey) {
-        precondition(population.dimension == dimension, "population has \(population.dimension) genes, the strategy \(dimension)")
+        precondition(
+            population.dimension == dimension, "population has \(population.dimension) genes, the strategy \(dimension)"
+        )
         if population.count != populationSize { population.resize(count: populationSize) }
         if generation >= latentSize, basisGeneration.map({ generation - $0 >= rebuildEvery }) ?? true {
             rebuildBasis(key: key)
         }
-        let n = dimension, k = latentSize, lambda = populationSize
-        let rowParts = (0 ..< lambda).map(parts(row:))
+        let n = dimension
+        let k = latentSize
+        let lambda = populationSize
+        let rowParts = (0..<lambda).map(parts(row:))
         _mean.wrappedValue.withUnsafeBufferPointer { mean in
             _sigma.wrappedValue.withUnsafeBufferPointer { sigma in
                 population.genes.withUnsafeMutableBufferPointer { genesBuffer in
@@ -192,7 +204,9 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
                     forEachRow(lambda, genesPerRow: n) { r in
                         var random = key.stream(.sampling, individual: r)
                         let sampled = rowParts[r].full
-                        for j in 0 ..< n { genes[r * n + j] = sampled ? mean[j] + sigma[j] * Float(random.gaussian()) : mean[j] }
+                        for j in 0..<n {
+                            genes[r * n + j] = sampled ? mean[j] + sigma[j] * Float(random.gaussian()) : mean[j]
+                        }
                     }
                 }
             }
@@ -201,19 +215,20 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
         if basisGeneration != nil {
             // Z·diag(τ), [λ × k], then X += (Z τ) U: [λ × n] += [λ × k][k × n].
             var scaled = [Float](repeating: 0, count: lambda * k)
-            for r in 0 ..< lambda where rowParts[r].latent {
+            for r in 0..<lambda where rowParts[r].latent {
                 var random = key.stream(.sampling, individual: lambda + r)
-                for i in 0 ..< k {
+                for i in 0..<k {
                     let z = Float(random.gaussian())
                     latentNormals[r * k + i] = z
                     scaled[r * k + i] = tau[i] * z
                 }
             }
-            for r in 0 ..< lambda where !rowParts[r].latent {
-                for i in 0 ..< k { latentNormals[r * k + i] = 0 }
+            for r in 0..<lambda where !rowParts[r].latent {
+                for i in 0..<k { latentNormals[r * k + i] = 0 }
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(lambda), Int32(n), Int32(k),
-                        1, scaled, Int32(k), basis, Int32(n), 1, &population.genes, Int32(n))
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(lambda), Int32(n), Int32(k),
+                1, scaled, Int32(k), basis, Int32(n), 1, &population.genes, Int32(n))
         }
         drawResidualNormals(key: key)
         population.markAsked(key: key, stepSize: 0)
@@ -222,8 +237,9 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
 
     public mutating func tell(_ evaluated: Population) {
         precondition(evaluated.count == populationSize, "tell needs the \(populationSize) candidates of the last ask")
-        let n = dimension, k = latentSize
-        for r in 0 ..< populationSize where !evaluated.isSample(row: r, of: sampledKey) {
+        let n = dimension
+        let k = latentSize
+        for r in 0..<populationSize where !evaluated.isSample(row: r, of: sampledKey) {
             clearResidual(row: r)
             adoptLatent(row: r, of: evaluated)
         }
@@ -245,49 +261,51 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
             let (full, latent) = evaluatesCenter && r == 0 && !own ? (true, false) : parts(row: r)
             if full {
                 fullNormal(row: r, of: evaluated, into: &sRow, scaledLatent: &scaledLatent)
-                for j in 0 ..< n { gradientMean[j] += u * sRow[j] }
+                for j in 0..<n { gradientMean[j] += u * sRow[j] }
                 if own, hasFocus(row: r) {
                     let chosen = focusMask(row: r)
-                    for j in 0 ..< n where chosen[Int(geneNeurons[j])] { gradientSigma[j] += u * (sRow[j] * sRow[j] - 1) }
+                    for j in 0..<n where chosen[Int(geneNeurons[j])] { gradientSigma[j] += u * (sRow[j] * sRow[j] - 1) }
                 } else if own {
-                    for j in 0 ..< n { gradientSigma[j] += u * (sRow[j] * sRow[j] - 1) }
+                    for j in 0..<n { gradientSigma[j] += u * (sRow[j] * sRow[j] - 1) }
                 }
             }
             if latent {
-                for i in 0 ..< k {
+                for i in 0..<k {
                     let z = latentNormals[r * k + i]
                     gradientLatent[i] += u * z
                     if own { gradientTau[i] += u * (z * z - 1) }
                 }
             }
-            if own && hasResidual(row: r) { accumulateResidual(row: r, utility: u, step: &residualStep, gradientRho: &gradientRho) }
-        }
-        var step = [Float](repeating: 0, count: n)
-        for j in 0 ..< n { step[j] = learningRateMean * sigma[j] * gradientMean[j] }
-        if basisGeneration != nil {
-            for i in 0 ..< k {
-                let coefficient = learningRateMean * tau[i] * gradientLatent[i]
-                for j in 0 ..< n { step[j] += coefficient * basis[i * n + j] }
+            if own && hasResidual(row: r) {
+                accumulateResidual(row: r, utility: u, step: &residualStep, gradientRho: &gradientRho)
             }
         }
-        if decoderActive { for j in 0 ..< n { step[j] += learningRateMean * residualStep[j] } }
+        var step = [Float](repeating: 0, count: n)
+        for j in 0..<n { step[j] = learningRateMean * sigma[j] * gradientMean[j] }
+        if basisGeneration != nil {
+            for i in 0..<k {
+                let coefficient = learningRateMean * tau[i] * gradientLatent[i]
+                for j in 0..<n { step[j] += coefficient * basis[i * n + j] }
+            }
+        }
+        if decoderActive { for j in 0..<n { step[j] += learningRateMean * residualStep[j] } }
         if optimizer != nil {
             // The step becomes the optimizer's change (the paths follow the change made).
             optimizer!.step(&step, mean: &_mean.wrappedValue)
         } else {
-            for j in 0 ..< n { mean[j] += step[j] }
+            for j in 0..<n { mean[j] += step[j] }
         }
-        for j in 0 ..< n { sigma[j] *= Float(exp(Double(0.5 * learningRateSigma * gradientSigma[j]))) }
+        for j in 0..<n { sigma[j] *= Float(exp(Double(0.5 * learningRateSigma * gradientSigma[j]))) }
         if basisGeneration != nil {
-            for i in 0 ..< k { tau[i] *= Float(exp(Double(0.5 * learningRateTau * gradientTau[i]))) }
+            for i in 0..<k { tau[i] *= Float(exp(Double(0.5 * learningRateTau * gradientTau[i]))) }
         }
         if decoderActive {
-            for i in 0 ..< decoderLatentSize { rho[i] *= Float(exp(Double(0.5 * learningRateRho * gradientRho[i]))) }
+            for i in 0..<decoderLatentSize { rho[i] *= Float(exp(Double(0.5 * learningRateRho * gradientRho[i]))) }
         }
         // Multi-timescale evolution paths of the mean's steps.
-        for i in 0 ..< k {
+        for i in 0..<k {
             let c = Float(Foundation.pow(1.6, -Double(i)))
-            for j in 0 ..< n { paths[i * n + j] = (1 - c) * paths[i * n + j] + c * step[j] }
+            for j in 0..<n { paths[i * n + j] = (1 - c) * paths[i * n + j] + c * step[j] }
         }
         generation += 1
     }
@@ -296,47 +314,51 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
     /// than 10⁻⁶ of its length to the span so far is replaced by a Gaussian direction from the
     /// stream `(.sampling, λ + λ + i)` of `key`, so `U` always has `k` orthonormal rows.
     mutating func rebuildBasis(key: StreamKey) {
-        let n = dimension, k = latentSize
+        let n = dimension
+        let k = latentSize
         // [k × n] in Double; row i becomes Uᵢ. Gram–Schmidt with one reorthogonalisation, by BLAS
         // level 1 (ddot, daxpy) at memory speed.
         var rows = [Double](repeating: 0, count: k * n)
         rows.withUnsafeMutableBufferPointer { buffer in
             let q = buffer.baseAddress!
-            for i in 0 ..< k {
+            for i in 0..<k {
                 let v = q + i * n
-                for j in 0 ..< n { v[j] = Double(paths[i * n + j]) }
+                for j in 0..<n { v[j] = Double(paths[i * n + j]) }
                 let original = cblas_dnrm2(Int32(n), v, 1)
                 func orthogonalise() {
-                    for _ in 0 ..< 2 {
-                        for p in 0 ..< i { cblas_daxpy(Int32(n), -cblas_ddot(Int32(n), q + p * n, 1, v, 1), q + p * n, 1, v, 1) }
+                    for _ in 0..<2 {
+                        for p in 0..<i {
+                            cblas_daxpy(Int32(n), -cblas_ddot(Int32(n), q + p * n, 1, v, 1), q + p * n, 1, v, 1)
+                        }
                     }
                 }
                 orthogonalise()
                 if !(original > 0) || !(cblas_dnrm2(Int32(n), v, 1) > 1e-6 * original) {
                     var random = key.stream(.sampling, individual: 2 * populationSize + i)
-                    for j in 0 ..< n { v[j] = random.gaussian() }
+                    for j in 0..<n { v[j] = random.gaussian() }
                     orthogonalise()
                 }
                 cblas_dscal(Int32(n), 1 / cblas_dnrm2(Int32(n), v, 1), v, 1)
             }
         }
-        for j in 0 ..< k * n { basis[j] = Float(rows[j]) }
+        for j in 0..<k * n { basis[j] = Float(rows[j]) }
         basisGeneration = generation
     }
 
     /// `s` of row `r`, read back from its genes: `s = (x − μ − Uᵀ(τ ⊙ z) − r) / σ`; an immigrant's is
     /// clipped to `E‖N(0, I)‖`. `scaledLatent` is the caller's scratch of `k` floats (for `τ ⊙ z`).
     func fullNormal(row r: Int, of evaluated: Population, into s: inout [Float], scaledLatent: inout [Float]) {
-        let n = dimension, k = latentSize
+        let n = dimension
+        let k = latentSize
         evaluated.genes.withUnsafeBufferPointer { genes in
-            for j in 0 ..< n { s[j] = genes[r * n + j] - mean[j] }
+            for j in 0..<n { s[j] = genes[r * n + j] - mean[j] }
         }
         if basisGeneration != nil {
-            for i in 0 ..< k { scaledLatent[i] = tau[i] * latentNormals[r * k + i] }
+            for i in 0..<k { scaledLatent[i] = tau[i] * latentNormals[r * k + i] }
             cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), -1, basis, Int32(n), scaledLatent, 1, 1, &s, 1)
         }
-        if hasResidual(row: r) { for j in 0 ..< n { s[j] -= residuals[r * n + j] } }
-        for j in 0 ..< n { s[j] /= sigma[j] }
+        if hasResidual(row: r) { for j in 0..<n { s[j] -= residuals[r * n + j] } }
+        for j in 0..<n { s[j] /= sigma[j] }
         if !evaluated.isSample(row: r, of: sampledKey) { clipNorm(&s, limit: expectedGaussianNorm(n)) }
     }
 
@@ -344,18 +366,19 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
     /// Gaussian length, where the row's slot samples a latent part (0 otherwise); its full part is
     /// then what `fullNormal` reads back.
     mutating func adoptLatent(row r: Int, of evaluated: Population) {
-        let n = dimension, k = latentSize
+        let n = dimension
+        let k = latentSize
         guard basisGeneration != nil, parts(row: r).latent else {
-            for i in 0 ..< k { latentNormals[r * k + i] = 0 }
+            for i in 0..<k { latentNormals[r * k + i] = 0 }
             return
         }
         var z = [Double](repeating: 0, count: k)
-        for i in 0 ..< k {
+        for i in 0..<k {
             var dot = 0.0
-            for j in 0 ..< n { dot += Double(basis[i * n + j]) * Double(evaluated.genes[r * n + j] - mean[j]) }
+            for j in 0..<n { dot += Double(basis[i * n + j]) * Double(evaluated.genes[r * n + j] - mean[j]) }
             z[i] = dot / Double(tau[i])
         }
         z.withUnsafeMutableBufferPointer { clipNorm($0.baseAddress!, count: k, limit: expectedGaussianNorm(k)) }
-        for i in 0 ..< k { latentNormals[r * k + i] = Float(z[i]) }
+        for i in 0..<k { latentNormals[r * k + i] = Float(z[i]) }
     }
 }

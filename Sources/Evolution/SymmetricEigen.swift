@@ -21,13 +21,17 @@ enum SymmetricEigen {
         var integerWorkSize: Int32 = -1
         var workQuery = 0.0
         var integerWorkQuery: Int32 = 0
-        dsyevd_(&job, &triangle, &order, &vectors, &order, &values, &workQuery, &workSize, &integerWorkQuery, &integerWorkSize, &info, 1, 1)
+        dsyevd_(
+            &job, &triangle, &order, &vectors, &order, &values, &workQuery, &workSize, &integerWorkQuery,
+            &integerWorkSize, &info, 1, 1)
         precondition(info == 0, "dsyevd workspace query failed (info \(info))")
         workSize = Int32(workQuery)
         integerWorkSize = integerWorkQuery
         var work = [Double](repeating: 0, count: Int(workSize))
         var integerWork = [Int32](repeating: 0, count: Int(integerWorkSize))
-        dsyevd_(&job, &triangle, &order, &vectors, &order, &values, &work, &workSize, &integerWork, &integerWorkSize, &info, 1, 1)
+        dsyevd_(
+            &job, &triangle, &order, &vectors, &order, &values, &work, &workSize, &integerWork, &integerWorkSize, &info,
+            1, 1)
         precondition(info == 0, "dsyevd failed to converge (info \(info))")
         return (values, vectors)
     }

@@ -20,13 +20,17 @@ extension Archipelago {
     /// - Returns: the seconds spent decoding.
     func addResiduals(island k: Int) throws -> Double {
         guard let latent, var algorithm = islands[k].algorithm as? StrategyAlgorithm<SubspaceSNES>,
-            let request = algorithm.strategy.residualRequest else { return 0 }
-        let n = network.parameterCount, m = latent.latentSize, rows = request.rows.count
+            let request = algorithm.strategy.residualRequest
+        else { return 0 }
+        let n = network.parameterCount
+        let m = latent.latentSize
+        let rows = request.rows.count
         var seconds = 0.0
-        let decoded = latent.decode(request.latents + [Float](repeating: 0, count: m), count: rows + 1, timing: &seconds)
+        let decoded = latent.decode(
+            request.latents + [Float](repeating: 0, count: m), count: rows + 1, timing: &seconds)
         var corrections = [Float](repeating: 0, count: rows * n)
-        for b in 0 ..< rows {
-            for j in 0 ..< n { corrections[b * n + j] = decoded[b * n + j] - decoded[rows * n + j] }
+        for b in 0..<rows {
+            for j in 0..<n { corrections[b * n + j] = decoded[b * n + j] - decoded[rows * n + j] }
         }
         algorithm.withStrategy { $0.addResiduals(corrections, to: &islands[k].population) }
         islands[k].algorithm = algorithm
@@ -47,28 +51,33 @@ extension Archipelago {
     /// - Returns: the round's record (phase `anchored`), no evaluations, and the allreduce seconds.
     func anchoredRound(generation: Int) throws -> (record: MetaRoundRecord, evaluated: Int, allreduceSeconds: Double) {
         guard let latent else { preconditionFailure("a training round without a meta-learner") }
-        let n = network.parameterCount, m = latent.latentSize
+        let n = network.parameterCount
+        let m = latent.latentSize
         var anchors: [Int: [Float]] = [:]
         for k in islands.indices { anchors[islands[k].index] = anchoredStrategy(k)?.mean }
-        let (terms, allreduceSeconds) = try latent.train(islands: islands, generation: generation, communicator: communicator, anchors: anchors)
+        let (terms, allreduceSeconds) = try latent.train(
+            islands: islands, generation: generation, communicator: communicator, anchors: anchors)
 
         var local: [IslandRoundResult] = []
         for k in islands.indices {
-            guard let archive = islands[k].archive, let anchor = anchors[islands[k].index], archive.count > 0 else { continue }
+            guard let archive = islands[k].archive, let anchor = anchors[islands[k].index], archive.count > 0 else {
+                continue
+            }
             // ρ from the spread of the newest codes.
             let c = min(config.islands.population, archive.count)
             var deltas = [Float]()
             deltas.reserveCapacity(c * n)
-            for i in archive.count - c ..< archive.count {
+            for i in archive.count - c..<archive.count {
                 let genome = archive.record(i).genome
-                for j in 0 ..< n { deltas.append(genome[j] - anchor[j]) }
+                for j in 0..<n { deltas.append(genome[j] - anchor[j]) }
             }
             var algorithm = islands[k].algorithm as! StrategyAlgorithm<SubspaceSNES>
             if config.latent.usesAttentionFocus {
-                let tokenizer = latent.tokenizer, T = tokenizer.tokenCount
+                let tokenizer = latent.tokenizer
+                let T = tokenizer.tokenCount
                 let attention = latent.model.tokenAttention(genomes: deltas, batch: c, tokenizer: tokenizer)
                 var perToken = [Float](repeating: 0, count: T)
-                for b in 0 ..< c { for t in 0 ..< T { perToken[t] += attention[b * T + t] / Float(c) } }
+                for b in 0..<c { for t in 0..<T { perToken[t] += attention[b * T + t] / Float(c) } }
                 let sums = tokenizer.neuronAttention(perToken, batch: 1)
                 let weights = sums.indices.map { i in max(sums[i] / Float(tokenizer.neuronTokens(i).count), 1e-12) }
                 algorithm.withStrategy { $0.activateFocus(weights: weights, geneNeurons: tokenizer.geneNeurons) }
@@ -76,9 +85,10 @@ extension Archipelago {
             if config.latent.usesResidualDecoder {
                 let codes = latent.encode(deltas, count: c)
                 var spread = [Float](repeating: 0, count: m)
-                for i in 0 ..< m {
-                    var sum = 0.0, squares = 0.0
-                    for b in 0 ..< c {
+                for i in 0..<m {
+                    var sum = 0.0
+                    var squares = 0.0
+                    for b in 0..<c {
                         sum += Double(codes[b * m + i])
                         squares += Double(codes[b * m + i]) * Double(codes[b * m + i])
                     }
@@ -90,28 +100,38 @@ extension Archipelago {
             islands[k].algorithm = algorithm
 
             // Retention of the island's best archived genomes through the decoder.
-            let fitness = (0 ..< archive.count).map { archive.fitness(of: $0) }
+            let fitness = (0..<archive.count).map { archive.fitness(of: $0) }
             let best = Population.ranking(fitness).prefix(min(8, archive.count))
-            var originals = [Float](), bestDeltas = [Float]()
+            var originals = [Float]()
+            var bestDeltas = [Float]()
             for i in best {
                 let genome = archive.record(i).genome
                 originals += genome
-                for j in 0 ..< n { bestDeltas.append(genome[j] - anchor[j]) }
+                for j in 0..<n { bestDeltas.append(genome[j] - anchor[j]) }
             }
             var rebuilt = latent.decode(latent.encode(bestDeltas, count: best.count), count: best.count)
-            for b in 0 ..< best.count { for j in 0 ..< n { rebuilt[b * n + j] += anchor[j] } }
-            let report = try Retention.compare(original: originals, decoded: rebuilt, batch: best.count, network: network, task: task,
-                                               generation: generation, seed: config.seed)
+            for b in 0..<best.count { for j in 0..<n { rebuilt[b * n + j] += anchor[j] } }
+            let report = try Retention.compare(
+                original: originals, decoded: rebuilt, batch: best.count, network: network, task: task,
+                generation: generation, seed: config.seed)
             let kept = report.accuracyRetention ?? report.fitnessRetention ?? 0
-            local.append(IslandRoundResult(island: islands[k].index, retention: kept.isFinite ? kept : 0, terms: terms[islands[k].index]!))
+            local.append(
+                IslandRoundResult(
+                    island: islands[k].index, retention: kept.isFinite ? kept : 0, terms: terms[islands[k].index]!))
         }
-        let results = try communicator.allgatherStrings(String(decoding: try JSONEncoder().encode(local), as: UTF8.self))
-            .flatMap { try JSONDecoder().decode([IslandRoundResult].self, from: Data($0.utf8)) }
-            .sorted { $0.island < $1.island }
-        func mean(_ value: (IslandRoundResult) -> Double) -> Double { results.isEmpty ? 0 : results.reduce(0) { $0 + value($1) } / Double(results.count) }
+        let results = try communicator.allgatherStrings(
+            String(decoding: try JSONEncoder().encode(local), as: UTF8.self)
+        )
+        .flatMap { try JSONDecoder().decode([IslandRoundResult].self, from: Data($0.utf8)) }
+        .sorted { $0.island < $1.island }
+        func mean(_ value: (IslandRoundResult) -> Double) -> Double {
+            results.isEmpty ? 0 : results.reduce(0) { $0 + value($1) } / Double(results.count)
+        }
         let record = MetaRoundRecord(
-            generation: generation, phase: "anchored", steps: config.meta.steps, reconstruction: mean(\.terms.reconstruction),
-            behaviour: mean(\.terms.behaviour), gap: mean(\.terms.gap), head: mean(\.terms.head), retention: mean(\.retention), evaluations: 0)
+            generation: generation, phase: "anchored", steps: config.meta.steps,
+            reconstruction: mean(\.terms.reconstruction),
+            behaviour: mean(\.terms.behaviour), gap: mean(\.terms.gap), head: mean(\.terms.head),
+            retention: mean(\.retention), evaluations: 0)
         return (record, 0, allreduceSeconds)
     }
 }

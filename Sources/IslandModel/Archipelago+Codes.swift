@@ -11,19 +11,23 @@ extension Archipelago {
     /// networks as `initial` makes, evaluated `evolution.tile` at a time so that the population
     /// never exists as full genomes; the best becomes the first mean. The population is `P` codes
     /// of zeros with the initial networks' fitness (the first generation draws real codes).
-    static func initialDecodingIsland(_ index: Int, config: RunConfig, network: Network, task: any FitnessTask) throws -> Island {
-        let P = config.islands.population, T = min(config.evolution.tile, P)
+    static func initialDecodingIsland(_ index: Int, config: RunConfig, network: Network, task: any FitnessTask) throws
+        -> Island
+    {
+        let P = config.islands.population
+        let T = min(config.evolution.tile, P)
         var tile = Population(count: T, dimension: network.parameterCount)
         var fitness: [Float] = []
         var best: (fitness: Float, genome: [Float])?
         for t0 in stride(from: 0, to: P, by: T) {
             let t = min(T, P - t0)
             if tile.count != t { tile.resize(count: t) }
-            for i in 0 ..< t {
-                var stream = RandomStream(seed: config.seed, island: index, generation: 0, purpose: "initialization#\(t0 + i)")
+            for i in 0..<t {
+                var stream = RandomStream(
+                    seed: config.seed, island: index, generation: 0, purpose: "initialization#\(t0 + i)")
                 tile.withRow(i) { network.initialize($0, stream: &stream) }
             }
-            try evaluate(&tile, rows: 0 ..< t, generation: 0, seed: config.seed, network: network, task: task)
+            try evaluate(&tile, rows: 0..<t, generation: 0, seed: config.seed, network: network, task: task)
             fitness += tile.fitness
             let i = tile.bestIndex
             if best == nil || Population.rankingValue(tile.fitness[i]) > Population.rankingValue(best!.fitness) {
@@ -46,26 +50,38 @@ extension Archipelago {
     /// into one reused buffer and evaluated as genomes. Either way the population never exists as
     /// full genomes.
     func evaluateDecoded(island k: Int, rows: Range<Int>, generation: Int) throws {
-        guard let decoding = islands[k].decoding else { preconditionFailure("island \(islands[k].index) does not keep codes") }
+        guard let decoding = islands[k].decoding else {
+            preconditionFailure("island \(islands[k].index) does not keep codes")
+        }
         let D = decoding.genomeDimension
         if let lowRank = decoding as? LowRankES, task.supportsLowRank(network),
-           lowRank.blocks == RunConfig.lowRankBlocks(network.layout) {
+            lowRank.blocks == RunConfig.lowRankBlocks(network.layout)
+        {
             var scores = [Float](repeating: 0, count: rows.count)
             try lowRank.mean.withUnsafeBufferPointer { mean in
                 try islands[k].population.genes.withUnsafeBufferPointer { codes in
                     try scores.withUnsafeMutableBufferPointer { out in
-                        let genomes = LowRankGenomes(anchor: mean.baseAddress!, codes: codes.baseAddress! + rows.lowerBound * lowRank.codeDimension,
-                                                     stride: lowRank.codeDimension, rank: lowRank.rank, sigma: lowRank.sigma)
-                        try task.evaluate(lowRank: genomes, populationSize: rows.count, network: network, generation: generation,
-                                          seed: config.seed, fitness: out)
+                        let genomes = LowRankGenomes(
+                            anchor: mean.baseAddress!,
+                            codes: codes.baseAddress! + rows.lowerBound * lowRank.codeDimension,
+                            stride: lowRank.codeDimension, rank: lowRank.rank, sigma: lowRank.sigma)
+                        try task.evaluate(
+                            lowRank: genomes, populationSize: rows.count, network: network, generation: generation,
+                            seed: config.seed, fitness: out)
                     }
                 }
             }
             for (offset, row) in rows.enumerated() { islands[k].population.fitness[row] = scores[offset] }
             islands[k].evaluations += rows.count
-            if let best = Population.ranking(scores).first, Population.rankingValue(scores[best]) > Population.rankingValue(islands[k].bestFitness) || islands[k].bestGenome.isEmpty {
+            if let best = Population.ranking(scores).first,
+                Population.rankingValue(scores[best]) > Population.rankingValue(islands[k].bestFitness)
+                    || islands[k].bestGenome.isEmpty
+            {
                 var genome = [Float](repeating: 0, count: D)
-                genome.withUnsafeMutableBufferPointer { decoding.decode(islands[k].population, rows: rows.lowerBound + best ..< rows.lowerBound + best + 1, into: $0) }
+                genome.withUnsafeMutableBufferPointer {
+                    decoding.decode(
+                        islands[k].population, rows: rows.lowerBound + best..<rows.lowerBound + best + 1, into: $0)
+                }
                 genome.withUnsafeBufferPointer { islands[k].record(weights: $0, fitness: [scores[best]]) }
             }
             return
@@ -75,15 +91,18 @@ extension Archipelago {
         var scores = [Float](repeating: 0, count: T)
         for t0 in stride(from: rows.lowerBound, to: rows.upperBound, by: T) {
             let t = min(T, rows.upperBound - t0)
-            decodeTile.withUnsafeMutableBufferPointer { decoding.decode(islands[k].population, rows: t0 ..< t0 + t, into: $0) }
+            decodeTile.withUnsafeMutableBufferPointer {
+                decoding.decode(islands[k].population, rows: t0..<t0 + t, into: $0)
+            }
             try decodeTile.withUnsafeBufferPointer { genomes in
-                let tile = UnsafeBufferPointer(rebasing: genomes[0 ..< t * D])
+                let tile = UnsafeBufferPointer(rebasing: genomes[0..<t * D])
                 try scores.withUnsafeMutableBufferPointer { out in
-                    try task.evaluate(genomes: tile, populationSize: t, network: network, generation: generation, seed: config.seed,
-                                      fitness: UnsafeMutableBufferPointer(rebasing: out[0 ..< t]))
+                    try task.evaluate(
+                        genomes: tile, populationSize: t, network: network, generation: generation, seed: config.seed,
+                        fitness: UnsafeMutableBufferPointer(rebasing: out[0..<t]))
                 }
-                for i in 0 ..< t { islands[k].population.fitness[t0 + i] = scores[i] }
-                islands[k].record(weights: tile, fitness: Array(scores[0 ..< t]))
+                for i in 0..<t { islands[k].population.fitness[t0 + i] = scores[i] }
+                islands[k].record(weights: tile, fitness: Array(scores[0..<t]))
             }
         }
         islands[k].evaluations += rows.count

@@ -54,15 +54,18 @@ public final class Archipelago {
     }
 
     /// Hosts `islands` (this rank's, as `placement` assigns them).
-    init(config: RunConfig, communicator: any Communicator, network: Network, task: any FitnessTask, islands: [Island]) throws {
+    init(config: RunConfig, communicator: any Communicator, network: Network, task: any FitnessTask, islands: [Island])
+        throws
+    {
         self.config = config
         self.communicator = communicator
         self.network = network
         self.task = task
         placement = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
         topology = try config.topology.make(islandCount: config.islands.count)
-        migration = Migration(topology: topology, placement: placement, settings: config.migration, seed: config.seed,
-                              emigrantCount: min(config.migration.count, config.islands.population))
+        migration = Migration(
+            topology: topology, placement: placement, settings: config.migration, seed: config.seed,
+            emigrantCount: min(config.migration.count, config.islands.population))
         var latentGA = config.evolution.geneticAlgorithm(sigma: config.latent.mutationSigma)
         latentGA.mutation = Mutation(kind: latentGA.mutation.kind, genes: .rate(config.latent.mutationRate))
         latentAlgorithm = latentGA
@@ -78,12 +81,15 @@ public final class Archipelago {
     /// The scratch buffer of `island`: the population's shape when its algorithm breeds into a
     /// second buffer (the GA, in either space), empty otherwise.
     static func scratch(for island: Island) -> Population {
-        Population(count: island.algorithm.needsScratch ? island.population.count : 0, dimension: island.population.dimension)
+        Population(
+            count: island.algorithm.needsScratch ? island.population.count : 0, dimension: island.population.dimension)
     }
 
     /// Generation 0: every individual initialised as PyTorch initialises the network (from the
     /// stream keyed by island, generation 0 and its index), then evaluated.
-    static func initial(config: RunConfig, communicator: any Communicator, network: Network, task: any FitnessTask) throws -> Archipelago {
+    static func initial(config: RunConfig, communicator: any Communicator, network: Network, task: any FitnessTask)
+        throws -> Archipelago
+    {
         let placement = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
         var islands: [Island] = []
         for index in placement.islands(of: communicator.rank) {
@@ -92,31 +98,39 @@ public final class Archipelago {
                 continue
             }
             var population = Population(count: config.islands.population, dimension: network.parameterCount)
-            for i in 0 ..< population.count {
-                var stream = RandomStream(seed: config.seed, island: index, generation: 0, purpose: "initialization#\(i)")
+            for i in 0..<population.count {
+                var stream = RandomStream(
+                    seed: config.seed, island: index, generation: 0, purpose: "initialization#\(i)")
                 population.withRow(i) { network.initialize($0, stream: &stream) }
             }
             population.assignIDs(key: StreamKey(seed: config.seed, island: index, generation: 0))
-            try evaluate(&population, rows: 0 ..< population.count, generation: 0, seed: config.seed, network: network, task: task)
-            var island = Island(index: index, population: population,
-                                archive: config.latent.trainsMetaLearner ? Archive(capacity: config.meta.archiveSize, dimension: network.parameterCount) : nil,
-                                algorithm: config.islandAlgorithm(best: Array(population.row(population.bestIndex)), network: network))
+            try evaluate(
+                &population, rows: 0..<population.count, generation: 0, seed: config.seed, network: network, task: task)
+            var island = Island(
+                index: index, population: population,
+                archive: config.latent.trainsMetaLearner
+                    ? Archive(capacity: config.meta.archiveSize, dimension: network.parameterCount) : nil,
+                algorithm: config.islandAlgorithm(best: Array(population.row(population.bestIndex)), network: network))
             island.evaluations = population.count
             population.genes.withUnsafeBufferPointer { island.record(weights: $0, fitness: population.fitness) }
             islands.append(island)
         }
-        return try Archipelago(config: config, communicator: communicator, network: network, task: task, islands: islands)
+        return try Archipelago(
+            config: config, communicator: communicator, network: network, task: task, islands: islands)
     }
 
     /// Scores rows `rows` of `population` with the task.
-    static func evaluate(_ population: inout Population, rows: Range<Int>, generation: Int, seed: UInt64, network: Network, task: any FitnessTask) throws {
+    static func evaluate(
+        _ population: inout Population, rows: Range<Int>, generation: Int, seed: UInt64, network: Network,
+        task: any FitnessTask
+    ) throws {
         guard !rows.isEmpty else { return }
         let d = population.dimension
         var scores = [Float](repeating: 0, count: rows.count)
         try population.genes.withUnsafeBufferPointer { genes in
             try scores.withUnsafeMutableBufferPointer { out in
                 try task.evaluate(
-                    genomes: UnsafeBufferPointer(rebasing: genes[rows.lowerBound * d ..< rows.upperBound * d]),
+                    genomes: UnsafeBufferPointer(rebasing: genes[rows.lowerBound * d..<rows.upperBound * d]),
                     populationSize: rows.count, network: network, generation: generation, seed: seed, fitness: out)
             }
         }
@@ -135,7 +149,7 @@ public final class Archipelago {
             // Minibatch fitness: elites are scored again on this generation's batch, and the
             // island's best is this generation's (scores on different batches do not compare):
             // its evaluated mean where the algorithm has one, not the luckiest sample.
-            let rows = task.rescoresSurvivors ? 0 ..< islands[k].population.count : evolved
+            let rows = task.rescoresSurvivors ? 0..<islands[k].population.count : evolved
             if task.rescoresSurvivors { islands[k].bestFitness = -.infinity }
             if islands[k].decoding != nil {
                 try evaluateDecoded(island: k, rows: rows, generation: generation)
@@ -143,15 +157,19 @@ public final class Archipelago {
                 continue
             }
             decodeSeconds += try addResiduals(island: k)
-            try Self.evaluate(&islands[k].population, rows: rows, generation: generation, seed: config.seed, network: network, task: task)
+            try Self.evaluate(
+                &islands[k].population, rows: rows, generation: generation, seed: config.seed, network: network,
+                task: task)
             islands[k].evaluations += rows.count
             islands[k].noteBestKind(rows: rows)
             let d = islands[k].population.dimension
             let evaluatedPopulation = islands[k].population  // shares the buffer: no copy
             evaluatedPopulation.genes.withUnsafeBufferPointer { genes in
-                islands[k].record(weights: UnsafeBufferPointer(rebasing: genes[rows.lowerBound * d ..< rows.upperBound * d]),
-                                  fitness: Array(evaluatedPopulation.fitness[rows]),
-                                  resultRow: task.rescoresSurvivors ? islands[k].algorithm.meanRow.flatMap { rows.contains($0) ? $0 - rows.lowerBound : nil } : nil)
+                islands[k].record(
+                    weights: UnsafeBufferPointer(rebasing: genes[rows.lowerBound * d..<rows.upperBound * d]),
+                    fitness: Array(evaluatedPopulation.fitness[rows]),
+                    resultRow: task.rescoresSurvivors
+                        ? islands[k].algorithm.meanRow.flatMap { rows.contains($0) ? $0 - rows.lowerBound : nil } : nil)
             }
             evaluated += rows.count
         }

@@ -35,7 +35,7 @@ public struct Archive: Sendable, Equatable {
     /// Record `k` of `0 ..< count`, oldest first.
     public func record(_ k: Int) -> MetaRecord {
         let row = ringRow(k)
-        return MetaRecord(genome: Array(genomes[row * dimension ..< (row + 1) * dimension]), fitness: fitness[row])
+        return MetaRecord(genome: Array(genomes[row * dimension..<(row + 1) * dimension]), fitness: fitness[row])
     }
 
     /// The fitness of record `k` (without copying its genome).
@@ -43,7 +43,7 @@ public struct Archive: Sendable, Equatable {
 
     /// The buffer row of record `k` of `0 ..< count`, oldest first.
     private func ringRow(_ k: Int) -> Int {
-        precondition((0 ..< count).contains(k), "archive record \(k) of \(count)")
+        precondition((0..<count).contains(k), "archive record \(k) of \(count)")
         return ((count < capacity ? 0 : next) + k) % capacity
     }
 
@@ -65,8 +65,10 @@ public struct Archive: Sendable, Equatable {
         next = try reader.readCount(limit: max(capacity - 1, 0))
         genomes = try reader.readFloats()
         fitness = try reader.readFloats()
-        guard capacity.multipliedReportingOverflow(by: dimension) == (genomes.count, false), fitness.count == capacity else {
-            throw CheckpointError("\(reader.source): the archive arrays at offset \(start) do not match \(capacity) × \(dimension)")
+        guard capacity.multipliedReportingOverflow(by: dimension) == (genomes.count, false), fitness.count == capacity
+        else {
+            throw CheckpointError(
+                "\(reader.source): the archive arrays at offset \(start) do not match \(capacity) × \(dimension)")
         }
     }
 }

@@ -27,7 +27,8 @@ public struct BLASKernel: Codable, Equatable, Sendable, CustomStringConvertible 
     public static let current: BLASKernel = {
         let build = openblas_get_config().map { String(cString: $0) } ?? "unknown build"
         let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
-        return BLASKernel(library: libraryFile() ?? "unknown library", build: build.trimmingCharacters(in: .whitespaces), core: core)
+        return BLASKernel(
+            library: libraryFile() ?? "unknown library", build: build.trimmingCharacters(in: .whitespaces), core: core)
     }()
 
     /// The file mapped where `openblas_get_config` lives (`/proc/self/maps`: `start-end perms
@@ -35,7 +36,8 @@ public struct BLASKernel: Codable, Equatable, Sendable, CustomStringConvertible 
     static func libraryFile() -> String? {
         // RTLD_DEFAULT (a null handle): the process's global symbol scope.
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "openblas_get_config"),
-              let file = FileHandle(forReadingAtPath: "/proc/self/maps") else { return nil }
+            let file = FileHandle(forReadingAtPath: "/proc/self/maps")
+        else { return nil }
         defer { try? file.close() }
         // Read to the end: /proc files report a size of 0.
         let maps = String(decoding: file.readDataToEndOfFile(), as: UTF8.self)
@@ -45,7 +47,8 @@ public struct BLASKernel: Codable, Equatable, Sendable, CustomStringConvertible 
             guard fields.count >= 6 else { continue }
             let range = fields[0].split(separator: "-").compactMap { UInt($0, radix: 16) }
             if range.count == 2, range[0] <= address, address < range[1] {
-                return URL(fileURLWithPath: fields[5...].joined(separator: " ")).resolvingSymlinksInPath().lastPathComponent
+                return URL(fileURLWithPath: fields[5...].joined(separator: " ")).resolvingSymlinksInPath()
+                    .lastPathComponent
             }
         }
         return nil
@@ -59,19 +62,30 @@ public struct BLASKernel: Codable, Equatable, Sendable, CustomStringConvertible 
     ///   promise the same bits anyway (`allreduce: fast`).
     /// - Returns: a description of the kernel(s) for `summary.json` and the checkpoints.
     /// - Throws: `RunError` (on every rank alike) naming each kernel and the ranks that use it.
-    static func agree(_ communicator: any Communicator, allowMixed: Bool, fastAllreduce: Bool, warn: (String) -> Void) throws -> String {
+    static func agree(_ communicator: any Communicator, allowMixed: Bool, fastAllreduce: Bool, warn: (String) -> Void)
+        throws -> String
+    {
         let mine = String(decoding: try JSONEncoder().encode(current), as: UTF8.self)
-        let kernels = try communicator.allgatherStrings(mine).map { try JSONDecoder().decode(BLASKernel.self, from: Data($0.utf8)) }
+        let kernels = try communicator.allgatherStrings(mine).map {
+            try JSONDecoder().decode(BLASKernel.self, from: Data($0.utf8))
+        }
         let groups = Self.groups(kernels)
         if groups.count == 1 { return kernels[0].description }
         let listing = groups.map { "\(Self.ranks($0.ranks)): \($0.kernel)" }.joined(separator: "; ")
         guard allowMixed && fastAllreduce else {
-            let remedy = allowMixed
+            let remedy =
+                allowMixed
                 ? "--allow-mixed-blas needs `allreduce: fast` in the config (a reproducible run must not mix kernels)"
                 : "Set the same OPENBLAS_CORETYPE on every rank (deploy/env/openblas.env, or mpirun -x OPENBLAS_CORETYPE=…); a run with `allreduce: fast` may pass --allow-mixed-blas instead"
-            throw RunError("the ranks use different BLAS kernels, so the run would give the bits of neither: \(listing). \(remedy)", sharedByAllRanks: true)
+            throw RunError(
+                "the ranks use different BLAS kernels, so the run would give the bits of neither: \(listing). \(remedy)",
+                sharedByAllRanks: true)
         }
-        if communicator.rank == 0 { warn("the ranks use different BLAS kernels (allowed by --allow-mixed-blas): \(listing); the results are not reproducible") }
+        if communicator.rank == 0 {
+            warn(
+                "the ranks use different BLAS kernels (allowed by --allow-mixed-blas): \(listing); the results are not reproducible"
+            )
+        }
         return "mixed: " + listing
     }
 
@@ -79,7 +93,11 @@ public struct BLASKernel: Codable, Equatable, Sendable, CustomStringConvertible 
     static func groups(_ kernels: [BLASKernel]) -> [(kernel: BLASKernel, ranks: [Int])] {
         var groups: [(kernel: BLASKernel, ranks: [Int])] = []
         for (rank, kernel) in kernels.enumerated() {
-            if let i = groups.firstIndex(where: { $0.kernel == kernel }) { groups[i].ranks.append(rank) } else { groups.append((kernel, [rank])) }
+            if let i = groups.firstIndex(where: { $0.kernel == kernel }) {
+                groups[i].ranks.append(rank)
+            } else {
+                groups.append((kernel, [rank]))
+            }
         }
         return groups
     }

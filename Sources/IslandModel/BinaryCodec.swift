@@ -18,9 +18,9 @@ struct ByteWriter {
     mutating func append(_ values: [Float]) {
         append(UInt64(values.count))
         #if _endian(little)
-        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+            values.withUnsafeBytes { bytes.append(contentsOf: $0) }
         #else
-        for v in values { append(v.bitPattern) }
+            for v in values { append(v.bitPattern) }
         #endif
     }
 
@@ -69,10 +69,11 @@ struct ByteReader {
 
     mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
         guard n >= 0, offset + n <= bytes.count else {
-            throw CheckpointError("\(source): needs \(n) more bytes at offset \(offset), has \(bytes.count - offset) (truncated?)")
+            throw CheckpointError(
+                "\(source): needs \(n) more bytes at offset \(offset), has \(bytes.count - offset) (truncated?)")
         }
         defer { offset += n }
-        return bytes[offset ..< offset + n]
+        return bytes[offset..<offset + n]
     }
 
     mutating func read<T: FixedWidthInteger>(_: T.Type) throws -> T {
@@ -89,26 +90,36 @@ struct ByteReader {
     mutating func readInt() throws -> Int {
         let start = offset
         let n = try read(UInt64.self)
-        guard let value = Int(exactly: n) else { throw CheckpointError("\(source): the value \(n) at offset \(start) exceeds \(Int.max)") }
+        guard let value = Int(exactly: n) else {
+            throw CheckpointError("\(source): the value \(n) at offset \(start) exceeds \(Int.max)")
+        }
         return value
     }
 
     mutating func readCount(limit: Int) throws -> Int {
         let n = try read(UInt64.self)
-        guard n <= UInt64(limit) else { throw CheckpointError("\(source): a count of \(n) exceeds the \(limit) the file can hold") }
+        guard n <= UInt64(limit) else {
+            throw CheckpointError("\(source): a count of \(n) exceeds the \(limit) the file can hold")
+        }
         return Int(n)
     }
 
     mutating func readFloats() throws -> [Float] {
         let n = try readCount(limit: (bytes.count - offset) / 4)
         let slice = try take(4 * n)
-        return slice.withUnsafeBytes { raw in (0 ..< n).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) } }
+        return slice.withUnsafeBytes { raw in
+            (0..<n).map {
+                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+            }
+        }
     }
 
     mutating func readUInt64s() throws -> [UInt64] {
         let n = try readCount(limit: (bytes.count - offset) / 8)
         let slice = try take(8 * n)
-        return slice.withUnsafeBytes { raw in (0 ..< n).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)) } }
+        return slice.withUnsafeBytes { raw in
+            (0..<n).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)) }
+        }
     }
 
     mutating func expect(magic: String) throws {
@@ -130,8 +141,11 @@ struct ByteReader {
         let ids = try readUInt64s()
         let stepSizes = try readFloats()
         guard count.multipliedReportingOverflow(by: dimension) == (genes.count, false), fitness.count == count,
-              ids.count == count, stepSizes.count == count
-        else { throw CheckpointError("\(source): the population arrays at offset \(start) do not match \(count) × \(dimension)") }
+            ids.count == count, stepSizes.count == count
+        else {
+            throw CheckpointError(
+                "\(source): the population arrays at offset \(start) do not match \(count) × \(dimension)")
+        }
         var population = Population(count: count, dimension: dimension)
         population.genes = genes
         population.fitness = fitness

@@ -91,8 +91,10 @@ public struct CheckpointStore: Sendable {
         } catch {
             report.failure = "rank \(communicator.rank): \(error)"
         }
-        let gathered = try communicator.allgatherStrings(String(decoding: try JSONEncoder().encode(report), as: UTF8.self))
-            .map { try JSONDecoder().decode(RankReport.self, from: Data($0.utf8)) }
+        let gathered = try communicator.allgatherStrings(
+            String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+        )
+        .map { try JSONDecoder().decode(RankReport.self, from: Data($0.utf8)) }
         if let failure = gathered.compactMap(\.failure).first { throw CheckpointError(failure) }
 
         // Rank 0 completes the checkpoint; every rank learns whether it succeeded.
@@ -117,7 +119,8 @@ public struct CheckpointStore: Sendable {
             try? fm.removeItem(at: partial)
             throw CheckpointError("two ranks wrote a checkpoint file with the same name: \(names.sorted())")
         }
-        let manifest = Manifest(format: Self.format, version: Self.version, generation: generation, files: all.sorted { $0.name < $1.name })
+        let manifest = Manifest(
+            format: Self.format, version: Self.version, generation: generation, files: all.sorted { $0.name < $1.name })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try Self.writeDurably(try encoder.encode(manifest), to: partial.appendingPathComponent("manifest.json"))
@@ -177,7 +180,9 @@ public struct CheckpointStore: Sendable {
             throw CheckpointError("manifest.json is not a valid manifest (\(error))")
         }
         guard manifest.format == Self.format, manifest.version == Self.version else {
-            throw CheckpointError("manifest.json is \(manifest.format) version \(manifest.version), expected \(Self.format) version \(Self.version)")
+            throw CheckpointError(
+                "manifest.json is \(manifest.format) version \(manifest.version), expected \(Self.format) version \(Self.version)"
+            )
         }
         guard manifest.generation == generation else {
             throw CheckpointError("manifest.json says generation \(manifest.generation), the folder \(generation)")
@@ -186,11 +191,13 @@ public struct CheckpointStore: Sendable {
             let url = folder.appendingPathComponent(file.name)
             guard let contents = try? Data(contentsOf: url) else { throw CheckpointError("\(file.name) is missing") }
             guard contents.count == file.bytes else {
-                throw CheckpointError("\(file.name) has \(contents.count) bytes, the manifest says \(file.bytes) (truncated?)")
+                throw CheckpointError(
+                    "\(file.name) has \(contents.count) bytes, the manifest says \(file.bytes) (truncated?)")
             }
             let checksum = Checksum.hex(Checksum.of(contents))
             guard checksum == file.fnv1a64 else {
-                throw CheckpointError("\(file.name) has checksum \(checksum), the manifest says \(file.fnv1a64) (corrupt)")
+                throw CheckpointError(
+                    "\(file.name) has checksum \(checksum), the manifest says \(file.fnv1a64) (corrupt)")
             }
         }
         return Checkpoint(generation: generation, directory: folder, manifest: manifest)
@@ -221,7 +228,9 @@ public struct CheckpointStore: Sendable {
             try Self.writeDurably(Data(), to: probe)
             try FileManager.default.removeItem(at: probe)
         } catch {
-            throw CheckpointError("checkpoints cannot be written to \(directory.path): \(error is CheckpointError ? "\(error)" : FileErrorReason.of(error))")
+            throw CheckpointError(
+                "checkpoints cannot be written to \(directory.path): \(error is CheckpointError ? "\(error)" : FileErrorReason.of(error))"
+            )
         }
     }
 }

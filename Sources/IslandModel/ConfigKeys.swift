@@ -22,8 +22,14 @@ extension Decoder {
 struct AnyConfigKey: CodingKey {
     let stringValue: String
     let intValue: Int?
-    init(stringValue: String) { self.stringValue = stringValue; intValue = nil }
-    init?(intValue: Int) { stringValue = String(intValue); self.intValue = intValue }
+    init(stringValue: String) {
+        self.stringValue = stringValue
+        intValue = nil
+    }
+    init?(intValue: Int) {
+        stringValue = String(intValue)
+        self.intValue = intValue
+    }
 }
 
 /// A configuration that cannot be used, with the key and what was expected.
@@ -34,11 +40,11 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .unknownKey(path, allowed):
+        case .unknownKey(let path, let allowed):
             "unknown key '\(path)' (allowed here: \(allowed.joined(separator: ", ")))"
-        case let .invalidValue(path, message):
+        case .invalidValue(let path, let message):
             "\(path): \(message)"
-        case let .file(path, message):
+        case .file(let path, let message):
             "\(path): \(message)"
         }
     }
@@ -52,7 +58,8 @@ extension KeyedDecodingContainer {
         guard let text = try decodeIfPresent(String.self, forKey: key) else { return nil }
         guard let value = T(rawValue: text) else {
             let path = (codingPath + [key]).map(\.stringValue).joined(separator: ".")
-            throw ConfigError.invalidValue(path: path, message: "'\(text)' is not one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ConfigError.invalidValue(
+                path: path, message: "'\(text)' is not one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return value
     }

@@ -17,7 +17,7 @@ public enum EmigrantSelection: String, Codable, Sendable, CaseIterable {
             return Array(Population.ranking(fitness).prefix(k))
         case .random:
             var indices = Array(fitness.indices)
-            for i in 0 ..< k { indices.swapAt(i, i + stream.below(indices.count - i)) }
+            for i in 0..<k { indices.swapAt(i, i + stream.below(indices.count - i)) }
             return Array(indices.prefix(k))
         }
     }

@@ -19,8 +19,11 @@ public struct FullEvaluationRecord: Codable, Equatable, Sendable {
     public var testAccuracy: Double?
 
     enum CodingKeys: String, CodingKey {
-        case kind, generation, island, fitness, trainLoss = "train_loss", trainAccuracy = "train_accuracy"
-        case testLoss = "test_loss", testAccuracy = "test_accuracy"
+        case kind, generation, island, fitness
+        case trainLoss = "train_loss"
+        case trainAccuracy = "train_accuracy"
+        case testLoss = "test_loss"
+        case testAccuracy = "test_accuracy"
     }
 
     /// The record of `report` (a dataset task's report; other tasks leave the split fields nil).

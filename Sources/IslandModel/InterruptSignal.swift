@@ -48,9 +48,9 @@ public enum InterruptSignal {
         for number in stopSignals {
             var action = sigaction()
             #if os(Linux)
-            action.__sigaction_handler.sa_handler = handle
+                action.__sigaction_handler.sa_handler = handle
             #else
-            action.__sigaction_u.__sa_handler = handle
+                action.__sigaction_u.__sa_handler = handle
             #endif
             sigemptyset(&action.sa_mask)
             action.sa_flags = SA_RESTART
@@ -103,6 +103,7 @@ private func handle(_ number: Int32) {
     }
     firstArrival.store(now, ordering: .releasing)
     guard announces.load(ordering: .relaxed) else { return }
-    let text: StaticString = "\natoll: stopping at the end of this generation to write a checkpoint (the same signal again after 1 s stops at once)\n"
+    let text: StaticString =
+        "\natoll: stopping at the end of this generation to write a checkpoint (the same signal again after 1 s stops at once)\n"
     _ = write(STDERR_FILENO, text.utf8Start, text.utf8CodeUnitCount)
 }

@@ -50,8 +50,9 @@ public struct Island: Sendable {
     func migrants(_ chosen: Population) -> Population {
         guard let decoding else { return chosen }
         var genes = [Float](repeating: 0, count: chosen.count * decoding.genomeDimension)
-        genes.withUnsafeMutableBufferPointer { decoding.decode(chosen, rows: 0 ..< chosen.count, into: $0) }
-        return Archipelago.population(chosen, genes: genes, dimension: decoding.genomeDimension, fitness: chosen.fitness)
+        genes.withUnsafeMutableBufferPointer { decoding.decode(chosen, rows: 0..<chosen.count, into: $0) }
+        return Archipelago.population(
+            chosen, genes: genes, dimension: decoding.genomeDimension, fitness: chosen.fitness)
     }
 
     /// Places evaluated `immigrants` with `replacement`, or hands them to an algorithm whose rows
@@ -78,10 +79,15 @@ public struct Island: Sendable {
 
     /// Notes the kind of the best of the evaluated `rows`.
     mutating func noteBestKind(rows: Range<Int>) {
-        guard let best = rows.max(by: { a, b in
-            let (fa, fb) = (population.fitness[a].isNaN ? -.infinity : population.fitness[a], population.fitness[b].isNaN ? -.infinity : population.fitness[b])
-            return fa != fb ? fa < fb : a > b
-        }) else { return }
+        guard
+            let best = rows.max(by: { a, b in
+                let (fa, fb) = (
+                    population.fitness[a].isNaN ? -.infinity : population.fitness[a],
+                    population.fitness[b].isNaN ? -.infinity : population.fitness[b]
+                )
+                return fa != fb ? fa < fb : a > b
+            })
+        else { return }
         bestKind = algorithm.candidateKind(row: best)
     }
 
@@ -94,7 +100,7 @@ public struct Island: Sendable {
         if fitness[i] > bestFitness || bestGenome.isEmpty {
             let d = weights.count / fitness.count
             bestFitness = fitness[i]
-            bestGenome = Array(weights[i * d ..< (i + 1) * d])
+            bestGenome = Array(weights[i * d..<(i + 1) * d])
         }
     }
 
@@ -112,8 +118,9 @@ public struct Island: Sendable {
         encoder.userInfo[PackedBytes.userInfoKey] = packed
         let state = try encoder.encode(algorithm)
         var writer = ByteWriter()
-        writer.reserve(128 + 4 * bestGenome.count + 16 * population.count + 4 * population.genes.count
-            + (archive.map { 4 * ($0.capacity * ($0.dimension + 1)) + 32 } ?? 0) + state.count + packed.data.count)
+        writer.reserve(
+            128 + 4 * bestGenome.count + 16 * population.count + 4 * population.genes.count
+                + (archive.map { 4 * ($0.capacity * ($0.dimension + 1)) + 32 } ?? 0) + state.count + packed.data.count)
         writer.append(magic: Self.magic)
         writer.append(Self.version)
         writer.append(UInt64(index))
@@ -131,11 +138,14 @@ public struct Island: Sendable {
 
     /// Reads what `encoded()` wrote; `decodeAlgorithm` reads the algorithm's state with the decoder
     /// it is given (which finds the packed arrays).
-    init(decoding data: Data, source: String, decodeAlgorithm: (Data, JSONDecoder) throws -> any IslandAlgorithm) throws {
+    init(decoding data: Data, source: String, decodeAlgorithm: (Data, JSONDecoder) throws -> any IslandAlgorithm) throws
+    {
         var reader = ByteReader(data, source: source)
         try reader.expect(magic: Self.magic)
         let version = try reader.read(UInt32.self)
-        guard version == Self.version else { throw CheckpointError("\(source): island format version \(version), expected \(Self.version)") }
+        guard version == Self.version else {
+            throw CheckpointError("\(source): island format version \(version), expected \(Self.version)")
+        }
         index = try reader.readInt()
         evaluations = try reader.readInt()
         bytesReceived = try reader.readInt()

@@ -23,14 +23,16 @@ public struct IslandPlacement: Equatable, Sendable {
 
     /// The islands rank `rank` hosts, in increasing order.
     public func islands(of rank: Int) -> Range<Int> {
-        let base = islandCount / rankCount, extra = islandCount % rankCount
+        let base = islandCount / rankCount
+        let extra = islandCount % rankCount
         let start = rank * base + min(rank, extra)
-        return start ..< start + base + (rank < extra ? 1 : 0)
+        return start..<start + base + (rank < extra ? 1 : 0)
     }
 
     /// The rank hosting `island`.
     public func rank(of island: Int) -> Int {
-        let base = islandCount / rankCount, extra = islandCount % rankCount
+        let base = islandCount / rankCount
+        let extra = islandCount % rankCount
         let boundary = extra * (base + 1)
         return island < boundary ? island / (base + 1) : extra + (island - boundary) / base
     }

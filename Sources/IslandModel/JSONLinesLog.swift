@@ -62,16 +62,22 @@ public final class JSONLinesLog {
     /// - Throws: `CheckpointError` if the file is missing, shorter, or has no line end at
     ///   `byteCount` (it was truncated, deleted or replaced).
     public static func checkPrefix(_ url: URL, byteCount: UInt64) throws {
-        guard let handle = FileHandle(forReadingAtPath: url.path) else { throw CheckpointError("\(url.lastPathComponent) is missing") }
+        guard let handle = FileHandle(forReadingAtPath: url.path) else {
+            throw CheckpointError("\(url.lastPathComponent) is missing")
+        }
         defer { try? handle.close() }
         let size = try handle.seekToEnd()
         guard size >= byteCount else {
-            throw CheckpointError("\(url.lastPathComponent) has \(size) bytes, fewer than the \(byteCount) written up to the checkpoint (truncated or replaced)")
+            throw CheckpointError(
+                "\(url.lastPathComponent) has \(size) bytes, fewer than the \(byteCount) written up to the checkpoint (truncated or replaced)"
+            )
         }
         guard byteCount > 0 else { return }
         try handle.seek(toOffset: byteCount - 1)
         guard try handle.read(upToCount: 1) == Data([0x0A]) else {
-            throw CheckpointError("\(url.lastPathComponent) has no line end at byte \(byteCount), where the checkpoint's part of it ends (edited or replaced)")
+            throw CheckpointError(
+                "\(url.lastPathComponent) has no line end at byte \(byteCount), where the checkpoint's part of it ends (edited or replaced)"
+            )
         }
     }
 

@@ -44,15 +44,19 @@ final class LatentSpace {
         self.config = config
         let settings = Self.settings(config)
         if let checkpoint {
-            trainer = try MetaTrainer.load(from: MetaLearnerPaths(checkpoint.appendingPathComponent("meta-learner").path),
-                                           config: config.meta.architecture, settings: settings)
+            trainer = try MetaTrainer.load(
+                from: MetaLearnerPaths(checkpoint.appendingPathComponent("meta-learner").path),
+                config: config.meta.architecture, settings: settings)
         } else if let pretrained = config.meta.pretrained {
-            trainer = try MetaTrainer.load(from: MetaLearnerPaths(pretrained), config: config.meta.architecture, settings: settings)
+            trainer = try MetaTrainer.load(
+                from: MetaLearnerPaths(pretrained), config: config.meta.architecture, settings: settings)
         } else {
-            trainer = try MetaTrainer(model: AttentionAutoencoder(config: config.meta.architecture, seed: config.seed), settings: settings)
+            trainer = try MetaTrainer(
+                model: AttentionAutoencoder(config: config.meta.architecture, seed: config.seed), settings: settings)
         }
         tokenizer = Tokenizer(layout: network.layout, tokenValues: config.meta.architecture.tokenValues)
-        group = try MetaLayoutGroup(network: network, records: [], task: task, config: config.meta.architecture, settings: settings)
+        group = try MetaLayoutGroup(
+            network: network, records: [], task: task, config: config.meta.architecture, settings: settings)
     }
 
     func encode(_ weights: [Float], count: Int) -> [Float] {
@@ -73,11 +77,13 @@ final class LatentSpace {
     /// The minibatch island `island` trains on at `step` of the round of `generation`: up to
     /// `batch` distinct archive records, drawn from the island's own stream; with an `anchor`, as
     /// deltas `g − anchor` from it (the anchored latent's residual decoder).
-    func minibatch(_ archive: Archive, island: Int, generation: Int, step: Int, anchor: [Float]? = nil) -> [MetaRecord] {
-        var stream = RandomStream(seed: config.seed, island: island, generation: generation, purpose: "meta-batch#\(step)")
-        var indices = Array(0 ..< archive.count)
+    func minibatch(_ archive: Archive, island: Int, generation: Int, step: Int, anchor: [Float]? = nil) -> [MetaRecord]
+    {
+        var stream = RandomStream(
+            seed: config.seed, island: island, generation: generation, purpose: "meta-batch#\(step)")
+        var indices = Array(0..<archive.count)
         let b = min(config.meta.batch, indices.count)
-        for i in 0 ..< b { indices.swapAt(i, i + stream.below(indices.count - i)) }
+        for i in 0..<b { indices.swapAt(i, i + stream.below(indices.count - i)) }
         let records = indices.prefix(b).map { archive.record($0) }
         guard let anchor else { return records }
         return records.map { record in
@@ -93,7 +99,9 @@ final class LatentSpace {
     /// - Parameter anchors: each island's anchor by island index, when the records are deltas.
     /// - Returns: this rank's islands' loss terms averaged over the steps, and the seconds spent
     ///   in the allreduce.
-    func train(islands: [Island], generation: Int, communicator: any Communicator, anchors: [Int: [Float]] = [:]) throws -> (terms: [Int: MetaLossTerms], allreduceSeconds: Double) {
+    func train(islands: [Island], generation: Int, communicator: any Communicator, anchors: [Int: [Float]] = [:]) throws
+        -> (terms: [Int: MetaLossTerms], allreduceSeconds: Double)
+    {
         let scale = 1 / Float(config.islands.count)
         var allreduceSeconds = 0.0
         func sum(_ contributions: [UnsafeBufferPointer<Float>], into result: UnsafeMutableBufferPointer<Float>) throws {
@@ -111,7 +119,12 @@ final class LatentSpace {
 
         let contributions = islands.map { island in
             MetaContribution { step in
-                (self.group, self.minibatch(island.archive!, island: island.index, generation: generation, step: step, anchor: anchors[island.index]))
+                (
+                    self.group,
+                    self.minibatch(
+                        island.archive!, island: island.index, generation: generation, step: step,
+                        anchor: anchors[island.index])
+                )
             }
         }
         var totals: [Int: MetaLossTerms] = [:]
@@ -121,13 +134,23 @@ final class LatentSpace {
             onContribution: { k, terms in
                 let total = totals[islands[k].index, default: MetaLossTerms()]
                 totals[islands[k].index] = MetaLossTerms(
-                    reconstruction: total.reconstruction + terms.reconstruction, behaviour: total.behaviour + terms.behaviour,
+                    reconstruction: total.reconstruction + terms.reconstruction,
+                    behaviour: total.behaviour + terms.behaviour,
                     gap: total.gap + terms.gap, head: total.head + terms.head)
             },
-            afterStep: { _ in if self.trainer.step % self.config.meta.checksumEvery == 0 { try self.checkParametersAgree(communicator) } })
+            afterStep: { _ in
+                if self.trainer.step % self.config.meta.checksumEvery == 0 {
+                    try self.checkParametersAgree(communicator)
+                }
+            })
         let steps = Double(config.meta.steps)
-        return (totals.mapValues { MetaLossTerms(reconstruction: $0.reconstruction / steps, behaviour: $0.behaviour / steps, gap: $0.gap / steps,
-                                                 head: $0.head / steps) }, allreduceSeconds)
+        return (
+            totals.mapValues {
+                MetaLossTerms(
+                    reconstruction: $0.reconstruction / steps, behaviour: $0.behaviour / steps, gap: $0.gap / steps,
+                    head: $0.head / steps)
+            }, allreduceSeconds
+        )
     }
 
     /// Compares a checksum of the parameters across ranks; a mismatch means the copies have
@@ -137,8 +160,11 @@ final class LatentSpace {
         checksum.update(UnsafeRawBufferPointer(model.parameters))
         let all = try communicator.allgather([Int64(bitPattern: checksum.value)])
         if Set(all).count > 1 {
-            let list = all.enumerated().map { "rank \($0.offset): \(Checksum.hex(UInt64(bitPattern: $0.element)))" }.joined(separator: ", ")
-            throw RunError("the meta-learner's parameters differ between ranks after step \(trainer.step) (\(list)); stopping the run")
+            let list = all.enumerated().map { "rank \($0.offset): \(Checksum.hex(UInt64(bitPattern: $0.element)))" }
+                .joined(separator: ", ")
+            throw RunError(
+                "the meta-learner's parameters differ between ranks after step \(trainer.step) (\(list)); stopping the run"
+            )
         }
     }
 
@@ -149,7 +175,9 @@ final class LatentSpace {
         defer { try? FileManager.default.removeItem(at: folder) }
         let paths = MetaLearnerPaths(folder.appendingPathComponent("meta-learner").path)
         try trainer.save(to: paths)
-        return ["meta-learner.safetensors": try Data(contentsOf: URL(fileURLWithPath: paths.tensors)),
-                "meta-learner.json": try Data(contentsOf: URL(fileURLWithPath: paths.state))]
+        return [
+            "meta-learner.safetensors": try Data(contentsOf: URL(fileURLWithPath: paths.tensors)),
+            "meta-learner.json": try Data(contentsOf: URL(fileURLWithPath: paths.state)),
+        ]
     }
 }

@@ -41,7 +41,8 @@ public struct MemoryEstimate: Equatable, Sendable {
     /// - Throws: `RunError` when a product overflows `Int` (an absurd population or network).
     public init(config: RunConfig, parameterCount: Int, rankCount: Int) throws {
         let islands = (config.islands.count + max(1, rankCount) - 1) / max(1, rankCount)
-        let population = config.islands.population, d = parameterCount
+        let population = config.islands.population
+        let d = parameterCount
         // Copies of a genome per individual, in tenths (measured, see above).
         let tenths: Int
         switch config.evolution.algorithm {
@@ -62,18 +63,26 @@ public struct MemoryEstimate: Equatable, Sendable {
             return result
         }
         func uncountable(_ what: String) -> RunError {
-            RunError("\(what) × \(d) parameters × \(islands) island(s) per rank is more memory than can be counted "
-                + "(past 2^63 bytes): lower it or the network's size")
+            RunError(
+                "\(what) × \(d) parameters × \(islands) island(s) per rank is more memory than can be counted "
+                    + "(past 2^63 bytes): lower it or the network's size")
         }
-        guard let genes = product(islands, population, d, 4, tenths).map({ $0 / 10 }) else { throw uncountable("islands.population \(population)") }
+        guard let genes = product(islands, population, d, 4, tenths).map({ $0 / 10 }) else {
+            throw uncountable("islands.population \(population)")
+        }
         guard let archived = product(islands, archive, d, 4) else { throw uncountable("meta.archive_size \(archive)") }
-        guard let matrices = product(islands, square, d, d, 4) else { throw uncountable("CMA-ES's \(d) × \(d) matrices") }
-        guard case let (sum, o1) = genes.addingReportingOverflow(archived), !o1,
-              case let (total, o2) = sum.addingReportingOverflow(matrices), !o2 else {
+        guard let matrices = product(islands, square, d, d, 4) else {
+            throw uncountable("CMA-ES's \(d) × \(d) matrices")
+        }
+        guard case (let sum, let o1) = genes.addingReportingOverflow(archived), !o1,
+            case (let total, let o2) = sum.addingReportingOverflow(matrices), !o2
+        else {
             throw uncountable("islands.population \(population) with meta.archive_size \(archive)")
         }
         addedBytes = total
-        var parts = ["\(islands) island(s) per rank × population \(population) × \(d) parameters × 4 B × \(Double(tenths) / 10) copies"]
+        var parts = [
+            "\(islands) island(s) per rank × population \(population) × \(d) parameters × 4 B × \(Double(tenths) / 10) copies"
+        ]
         if archive > 0 { parts.append("archives of \(archive)") }
         if square > 0 { parts.append("CMA-ES's \(d)² matrices") }
         breakdown = parts.joined(separator: " + ")
@@ -93,10 +102,14 @@ public struct MemoryEstimate: Equatable, Sendable {
             let inUse = limit.addressSpace ? addressSpace : resident
             let share = limit.addressSpace ? limit.bytes : limit.bytes / max(1, ranksOnHost / max(1, ranksInProcess))
             if overflow || added > share - min(share, inUse) {
-                let sharedBy = !limit.addressSpace && ranksOnHost > ranksInProcess ? " shared by \(ranksOnHost / max(1, ranksInProcess)) processes on this host" : ""
-                throw RunError("the run needs about \(Self.format(overflow ? Int.max : added)) more memory per process (\(breakdown)), "
-                    + "beyond \(Self.format(inUse)) in use, but the limit is \(Self.format(limit.bytes)) (\(limit.source))\(sharedBy): "
-                    + "lower islands.population, the network's size or islands per rank (more ranks, on more machines)")
+                let sharedBy =
+                    !limit.addressSpace && ranksOnHost > ranksInProcess
+                    ? " shared by \(ranksOnHost / max(1, ranksInProcess)) processes on this host" : ""
+                throw RunError(
+                    "the run needs about \(Self.format(overflow ? Int.max : added)) more memory per process (\(breakdown)), "
+                        + "beyond \(Self.format(inUse)) in use, but the limit is \(Self.format(limit.bytes)) (\(limit.source))\(sharedBy): "
+                        + "lower islands.population, the network's size or islands per rank (more ranks, on more machines)"
+                )
             }
         }
     }
@@ -106,7 +119,9 @@ public struct MemoryEstimate: Equatable, Sendable {
         var result: [Limit] = []
         var rl = rlimit()
         if getrlimit(rlimitAddressSpace, &rl) == 0, rl.rlim_cur < UInt64(Int.max) {
-            result.append(Limit(bytes: Int(rl.rlim_cur), source: "ulimit -v \(rl.rlim_cur / 1024), RLIMIT_AS", addressSpace: true))
+            result.append(
+                Limit(bytes: Int(rl.rlim_cur), source: "ulimit -v \(rl.rlim_cur / 1024), RLIMIT_AS", addressSpace: true)
+            )
         }
         if let (bytes, path) = cgroupMemoryMax() {
             result.append(Limit(bytes: bytes, source: "cgroup \(path)", addressSpace: false))
@@ -131,7 +146,8 @@ public struct MemoryEstimate: Equatable, Sendable {
         let environment = ProcessInfo.processInfo.environment
         if let local = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap({ Int($0) }), local > 0 { return local }
         if let tasks = environment["SLURM_STEP_NUM_TASKS"].flatMap({ Int($0) }),
-           let nodes = environment["SLURM_STEP_NUM_NODES"].flatMap({ Int($0) }), tasks > 0, nodes > 0 {
+            let nodes = environment["SLURM_STEP_NUM_NODES"].flatMap({ Int($0) }), tasks > 0, nodes > 0
+        {
             return (tasks + nodes - 1) / nodes
         }
         return 1
@@ -139,11 +155,13 @@ public struct MemoryEstimate: Equatable, Sendable {
 
     /// The check of a run's start or resume, on this rank.
     static func check(config: RunConfig, network: Network, communicator: any Communicator) throws {
-        let estimate = try MemoryEstimate(config: config, parameterCount: network.parameterCount, rankCount: communicator.size)
+        let estimate = try MemoryEstimate(
+            config: config, parameterCount: network.parameterCount, rankCount: communicator.size)
         let threads = communicator is LocalCommunicator ? communicator.size : 1
         let now = processBytes()
-        try estimate.check(ranksInProcess: threads, ranksOnHost: threads * launcherRanksOnHost(), limits: limits(),
-                           resident: now.resident, addressSpace: now.addressSpace)
+        try estimate.check(
+            ranksInProcess: threads, ranksOnHost: threads * launcherRanksOnHost(), limits: limits(),
+            resident: now.resident, addressSpace: now.addressSpace)
     }
 
     /// `bytes` in MB / GB with one decimal (decimal units).
@@ -166,13 +184,16 @@ public struct MemoryEstimate: Equatable, Sendable {
     /// The tightest `memory.max` (cgroup v2) of this process's cgroup and its parents.
     private static func cgroupMemoryMax() -> (Int, String)? {
         guard let text = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else { return nil }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("0::") })
+        else { return nil }
         var path = String(line.dropFirst(3))
         var best: (Int, String)?
         while true {
             let file = "/sys/fs/cgroup" + (path == "/" ? "" : path) + "/memory.max"
-            if let value = try? String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
-               let bytes = Int(value), best.map({ bytes < $0.0 }) ?? true {
+            if let value = try? String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines),
+                let bytes = Int(value), best.map({ bytes < $0.0 }) ?? true
+            {
                 best = (bytes, file)
             }
             if path == "/" || path.isEmpty { break }
@@ -183,7 +204,7 @@ public struct MemoryEstimate: Equatable, Sendable {
 }
 
 #if os(Linux)
-private let rlimitAddressSpace = __rlimit_resource_t(RLIMIT_AS.rawValue)
+    private let rlimitAddressSpace = __rlimit_resource_t(RLIMIT_AS.rawValue)
 #else
-private let rlimitAddressSpace = RLIMIT_AS
+    private let rlimitAddressSpace = RLIMIT_AS
 #endif

@@ -33,7 +33,9 @@ struct Migration {
     @discardableResult
     /// In weight space (`weightSpace`) an immigrant better than an island's best so far becomes
     /// its best (so `best_ever` never lies below the population's best); latents are not genomes.
-    func move(_ islands: inout [Island], generation: Int, weightSpace: Bool, communicator: any Communicator) throws -> Int {
+    func move(_ islands: inout [Island], generation: Int, weightSpace: Bool, communicator: any Communicator) throws
+        -> Int
+    {
         let firing = topology.edges.filter { fires($0, generation: generation) }
         guard !firing.isEmpty, emigrantCount > 0 else { return 0 }
         let me = communicator.rank
@@ -45,7 +47,8 @@ struct Migration {
         for edge in firing where slot[edge.source] != nil && outgoing[edge.source] == nil {
             let island = islands[slot[edge.source]!]
             var stream = RandomStream(seed: seed, island: island.index, generation: generation, purpose: "emigrants")
-            let emigrants = island.migrants(settings.emigrants.emigrants(of: island.population, count: emigrantCount, stream: &stream))
+            let emigrants = island.migrants(
+                settings.emigrants.emigrants(of: island.population, count: emigrantCount, stream: &stream))
             var writer = ByteWriter()
             writer.append(emigrants)
             outgoing[edge.source] = [UInt8](writer.bytes)
@@ -59,10 +62,13 @@ struct Migration {
         var sentBytes = 0
         try withBufferViews(remoteOut.map { outgoing[$0.source]! }) { views in
             try inbox.withUnsafeMutableBufferPointer { box in
-                let sends = zip(remoteOut, views).map { OutgoingMessage(to: placement.rank(of: $0.0.destination), tag: 1, values: $0.1) }
+                let sends = zip(remoteOut, views).map {
+                    OutgoingMessage(to: placement.rank(of: $0.0.destination), tag: 1, values: $0.1)
+                }
                 let receives = remoteIn.indices.map { i in
-                    IncomingMessage(from: placement.rank(of: remoteIn[i].source), tag: 1,
-                                    into: UnsafeMutableBufferPointer(rebasing: box[i * messageSize ..< (i + 1) * messageSize]))
+                    IncomingMessage(
+                        from: placement.rank(of: remoteIn[i].source), tag: 1,
+                        into: UnsafeMutableBufferPointer(rebasing: box[i * messageSize..<(i + 1) * messageSize]))
                 }
                 try communicator.exchange(sends: sends, receives: receives)
             }
@@ -76,7 +82,7 @@ struct Migration {
             if placement.rank(of: edge.source) == me {
                 bytes = outgoing[edge.source]!
             } else {
-                bytes = Array(inbox[remoteIndex * messageSize ..< (remoteIndex + 1) * messageSize])
+                bytes = Array(inbox[remoteIndex * messageSize..<(remoteIndex + 1) * messageSize])
                 remoteIndex += 1
             }
             var reader = ByteReader(bytes, source: "migrants from island \(edge.source)")

@@ -34,7 +34,8 @@ public struct MigrationSchedule: Sendable {
     /// Whether `edge` carries migrants after `generation` (the migration interval aside).
     public static func fires(_ edge: Topology.Edge, seed: UInt64, generation: Int) -> Bool {
         if edge.probability >= 1 { return true }
-        var stream = RandomStream(seed: seed, island: edge.destination, generation: generation, purpose: "migration-edge#\(edge.source)")
+        var stream = RandomStream(
+            seed: seed, island: edge.destination, generation: generation, purpose: "migration-edge#\(edge.source)")
         return stream.uniform() < edge.probability
     }
 

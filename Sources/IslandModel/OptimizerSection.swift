@@ -28,7 +28,11 @@ public struct OptimizerSection: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, ConfigKey {
-        case kind, learningRate = "learning_rate", momentum, beta1, beta2, epsilon, maxSpeed = "max_speed", weightDecay = "weight_decay"
+        case kind
+        case learningRate = "learning_rate"
+        case momentum, beta1, beta2, epsilon
+        case maxSpeed = "max_speed"
+        case weightDecay = "weight_decay"
     }
 
     public init(from decoder: Decoder) throws {
@@ -45,7 +49,9 @@ public struct OptimizerSection: Codable, Equatable, Sendable {
 
     /// Checks every set value; `path` is the section's key path (`evolution.optimizer`).
     func validate(path: String) throws {
-        func fail(_ key: String, _ message: String) -> ConfigError { .invalidValue(path: "\(path).\(key)", message: message) }
+        func fail(_ key: String, _ message: String) -> ConfigError {
+            .invalidValue(path: "\(path).\(key)", message: message)
+        }
         for (key, value) in [("learning_rate", learningRate), ("epsilon", epsilon), ("max_speed", maxSpeed)] {
             if let value, !(value > 0) { throw fail(key, "expected a value above 0, got \(value)") }
         }
@@ -61,9 +67,10 @@ public struct OptimizerSection: Codable, Equatable, Sendable {
         let kind = kind ?? defaults.kind ?? .adam
         let maxSpeed = maxSpeed ?? defaults.maxSpeed
         let rate = learningRate ?? (kind == .clipup ? maxSpeed.map { $0 / 2 } : nil) ?? defaults.learningRate ?? 0.01
-        return MeanOptimizer(kind: kind, dimension: dimension, learningRate: rate, momentum: momentum ?? defaults.momentum ?? 0.9,
-                             beta1: beta1 ?? defaults.beta1 ?? 0.9, beta2: beta2 ?? defaults.beta2 ?? 0.999,
-                             epsilon: epsilon ?? defaults.epsilon ?? 1e-8, maxSpeed: maxSpeed,
-                             weightDecay: weightDecay ?? defaults.weightDecay ?? 0)
+        return MeanOptimizer(
+            kind: kind, dimension: dimension, learningRate: rate, momentum: momentum ?? defaults.momentum ?? 0.9,
+            beta1: beta1 ?? defaults.beta1 ?? 0.9, beta2: beta2 ?? defaults.beta2 ?? 0.999,
+            epsilon: epsilon ?? defaults.epsilon ?? 1e-8, maxSpeed: maxSpeed,
+            weightDecay: weightDecay ?? defaults.weightDecay ?? 0)
     }
 }

@@ -14,7 +14,9 @@ public struct ResultSettings: Codable, Equatable, Sendable {
 
     /// Top-level sections and key paths left out (see the type's discussion).
     static let ignoredSections: Set<String> = ["stop", "output", "watchdog"]
-    static let ignoredKeys: Set<String> = ["task.options.timeout", "task.options.data", "meta.pretrained", "meta.checksum_every"]
+    static let ignoredKeys: Set<String> = [
+        "task.options.timeout", "task.options.data", "meta.pretrained", "meta.checksum_every",
+    ]
 
     public init(_ config: RunConfig) throws {
         values = try config.keyPathValues().filter { path, _ in
@@ -27,7 +29,8 @@ public struct ResultSettings: Codable, Equatable, Sendable {
     /// 2 in config.yaml`.
     public func differences(from config: ResultSettings) -> [String] {
         Set(values.keys).union(config.values.keys).sorted().compactMap { key in
-            let recorded = values[key], current = config.values[key]
+            let recorded = values[key]
+            let current = config.values[key]
             guard recorded != current else { return nil }
             return "\(key): \(recorded ?? "(not set)") in the checkpoint, \(current ?? "(not set)") in config.yaml"
         }

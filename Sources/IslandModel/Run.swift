@@ -79,9 +79,11 @@ public final class Run {
         timingsLog = folder?.timings
         metaLog = folder?.meta
         store = CheckpointStore(directory: directory.appendingPathComponent("checkpoints"))
-        watchdog = config.watchdog.enabled && !(communicator is LocalCommunicator)
-            ? Watchdog(settings: config.watchdog, rank: communicator.rank, size: communicator.size, runDirectory: directory,
-                       resumeCommand: "atoll resume \(shellQuoted(directory.path))")
+        watchdog =
+            config.watchdog.enabled && !(communicator is LocalCommunicator)
+            ? Watchdog(
+                settings: config.watchdog, rank: communicator.rank, size: communicator.size, runDirectory: directory,
+                resumeCommand: "atoll resume \(shellQuoted(directory.path))")
             : nil
     }
 
@@ -94,20 +96,26 @@ public final class Run {
     /// folder (an existing run is left untouched unless `options.force`; a folder another run holds
     /// is refused) and the first generation's evaluation. Rank 0 then holds the folder's lock
     /// until the run ends.
-    public static func start(config: RunConfig, directory: URL, communicator: any Communicator, options: Options = Options()) throws -> RunSummary {
+    public static func start(
+        config: RunConfig, directory: URL, communicator: any Communicator, options: Options = Options()
+    ) throws -> RunSummary {
         let (network, task) = try agree(communicator) { try setUp(config, communicator) }
-        let blas = try BLASKernel.agree(communicator, allowMixed: options.allowMixedBLAS, fastAllreduce: config.allreduce == .fast, warn: options.warn)
+        let blas = try BLASKernel.agree(
+            communicator, allowMixed: options.allowMixedBLAS, fastAllreduce: config.allreduce == .fast,
+            warn: options.warn)
         try agree(communicator) { if communicator.rank == 0 { try RunFolder.check(directory, force: options.force) } }
         let latent = try agree(communicator) { () -> LatentSpace? in
             guard config.latent.trainsMetaLearner else { return nil }
             do {
                 return try LatentSpace(config: config, network: network, task: task)
             } catch {
-                throw config.meta.pretrained == nil ? error : ConfigError.invalidValue(path: "meta.pretrained", message: "\(error)")
+                throw config.meta.pretrained == nil
+                    ? error : ConfigError.invalidValue(path: "meta.pretrained", message: "\(error)")
             }
         }
         let archipelago = try agree(communicator) { () -> Archipelago in
-            let archipelago = try Archipelago.initial(config: config, communicator: communicator, network: network, task: task)
+            let archipelago = try Archipelago.initial(
+                config: config, communicator: communicator, network: network, task: task)
             archipelago.latent = latent
             return archipelago
         }
@@ -117,9 +125,12 @@ public final class Run {
             try CheckpointStore(directory: directory.appendingPathComponent("checkpoints")).checkWritable()
             return folder
         }
-        let run = Run(config: config, directory: directory, communicator: communicator, options: options,
-                      archipelago: archipelago, progress: RunProgress(), generation: 0, folder: folder, blas: blas)
-        let report = try run.gather(evaluated: archipelago.islands.reduce(0) { $0 + $1.population.count }, timing: RankTiming(generation: 0, rank: communicator.rank))
+        let run = Run(
+            config: config, directory: directory, communicator: communicator, options: options,
+            archipelago: archipelago, progress: RunProgress(), generation: 0, folder: folder, blas: blas)
+        let report = try run.gather(
+            evaluated: archipelago.islands.reduce(0) { $0 + $1.population.count },
+            timing: RankTiming(generation: 0, rank: communicator.rank))
         run.progress.evaluations = report.evaluated
         run.progress.bestFitness = report.best
         try run.stopIfExhausted()
@@ -141,15 +152,19 @@ public final class Run {
     ///
     /// - Returns: the summary, or `nil` when the run had already finished with its results (and
     ///   `generations` does not extend it).
-    public static func resume(directory: URL, communicator: any Communicator, options: Options = Options(), generations: Int? = nil) throws -> RunSummary? {
+    public static func resume(
+        directory: URL, communicator: any Communicator, options: Options = Options(), generations: Int? = nil
+    ) throws -> RunSummary? {
         let configPath = directory.appendingPathComponent("config.yaml").path
         var config = try agree(communicator) {
             if communicator.rank == 0 { try RunLock.checkFree(directory) }
             guard FileManager.default.fileExists(atPath: configPath) else {
                 let checkpoints = directory.appendingPathComponent("checkpoints").path
                 if FileManager.default.fileExists(atPath: checkpoints) {
-                    throw RunError("\(directory.path) has checkpoints/ but no config.yaml: copy the config the run was started with "
-                        + "to \(configPath) (a mismatch in what the results depend on is refused, naming the key), then resume again")
+                    throw RunError(
+                        "\(directory.path) has checkpoints/ but no config.yaml: copy the config the run was started with "
+                            + "to \(configPath) (a mismatch in what the results depend on is refused, naming the key), then resume again"
+                    )
                 }
                 throw RunError("\(directory.path) is not a run folder: it has no config.yaml")
             }
@@ -157,7 +172,9 @@ public final class Run {
         }
         if let generations { config.stop.generations = generations }
         let (network, task) = try agree(communicator) { try setUp(config, communicator) }
-        let blas = try BLASKernel.agree(communicator, allowMixed: options.allowMixedBLAS, fastAllreduce: config.allreduce == .fast, warn: options.warn)
+        let blas = try BLASKernel.agree(
+            communicator, allowMixed: options.allowMixedBLAS, fastAllreduce: config.allreduce == .fast,
+            warn: options.warn)
         let store = CheckpointStore(directory: directory.appendingPathComponent("checkpoints"))
         let chosen = try agree(communicator) { () -> Int in
             guard communicator.rank == 0 else { return -1 }
@@ -169,32 +186,45 @@ public final class Run {
         let generation = try agreedValue(communicator, rank0: chosen)
         let folder = store.directory.appendingPathComponent(CheckpointStore.folderName(generation))
         let (state, islands) = try agree(communicator) { () -> (RunState, [Island]) in
-            let state = try RunState.decoder.decode(RunState.self, from: Data(contentsOf: folder.appendingPathComponent("run.json")))
-            if communicator.rank == 0 { try checkResumable(directory, state: state, config: config, generations: generations, warn: options.warn) }
+            let state = try RunState.decoder.decode(
+                RunState.self, from: Data(contentsOf: folder.appendingPathComponent("run.json")))
+            if communicator.rank == 0 {
+                try checkResumable(
+                    directory, state: state, config: config, generations: generations, warn: options.warn)
+            }
             let placement = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
             let islands = try placement.islands(of: communicator.rank).map { index -> Island in
                 let url = folder.appendingPathComponent(RunFolder.islandFileName(index))
-                return try Island(decoding: RunIdentity.split(Data(contentsOf: url)).payload, source: url.path, decodeAlgorithm: config.decodeIslandAlgorithm)
+                return try Island(
+                    decoding: RunIdentity.split(Data(contentsOf: url)).payload, source: url.path,
+                    decodeAlgorithm: config.decodeIslandAlgorithm)
             }
             return (state, islands)
         }
         // A run that stopped may have been killed between its last checkpoint and its results.
-        let hasResults = try agreedValue(communicator, rank0: communicator.rank == 0 && RunFolder.hasResults(directory) ? 1 : 0) == 1
+        let hasResults =
+            try agreedValue(communicator, rank0: communicator.rank == 0 && RunFolder.hasResults(directory) ? 1 : 0) == 1
         if let reason = state.stopReason, generations == nil, hasResults {
             if communicator.rank == 0 {
-                options.output("The run in \(directory.path) finished at generation \(state.generation) (stop: \(reason.rawValue)); nothing to resume "
-                    + "(extend it with `atoll resume \(shellQuoted(directory.path)) --generations N`).\n")
+                options.output(
+                    "The run in \(directory.path) finished at generation \(state.generation) (stop: \(reason.rawValue)); nothing to resume "
+                        + "(extend it with `atoll resume \(shellQuoted(directory.path)) --generations N`).\n")
             }
             return nil
         }
         if communicator.rank == 0, let recorded = state.blas, recorded != blas {
-            options.warn("the checkpoint of generation \(generation) was computed with BLAS \(recorded), this resume runs with \(blas): "
-                + "from generation \(generation + 1) on, the bits will differ from a run that stays on the first kernel")
+            options.warn(
+                "the checkpoint of generation \(generation) was computed with BLAS \(recorded), this resume runs with \(blas): "
+                    + "from generation \(generation + 1) on, the bits will differ from a run that stays on the first kernel"
+            )
         }
         let archipelago = try agree(communicator) { () -> Archipelago in
-            let archipelago = try Archipelago(config: config, communicator: communicator, network: network, task: task, islands: islands)
+            let archipelago = try Archipelago(
+                config: config, communicator: communicator, network: network, task: task, islands: islands)
             archipelago.phase = state.phase
-            if config.latent.trainsMetaLearner { archipelago.latent = try LatentSpace(config: config, network: network, task: task, checkpoint: folder) }
+            if config.latent.trainsMetaLearner {
+                archipelago.latent = try LatentSpace(config: config, network: network, task: task, checkpoint: folder)
+            }
             return archipelago
         }
         let files: RunFolder? = try agree(communicator) {
@@ -202,16 +232,20 @@ public final class Run {
             try store.checkWritable()
             return try RunFolder(resuming: directory, config: generations != nil ? config : nil, state: state)
         }
-        let run = Run(config: config, directory: directory, communicator: communicator, options: options,
-                      archipelago: archipelago, progress: state.progress, generation: generation, folder: files, blas: blas)
+        let run = Run(
+            config: config, directory: directory, communicator: communicator, options: options,
+            archipelago: archipelago, progress: state.progress, generation: generation, folder: files, blas: blas)
         if let reason = state.stopReason, generations == nil {
             if communicator.rank == 0 {
-                options.output("The run in \(directory.path) stopped at generation \(generation) (stop: \(reason.rawValue)) before writing its results; writing them.\n")
+                options.output(
+                    "The run in \(directory.path) stopped at generation \(generation) (stop: \(reason.rawValue)) before writing its results; writing them.\n"
+                )
             }
             return try run.finish(stopReason: reason)
         }
         if communicator.rank == 0 {
-            options.output("Resuming \(directory.path) from generation \(generation) on \(communicator.size) rank(s).\n")
+            options.output(
+                "Resuming \(directory.path) from generation \(generation) on \(communicator.size) rank(s).\n")
         }
         return try run.loop()
     }
@@ -219,11 +253,14 @@ public final class Run {
     /// Rank 0's checks that `state` can go on under `config`, touching nothing: the results-relevant
     /// settings match, a new generation limit lies ahead, and the logs hold what the checkpoint
     /// recorded.
-    static func checkResumable(_ directory: URL, state: RunState, config: RunConfig, generations: Int?, warn: (String) -> Void) throws {
+    static func checkResumable(
+        _ directory: URL, state: RunState, config: RunConfig, generations: Int?, warn: (String) -> Void
+    ) throws {
         if let recorded = state.settings {
             let differences = recorded.differences(from: try ResultSettings(config))
             if !differences.isEmpty {
-                throw RunError("""
+                throw RunError(
+                    """
                     the checkpoint of generation \(state.generation) does not match \(directory.appendingPathComponent("config.yaml").path) \
                     in what its results depend on:
                       \(differences.joined(separator: "\n  "))
@@ -232,23 +269,33 @@ public final class Run {
                     """)
             }
         } else {
-            warn("the checkpoint of generation \(state.generation) predates recorded settings: config.yaml cannot be checked against it")
+            warn(
+                "the checkpoint of generation \(state.generation) predates recorded settings: config.yaml cannot be checked against it"
+            )
         }
         if let generations {
             guard generations > state.generation else {
-                throw RunError("--generations \(generations): the run is already at generation \(state.generation); give more than \(state.generation)")
+                throw RunError(
+                    "--generations \(generations): the run is already at generation \(state.generation); give more than \(state.generation)"
+                )
             }
             if let reason = config.stop.criteria.reason(toStop: state.progress), reason != .generations {
-                throw RunError("--generations \(generations): the run would stop again at once (stop: \(reason.rawValue) is already met); "
-                    + "change that criterion in the stop section of config.yaml too")
+                throw RunError(
+                    "--generations \(generations): the run would stop again at once (stop: \(reason.rawValue) is already met); "
+                        + "change that criterion in the stop section of config.yaml too")
             }
         }
-        for (name, bytes) in [("metrics.jsonl", state.metricsBytes), ("timings.jsonl", state.timingsBytes), ("meta.jsonl", state.metaBytes)] {
+        for (name, bytes) in [
+            ("metrics.jsonl", state.metricsBytes), ("timings.jsonl", state.timingsBytes),
+            ("meta.jsonl", state.metaBytes),
+        ] {
             do {
                 try JSONLinesLog.checkPrefix(directory.appendingPathComponent(name), byteCount: bytes)
             } catch {
-                throw RunError("cannot resume \(directory.path) from generation \(state.generation): \(error). The log would lose lines "
-                    + "(it is never padded); restore it from a backup, or start the run again with `atoll run --force`")
+                throw RunError(
+                    "cannot resume \(directory.path) from generation \(state.generation): \(error). The log would lose lines "
+                        + "(it is never padded); restore it from a backup, or start the run again with `atoll run --force`"
+                )
             }
         }
     }
@@ -271,10 +318,15 @@ public final class Run {
             throw ConfigError.invalidValue(path: "task", message: "\(error)")
         }
         if config.evolution.algorithm == .eggroll,
-           let fullest = RunConfig.lowRankBlocks(network.layout).filter(\.isMatrix).map({ min($0.rows, $0.columns) }).max(),
-           config.evolution.rank > fullest {
-            throw ConfigError.invalidValue(path: "evolution.rank", message: "expected at most \(fullest), the largest rank any "
-                + "weight matrix of the network can have (min(out, in) over its matrices), got \(config.evolution.rank)")
+            let fullest = RunConfig.lowRankBlocks(network.layout).filter(\.isMatrix).map({ min($0.rows, $0.columns) })
+                .max(),
+            config.evolution.rank > fullest
+        {
+            throw ConfigError.invalidValue(
+                path: "evolution.rank",
+                message: "expected at most \(fullest), the largest rank any "
+                    + "weight matrix of the network can have (min(out, in) over its matrices), got \(config.evolution.rank)"
+            )
         }
         try MemoryEstimate.check(config: config, network: network, communicator: communicator)
         return (network, task)
@@ -303,8 +355,10 @@ public final class Run {
             if generation % config.migration.interval == 0 { try archipelago.migrate(generation: generation) }
             let t2 = DispatchTime.now().uptimeNanoseconds
             if isTrainingRound {
-                let round = config.latent.mode == .anchored
-                    ? try archipelago.anchoredRound(generation: generation) : try archipelago.metaRound(generation: generation)
+                let round =
+                    config.latent.mode == .anchored
+                    ? try archipelago.anchoredRound(generation: generation)
+                    : try archipelago.metaRound(generation: generation)
                 evaluated += round.evaluated
                 timing.allreduce = round.allreduceSeconds
                 try metaLog?.append(round.record)
@@ -320,7 +374,8 @@ public final class Run {
             try stopIfExhausted()
             stopReason = config.stop.criteria.reason(toStop: progress)
             if stopReason == nil, let every = config.task.options.evalEvery, generation % every == 0,
-                let (_, record) = try fullEvaluation(of: try overallBest(), generation: generation) {
+                let (_, record) = try fullEvaluation(of: try overallBest(), generation: generation)
+            {
                 try metricsLog?.append(record)
             }
 
@@ -329,7 +384,9 @@ public final class Run {
             if stopReason == nil && interruptingSignal != nil { try stopInterrupted() }
             if stopReason != nil || (every > 0 && generation % every == 0) {
                 try writeCheckpoint(stopReason: stopReason)
-                if let fault = options.killAfterCheckpoint, fault.generation == generation, fault.rank == communicator.rank {
+                if let fault = options.killAfterCheckpoint, fault.generation == generation,
+                    fault.rank == communicator.rank
+                {
                     kill(getpid(), SIGKILL)
                 }
             }
@@ -350,10 +407,13 @@ public final class Run {
     /// Exchanges every rank's metrics and timing; rank 0 logs them. Returns the generation's
     /// totals, which every rank computes alike from the same gathered reports.
     private func gather(evaluated: Int, timing: RankTiming) throws -> (evaluated: Int, best: Float, elapsed: Double) {
-        let metrics = archipelago.islands.map { IslandMetrics(generation: generation, island: $0, phase: archipelago.phase.rawValue) }
+        let metrics = archipelago.islands.map {
+            IslandMetrics(generation: generation, island: $0, phase: archipelago.phase.rawValue)
+        }
         let exhausted = archipelago.islands.filter { !$0.population.fitness.contains(where: \.isFinite) }.map(\.index)
-        let mine = GenerationReport(metrics: metrics, timing: timing, evaluated: evaluated, elapsed: elapsed, exhausted: exhausted,
-                                    signal: options.interruption() ?? 0)
+        let mine = GenerationReport(
+            metrics: metrics, timing: timing, evaluated: evaluated, elapsed: elapsed, exhausted: exhausted,
+            signal: options.interruption() ?? 0)
         watchdog?.heartbeat(stage: 2 * generation)
         let reports = try communicator.allgatherStrings(String(decoding: try JSONEncoder().encode(mine), as: UTF8.self))
             .map { try JSONDecoder().decode(GenerationReport.self, from: Data($0.utf8)) }
@@ -366,13 +426,17 @@ public final class Run {
         if nonFinite > 0 && !warnedNonFinite && communicator.rank == 0 {
             warnedNonFinite = true
             let islands = all.filter { $0.nonFinite > 0 }.map { String($0.island) }.joined(separator: ", ")
-            options.warn("generation \(generation): \(nonFinite) fitness value(s) on island(s) \(islands) are NaN or ±inf; "
-                + "they rank last (counted as non_finite in metrics.jsonl and in the progress line)")
+            options.warn(
+                "generation \(generation): \(nonFinite) fitness value(s) on island(s) \(islands) are NaN or ±inf; "
+                    + "they rank last (counted as non_finite in metrics.jsonl and in the progress line)")
         }
         exhaustedIslands = reports.flatMap(\.exhausted).sorted()
         interruptingSignal = reports.map(\.signal).first { $0 != 0 }
         // The best fitness evaluated so far on any island (re-scored populations included).
-        return (reports.reduce(0) { $0 + $1.evaluated }, all.map(\.bestEver).max() ?? -.infinity, reports.map(\.elapsed).max() ?? 0)
+        return (
+            reports.reduce(0) { $0 + $1.evaluated }, all.map(\.bestEver).max() ?? -.infinity,
+            reports.map(\.elapsed).max() ?? 0
+        )
     }
 
     /// Stops the run when an island's whole population has no finite fitness: selection has
@@ -383,7 +447,8 @@ public final class Run {
         guard !exhaustedIslands.isEmpty else { return }
         try writeCheckpoint(stopReason: nil)
         let islands = exhaustedIslands.map(String.init).joined(separator: ", ")
-        throw RunError("""
+        throw RunError(
+            """
             generation \(generation): every fitness on island(s) \(islands) is NaN or ±inf (a task or external evaluator \
             returning NaN, or weights overflowing — e.g. a huge evolution.mutation_sigma), so selection has nothing to go on. \
             A checkpoint of generation \(generation) is in \(store.directory.path): fix the cause and continue with \
@@ -401,7 +466,8 @@ public final class Run {
         try writeCheckpoint(stopReason: nil)
         showProgress(final: true)
         if communicator.rank == 0 {
-            options.output("""
+            options.output(
+                """
                 Stopped by \(InterruptSignal.name(number)) after generation \(generation); its checkpoint is in \(store.directory.path).
                 Continue with `atoll resume \(shellQuoted(directory.path))` (under mpirun, on any number of ranks).
 
@@ -414,13 +480,15 @@ public final class Run {
         var files: [String: Data] = [:]
         let settings = try ResultSettings(config)
         for island in archipelago.islands {
-            files[RunFolder.islandFileName(island.index)] = RunIdentity(settings: settings, island: island.index).appended(to: try island.encoded())
+            files[RunFolder.islandFileName(island.index)] = RunIdentity(settings: settings, island: island.index)
+                .appended(to: try island.encoded())
         }
         if communicator.rank == 0, let metricsLog, let timingsLog, let metaLog {
             for log in [metricsLog, timingsLog, metaLog] { try log.synchronize() }
-            let state = RunState(generation: generation, progress: progress, metricsBytes: try metricsLog.byteCount,
-                                 timingsBytes: try timingsLog.byteCount, metaBytes: try metaLog.byteCount,
-                                 phase: archipelago.phase, stopReason: stopReason, settings: settings, blas: blas)
+            let state = RunState(
+                generation: generation, progress: progress, metricsBytes: try metricsLog.byteCount,
+                timingsBytes: try timingsLog.byteCount, metaBytes: try metaLog.byteCount,
+                phase: archipelago.phase, stopReason: stopReason, settings: settings, blas: blas)
             if let latent = archipelago.latent { files.merge(try latent.files()) { $1 } }
             files["run.json"] = try RunState.encoder.encode(state)
         }
@@ -435,7 +503,9 @@ public final class Run {
         let rate = Double(progress.evaluations) / max(progress.elapsedSeconds, 1e-9)
         var line = String(format: "gen %d", generation)
         if let limit = config.stop.generations { line += "/\(limit)" }
-        line += String(format: "  \(archipelago.searchSpace)  best %.6g  %d evals  %.0f evals/s  %@", progress.bestFitness, progress.evaluations, rate, Self.clock(progress.elapsedSeconds))
+        line += String(
+            format: "  \(archipelago.searchSpace)  best %.6g  %d evals  %.0f evals/s  %@", progress.bestFitness,
+            progress.evaluations, rate, Self.clock(progress.elapsedSeconds))
         if nonFinite > 0 { line += "  \(nonFinite) non-finite" }
         if let limit = config.stop.generations, generation > 0 {
             let left = progress.elapsedSeconds / Double(generation) * (Double(limit) - Double(generation))
@@ -452,7 +522,8 @@ public final class Run {
     static func clock(_ seconds: Double) -> String {
         guard !(seconds >= 99_999 * 3600) else { return ">99999:00:00" }
         let s = seconds > 0 ? Int(seconds.rounded()) : 0
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+        return s >= 3600
+            ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 
     // MARK: The end
@@ -461,7 +532,8 @@ public final class Run {
     /// prints the summary table on rank 0.
     private func finish(stopReason: StopReason) throws -> RunSummary {
         let winner = try overallBest()
-        let network = archipelago.network, genome = winner.genome
+        let network = archipelago.network
+        let genome = winner.genome
 
         var memory = [Double](repeating: 0, count: 1)
         var usage = rusage()
@@ -471,17 +543,22 @@ public final class Run {
 
         var summary = RunSummary(
             generations: generation, stopReason: stopReason.rawValue, fitnessName: archipelago.task.fitnessName,
-            bestFitness: winner.fitness, bestIsland: winner.island, testAccuracy: nil, evaluations: progress.evaluations,
+            bestFitness: winner.fitness, bestIsland: winner.island, testAccuracy: nil,
+            evaluations: progress.evaluations,
             wallSeconds: progress.elapsedSeconds, peakMemoryMiB: peaks, blas: blas, directory: directory.path)
         if let (report, record) = try fullEvaluation(of: winner, generation: generation) {
             if logsFullEvaluations && record.trainLoss != nil { try metricsLog?.append(record) }
             summary.trainAccuracy = report.split("train")?.accuracy
             summary.testAccuracy = report.split("test")?.accuracy
-            var metadata = ["task": archipelago.task.name, "fitness": "\(winner.fitness)", "fitness_name": archipelago.task.fitnessName,
-                            "island": "\(winner.island)", "generation": "\(generation)"]
+            var metadata = [
+                "task": archipelago.task.name, "fitness": "\(winner.fitness)",
+                "fitness_name": archipelago.task.fitnessName,
+                "island": "\(winner.island)", "generation": "\(generation)",
+            ]
             if let accuracy = summary.testAccuracy { metadata["test_accuracy"] = "\(accuracy)" }
-            try folder?.writeResults(summary: summary, best: genome, network: network, metadata: metadata,
-                                     metaLearner: try archipelago.latent?.files() ?? [:])
+            try folder?.writeResults(
+                summary: summary, best: genome, network: network, metadata: metadata,
+                metaLearner: try archipelago.latent?.files() ?? [:])
             options.output(summary.table())
         }
         return summary
@@ -500,12 +577,18 @@ extension RunSummary {
         rows += [
             ("evaluations", "\(evaluations)"),
             ("wall time", String(format: "%.1f s", wallSeconds)),
-            ("peak memory per rank", peakMemoryMiB.enumerated().map { String(format: "rank %d: %.0f MiB", $0.offset, $0.element) }.joined(separator: ", ")),
+            (
+                "peak memory per rank",
+                peakMemoryMiB.enumerated().map { String(format: "rank %d: %.0f MiB", $0.offset, $0.element) }.joined(
+                    separator: ", ")
+            ),
             ("BLAS", blas),
             ("results", directory),
         ]
         let width = rows.map(\.0.count).max()!
-        return "\nAtoll run summary\n" + rows.map { "  " + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n") + "\n"
+        return "\nAtoll run summary\n"
+            + rows.map { "  " + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(
+                separator: "\n") + "\n"
     }
 }
 

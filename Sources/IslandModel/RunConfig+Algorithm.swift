@@ -18,33 +18,50 @@ extension RunConfig {
             return evolution.geneticAlgorithm()
         case .snes where latent.enabled && latent.mode == .anchored:
             let a = latent.anchored
-            return StrategyAlgorithm(SubspaceSNES(
-                mean: mean, stepSize: sigma0, latentStepSize: a.sigma0 ?? 10 * sigma0, latentSize: a.dimension,
-                rebuildEvery: a.rebuildEvery, populationSize: lambda, fullShare: a.fullShare, latentShare: a.latentShare,
-                learningRateMean: evolution.learningRateMean, learningRateSigma: evolution.learningRateSigma,
-                decoderShare: a.decoderShare, decoderLatentSize: meta.architecture.latentSize,
-                focusShare: a.focusShare,
-                focusNeurons: a.focusShare > 0 ? max(1, Int((a.focusNeurons * Double(Tokenizer(layout: network.layout, tokenValues: 1).neuronCount)).rounded())) : 0,
-                evaluatesCenter: evolution.evaluatesCenter, optimizer: optimizer))
+            return StrategyAlgorithm(
+                SubspaceSNES(
+                    mean: mean, stepSize: sigma0, latentStepSize: a.sigma0 ?? 10 * sigma0, latentSize: a.dimension,
+                    rebuildEvery: a.rebuildEvery, populationSize: lambda, fullShare: a.fullShare,
+                    latentShare: a.latentShare,
+                    learningRateMean: evolution.learningRateMean, learningRateSigma: evolution.learningRateSigma,
+                    decoderShare: a.decoderShare, decoderLatentSize: meta.architecture.latentSize,
+                    focusShare: a.focusShare,
+                    focusNeurons: a.focusShare > 0
+                        ? max(
+                            1,
+                            Int(
+                                (a.focusNeurons * Double(Tokenizer(layout: network.layout, tokenValues: 1).neuronCount))
+                                    .rounded())) : 0,
+                    evaluatesCenter: evolution.evaluatesCenter, optimizer: optimizer))
         case .snes:
-            return StrategyAlgorithm(SNES(mean: mean, stepSize: sigma0, populationSize: lambda,
-                                          learningRateMean: evolution.learningRateMean, learningRateSigma: evolution.learningRateSigma,
-                                          evaluatesCenter: evolution.evaluatesCenter, shaping: evolution.strategyShaping, optimizer: optimizer))
+            return StrategyAlgorithm(
+                SNES(
+                    mean: mean, stepSize: sigma0, populationSize: lambda,
+                    learningRateMean: evolution.learningRateMean, learningRateSigma: evolution.learningRateSigma,
+                    evaluatesCenter: evolution.evaluatesCenter, shaping: evolution.strategyShaping, optimizer: optimizer
+                ))
         case .pgpe:
-            return StrategyAlgorithm(PGPE(mean: mean, stepSize: sigma0, sampleCount: lambda, optimizer: optimizer!,
-                                          shaping: evolution.strategyShaping ?? .centredRanks, learningRateSigma: evolution.learningRateSigma ?? 0.1,
-                                          maxSigmaChange: evolution.sigmaMaxChange, evaluatesCenter: evolution.evaluatesCenter))
+            return StrategyAlgorithm(
+                PGPE(
+                    mean: mean, stepSize: sigma0, sampleCount: lambda, optimizer: optimizer!,
+                    shaping: evolution.strategyShaping ?? .centredRanks,
+                    learningRateSigma: evolution.learningRateSigma ?? 0.1,
+                    maxSigmaChange: evolution.sigmaMaxChange, evaluatesCenter: evolution.evaluatesCenter))
         case .openes:
-            return StrategyAlgorithm(OpenAIES(mean: mean, stepSize: sigma0, sampleCount: lambda, optimizer: optimizer!,
-                                              shaping: evolution.strategyShaping ?? .centredRanks, evaluatesCenter: evolution.evaluatesCenter))
+            return StrategyAlgorithm(
+                OpenAIES(
+                    mean: mean, stepSize: sigma0, sampleCount: lambda, optimizer: optimizer!,
+                    shaping: evolution.strategyShaping ?? .centredRanks, evaluatesCenter: evolution.evaluatesCenter))
         case .cmaes:
             return StrategyAlgorithm(CMAES(mean: mean, stepSize: Double(sigma0), populationSize: lambda))
         case .sepCMAES:
             return StrategyAlgorithm(SepCMAES(mean: mean, stepSize: Double(sigma0), populationSize: lambda))
         case .eggroll:
-            return LowRankES(mean: mean, blocks: Self.lowRankBlocks(network.layout), rank: evolution.rank, stepSize: sigma0,
-                             populationSize: lambda, learningRateMean: evolution.learningRateMean, shaping: evolution.strategyShaping,
-                             optimizer: optimizer)
+            return LowRankES(
+                mean: mean, blocks: Self.lowRankBlocks(network.layout), rank: evolution.rank, stepSize: sigma0,
+                populationSize: lambda, learningRateMean: evolution.learningRateMean,
+                shaping: evolution.strategyShaping,
+                optimizer: optimizer)
         }
     }
 
@@ -54,7 +71,9 @@ extension RunConfig {
     static func lowRankBlocks(_ layout: ParameterLayout) -> [LowRankBlock] {
         layout.tensors.map { tensor in
             LowRankGenomes.isMatrix(tensor)
-                ? LowRankBlock(offset: tensor.offset, rows: tensor.shape[0], columns: tensor.count / tensor.shape[0], isMatrix: true)
+                ? LowRankBlock(
+                    offset: tensor.offset, rows: tensor.shape[0], columns: tensor.count / tensor.shape[0],
+                    isMatrix: true)
                 : LowRankBlock(offset: tensor.offset, rows: tensor.count, columns: 1, isMatrix: false)
         }
     }
@@ -67,7 +86,8 @@ extension RunConfig {
     func decodeIslandAlgorithm(_ data: Data, _ decoder: JSONDecoder = JSONDecoder()) throws -> any IslandAlgorithm {
         switch evolution.algorithm {
         case .ga: return try decoder.decode(GeneticAlgorithm.self, from: data)
-        case .snes where latent.enabled && latent.mode == .anchored: return try decoder.decode(StrategyAlgorithm<SubspaceSNES>.self, from: data)
+        case .snes where latent.enabled && latent.mode == .anchored:
+            return try decoder.decode(StrategyAlgorithm<SubspaceSNES>.self, from: data)
         case .snes: return try decoder.decode(StrategyAlgorithm<SNES>.self, from: data)
         case .cmaes: return try decoder.decode(StrategyAlgorithm<CMAES>.self, from: data)
         case .sepCMAES: return try decoder.decode(StrategyAlgorithm<SepCMAES>.self, from: data)

@@ -11,7 +11,8 @@ extension RunConfig {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: Self.nonFiniteMark + "+inf", negativeInfinity: Self.nonFiniteMark + "-inf", nan: Self.nonFiniteMark + "nan")
+            positiveInfinity: Self.nonFiniteMark + "+inf", negativeInfinity: Self.nonFiniteMark + "-inf",
+            nan: Self.nonFiniteMark + "nan")
         let tree = try JSONSerialization.jsonObject(with: try encoder.encode(self), options: [.fragmentsAllowed])
         var values: [String: String] = [:]
         func visit(_ node: Any, _ path: String) {
@@ -23,7 +24,8 @@ extension RunConfig {
             } else if let text = node as? String, text.hasPrefix(Self.nonFiniteMark) {
                 values[path] = String(text.dropFirst(Self.nonFiniteMark.count))
             } else {
-                let data = try? JSONSerialization.data(withJSONObject: node, options: [.fragmentsAllowed, .withoutEscapingSlashes])
+                let data = try? JSONSerialization.data(
+                    withJSONObject: node, options: [.fragmentsAllowed, .withoutEscapingSlashes])
                 values[path] = data.map { String(decoding: $0, as: UTF8.self) } ?? "\(node)"
             }
         }

@@ -76,8 +76,14 @@ public struct LatentSection: Codable, Equatable, Sendable {
         public init() {}
 
         enum CodingKeys: String, ConfigKey {
-            case dimension, rebuildEvery = "rebuild_every", fullShare = "full_share", latentShare = "latent_share", sigma0
-            case decoderShare = "decoder_share", focusShare = "focus_share", focusNeurons = "focus_neurons"
+            case dimension
+            case rebuildEvery = "rebuild_every"
+            case fullShare = "full_share"
+            case latentShare = "latent_share"
+            case sigma0
+            case decoderShare = "decoder_share"
+            case focusShare = "focus_share"
+            case focusNeurons = "focus_neurons"
         }
 
         public init(from decoder: Decoder) throws {
@@ -94,30 +100,57 @@ public struct LatentSection: Codable, Equatable, Sendable {
         }
 
         func validate(generations: Int?) throws {
-            func fail(_ key: String, _ message: String) -> ConfigError { .invalidValue(path: "latent.anchored.\(key)", message: message) }
+            func fail(_ key: String, _ message: String) -> ConfigError {
+                .invalidValue(path: "latent.anchored.\(key)", message: message)
+            }
             guard dimension >= 1 else { throw fail("dimension", "expected at least 1, got \(dimension)") }
             if let generations, dimension >= generations {
-                throw fail("dimension", "the basis needs \(dimension) generations of history, but the run stops after \(generations): expected fewer than \(generations)")
+                throw fail(
+                    "dimension",
+                    "the basis needs \(dimension) generations of history, but the run stops after \(generations): expected fewer than \(generations)"
+                )
             }
             guard rebuildEvery >= 1 else { throw fail("rebuild_every", "expected at least 1, got \(rebuildEvery)") }
-            guard (0 ... 1).contains(fullShare) else { throw fail("full_share", "expected a value in [0, 1], got \(fullShare)") }
-            guard (0 ... 1).contains(latentShare) else { throw fail("latent_share", "expected a value in [0, 1], got \(latentShare)") }
-            guard fullShare + latentShare <= 1 else { throw fail("latent_share", "full_share + latent_share must be at most 1, got \(fullShare + latentShare)") }
-            guard (0 ... 1).contains(decoderShare) else { throw fail("decoder_share", "expected a value in [0, 1], got \(decoderShare)") }
-            guard (0 ... 1).contains(focusShare) else { throw fail("focus_share", "expected a value in [0, 1], got \(focusShare)") }
-            guard focusNeurons > 0 && focusNeurons <= 1 else { throw fail("focus_neurons", "expected a share of the neurons in (0, 1], got \(focusNeurons)") }
+            guard (0...1).contains(fullShare) else {
+                throw fail("full_share", "expected a value in [0, 1], got \(fullShare)")
+            }
+            guard (0...1).contains(latentShare) else {
+                throw fail("latent_share", "expected a value in [0, 1], got \(latentShare)")
+            }
+            guard fullShare + latentShare <= 1 else {
+                throw fail(
+                    "latent_share", "full_share + latent_share must be at most 1, got \(fullShare + latentShare)")
+            }
+            guard (0...1).contains(decoderShare) else {
+                throw fail("decoder_share", "expected a value in [0, 1], got \(decoderShare)")
+            }
+            guard (0...1).contains(focusShare) else {
+                throw fail("focus_share", "expected a value in [0, 1], got \(focusShare)")
+            }
+            guard focusNeurons > 0 && focusNeurons <= 1 else {
+                throw fail("focus_neurons", "expected a share of the neurons in (0, 1], got \(focusNeurons)")
+            }
             let shares = fullShare + latentShare + decoderShare + focusShare
             guard shares <= 1 else {
-                throw fail(focusShare > 0 ? "focus_share" : "decoder_share",
-                           "full_share + latent_share + decoder_share + focus_share must be at most 1 (decoded and focused rows are guided rows), got \(shares)")
+                throw fail(
+                    focusShare > 0 ? "focus_share" : "decoder_share",
+                    "full_share + latent_share + decoder_share + focus_share must be at most 1 (decoded and focused rows are guided rows), got \(shares)"
+                )
             }
-            if let sigma0, !(sigma0 > 0 && sigma0.isFinite) { throw fail("sigma0", "expected a finite value above 0, got \(sigma0)") }
+            if let sigma0, !(sigma0 > 0 && sigma0.isFinite) {
+                throw fail("sigma0", "expected a finite value above 0, got \(sigma0)")
+            }
         }
     }
 
     enum CodingKeys: String, ConfigKey {
-        case enabled, mode, anchored, warmupGenerations = "warmup_generations", retentionThreshold = "retention_threshold"
-        case weightSpaceShare = "weight_space_share", mutationSigma = "mutation_sigma", mutationRate = "mutation_rate", surrogateFactor = "surrogate_factor"
+        case enabled, mode, anchored
+        case warmupGenerations = "warmup_generations"
+        case retentionThreshold = "retention_threshold"
+        case weightSpaceShare = "weight_space_share"
+        case mutationSigma = "mutation_sigma"
+        case mutationRate = "mutation_rate"
+        case surrogateFactor = "surrogate_factor"
     }
 
     public init(from decoder: Decoder) throws {
@@ -135,23 +168,41 @@ public struct LatentSection: Codable, Equatable, Sendable {
     }
 
     func validate(algorithm: EvolutionSection.Algorithm, generations: Int?) throws {
-        func fail(_ key: String, _ message: String) -> ConfigError { .invalidValue(path: "latent.\(key)", message: message) }
+        func fail(_ key: String, _ message: String) -> ConfigError {
+            .invalidValue(path: "latent.\(key)", message: message)
+        }
         if enabled {
             switch mode {
             case .absolute where algorithm != .ga:
-                throw fail("mode", "the absolute latent space runs the GA on latents: set evolution.algorithm to ga, or latent.mode to anchored (got evolution.algorithm \(algorithm.rawValue))")
+                throw fail(
+                    "mode",
+                    "the absolute latent space runs the GA on latents: set evolution.algorithm to ga, or latent.mode to anchored (got evolution.algorithm \(algorithm.rawValue))"
+                )
             case .anchored where algorithm != .snes:
-                throw fail("mode", "the anchored latent space's anchor is the SNES mean: set evolution.algorithm to snes (got \(algorithm.rawValue))")
+                throw fail(
+                    "mode",
+                    "the anchored latent space's anchor is the SNES mean: set evolution.algorithm to snes (got \(algorithm.rawValue))"
+                )
             case .anchored: try anchored.validate(generations: generations)
             default: break
             }
         }
-        guard warmupGenerations >= 0 else { throw fail("warmup_generations", "expected 0 or more, got \(warmupGenerations)") }
-        guard retentionThreshold > 0 && retentionThreshold <= 1.5 else { throw fail("retention_threshold", "expected a value in (0, 1.5], got \(retentionThreshold)") }
-        guard (0 ... 1).contains(weightSpaceShare) else { throw fail("weight_space_share", "expected a value in [0, 1], got \(weightSpaceShare)") }
+        guard warmupGenerations >= 0 else {
+            throw fail("warmup_generations", "expected 0 or more, got \(warmupGenerations)")
+        }
+        guard retentionThreshold > 0 && retentionThreshold <= 1.5 else {
+            throw fail("retention_threshold", "expected a value in (0, 1.5], got \(retentionThreshold)")
+        }
+        guard (0...1).contains(weightSpaceShare) else {
+            throw fail("weight_space_share", "expected a value in [0, 1], got \(weightSpaceShare)")
+        }
         guard mutationSigma >= 0 else { throw fail("mutation_sigma", "expected 0 or more, got \(mutationSigma)") }
-        guard (0 ... 1).contains(mutationRate) else { throw fail("mutation_rate", "expected a value in [0, 1], got \(mutationRate)") }
-        guard surrogateFactor >= 1 else { throw fail("surrogate_factor", "expected 1 (off) or more, got \(surrogateFactor)") }
+        guard (0...1).contains(mutationRate) else {
+            throw fail("mutation_rate", "expected a value in [0, 1], got \(mutationRate)")
+        }
+        guard surrogateFactor >= 1 else {
+            throw fail("surrogate_factor", "expected 1 (off) or more, got \(surrogateFactor)")
+        }
     }
 }
 
@@ -199,8 +250,13 @@ public struct MetaSection: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, ConfigKey {
-        case pretrained, architecture, loss, trainEvery = "train_every", steps, batch, learningRate = "learning_rate"
-        case archiveSize = "archive_size", probeCount = "probe_count", checksumEvery = "checksum_every"
+        case pretrained, architecture, loss
+        case trainEvery = "train_every"
+        case steps, batch
+        case learningRate = "learning_rate"
+        case archiveSize = "archive_size"
+        case probeCount = "probe_count"
+        case checksumEvery = "checksum_every"
     }
 
     public init(from decoder: Decoder) throws {
@@ -219,20 +275,33 @@ public struct MetaSection: Codable, Equatable, Sendable {
     }
 
     func validate() throws {
-        func fail(_ key: String, _ message: String) -> ConfigError { .invalidValue(path: "meta.\(key)", message: message) }
-        for (key, value) in [("train_every", trainEvery), ("steps", steps), ("batch", batch), ("archive_size", archiveSize), ("probe_count", probeCount), ("checksum_every", checksumEvery)] where value < 1 {
+        func fail(_ key: String, _ message: String) -> ConfigError {
+            .invalidValue(path: "meta.\(key)", message: message)
+        }
+        for (key, value) in [
+            ("train_every", trainEvery), ("steps", steps), ("batch", batch), ("archive_size", archiveSize),
+            ("probe_count", probeCount), ("checksum_every", checksumEvery),
+        ] where value < 1 {
             throw fail(key, "expected at least 1, got \(value)")
         }
         guard learningRate > 0 else { throw fail("learning_rate", "expected more than 0, got \(learningRate)") }
-        for (key, w) in [("reconstruction", loss.reconstruction), ("behaviour", loss.behaviour), ("gap", loss.gap), ("head", loss.head)] where w < 0 {
+        for (key, w) in [
+            ("reconstruction", loss.reconstruction), ("behaviour", loss.behaviour), ("gap", loss.gap),
+            ("head", loss.head),
+        ] where w < 0 {
             throw fail("loss.\(key)", "expected 0 or more, got \(w)")
         }
         if let pretrained {
             let paths = MetaLearnerPaths(pretrained)
-            guard FileManager.default.fileExists(atPath: paths.tensors) else { throw fail("pretrained", "no file at \(paths.tensors)") }
+            guard FileManager.default.fileExists(atPath: paths.tensors) else {
+                throw fail("pretrained", "no file at \(paths.tensors)")
+            }
             guard FileManager.default.fileExists(atPath: paths.state) else {
-                throw fail("pretrained", "\(paths.tensors) is not a meta-learner: its companion \(paths.state) is missing "
-                    + "(`atoll pretrain` writes FILE.safetensors with FILE.json beside it; a network's weights cannot be used here)")
+                throw fail(
+                    "pretrained",
+                    "\(paths.tensors) is not a meta-learner: its companion \(paths.state) is missing "
+                        + "(`atoll pretrain` writes FILE.safetensors with FILE.json beside it; a network's weights cannot be used here)"
+                )
             }
         }
     }

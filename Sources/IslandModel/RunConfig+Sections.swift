@@ -41,10 +41,10 @@ public enum NetworkSource: Codable, Equatable, Sendable {
 
     public func encode(to encoder: Encoder) throws {
         switch self {
-        case let .text(text):
+        case .text(let text):
             var c = encoder.singleValueContainer()
             try c.encode(text)
-        case let .inline(spec):
+        case .inline(let spec):
             try spec.encode(to: encoder)
         }
     }
@@ -52,8 +52,8 @@ public enum NetworkSource: Codable, Equatable, Sendable {
     /// The spec, parsing a shorthand or reading a file.
     public func spec() throws -> NetworkSpec {
         switch self {
-        case let .inline(spec): return spec
-        case let .text(text):
+        case .inline(let spec): return spec
+        case .text(let text):
             if FileManager.default.fileExists(atPath: text) { return try NetworkSpec.load(path: text) }
             return try NetworkSpec.parse(text)
         }
@@ -63,12 +63,16 @@ public enum NetworkSource: Codable, Equatable, Sendable {
     /// bad spec fails before the run starts, and stored inline so the run folder is self-contained.
     func resolved(relativeTo directory: URL) throws -> NetworkSource {
         do {
-            if case let .text(text) = self, !text.hasPrefix("mlp:"), !text.contains("\n") {
+            if case .text(let text) = self, !text.hasPrefix("mlp:"), !text.contains("\n") {
                 let url = URL(fileURLWithPath: text, relativeTo: directory)
-                if FileManager.default.fileExists(atPath: url.path) { return .inline(try NetworkSpec.load(path: url.path)) }
+                if FileManager.default.fileExists(atPath: url.path) {
+                    return .inline(try NetworkSpec.load(path: url.path))
+                }
                 // Not a shorthand, not inline YAML: a path that names no file.
                 if text.contains("/") || [".yaml", ".yml", ".json"].contains(where: text.hasSuffix) {
-                    throw NetworkSpecError.invalid("no such file: \(url.path) (a network is a shorthand such as mlp:64-32-10, a spec file, or an inline spec)")
+                    throw NetworkSpecError.invalid(
+                        "no such file: \(url.path) (a network is a shorthand such as mlp:64-32-10, a spec file, or an inline spec)"
+                    )
                 }
             }
             return .inline(try spec())
@@ -99,7 +103,9 @@ public struct IslandsSection: Codable, Equatable, Sendable {
 /// `topology:` who sends migrants to whom.
 public struct TopologySection: Codable, Equatable, Sendable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
-        case ring, fullyConnected = "fully_connected", torus, unconnected, edges
+        case ring
+        case fullyConnected = "fully_connected"
+        case torus, unconnected, edges
     }
 
     /// `ring`, `fully_connected`, `torus`, `unconnected` or `edges`.
@@ -132,7 +138,7 @@ public struct TopologySection: Codable, Equatable, Sendable {
             case .unconnected: return try .unconnected(n)
             case .edges: return try Topology(islandCount: n, edges: edges)
             case .torus:
-                let r = rows ?? (1 ... n).last { n % $0 == 0 && $0 * $0 <= n }!
+                let r = rows ?? (1...n).last { n % $0 == 0 && $0 * $0 <= n }!
                 guard r >= 1, n % r == 0 else {
                     throw TopologyError("a torus of \(n) islands needs rows dividing \(n), got \(r)")
                 }
@@ -179,7 +185,9 @@ public struct MigrationSection: Codable, Equatable, Sendable {
 /// mean.
 public struct EvolutionSection: Codable, Equatable, Sendable {
     public enum Algorithm: String, Codable, Sendable, CaseIterable {
-        case ga, snes, cmaes, sepCMAES = "sep_cmaes", eggroll, pgpe, openes
+        case ga, snes, cmaes
+        case sepCMAES = "sep_cmaes"
+        case eggroll, pgpe, openes
 
         /// Whether the strategy samples mirrored pairs (λ must then be even).
         var isMirrored: Bool { self == .pgpe || self == .openes }
@@ -188,15 +196,22 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
     }
 
     public enum Selection: String, Codable, Sendable, CaseIterable {
-        case tournament, rank, roulette, sus, steadyState = "steady_state", truncation, random
+        case tournament, rank, roulette, sus
+        case steadyState = "steady_state"
+        case truncation, random
     }
 
     public enum CrossoverKind: String, Codable, Sendable, CaseIterable {
-        case none, onePoint = "one_point", twoPoint = "two_point", uniform, blend, sbx
+        case none
+        case onePoint = "one_point"
+        case twoPoint = "two_point"
+        case uniform, blend, sbx
     }
 
     public enum MutationKind: String, Codable, Sendable, CaseIterable {
-        case gaussian, uniform, randomReplacement = "random_replacement", selfAdaptive = "self_adaptive"
+        case gaussian, uniform
+        case randomReplacement = "random_replacement"
+        case selfAdaptive = "self_adaptive"
     }
 
     /// `ga`, `snes`, `cmaes`, `sep_cmaes`, `eggroll` (`LowRankES`: low-rank samples, the
@@ -262,12 +277,26 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, ConfigKey {
-        case algorithm, sigma0, learningRateMean = "learning_rate_mean", learningRateSigma = "learning_rate_sigma", center, rank, tile
-        case sigmaMaxChange = "sigma_max_change", shaping, optimizer
-        case selection, tournamentSize = "tournament_size", truncationFraction = "truncation_fraction"
-        case crossover, crossoverProbability = "crossover_probability", blendAlpha = "blend_alpha", sbxEta = "sbx_eta"
-        case mutation, mutationSigma = "mutation_sigma", mutationLow = "mutation_low", mutationHigh = "mutation_high"
-        case mutationRate = "mutation_rate", mutationRateBelowMean = "mutation_rate_below_mean", elites, bounds
+        case algorithm, sigma0
+        case learningRateMean = "learning_rate_mean"
+        case learningRateSigma = "learning_rate_sigma"
+        case center, rank, tile
+        case sigmaMaxChange = "sigma_max_change"
+        case shaping, optimizer
+        case selection
+        case tournamentSize = "tournament_size"
+        case truncationFraction = "truncation_fraction"
+        case crossover
+        case crossoverProbability = "crossover_probability"
+        case blendAlpha = "blend_alpha"
+        case sbxEta = "sbx_eta"
+        case mutation
+        case mutationSigma = "mutation_sigma"
+        case mutationLow = "mutation_low"
+        case mutationHigh = "mutation_high"
+        case mutationRate = "mutation_rate"
+        case mutationRateBelowMean = "mutation_rate_below_mean"
+        case elites, bounds
     }
 
     public init(from decoder: Decoder) throws {
@@ -287,7 +316,8 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
         tournamentSize = try c.decodeIfPresent(Int.self, forKey: .tournamentSize) ?? d.tournamentSize
         truncationFraction = try c.decodeIfPresent(Double.self, forKey: .truncationFraction) ?? d.truncationFraction
         crossover = try c.decodeIfPresent(CrossoverKind.self, forKey: .crossover) ?? d.crossover
-        crossoverProbability = try c.decodeIfPresent(Double.self, forKey: .crossoverProbability) ?? d.crossoverProbability
+        crossoverProbability =
+            try c.decodeIfPresent(Double.self, forKey: .crossoverProbability) ?? d.crossoverProbability
         blendAlpha = try c.decodeIfPresent(Float.self, forKey: .blendAlpha) ?? d.blendAlpha
         sbxEta = try c.decodeIfPresent(Float.self, forKey: .sbxEta) ?? d.sbxEta
         mutation = try c.decodeIfPresent(MutationKind.self, forKey: .mutation) ?? d.mutation
@@ -301,43 +331,78 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
     }
 
     func validate(population: Int) throws {
-        func fail(_ key: String, _ message: String) -> ConfigError { .invalidValue(path: "evolution.\(key)", message: message) }
-        guard sigma0 > 0 && sigma0.isFinite else { throw fail("sigma0", "expected a finite value above 0, got \(sigma0)") }
+        func fail(_ key: String, _ message: String) -> ConfigError {
+            .invalidValue(path: "evolution.\(key)", message: message)
+        }
+        guard sigma0 > 0 && sigma0.isFinite else {
+            throw fail("sigma0", "expected a finite value above 0, got \(sigma0)")
+        }
         for (key, rate) in [("learning_rate_mean", learningRateMean), ("learning_rate_sigma", learningRateSigma)] {
-            if let rate, !(rate > 0 && rate.isFinite) { throw fail(key, "expected a finite value above 0, got \(rate)") }
+            if let rate, !(rate > 0 && rate.isFinite) {
+                throw fail(key, "expected a finite value above 0, got \(rate)")
+            }
         }
         guard rank >= 1 else { throw fail("rank", "expected at least 1, got \(rank)") }
         if center == true && ![.snes, .pgpe, .openes].contains(algorithm) {
-            throw fail("center", "the mean as a candidate is built for snes (and the anchored latent), pgpe and openes, not \(algorithm.rawValue)")
+            throw fail(
+                "center",
+                "the mean as a candidate is built for snes (and the anchored latent), pgpe and openes, not \(algorithm.rawValue)"
+            )
         }
         if optimizer != nil && !algorithm.movesMean {
-            throw fail("optimizer", "a mean optimizer applies to snes, eggroll, pgpe and openes (and the anchored latent), not \(algorithm.rawValue)")
+            throw fail(
+                "optimizer",
+                "a mean optimizer applies to snes, eggroll, pgpe and openes (and the anchored latent), not \(algorithm.rawValue)"
+            )
         }
         if shaping != nil && !algorithm.movesMean {
-            throw fail("shaping", "fitness shaping applies to snes, eggroll, pgpe and openes (and the anchored latent), not \(algorithm.rawValue)")
+            throw fail(
+                "shaping",
+                "fitness shaping applies to snes, eggroll, pgpe and openes (and the anchored latent), not \(algorithm.rawValue)"
+            )
         }
         try optimizer?.validate(path: "evolution.optimizer")
-        guard sigmaMaxChange > 0 && sigmaMaxChange < 1 else { throw fail("sigma_max_change", "expected a value in (0, 1), got \(sigmaMaxChange)") }
+        guard sigmaMaxChange > 0 && sigmaMaxChange < 1 else {
+            throw fail("sigma_max_change", "expected a value in (0, 1), got \(sigmaMaxChange)")
+        }
         if algorithm.isMirrored && population % 2 != 0 {
-            throw ConfigError.invalidValue(path: "islands.population",
-                                           message: "\(algorithm.rawValue) samples mirrored pairs: λ = islands.population must be even, got \(population)")
+            throw ConfigError.invalidValue(
+                path: "islands.population",
+                message:
+                    "\(algorithm.rawValue) samples mirrored pairs: λ = islands.population must be even, got \(population)"
+            )
         }
         guard tile >= 1 else { throw fail("tile", "expected at least 1, got \(tile)") }
-        if algorithm != .ga, population < 2 { throw fail("algorithm", "an evolution strategy needs islands.population (its λ) of at least 2, got \(population)") }
+        if algorithm != .ga, population < 2 {
+            throw fail(
+                "algorithm", "an evolution strategy needs islands.population (its λ) of at least 2, got \(population)")
+        }
         guard tournamentSize >= 1 else { throw fail("tournament_size", "expected at least 1, got \(tournamentSize)") }
         guard algorithm != .ga || selection != .tournament || tournamentSize <= population else {
             throw fail("tournament_size", "expected at most islands.population (\(population)), got \(tournamentSize)")
         }
-        guard truncationFraction > 0 && truncationFraction <= 1 else { throw fail("truncation_fraction", "expected a value in (0, 1], got \(truncationFraction)") }
-        guard (0 ... 1).contains(crossoverProbability) else { throw fail("crossover_probability", "expected a value in [0, 1], got \(crossoverProbability)") }
+        guard truncationFraction > 0 && truncationFraction <= 1 else {
+            throw fail("truncation_fraction", "expected a value in (0, 1], got \(truncationFraction)")
+        }
+        guard (0...1).contains(crossoverProbability) else {
+            throw fail("crossover_probability", "expected a value in [0, 1], got \(crossoverProbability)")
+        }
         guard mutationSigma >= 0 else { throw fail("mutation_sigma", "expected 0 or more, got \(mutationSigma)") }
-        guard mutationHigh > mutationLow else { throw fail("mutation_high", "expected more than mutation_low (\(mutationLow)), got \(mutationHigh)") }
-        guard (0 ... 1).contains(mutationRate) else { throw fail("mutation_rate", "expected a value in [0, 1], got \(mutationRate)") }
-        if let below = mutationRateBelowMean, !(0 ... 1).contains(below) {
+        guard mutationHigh > mutationLow else {
+            throw fail("mutation_high", "expected more than mutation_low (\(mutationLow)), got \(mutationHigh)")
+        }
+        guard (0...1).contains(mutationRate) else {
+            throw fail("mutation_rate", "expected a value in [0, 1], got \(mutationRate)")
+        }
+        if let below = mutationRateBelowMean, !(0...1).contains(below) {
             throw fail("mutation_rate_below_mean", "expected a value in [0, 1], got \(below)")
         }
-        guard elites >= 0 && elites < population else { throw fail("elites", "expected 0 to islands.population − 1, got \(elites)") }
-        if let bounds, !(bounds.high > bounds.low) { throw fail("bounds", "expected high > low, got [\(bounds.low), \(bounds.high)]") }
+        guard elites >= 0 && elites < population else {
+            throw fail("elites", "expected 0 to islands.population − 1, got \(elites)")
+        }
+        if let bounds, !(bounds.high > bounds.low) {
+            throw fail("bounds", "expected high > low, got [\(bounds.low), \(bounds.high)]")
+        }
     }
 
     /// Whether each generation's first candidate is the mean (`center`, or the algorithm's default).
@@ -351,8 +416,10 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
     func meanOptimizer(dimension: Int) -> MeanOptimizer? {
         switch algorithm {
         case .pgpe: return (optimizer ?? OptimizerSection()).make(dimension: dimension, defaults: Self.pgpeOptimizer)
-        case .openes: return (optimizer ?? OptimizerSection()).make(dimension: dimension, defaults: Self.openESOptimizer)
-        default: return optimizer?.make(dimension: dimension, defaults: OptimizerSection(kind: .adam, learningRate: 0.01))
+        case .openes:
+            return (optimizer ?? OptimizerSection()).make(dimension: dimension, defaults: Self.openESOptimizer)
+        default:
+            return optimizer?.make(dimension: dimension, defaults: OptimizerSection(kind: .adam, learningRate: 0.01))
         }
     }
 
@@ -363,31 +430,35 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
 
     /// The `Evolution` genetic algorithm these settings describe, with `sigma` as the Gaussian σ.
     public func geneticAlgorithm(sigma: Float? = nil) -> GeneticAlgorithm {
-        let parentSelection: ParentSelection = switch selection {
-        case .tournament: .tournament(size: tournamentSize)
-        case .rank: .rank
-        case .roulette: .rouletteWheel
-        case .sus: .stochasticUniversalSampling
-        case .steadyState: .steadyState
-        case .truncation: .truncation(fraction: truncationFraction)
-        case .random: .random
-        }
-        let recombination: Crossover = switch crossover {
-        case .none: .none
-        case .onePoint: .onePoint
-        case .twoPoint: .twoPoint
-        case .uniform: .uniform
-        case .blend: .blend(alpha: blendAlpha)
-        case .sbx: .simulatedBinary(eta: sbxEta)
-        }
+        let parentSelection: ParentSelection =
+            switch selection {
+            case .tournament: .tournament(size: tournamentSize)
+            case .rank: .rank
+            case .roulette: .rouletteWheel
+            case .sus: .stochasticUniversalSampling
+            case .steadyState: .steadyState
+            case .truncation: .truncation(fraction: truncationFraction)
+            case .random: .random
+            }
+        let recombination: Crossover =
+            switch crossover {
+            case .none: .none
+            case .onePoint: .onePoint
+            case .twoPoint: .twoPoint
+            case .uniform: .uniform
+            case .blend: .blend(alpha: blendAlpha)
+            case .sbx: .simulatedBinary(eta: sbxEta)
+            }
         let s = sigma ?? mutationSigma
-        let kind: Mutation.Kind = switch mutation {
-        case .gaussian: .gaussian(sigma: s)
-        case .uniform: .uniformShift(low: mutationLow, high: mutationHigh)
-        case .randomReplacement: .randomReplacement(low: mutationLow, high: mutationHigh)
-        case .selfAdaptive: .selfAdaptive(initialSigma: s, learningRate: nil)
-        }
-        let genes: Mutation.Genes = mutationRateBelowMean.map { .adaptiveRate(aboveMean: mutationRate, belowMean: $0) } ?? .rate(mutationRate)
+        let kind: Mutation.Kind =
+            switch mutation {
+            case .gaussian: .gaussian(sigma: s)
+            case .uniform: .uniformShift(low: mutationLow, high: mutationHigh)
+            case .randomReplacement: .randomReplacement(low: mutationLow, high: mutationHigh)
+            case .selfAdaptive: .selfAdaptive(initialSigma: s, learningRate: nil)
+            }
+        let genes: Mutation.Genes =
+            mutationRateBelowMean.map { .adaptiveRate(aboveMean: mutationRate, belowMean: $0) } ?? .rate(mutationRate)
         return GeneticAlgorithm(
             selection: parentSelection, crossover: recombination, crossoverProbability: crossoverProbability,
             mutation: Mutation(kind: kind, genes: genes),
@@ -412,7 +483,10 @@ public struct StopSection: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, ConfigKey {
-        case generations, evaluations, wallTime = "wall_time", targetFitness = "target_fitness", patience
+        case generations, evaluations
+        case wallTime = "wall_time"
+        case targetFitness = "target_fitness"
+        case patience
     }
 
     public init(from decoder: Decoder) throws {
@@ -428,18 +502,27 @@ public struct StopSection: Codable, Equatable, Sendable {
     }
 
     func validate() throws {
-        func fail(_ key: String, _ message: String) -> ConfigError { .invalidValue(path: "stop.\(key)", message: message) }
+        func fail(_ key: String, _ message: String) -> ConfigError {
+            .invalidValue(path: "stop.\(key)", message: message)
+        }
         if let generations, generations < 1 { throw fail("generations", "expected at least 1, got \(generations)") }
         if let evaluations, evaluations < 1 { throw fail("evaluations", "expected at least 1, got \(evaluations)") }
         if let wallTime, !(wallTime > 0) { throw fail("wall_time", "expected seconds > 0, got \(wallTime)") }
         if let patience, patience < 1 { throw fail("patience", "expected at least 1, got \(patience)") }
-        guard generations != nil || evaluations != nil || wallTime != nil || targetFitness != nil || patience != nil else {
-            throw ConfigError.invalidValue(path: "stop", message: "no stop criterion set: give at least one of generations, evaluations, wall_time, target_fitness, patience")
+        guard generations != nil || evaluations != nil || wallTime != nil || targetFitness != nil || patience != nil
+        else {
+            throw ConfigError.invalidValue(
+                path: "stop",
+                message:
+                    "no stop criterion set: give at least one of generations, evaluations, wall_time, target_fitness, patience"
+            )
         }
     }
 
     public var criteria: StopCriteria {
-        StopCriteria(maxGenerations: generations, maxEvaluations: evaluations, maxSeconds: wallTime, targetFitness: targetFitness, maxStagnantGenerations: patience)
+        StopCriteria(
+            maxGenerations: generations, maxEvaluations: evaluations, maxSeconds: wallTime,
+            targetFitness: targetFitness, maxStagnantGenerations: patience)
     }
 }
 
@@ -452,7 +535,10 @@ public struct OutputSection: Codable, Equatable, Sendable {
 
     public init() {}
 
-    enum CodingKeys: String, ConfigKey { case directory, checkpointEvery = "checkpoint_every" }
+    enum CodingKeys: String, ConfigKey {
+        case directory
+        case checkpointEvery = "checkpoint_every"
+    }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)

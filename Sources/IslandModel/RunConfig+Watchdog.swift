@@ -15,7 +15,10 @@ public struct WatchdogSection: Codable, Equatable, Sendable {
 
     public init() {}
 
-    enum CodingKeys: String, ConfigKey { case enabled, factor, minSeconds = "min_seconds" }
+    enum CodingKeys: String, ConfigKey {
+        case enabled, factor
+        case minSeconds = "min_seconds"
+    }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
@@ -26,9 +29,12 @@ public struct WatchdogSection: Codable, Equatable, Sendable {
     }
 
     func validate() throws {
-        guard factor >= 1 && factor <= 1e6 else { throw ConfigError.invalidValue(path: "watchdog.factor", message: "expected 1 to 1000000, got \(factor)") }
+        guard factor >= 1 && factor <= 1e6 else {
+            throw ConfigError.invalidValue(path: "watchdog.factor", message: "expected 1 to 1000000, got \(factor)")
+        }
         guard minSeconds > 0 && minSeconds <= 1e7 else {
-            throw ConfigError.invalidValue(path: "watchdog.min_seconds", message: "expected above 0 and at most 10000000, got \(minSeconds)")
+            throw ConfigError.invalidValue(
+                path: "watchdog.min_seconds", message: "expected above 0 and at most 10000000, got \(minSeconds)")
         }
     }
 }

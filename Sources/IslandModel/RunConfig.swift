@@ -35,14 +35,16 @@ public struct RunConfig: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, ConfigKey {
-        case seed, task, network, islands, topology, migration, evolution, latent, meta, stop, output, allreduce, watchdog
+        case seed, task, network, islands, topology, migration, evolution, latent, meta, stop, output, allreduce,
+            watchdog
     }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         let d = RunConfig()
         if let negative = try? c.decodeIfPresent(Int.self, forKey: .seed), negative < 0 {
-            throw ConfigError.invalidValue(path: "seed", message: "must be a whole number ≥ 0 (at most 18446744073709551615), got \(negative)")
+            throw ConfigError.invalidValue(
+                path: "seed", message: "must be a whole number ≥ 0 (at most 18446744073709551615), got \(negative)")
         }
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         task = try c.decodeIfPresent(TaskSection.self, forKey: .task) ?? d.task
@@ -68,7 +70,9 @@ public struct RunConfig: Codable, Equatable, Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ConfigError.file(path: path, message: "no such file")
         }
-        guard !isDirectory.boolValue else { throw ConfigError.file(path: path, message: "is a directory, not a config file") }
+        guard !isDirectory.boolValue else {
+            throw ConfigError.file(path: path, message: "is a directory, not a config file")
+        }
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
@@ -83,7 +87,9 @@ public struct RunConfig: Codable, Equatable, Sendable {
 
     /// Parses YAML (or JSON) text, reads the network spec (a path is taken relative to
     /// `baseDirectory`) and validates everything.
-    public static func parse(_ text: String, baseDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) throws -> RunConfig {
+    public static func parse(
+        _ text: String, baseDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    ) throws -> RunConfig {
         var config: RunConfig
         do {
             config = try YAMLDecoder().decode(RunConfig.self, from: text.isEmpty ? "{}" : text)
@@ -105,19 +111,32 @@ public struct RunConfig: Codable, Equatable, Sendable {
         func fail(_ path: String, _ message: String) -> ConfigError { .invalidValue(path: path, message: message) }
         try validateFinite()
         guard islands.count >= 1 else { throw fail("islands.count", "expected at least 1, got \(islands.count)") }
-        guard islands.count < 1 << 16 else { throw fail("islands.count", "expected fewer than 65536, got \(islands.count)") }
-        guard islands.population >= 2 else { throw fail("islands.population", "expected at least 2, got \(islands.population)") }
-        guard migration.interval >= 1 else { throw fail("migration.interval", "expected at least 1, got \(migration.interval)") }
+        guard islands.count < 1 << 16 else {
+            throw fail("islands.count", "expected fewer than 65536, got \(islands.count)")
+        }
+        guard islands.population >= 2 else {
+            throw fail("islands.population", "expected at least 2, got \(islands.population)")
+        }
+        guard migration.interval >= 1 else {
+            throw fail("migration.interval", "expected at least 1, got \(migration.interval)")
+        }
         guard migration.count >= 0 && migration.count < islands.population else {
-            throw fail("migration.count", "expected 0 to islands.population − 1 (\(islands.population - 1)), got \(migration.count)")
+            throw fail(
+                "migration.count",
+                "expected 0 to islands.population − 1 (\(islands.population - 1)), got \(migration.count)")
         }
         _ = try topology.make(islandCount: islands.count)
         try evolution.validate(population: islands.population)
         try stop.validate()
-        guard output.checkpointEvery >= 0 else { throw fail("output.checkpoint_every", "expected 0 (never) or more, got \(output.checkpointEvery)") }
+        guard output.checkpointEvery >= 0 else {
+            throw fail("output.checkpoint_every", "expected 0 (never) or more, got \(output.checkpointEvery)")
+        }
         try latent.validate(algorithm: evolution.algorithm, generations: stop.generations)
         if latent.enabled && latent.mode == .anchored, let shaping = evolution.shaping, shaping != .snesUtilities {
-            throw fail("evolution.shaping", "the anchored latent ranks with SNES's utilities; \(shaping.rawValue) is for snes, eggroll, pgpe and openes")
+            throw fail(
+                "evolution.shaping",
+                "the anchored latent ranks with SNES's utilities; \(shaping.rawValue) is for snes, eggroll, pgpe and openes"
+            )
         }
         try meta.validate()
         try watchdog.validate()
@@ -129,11 +148,13 @@ extension ConfigError {
     /// `DecodingError.dataCorrupted`, with the original as the underlying error.
     static func unwrapping(_ error: Error) -> ConfigError {
         if let config = error as? ConfigError { return config }
-        if case let .dataCorrupted(context) = error as? DecodingError, let inner = context.underlyingError {
+        if case .dataCorrupted(let context) = error as? DecodingError, let inner = context.underlyingError {
             return unwrapping(inner)
         }
         if let decoding = error as? DecodingError { return describing(decoding) }
-        if let meta = error as? MetaLearnerConfigError { return .invalidValue(path: "meta.architecture.\(meta.field)", message: meta.message) }
+        if let meta = error as? MetaLearnerConfigError {
+            return .invalidValue(path: "meta.architecture.\(meta.field)", message: meta.message)
+        }
         return .invalidValue(path: "(file)", message: "\(error)")
     }
 
@@ -144,13 +165,14 @@ extension ConfigError {
             return p.isEmpty ? "(top level)" : p.replacingOccurrences(of: ".[", with: "[")
         }
         switch error {
-        case let .typeMismatch(type, context):
-            return .invalidValue(path: path(context), message: "expected \(Self.typeName(type)); \(context.debugDescription)")
-        case let .valueNotFound(type, context):
+        case .typeMismatch(let type, let context):
+            return .invalidValue(
+                path: path(context), message: "expected \(Self.typeName(type)); \(context.debugDescription)")
+        case .valueNotFound(let type, let context):
             return .invalidValue(path: path(context), message: "expected \(Self.typeName(type)), found nothing")
-        case let .keyNotFound(key, context):
+        case .keyNotFound(let key, let context):
             return .invalidValue(path: path(context), message: "missing key '\(key.stringValue)'")
-        case let .dataCorrupted(context):
+        case .dataCorrupted(let context):
             return .invalidValue(path: path(context), message: context.debugDescription)
         @unknown default:
             return .invalidValue(path: "(file)", message: "\(error)")

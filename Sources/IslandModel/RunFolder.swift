@@ -19,12 +19,17 @@ final class RunFolder {
     let meta: JSONLinesLog
 
     /// What a run writes into its folder (`run.lock` aside, which outlives every run).
-    static let products = ["config.yaml", "metrics.jsonl", "timings.jsonl", "meta.jsonl", "best.safetensors", "summary.json", "checkpoints",
-                           "meta-learner.safetensors", "meta-learner.json"]
+    static let products = [
+        "config.yaml", "metrics.jsonl", "timings.jsonl", "meta.jsonl", "best.safetensors", "summary.json",
+        "checkpoints",
+        "meta-learner.safetensors", "meta-learner.json",
+    ]
 
     /// Whether `directory` holds a finished run's results (`best.safetensors` and `summary.json`).
     static func hasResults(_ directory: URL) -> Bool {
-        ["best.safetensors", "summary.json"].allSatisfy { FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path) }
+        ["best.safetensors", "summary.json"].allSatisfy {
+            FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path)
+        }
     }
 
     /// Checks, touching nothing, that a run may start in `directory`: it is not a file, no other
@@ -38,7 +43,9 @@ final class RunFolder {
         if !locked { try RunLock.checkFree(directory) }
         let existing = products.filter { fm.fileExists(atPath: directory.appendingPathComponent($0).path) }
         guard existing.isEmpty || force else {
-            throw RunError("\(directory.path) already holds a run (\(existing.joined(separator: ", "))): continue it with `atoll resume \(shellQuoted(directory.path))`, or pass --force to replace it")
+            throw RunError(
+                "\(directory.path) already holds a run (\(existing.joined(separator: ", "))): continue it with `atoll resume \(shellQuoted(directory.path))`, or pass --force to replace it"
+            )
         }
     }
 
@@ -63,7 +70,8 @@ final class RunFolder {
         self.directory = directory
         lock = try RunLock(directory: directory, purpose: "atoll resume")
         if let config {
-            try Data(try config.yaml().utf8).write(to: directory.appendingPathComponent("config.yaml"), options: .atomic)
+            try Data(try config.yaml().utf8).write(
+                to: directory.appendingPathComponent("config.yaml"), options: .atomic)
         }
         (metrics, timings, meta) = try Self.openLogs(directory)
         try metrics.truncate(toByteCount: state.metricsBytes)
@@ -72,9 +80,11 @@ final class RunFolder {
     }
 
     private static func openLogs(_ directory: URL) throws -> (JSONLinesLog, JSONLinesLog, JSONLinesLog) {
-        (try JSONLinesLog(url: directory.appendingPathComponent("metrics.jsonl")),
-         try JSONLinesLog(url: directory.appendingPathComponent("timings.jsonl")),
-         try JSONLinesLog(url: directory.appendingPathComponent("meta.jsonl")))
+        (
+            try JSONLinesLog(url: directory.appendingPathComponent("metrics.jsonl")),
+            try JSONLinesLog(url: directory.appendingPathComponent("timings.jsonl")),
+            try JSONLinesLog(url: directory.appendingPathComponent("meta.jsonl"))
+        )
     }
 
     /// The checkpoint file of island `index`: `island-NNNNN.bin`.
@@ -85,7 +95,10 @@ final class RunFolder {
 
     /// The end of a run: `best.safetensors` (PyTorch names, with `metadata` and the network spec),
     /// `summary.json`, and the meta-learner's files.
-    func writeResults(summary: RunSummary, best genome: [Float], network: Network, metadata: [String: String], metaLearner: [String: Data]) throws {
+    func writeResults(
+        summary: RunSummary, best genome: [Float], network: Network, metadata: [String: String],
+        metaLearner: [String: Data]
+    ) throws {
         var metadata = metadata
         let specEncoder = JSONEncoder()
         specEncoder.outputFormatting = .sortedKeys

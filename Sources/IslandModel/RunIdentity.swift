@@ -52,9 +52,10 @@ struct RunIdentity: Equatable, CustomStringConvertible {
     static func split(_ data: Data) -> (payload: Data, identity: RunIdentity?) {
         guard data.count >= size else { return (data, nil) }
         let tail = Array(data.suffix(size))
-        guard Array(tail[0 ..< 8]) == magic else { return (data, nil) }
-        func word(_ i: Int) -> UInt64 { tail[8 + 8 * i ..< 16 + 8 * i].reversed().reduce(0) { $0 << 8 | UInt64($1) } }
-        let identity = RunIdentity(seed: word(0), settingsHash: word(1), island: Int(truncatingIfNeeded: Int64(bitPattern: word(2))))
+        guard Array(tail[0..<8]) == magic else { return (data, nil) }
+        func word(_ i: Int) -> UInt64 { tail[8 + 8 * i..<16 + 8 * i].reversed().reduce(0) { $0 << 8 | UInt64($1) } }
+        let identity = RunIdentity(
+            seed: word(0), settingsHash: word(1), island: Int(truncatingIfNeeded: Int64(bitPattern: word(2))))
         return (data.prefix(data.count - size), identity)
     }
 
@@ -63,18 +64,26 @@ struct RunIdentity: Equatable, CustomStringConvertible {
     ///
     /// - Throws: `CheckpointError` naming the file, its identity and the checkpoint's.
     static func check(checkpoint folder: URL) throws {
-        guard let state = try? RunState.decoder.decode(RunState.self, from: Data(contentsOf: folder.appendingPathComponent("run.json"))),
-              let settings = state.settings else { return }
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("island-") && $0.hasSuffix(".bin") }.sorted()
+        guard
+            let state = try? RunState.decoder.decode(
+                RunState.self, from: Data(contentsOf: folder.appendingPathComponent("run.json"))),
+            let settings = state.settings
+        else { return }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter {
+            $0.hasPrefix("island-") && $0.hasSuffix(".bin")
+        }.sorted()
         for name in names {
             guard let index = Int(name.dropFirst("island-".count).dropLast(".bin".count)),
-                  let found = split(try Data(contentsOf: folder.appendingPathComponent(name))).identity else { continue }
+                let found = split(try Data(contentsOf: folder.appendingPathComponent(name))).identity
+            else { continue }
             let expected = RunIdentity(settings: settings, island: index)
             if found.seed != expected.seed || found.settingsHash != expected.settingsHash {
-                throw CheckpointError("\(name) belongs to another run (\(found)); this checkpoint's run.json is \(expected)")
+                throw CheckpointError(
+                    "\(name) belongs to another run (\(found)); this checkpoint's run.json is \(expected)")
             }
             if found.island != index {
-                throw CheckpointError("\(name) holds island \(found.island) of this run, not island \(index) (swapped or renamed)")
+                throw CheckpointError(
+                    "\(name) holds island \(found.island) of this run, not island \(index) (swapped or renamed)")
             }
         }
     }

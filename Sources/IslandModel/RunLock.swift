@@ -45,9 +45,11 @@ final class RunLock {
                 continue
             }
             close(descriptor)
-            throw reason == EWOULDBLOCK ? Self.heldError(url) : RunError("cannot lock \(url.path): \(String(cString: strerror(reason)))")
+            throw reason == EWOULDBLOCK
+                ? Self.heldError(url) : RunError("cannot lock \(url.path): \(String(cString: strerror(reason)))")
         }
-        let holder = "pid \(getpid()) on host \(ProcessInfo.processInfo.hostName) (\(purpose), since \(ISO8601DateFormatter().string(from: Date())))\n"
+        let holder =
+            "pid \(getpid()) on host \(ProcessInfo.processInfo.hostName) (\(purpose), since \(ISO8601DateFormatter().string(from: Date())))\n"
         _ = ftruncate(descriptor, 0)
         _ = holder.withCString { pwrite(descriptor, $0, strlen($0), 0) }
     }
@@ -67,9 +69,11 @@ final class RunLock {
     }
 
     private static func heldError(_ url: URL) -> RunError {
-        let holder = ((try? String(contentsOf: url, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        return RunError("\(url.deletingLastPathComponent().path) is in use by another Atoll run: "
-            + (holder.isEmpty ? "a process whose host and PID are not yet written" : holder)
-            + " holds \(url.path); wait for it to finish or stop it first")
+        let holder = ((try? String(contentsOf: url, encoding: .utf8)) ?? "").trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        return RunError(
+            "\(url.deletingLastPathComponent().path) is in use by another Atoll run: "
+                + (holder.isEmpty ? "a process whose host and PID are not yet written" : holder)
+                + " holds \(url.path); wait for it to finish or stop it first")
     }
 }

@@ -32,8 +32,12 @@ public struct IslandMetrics: Codable, Equatable, Sendable {
     public var bestKind: String?
 
     enum CodingKeys: String, CodingKey {
-        case generation, island, phase, best, mean, median, nonFinite = "non_finite", bestEver = "best_ever", evaluations
-        case bytesMigrated = "bytes_migrated", bestKind = "best_kind"
+        case generation, island, phase, best, mean, median
+        case nonFinite = "non_finite"
+        case bestEver = "best_ever"
+        case evaluations
+        case bytesMigrated = "bytes_migrated"
+        case bestKind = "best_kind"
     }
 
     /// The line for `island` after `generation`: best, mean and median of the finite values of
@@ -50,7 +54,10 @@ public struct IslandMetrics: Codable, Equatable, Sendable {
         } else {
             var sum = 0.0
             for f in finite { sum += Double(f) }
-            (best, mean, median) = (finite[n - 1], Float(sum / Double(n)), n % 2 == 1 ? finite[n / 2] : (finite[n / 2 - 1] + finite[n / 2]) / 2)
+            (best, mean, median) = (
+                finite[n - 1], Float(sum / Double(n)),
+                n % 2 == 1 ? finite[n / 2] : (finite[n / 2 - 1] + finite[n / 2]) / 2
+            )
         }
         nonFinite = fitness.count - n
         bestEver = island.bestFitness
@@ -61,7 +68,9 @@ public struct IslandMetrics: Codable, Equatable, Sendable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        func number(_ key: CodingKeys) throws -> Float { try c.decodeNil(forKey: key) ? -.infinity : c.decode(Float.self, forKey: key) }
+        func number(_ key: CodingKeys) throws -> Float {
+            try c.decodeNil(forKey: key) ? -.infinity : c.decode(Float.self, forKey: key)
+        }
         generation = try c.decode(Int.self, forKey: .generation)
         island = try c.decode(Int.self, forKey: .island)
         phase = try c.decode(String.self, forKey: .phase)
@@ -111,7 +120,9 @@ public struct RankTiming: Codable, Equatable, Sendable {
     public var total = 0.0
 
     enum CodingKeys: String, CodingKey {
-        case generation, rank, evolve, decode, migrate, metaTraining = "meta_training", allreduce, checkpoint, total
+        case generation, rank, evolve, decode, migrate
+        case metaTraining = "meta_training"
+        case allreduce, checkpoint, total
     }
 
     public init(generation: Int, rank: Int) {
@@ -175,13 +186,15 @@ struct RunState: Codable {
     static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return encoder
     }
 
     static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
     }
 }

@@ -38,12 +38,15 @@ public struct Topology: Equatable, Sendable {
         guard islandCount >= 1 else { throw TopologyError("a topology needs at least one island, got \(islandCount)") }
         var seen = Set<[Int]>()
         for e in edges {
-            for end in [e.source, e.destination] where !(0 ..< islandCount).contains(end) {
+            for end in [e.source, e.destination] where !(0..<islandCount).contains(end) {
                 throw TopologyError("edge \(e.source)→\(e.destination) names island \(end), outside 0..<\(islandCount)")
             }
-            guard e.source != e.destination else { throw TopologyError("edge \(e.source)→\(e.destination) is a self-loop") }
+            guard e.source != e.destination else {
+                throw TopologyError("edge \(e.source)→\(e.destination) is a self-loop")
+            }
             guard e.probability > 0 && e.probability <= 1 else {
-                throw TopologyError("edge \(e.source)→\(e.destination) has probability \(e.probability), expected a value in (0, 1]")
+                throw TopologyError(
+                    "edge \(e.source)→\(e.destination) has probability \(e.probability), expected a value in (0, 1]")
             }
             guard seen.insert([e.source, e.destination]).inserted else {
                 throw TopologyError("edge \(e.source)→\(e.destination) is listed twice")
@@ -57,7 +60,7 @@ public struct Topology: Equatable, Sendable {
     public static func ring(_ n: Int, bidirectional: Bool = true) throws -> Topology {
         var edges: [Edge] = []
         if n > 1 {
-            for i in 0 ..< n {
+            for i in 0..<n {
                 edges.append(Edge(source: i, destination: (i + 1) % n))
                 if bidirectional && n > 2 { edges.append(Edge(source: (i + 1) % n, destination: i)) }
             }
@@ -67,9 +70,11 @@ public struct Topology: Equatable, Sendable {
 
     /// Every island sends to every other.
     public static func fullyConnected(_ n: Int) throws -> Topology {
-        try Topology(islandCount: n, edges: (0 ..< n).flatMap { s in
-            (0 ..< n).filter { $0 != s }.map { Edge(source: s, destination: $0) }
-        })
+        try Topology(
+            islandCount: n,
+            edges: (0..<n).flatMap { s in
+                (0..<n).filter { $0 != s }.map { Edge(source: s, destination: $0) }
+            })
     }
 
     /// Islands on a `rows × columns` grid that wraps around at its edges, each sending to its
@@ -77,8 +82,8 @@ public struct Topology: Equatable, Sendable {
     public static func torus(rows: Int, columns: Int) throws -> Topology {
         guard rows >= 1, columns >= 1 else { throw TopologyError("a torus needs at least 1 row and 1 column") }
         var edges = Set<Edge>()
-        for r in 0 ..< rows {
-            for c in 0 ..< columns {
+        for r in 0..<rows {
+            for c in 0..<columns {
                 let me = r * columns + c
                 let neighbours = [
                     ((r + 1) % rows) * columns + c, ((r + rows - 1) % rows) * columns + c,

@@ -104,7 +104,9 @@ final class Watchdog: @unchecked Sendable {
     private func watch() {
         while true {
             usleep(500_000)
-            let (running, generation, start, recent) = state.withLock { ($0.running, $0.generation, $0.start, $0.recent) }
+            let (running, generation, start, recent) = state.withLock {
+                ($0.running, $0.generation, $0.start, $0.recent)
+            }
             guard running else { return }
             guard start != 0, let limit = Self.limit(recent: recent, settings: settings) else { continue }
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
@@ -123,30 +125,42 @@ final class Watchdog: @unchecked Sendable {
     private func fire(generation: Int, elapsed: Double, limit: Double, recent: [Double]) {
         try? Data("\(generation)\n".utf8).write(to: aliveFile(of: rank))
         usleep(UInt32(min(30, 2 + 0.1 * limit) * 1e6))
-        var stages: [Int] = [], whereabouts: [String] = [], silent: [Int] = []
-        for r in 0 ..< size {
+        var stages: [Int] = []
+        var whereabouts: [String] = []
+        var silent: [Int] = []
+        for r in 0..<size {
             let fields = ((try? String(contentsOf: file(of: r), encoding: .utf8)) ?? "").split(separator: " ")
             stages.append(fields.first.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? -1)
-            whereabouts.append(fields.count >= 3 ? "host \(fields[1]), pid \(fields[2].trimmingCharacters(in: .whitespacesAndNewlines))" : "no heartbeat")
-            let alive = (try? String(contentsOf: aliveFile(of: r), encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            whereabouts.append(
+                fields.count >= 3
+                    ? "host \(fields[1]), pid \(fields[2].trimmingCharacters(in: .whitespacesAndNewlines))"
+                    : "no heartbeat")
+            let alive = (try? String(contentsOf: aliveFile(of: r), encoding: .utf8)).flatMap {
+                Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
             if alive != generation { silent.append(r) }
         }
         let behind = Self.laggards(stages: stages)
-        let named = (0 ..< size).filter { silent.contains($0) || behind.contains($0) }
-        let reporter = (0 ..< size).first { !named.contains($0) } ?? rank
+        let named = (0..<size).filter { silent.contains($0) || behind.contains($0) }
+        let reporter = (0..<size).first { !named.contains($0) } ?? rank
         if rank == reporter {
             func stage(_ s: Int) -> String {
-                s < 0 ? "no generation yet" : s % 2 == 0 ? "generation \(s / 2) evolved, before its allgather" : "the end of generation \(s / 2)"
+                s < 0
+                    ? "no generation yet"
+                    : s % 2 == 0
+                        ? "generation \(s / 2) evolved, before its allgather" : "the end of generation \(s / 2)"
             }
             let list = named.map { r in
                 "rank \(r) (\(whereabouts[r]); last reached \(stage(stages[r]))\(silent.contains(r) ? "; its watchdog did not answer either: stopped or gone" : ""))"
             }.joined(separator: ", ")
             let median = recent.sorted()[recent.count / 2]
-            let message = "\natoll: watchdog: generation \(generation) has run \(String(format: "%.0f", elapsed)) s, more than its limit of "
+            let message =
+                "\natoll: watchdog: generation \(generation) has run \(String(format: "%.0f", elapsed)) s, more than its limit of "
                 + "\(String(format: "%.0f", limit)) s (max of watchdog.min_seconds \(String(format: "%g", settings.minSeconds)) and "
                 + "watchdog.factor \(String(format: "%g", settings.factor)) × the recent median \(String(format: "%.3g", median)) s). "
-                + (named.isEmpty ? "Every rank is alive and at the same stage: one hangs inside a collective or a checkpoint. "
-                   : "Did not answer: \(list). ")
+                + (named.isEmpty
+                    ? "Every rank is alive and at the same stage: one hangs inside a collective or a checkpoint. "
+                    : "Did not answer: \(list). ")
                 + "The run ends; continue from its last checkpoint with `\(resumeCommand)` "
                 + "(or raise watchdog.min_seconds, or set watchdog.enabled: false).\n"
             try? FileHandle.standardError.write(contentsOf: Data(message.utf8))

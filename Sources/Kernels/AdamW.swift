@@ -45,7 +45,7 @@ public func adamWUpdate(
     let beta2 = settings.beta2
     let correction1 = 1 - Float(pow(Double(beta1), Double(step)))
     let correction2 = 1 - Float(pow(Double(beta2), Double(step)))
-    for i in 0 ..< N {
+    for i in 0..<N {
         let g = grads[i]
         let mi = beta1 * m[i] + (1 - beta1) * g
         let vi = beta2 * v[i] + (1 - beta2) * g * g

@@ -36,20 +36,22 @@ public func attentionForward(
     }
     let hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
-    for b in 0 ..< B {
+    for b in 0..<B {
         let mask = keyMask.map { $0 + b * Tk }
-        for h in 0 ..< NH {
+        for h in 0..<NH {
             let qh = q + b * Tq * C + h * hs
             let kh = k + b * Tk * C + h * hs
             let vh = v + b * Tk * C + h * hs
             let atth = att + (b * NH + h) * Tq * Tk
             // scores (Tq,Tk) = scale · q_h (Tq,hs) · k_hᵀ (hs,Tk)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(Tq), Int32(Tk), Int32(hs),
-                        scale, qh, Int32(C), kh, Int32(C), 0, atth, Int32(Tk))
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(Tq), Int32(Tk), Int32(hs),
+                scale, qh, Int32(C), kh, Int32(C), 0, atth, Int32(Tk))
             softmaxForward(atth, atth, Tq, Tk, mask: mask)
             // out_h (Tq,hs) = att (Tq,Tk) · v_h (Tk,hs)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(Tq), Int32(hs), Int32(Tk),
-                        1, atth, Int32(Tk), vh, Int32(C), 0, out + b * Tq * C + h * hs, Int32(C))
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(Tq), Int32(hs), Int32(Tk),
+                1, atth, Int32(Tk), vh, Int32(C), 0, out + b * Tq * C + h * hs, Int32(C))
         }
     }
 }
@@ -79,32 +81,36 @@ public func attentionBackward(
     guard B > 0, Tq > 0, Tk > 0 else { return }
     let hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
-    for b in 0 ..< B {
-        for h in 0 ..< NH {
+    for b in 0..<B {
+        for h in 0..<NH {
             let offsetQ = b * Tq * C + h * hs
             let offsetK = b * Tk * C + h * hs
             let atth = att + (b * NH + h) * Tq * Tk
             let douth = dout + offsetQ
             // dP (Tq,Tk) = dout_h (Tq,hs) · v_hᵀ (hs,Tk)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(Tq), Int32(Tk), Int32(hs),
-                        1, douth, Int32(C), v + offsetK, Int32(C), 0, scratch, Int32(Tk))
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(Tq), Int32(Tk), Int32(hs),
+                1, douth, Int32(C), v + offsetK, Int32(C), 0, scratch, Int32(Tk))
             // dv_h (Tk,hs) += attᵀ (Tk,Tq) · dout_h (Tq,hs)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(Tk), Int32(hs), Int32(Tq),
-                        1, atth, Int32(Tk), douth, Int32(C), 1, dv + offsetK, Int32(C))
+            cblas_sgemm(
+                CblasRowMajor, CblasTrans, CblasNoTrans, Int32(Tk), Int32(hs), Int32(Tq),
+                1, atth, Int32(Tk), douth, Int32(C), 1, dv + offsetK, Int32(C))
             // dS = P ⊙ (dP − rowsum(P ⊙ dP)), in place
-            for i in 0 ..< Tq {
+            for i in 0..<Tq {
                 let p = atth + i * Tk
                 let g = scratch + i * Tk
                 var dot: Float = 0
-                for j in 0 ..< Tk { dot += p[j] * g[j] }
-                for j in 0 ..< Tk { g[j] = p[j] * (g[j] - dot) }
+                for j in 0..<Tk { dot += p[j] * g[j] }
+                for j in 0..<Tk { g[j] = p[j] * (g[j] - dot) }
             }
             // dq_h (Tq,hs) += scale · dS (Tq,Tk) · k_h (Tk,hs)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(Tq), Int32(hs), Int32(Tk),
-                        scale, scratch, Int32(Tk), k + offsetK, Int32(C), 1, dq + offsetQ, Int32(C))
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(Tq), Int32(hs), Int32(Tk),
+                scale, scratch, Int32(Tk), k + offsetK, Int32(C), 1, dq + offsetQ, Int32(C))
             // dk_h (Tk,hs) += scale · dSᵀ (Tk,Tq) · q_h (Tq,hs)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(Tk), Int32(hs), Int32(Tq),
-                        scale, scratch, Int32(Tk), q + offsetQ, Int32(C), 1, dk + offsetK, Int32(C))
+            cblas_sgemm(
+                CblasRowMajor, CblasTrans, CblasNoTrans, Int32(Tk), Int32(hs), Int32(Tq),
+                scale, scratch, Int32(Tk), q + offsetQ, Int32(C), 1, dk + offsetK, Int32(C))
         }
     }
 }

@@ -5,7 +5,7 @@
 ///   - out: `(B, N)`.
 ///   - inp: `(N)`.
 public func broadcastForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ B: Int, _ N: Int) {
-    for b in 0 ..< B { (out + b * N).update(from: inp, count: N) }
+    for b in 0..<B { (out + b * N).update(from: inp, count: N) }
 }
 
 /// Backward pass of `broadcastForward`: `dinp += Σ_b dout[b, :]`.
@@ -14,8 +14,8 @@ public func broadcastForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePo
 ///   - dinp: `(N)`.
 ///   - dout: `(B, N)`.
 public func broadcastBackward(_ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ B: Int, _ N: Int) {
-    for b in 0 ..< B {
+    for b in 0..<B {
         let row = dout + b * N
-        for i in 0 ..< N { dinp[i] += row[i] }
+        for i in 0..<N { dinp[i] += row[i] }
     }
 }

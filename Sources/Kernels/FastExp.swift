@@ -48,13 +48,13 @@ func expReduced(_ x: Float) -> Float {
 @inlinable
 public func fastExp(_ values: UnsafeMutableBufferPointer<Float>) {
     guard let base = values.baseAddress else { return }
-    for i in 0 ..< values.count { base[i] = fastExp(base[i]) }
+    for i in 0..<values.count { base[i] = fastExp(base[i]) }
 }
 
 /// `output[i] = exp(input[i])` for `count` elements, with `fastExp`.
 @inlinable
 public func fastExp(_ output: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, count: Int) {
-    for i in 0 ..< count { output[i] = fastExp(input[i]) }
+    for i in 0..<count { output[i] = fastExp(input[i]) }
 }
 
 /// A branch-free float32 natural logarithm of a positive normal float, which vectorises.

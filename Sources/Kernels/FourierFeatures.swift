@@ -14,16 +14,19 @@ import Foundation
 ///   - out: `(B, F·(1+2L))`.
 ///   - inp: `(B, F)`.
 ///   - L: number of frequencies per feature.
-public func fourierFeaturesForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ B: Int, _ F: Int, _ L: Int) {
+public func fourierFeaturesForward(
+    _ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ B: Int, _ F: Int, _ L: Int
+) {
     let width = 1 + 2 * L
-    for n in 0 ..< B {
-        for f in 0 ..< F {
+    for n in 0..<B {
+        for f in 0..<F {
             let x = inp[n * F + f]
             let o = out + (n * F + f) * width
             o[0] = x
             // one sin/cos in Double, then the double-angle formulas for each next octave
-            var s = sin(Double.pi * Double(x)), c = cos(Double.pi * Double(x))
-            for l in 0 ..< L {
+            var s = sin(Double.pi * Double(x))
+            var c = cos(Double.pi * Double(x))
+            for l in 0..<L {
                 o[1 + l] = Float(s)
                 o[1 + L + l] = Float(c)
                 (s, c) = (2 * s * c, 1 - 2 * s * s)

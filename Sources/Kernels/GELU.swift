@@ -10,7 +10,7 @@ import Foundation
 ///   - out: `(N)`; may be `inp` itself (in place).
 ///   - inp: `(N)`.
 public func geluErfForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ N: Int) {
-    for i in 0 ..< N { out[i] = 0.5 * inp[i] * (1 + erf(inp[i] * Float(0.5.squareRoot()))) }
+    for i in 0..<N { out[i] = 0.5 * inp[i] * (1 + erf(inp[i] * Float(0.5.squareRoot()))) }
 }
 
 /// Backward pass of `geluErfForward`; adds into `dinp`: `gelu′(x) = Φ(x) + x φ(x)`, with
@@ -20,10 +20,12 @@ public func geluErfForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoin
 ///   - dinp: `(N)`.
 ///   - inp: `(N)`, the forward input.
 ///   - dout: `(N)`.
-public func geluErfBackward(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ N: Int) {
+public func geluErfBackward(
+    _ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ N: Int
+) {
     let inverseSqrt2 = Float(0.5.squareRoot())
     let inverseSqrt2Pi = Float(1 / (2 * Double.pi).squareRoot())
-    for i in 0 ..< N {
+    for i in 0..<N {
         let x = inp[i]
         let cdf = 0.5 * (1 + erf(x * inverseSqrt2))
         let pdf = inverseSqrt2Pi * exp(-0.5 * x * x)
@@ -40,7 +42,7 @@ public func geluErfBackward(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePo
 ///   - inp: `(N)`.
 public func geluTanhForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ N: Int) {
     let scaling = (2 / Float.pi).squareRoot()
-    for i in 0 ..< N {
+    for i in 0..<N {
         let x = inp[i]
         let cube = 0.044715 * x * x * x
         out[i] = 0.5 * x * (1 + fastTanh(scaling * (x + cube)))
@@ -63,9 +65,11 @@ func fastTanh(_ u: Float) -> Float {
 ///   - dinp: `(N)`.
 ///   - inp: `(N)`, the forward input.
 ///   - dout: `(N)`.
-public func geluTanhBackward(_ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ N: Int) {
+public func geluTanhBackward(
+    _ dinp: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ N: Int
+) {
     let scaling = (2 / Float.pi).squareRoot()
-    for i in 0 ..< N {
+    for i in 0..<N {
         let x = inp[i]
         let u = scaling * (x + 0.044715 * x * x * x)
         let t = fastTanh(u)

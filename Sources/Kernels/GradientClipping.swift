@@ -3,7 +3,7 @@
 /// - Parameter grads: `(N)`.
 public func gradientGlobalNorm(_ grads: UnsafePointer<Float>, _ N: Int) -> Float {
     var sum = 0.0
-    for i in 0 ..< N {
+    for i in 0..<N {
         let g = Double(grads[i])
         sum += g * g
     }
@@ -22,7 +22,7 @@ public func clipGradientsByGlobalNorm(_ grads: UnsafeMutablePointer<Float>, _ N:
     let norm = gradientGlobalNorm(grads, N)
     if norm > maxNorm {
         let scale = maxNorm / (norm + 1e-6)
-        for i in 0 ..< N { grads[i] *= scale }
+        for i in 0..<N { grads[i] *= scale }
     }
     return norm
 }

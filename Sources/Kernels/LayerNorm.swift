@@ -17,20 +17,20 @@ public func layerNormForward(
     _ B: Int, _ C: Int
 ) {
     let eps: Float = 1e-5
-    for b in 0 ..< B {
+    for b in 0..<B {
         let x = inp + b * C
         var m: Float = 0
-        for i in 0 ..< C { m += x[i] }
+        for i in 0..<C { m += x[i] }
         m /= Float(C)
         var variance: Float = 0
-        for i in 0 ..< C {
+        for i in 0..<C {
             let shifted = x[i] - m
             variance += shifted * shifted
         }
         variance /= Float(C)
         let s = 1 / (variance + eps).squareRoot()
         let y = out + b * C
-        for i in 0 ..< C { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
+        for i in 0..<C { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
         mean[b] = m
         rstd[b] = s
     }
@@ -55,7 +55,7 @@ public func layerNormBackward(
     _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>,
     _ B: Int, _ C: Int
 ) {
-    for b in 0 ..< B {
+    for b in 0..<B {
         let x = inp + b * C
         let dy = dout + b * C
         let dx = dinp + b * C
@@ -63,7 +63,7 @@ public func layerNormBackward(
         let s = rstd[b]
         var gMean: Float = 0
         var gNormMean: Float = 0
-        for i in 0 ..< C {
+        for i in 0..<C {
             let norm = (x[i] - m) * s
             let g = weight[i] * dy[i]
             gMean += g
@@ -71,7 +71,7 @@ public func layerNormBackward(
         }
         gMean /= Float(C)
         gNormMean /= Float(C)
-        for i in 0 ..< C {
+        for i in 0..<C {
             let norm = (x[i] - m) * s
             let g = weight[i] * dy[i]
             dbias[i] += dy[i]

@@ -23,20 +23,22 @@ public func linearForward(
 ) {
     // out is (B,OC), inp is (B,C), weight is (OC,C), bias is (OC)
     guard B > 0, OC > 0 else { return }
-    let ldOut = ldOut ?? OC, ldInp = ldInp ?? C
+    let ldOut = ldOut ?? OC
+    let ldInp = ldInp ?? C
     var beta: Float = 0
     if let bias {
-        for b in 0 ..< B { (out + b * ldOut).update(from: bias, count: OC) }
+        for b in 0..<B { (out + b * ldOut).update(from: bias, count: OC) }
         beta = 1
     }
     guard C > 0 else {
         if bias == nil {
-            for b in 0 ..< B { (out + b * ldOut).update(repeating: 0, count: OC) }
+            for b in 0..<B { (out + b * ldOut).update(repeating: 0, count: OC) }
         }
         return
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(B), Int32(OC), Int32(C),
-                1, inp, Int32(ldInp), weight, Int32(C), beta, out, Int32(ldOut))
+    cblas_sgemm(
+        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(B), Int32(OC), Int32(C),
+        1, inp, Int32(ldInp), weight, Int32(C), beta, out, Int32(ldOut))
 }
 
 /// Backward pass of `linearForward` for contiguous rows; adds into the gradients.
@@ -60,17 +62,19 @@ public func linearBackward(
     if C > 0 {
         if let dinp {
             // dinp (B,C) += dout (B,OC) · weight (OC,C)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(B), Int32(C), Int32(OC),
-                        1, dout, Int32(OC), weight, Int32(C), 1, dinp, Int32(C))
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(B), Int32(C), Int32(OC),
+                1, dout, Int32(OC), weight, Int32(C), 1, dinp, Int32(C))
         }
         // dweight (OC,C) += doutᵀ (OC,B) · inp (B,C)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(OC), Int32(C), Int32(B),
-                    1, dout, Int32(OC), inp, Int32(C), 1, dweight, Int32(C))
+        cblas_sgemm(
+            CblasRowMajor, CblasTrans, CblasNoTrans, Int32(OC), Int32(C), Int32(B),
+            1, dout, Int32(OC), inp, Int32(C), 1, dweight, Int32(C))
     }
     if let dbias {
-        for b in 0 ..< B {
+        for b in 0..<B {
             let row = dout + b * OC
-            for o in 0 ..< OC { dbias[o] += row[o] }
+            for o in 0..<OC { dbias[o] += row[o] }
         }
     }
 }

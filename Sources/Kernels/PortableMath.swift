@@ -18,7 +18,7 @@ public enum PortableMath {
         var term = s
         var sum = s
         var denominator = 1.0
-        for _ in 0 ..< 10 {
+        for _ in 0..<10 {
             term *= s2
             denominator += 2
             sum += term / denominator
@@ -39,12 +39,13 @@ public enum PortableMath {
         let r = (x - k * 0.6931471803691238) - k * 1.9082149292705877e-10
         var term = 1.0
         var sum = 1.0
-        for n in 1 ... 17 {
+        for n in 1...17 {
             term *= r / Double(n)
             sum += term
         }
         // 2ᵏ in two steps, so that k down to −1074 (subnormal results) stays representable.
         let half = Int(k) / 2
-        return sum * Double(sign: .plus, exponent: half, significand: 1) * Double(sign: .plus, exponent: Int(k) - half, significand: 1)
+        return sum * Double(sign: .plus, exponent: half, significand: 1)
+            * Double(sign: .plus, exponent: Int(k) - half, significand: 1)
     }
 }

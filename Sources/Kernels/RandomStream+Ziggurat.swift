@@ -23,7 +23,8 @@ extension RandomStream {
             if abs(u) < layers.ratio[i] { return u * layers.x[i] }
             if i == 0 { return tailDraw(beyond: ZigguratTables.r, negative: u < 0) }
             let x = u * layers.x[i]
-            let inner = layers.density[i + 1], outer = layers.density[i]
+            let inner = layers.density[i + 1]
+            let outer = layers.density[i]
             if inner + uniform() * (outer - inner) < PortableMath.exp(-0.5 * x * x) { return x }
         }
     }
@@ -61,13 +62,13 @@ struct ZigguratTables: Sendable {
         var f = PortableMath.exp(-0.5 * Self.r * Self.r)
         x[0] = Self.v / f
         x[1] = Self.r
-        for i in 2 ..< c {
+        for i in 2..<c {
             x[i] = (-2 * PortableMath.log(Self.v / x[i - 1] + f)).squareRoot()
             f = PortableMath.exp(-0.5 * x[i] * x[i])
         }
         x[c] = 0
         self.x = x
         density = x.map { PortableMath.exp(-0.5 * $0 * $0) }
-        ratio = (0 ..< c).map { x[$0 + 1] / x[$0] }
+        ratio = (0..<c).map { x[$0 + 1] / x[$0] }
     }
 }

@@ -25,7 +25,10 @@ public struct RandomStream: Codable, Equatable, Sendable {
         h = SplitMix64.mix(h ^ UInt64(bitPattern: Int64(generation)) &* 0xC2B2_AE3D_27D4_EB4F)
         h = SplitMix64.mix(h ^ Self.fnv1a(purpose))
         var expand = SplitMix64(state: h)
-        s0 = expand.next(); s1 = expand.next(); s2 = expand.next(); s3 = expand.next()
+        s0 = expand.next()
+        s1 = expand.next()
+        s2 = expand.next()
+        s3 = expand.next()
         if s0 | s1 | s2 | s3 == 0 { s0 = 1 }
     }
 
@@ -33,7 +36,10 @@ public struct RandomStream: Codable, Equatable, Sendable {
     public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17
-        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
         s2 ^= t
         s3 = rotl(s3, 45)
         return result

@@ -18,31 +18,31 @@ public func softmaxForward(
     mask: UnsafePointer<Float>? = nil
 ) {
     // probs is (B,V), logits is (B,V), mask is (V)
-    for r in 0 ..< B {
+    for r in 0..<B {
         let x = logits + r * V
         let p = probs + r * V
         var maximum = -Float.infinity
         var sum: Float = 0
         if let mask {
-            for j in 0 ..< V where mask[j] != 0 { maximum = max(maximum, x[j]) }
+            for j in 0..<V where mask[j] != 0 { maximum = max(maximum, x[j]) }
             guard maximum > -Float.infinity else {
                 p.update(repeating: 0, count: V)
                 continue
             }
-            for j in 0 ..< V {
+            for j in 0..<V {
                 let e = mask[j] == 0 ? 0 : fastExpNonPositive(x[j] - maximum)
                 p[j] = e
                 sum += e
             }
         } else {
-            for j in 0 ..< V { maximum = max(maximum, x[j]) }
-            for j in 0 ..< V {
+            for j in 0..<V { maximum = max(maximum, x[j]) }
+            for j in 0..<V {
                 p[j] = fastExpNonPositive(x[j] - maximum)
                 sum += p[j]
             }
         }
         let inverse = 1 / sum
-        for j in 0 ..< V { p[j] *= inverse }
+        for j in 0..<V { p[j] *= inverse }
     }
 }
 
@@ -59,13 +59,13 @@ public func softmaxBackward(
     _ dlogits: UnsafeMutablePointer<Float>, _ dprobs: UnsafePointer<Float>, _ probs: UnsafePointer<Float>,
     _ B: Int, _ V: Int
 ) {
-    for r in 0 ..< B {
+    for r in 0..<B {
         let p = probs + r * V
         let dp = dprobs + r * V
         var dot: Float = 0
-        for j in 0 ..< V { dot += p[j] * dp[j] }
+        for j in 0..<V { dot += p[j] * dp[j] }
         let dx = dlogits + r * V
-        for j in 0 ..< V { dx[j] += p[j] * (dp[j] - dot) }
+        for j in 0..<V { dx[j] += p[j] * (dp[j] - dot) }
     }
 }
 
@@ -77,15 +77,15 @@ public func softmaxBackward(
 ///   - logits: `(B, V)`.
 public func logSoftmaxForward(_ out: UnsafeMutablePointer<Float>, _ logits: UnsafePointer<Float>, _ B: Int, _ V: Int) {
     // out is (B,V), logits is (B,V)
-    for r in 0 ..< B {
+    for r in 0..<B {
         let x = logits + r * V
         let y = out + r * V
         var maximum = -Float.infinity
-        for j in 0 ..< V { maximum = max(maximum, x[j]) }
+        for j in 0..<V { maximum = max(maximum, x[j]) }
         var sum: Float = 0
-        for j in 0 ..< V { sum += fastExpNonPositive(x[j] - maximum) }
+        for j in 0..<V { sum += fastExpNonPositive(x[j] - maximum) }
         let shift = maximum + log(sum)
-        for j in 0 ..< V { y[j] = x[j] - shift }
+        for j in 0..<V { y[j] = x[j] - shift }
     }
 }
 
@@ -97,14 +97,15 @@ public func logSoftmaxForward(_ out: UnsafeMutablePointer<Float>, _ logits: Unsa
 ///   - dout: `(B, V)`.
 ///   - out: `(B, V)`, the forward output (log-probabilities, `≤ 0`).
 public func logSoftmaxBackward(
-    _ dlogits: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ out: UnsafePointer<Float>, _ B: Int, _ V: Int
+    _ dlogits: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>, _ out: UnsafePointer<Float>, _ B: Int,
+    _ V: Int
 ) {
-    for r in 0 ..< B {
+    for r in 0..<B {
         let y = out + r * V
         let dy = dout + r * V
         let dx = dlogits + r * V
         var sum: Float = 0
-        for j in 0 ..< V { sum += dy[j] }
-        for j in 0 ..< V { dx[j] += dy[j] - fastExpNonPositive(y[j]) * sum }
+        for j in 0..<V { sum += dy[j] }
+        for j in 0..<V { dx[j] += dy[j] - fastExpNonPositive(y[j]) * sum }
     }
 }

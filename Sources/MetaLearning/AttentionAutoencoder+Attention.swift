@@ -16,20 +16,27 @@ extension AttentionAutoencoder {
     ///
     /// out is (B, T), overwritten, for the `B` and `T` of the last encode.
     public func tokenAttention(_ out: UnsafeMutablePointer<Float>) {
-        guard let plan, let e = plan.encoder else { preconditionFailure("tokenAttention needs an encode or forward first") }
-        let B = plan.batch, T = plan.tokens, Tp = e.paddedTokens, K = config.latents, H = config.heads
+        guard let plan, let e = plan.encoder else {
+            preconditionFailure("tokenAttention needs an encode or forward first")
+        }
+        let B = plan.batch
+        let T = plan.tokens
+        let Tp = e.paddedTokens
+        let K = config.latents
+        let H = config.heads
         let cross = e.cross
-        precondition(cross.attentionBatch == B && cross.queries == K && cross.keys == Tp, "unexpected cross-attention geometry")
+        precondition(
+            cross.attentionBatch == B && cross.queries == K && cross.keys == Tp, "unexpected cross-attention geometry")
         let att = UnsafePointer(activations.pointer + cross.probabilities)  // (B, H, K, Tp)
         let scale = 1 / Float(H * K)
-        for b in 0 ..< B {
+        for b in 0..<B {
             let o = out + b * T
             o.update(repeating: 0, count: T)
-            for row in 0 ..< H * K {
+            for row in 0..<H * K {
                 let p = att + (b * H * K + row) * Tp
-                for t in 0 ..< T { o[t] += p[t] }
+                for t in 0..<T { o[t] += p[t] }
             }
-            for t in 0 ..< T { o[t] *= scale }
+            for t in 0..<T { o[t] *= scale }
         }
     }
 

@@ -14,8 +14,13 @@ extension AttentionAutoencoder {
         guard let plan, plan.mode == .training, let e = plan.encoder, let D = plan.decoder else {
             preconditionFailure("backward needs a training forward pass first")
         }
-        let B = plan.batch, T = plan.tokens, Tp = e.paddedTokens
-        let C = config.tokenValues, d = config.width, K = config.latents, dz = config.latentWidth
+        let B = plan.batch
+        let T = plan.tokens
+        let Tp = e.paddedTokens
+        let C = config.tokenValues
+        let d = config.width
+        let K = config.latents
+        let dz = config.latentWidth
         let E = config.fourierWidth
         let p = UnsafePointer(parameters.baseAddress!)
         let dp = gradients.baseAddress!
@@ -27,27 +32,44 @@ extension AttentionAutoencoder {
         if let dLatents { (dacts + plan.latent).update(from: dLatents, count: B * K * dz) }
 
         // decoder, in reverse
-        linearBackward(dacts + D.norm, dp + outputWeight, dp + outputBias, dacts + D.decoded, acts + D.norm, p + outputWeight, B * T, d, C)
-        layerNormBackward(dacts + D.cross.output, dp + decoderNormWeight, dp + decoderNormBias, dacts + D.norm, acts + D.cross.output,
-                          p + decoderNormWeight, acts + D.normMean, acts + D.normRstd, B * T, d)
+        linearBackward(
+            dacts + D.norm, dp + outputWeight, dp + outputBias, dacts + D.decoded, acts + D.norm, p + outputWeight,
+            B * T, d, C)
+        layerNormBackward(
+            dacts + D.cross.output, dp + decoderNormWeight, dp + decoderNormBias, dacts + D.norm, acts + D.cross.output,
+            p + decoderNormWeight, acts + D.normMean, acts + D.normRstd, B * T, d)
         decoderCross.backward(dp, dacts, scratch, p, acts, D.cross)
-        linearBackward(nil, dp + queryWeight, dp + queryBias, dacts + D.queries, acts + D.fourier, p + queryWeight, B * T, E, d)
-        for (block, a) in zip(decoderLatentBlocks, D.latentBlocks).reversed() { block.backward(dp, dacts, scratch, p, acts, a) }
+        linearBackward(
+            nil, dp + queryWeight, dp + queryBias, dacts + D.queries, acts + D.fourier, p + queryWeight, B * T, E, d)
+        for (block, a) in zip(decoderLatentBlocks, D.latentBlocks).reversed() {
+            block.backward(dp, dacts, scratch, p, acts, a)
+        }
         residualBackward(dacts + D.fromLatent, dacts + D.latentPosition, dacts + D.latentInput, B * K * d)
         broadcastBackward(dp + latentPosition, dacts + D.latentPosition, B, K * d)
-        linearBackward(dacts + plan.latent, dp + fromLatentWeight, dp + fromLatentBias, dacts + D.fromLatent, acts + plan.latent, p + fromLatentWeight, B * K, dz, d)
+        linearBackward(
+            dacts + plan.latent, dp + fromLatentWeight, dp + fromLatentBias, dacts + D.fromLatent, acts + plan.latent,
+            p + fromLatentWeight, B * K, dz, d)
 
         // encoder, in reverse
         let last = e.latentBlocks.last?.output ?? e.cross.output
-        linearBackward(dacts + e.norm, dp + toLatentWeight, dp + toLatentBias, dacts + plan.latent, acts + e.norm, p + toLatentWeight, B * K, d, dz)
-        layerNormBackward(dacts + last, dp + encoderNormWeight, dp + encoderNormBias, dacts + e.norm, acts + last,
-                          p + encoderNormWeight, acts + e.normMean, acts + e.normRstd, B * K, d)
-        for (block, a) in zip(encoderLatentBlocks, e.latentBlocks).reversed() { block.backward(dp, dacts, scratch, p, acts, a) }
+        linearBackward(
+            dacts + e.norm, dp + toLatentWeight, dp + toLatentBias, dacts + plan.latent, acts + e.norm,
+            p + toLatentWeight, B * K, d, dz)
+        layerNormBackward(
+            dacts + last, dp + encoderNormWeight, dp + encoderNormBias, dacts + e.norm, acts + last,
+            p + encoderNormWeight, acts + e.normMean, acts + e.normRstd, B * K, d)
+        for (block, a) in zip(encoderLatentBlocks, e.latentBlocks).reversed() {
+            block.backward(dp, dacts, scratch, p, acts, a)
+        }
         encoderCross.backward(dp, dacts, scratch, p, acts, e.cross)
         broadcastBackward(dp + latentQueries, dacts + e.latentQueries, B, K * d)
         for (block, a) in zip(tokenBlocks, e.tokenBlocks).reversed() { block.backward(dp, dacts, scratch, p, acts, a) }
         residualBackward(dacts + e.valueEmbedding, dacts + e.positionEmbedding, dacts + e.embedding, B * Tp * d)
-        linearBackward(nil, dp + embedWeight, dp + embedBias, dacts + e.valueEmbedding, acts + e.tokens, p + embedWeight, B * Tp, C, d)
-        linearBackward(nil, dp + encoderPositionWeight, nil, dacts + e.positionEmbedding, acts + e.fourier, p + encoderPositionWeight, B * Tp, E, d)
+        linearBackward(
+            nil, dp + embedWeight, dp + embedBias, dacts + e.valueEmbedding, acts + e.tokens, p + embedWeight, B * Tp,
+            C, d)
+        linearBackward(
+            nil, dp + encoderPositionWeight, nil, dacts + e.positionEmbedding, acts + e.fourier,
+            p + encoderPositionWeight, B * Tp, E, d)
     }
 }

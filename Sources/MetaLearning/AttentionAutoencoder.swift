@@ -72,20 +72,31 @@ public final class AttentionAutoencoder {
     public init(config: MetaLearnerConfig, seed: UInt64) throws {
         try config.validate()
         self.config = config
-        let C = config.tokenValues, d = config.width, K = config.latents, dz = config.latentWidth
-        let E = config.fourierWidth, hidden = config.mlpHidden, tokenHidden = config.tokenMlpHidden, heads = config.heads
+        let C = config.tokenValues
+        let d = config.width
+        let K = config.latents
+        let dz = config.latentWidth
+        let E = config.fourierWidth
+        let hidden = config.mlpHidden
+        let tokenHidden = config.tokenMlpHidden
+        let heads = config.heads
         var table = ParameterTable()
 
         embedWeight = table.add("encoder.embed.weight", [d, C], decays: true)
         embedBias = table.add("encoder.embed.bias", [d], decays: false)
         encoderPositionWeight = table.add("encoder.position.weight", [d, E], decays: true)
-        tokenBlocks = (0 ..< config.encoderTokenLayers).map {
-            AttentionBlock(prefix: "encoder.tokenBlocks.\($0)", width: d, heads: heads, hidden: tokenHidden, cross: false, table: &table)
+        tokenBlocks = (0..<config.encoderTokenLayers).map {
+            AttentionBlock(
+                prefix: "encoder.tokenBlocks.\($0)", width: d, heads: heads, hidden: tokenHidden, cross: false,
+                table: &table)
         }
         latentQueries = table.add("encoder.latentQueries", [K, d], decays: true)
-        encoderCross = AttentionBlock(prefix: "encoder.cross", width: d, heads: heads, hidden: hidden, cross: true, table: &table)
-        encoderLatentBlocks = (0 ..< config.encoderLatentLayers).map {
-            AttentionBlock(prefix: "encoder.latentBlocks.\($0)", width: d, heads: heads, hidden: hidden, cross: false, table: &table)
+        encoderCross = AttentionBlock(
+            prefix: "encoder.cross", width: d, heads: heads, hidden: hidden, cross: true, table: &table)
+        encoderLatentBlocks = (0..<config.encoderLatentLayers).map {
+            AttentionBlock(
+                prefix: "encoder.latentBlocks.\($0)", width: d, heads: heads, hidden: hidden, cross: false,
+                table: &table)
         }
         encoderNormWeight = table.add("encoder.norm.weight", [d], decays: false)
         encoderNormBias = table.add("encoder.norm.bias", [d], decays: false)
@@ -95,12 +106,15 @@ public final class AttentionAutoencoder {
         fromLatentWeight = table.add("decoder.fromLatent.weight", [d, dz], decays: true)
         fromLatentBias = table.add("decoder.fromLatent.bias", [d], decays: false)
         latentPosition = table.add("decoder.latentPosition", [K, d], decays: true)
-        decoderLatentBlocks = (0 ..< config.decoderLatentLayers).map {
-            AttentionBlock(prefix: "decoder.latentBlocks.\($0)", width: d, heads: heads, hidden: hidden, cross: false, table: &table)
+        decoderLatentBlocks = (0..<config.decoderLatentLayers).map {
+            AttentionBlock(
+                prefix: "decoder.latentBlocks.\($0)", width: d, heads: heads, hidden: hidden, cross: false,
+                table: &table)
         }
         queryWeight = table.add("decoder.query.weight", [d, E], decays: true)
         queryBias = table.add("decoder.query.bias", [d], decays: false)
-        decoderCross = AttentionBlock(prefix: "decoder.cross", width: d, heads: heads, hidden: tokenHidden, cross: true, table: &table)
+        decoderCross = AttentionBlock(
+            prefix: "decoder.cross", width: d, heads: heads, hidden: tokenHidden, cross: true, table: &table)
         decoderNormWeight = table.add("decoder.norm.weight", [d], decays: false)
         decoderNormBias = table.add("decoder.norm.bias", [d], decays: false)
         outputWeight = table.add("decoder.output.weight", [C, d], decays: true)
@@ -112,7 +126,8 @@ public final class AttentionAutoencoder {
         parameters.initialize(repeating: 0)
         gradients = .allocate(capacity: table.count)
         gradients.initialize(repeating: 0)
-        fitnessHead = FitnessHead(config: config, table: table, parameters: parameters.baseAddress!, gradients: gradients.baseAddress!)
+        fitnessHead = FitnessHead(
+            config: config, table: table, parameters: parameters.baseAddress!, gradients: gradients.baseAddress!)
         initializeParameters(seed: seed)
     }
 
@@ -124,7 +139,10 @@ public final class AttentionAutoencoder {
     private func initializeParameters(seed: UInt64) {
         var random = RandomStream(seed: seed, purpose: "meta-learner init")
         let p = parameters.baseAddress!
-        let C = config.tokenValues, d = config.width, K = config.latents, dz = config.latentWidth
+        let C = config.tokenValues
+        let d = config.width
+        let K = config.latents
+        let dz = config.latentWidth
         let E = config.fourierWidth
         func fill(_ offset: Int, _ count: Int, std: Float) {
             random.fillGaussian(UnsafeMutableBufferPointer(start: p + offset, count: count), std: std)
@@ -161,6 +179,7 @@ public final class AttentionAutoencoder {
             return UnsafeBufferPointer(start: groupedOutput.pointer, count: groupedOutputCount)
         }
         guard let plan, let decoder = plan.decoder else { return UnsafeBufferPointer(start: nil, count: 0) }
-        return UnsafeBufferPointer(start: activations.pointer + decoder.decoded, count: plan.batch * plan.tokens * config.tokenValues)
+        return UnsafeBufferPointer(
+            start: activations.pointer + decoder.decoded, count: plan.batch * plan.tokens * config.tokenValues)
     }
 }

@@ -116,7 +116,8 @@ struct AttentionBlock {
         let contextRows = attentionBatch * keys
         precondition(cross || queries == keys, "self-attention needs as many keys as queries")
         let norm1 = layout.take(rows * d)
-        let norm1Mean = layout.take(rows), norm1Rstd = layout.take(rows)
+        let norm1Mean = layout.take(rows)
+        let norm1Rstd = layout.take(rows)
         let contextNorm = cross ? layout.take(contextRows * d) : norm1
         let contextNormMean = cross ? layout.take(contextRows) : norm1Mean
         let contextNormRstd = cross ? layout.take(contextRows) : norm1Rstd
@@ -142,19 +143,23 @@ struct AttentionBlock {
     /// `LN₁` and the query projection run on those rows once and are copied to the others, which
     /// leaves every activation as the full computation would (bit for bit), so `backward` is
     /// unchanged.
-    func forward(_ p: UnsafePointer<Float>, _ acts: UnsafeMutablePointer<Float>, _ a: Activations, repeatedQueries: Bool = false) {
+    func forward(
+        _ p: UnsafePointer<Float>, _ acts: UnsafeMutablePointer<Float>, _ a: Activations, repeatedQueries: Bool = false
+    ) {
         let d = width
         let x = acts + a.input
         let queryRows = repeatedQueries ? a.queries : a.rows
         precondition(!repeatedQueries || cross, "only cross-attention queries can be shared")
-        layerNormForward(acts + a.norm1, acts + a.norm1Mean, acts + a.norm1Rstd, x, p + norm1Weight, p + norm1Bias, queryRows, d)
+        layerNormForward(
+            acts + a.norm1, acts + a.norm1Mean, acts + a.norm1Rstd, x, p + norm1Weight, p + norm1Bias, queryRows, d)
         if cross {
-            layerNormForward(acts + a.contextNorm, acts + a.contextNormMean, acts + a.contextNormRstd,
-                             acts + a.context, p + contextNormWeight, p + contextNormBias, a.contextRows, d)
+            layerNormForward(
+                acts + a.contextNorm, acts + a.contextNormMean, acts + a.contextNormRstd,
+                acts + a.context, p + contextNormWeight, p + contextNormBias, a.contextRows, d)
         }
         linearForward(acts + a.query, acts + a.norm1, p + queryWeight, p + queryBias, queryRows, d, d)
         if repeatedQueries {
-            for b in 1 ..< a.attentionBatch {
+            for b in 1..<a.attentionBatch {
                 (acts + a.norm1 + b * queryRows * d).update(from: acts + a.norm1, count: queryRows * d)
                 (acts + a.norm1Mean + b * queryRows).update(from: acts + a.norm1Mean, count: queryRows)
                 (acts + a.norm1Rstd + b * queryRows).update(from: acts + a.norm1Rstd, count: queryRows)
@@ -163,11 +168,14 @@ struct AttentionBlock {
         }
         linearForward(acts + a.key, acts + a.keyValueSource, p + keyWeight, p + keyBias, a.contextRows, d, d)
         linearForward(acts + a.value, acts + a.keyValueSource, p + valueWeight, p + valueBias, a.contextRows, d, d)
-        attentionForward(acts + a.attended, acts + a.probabilities, acts + a.query, acts + a.key, acts + a.value,
-                         a.mask.map { UnsafePointer(acts + $0) }, a.attentionBatch, a.queries, a.keys, d, heads)
+        attentionForward(
+            acts + a.attended, acts + a.probabilities, acts + a.query, acts + a.key, acts + a.value,
+            a.mask.map { UnsafePointer(acts + $0) }, a.attentionBatch, a.queries, a.keys, d, heads)
         linearForward(acts + a.projected, acts + a.attended, p + outputWeight, p + outputBias, a.rows, d, d)
         residualForward(acts + a.residual, x, acts + a.projected, a.rows * d)
-        layerNormForward(acts + a.norm2, acts + a.norm2Mean, acts + a.norm2Rstd, acts + a.residual, p + norm2Weight, p + norm2Bias, a.rows, d)
+        layerNormForward(
+            acts + a.norm2, acts + a.norm2Mean, acts + a.norm2Rstd, acts + a.residual, p + norm2Weight, p + norm2Bias,
+            a.rows, d)
         linearForward(acts + a.fc1, acts + a.norm2, p + fc1Weight, p + fc1Bias, a.rows, d, hidden)
         geluTanhForward(acts + a.gelu, acts + a.fc1, a.rows * hidden)
         linearForward(acts + a.fc2, acts + a.gelu, p + fc2Weight, p + fc2Bias, a.rows, hidden, d)
@@ -182,23 +190,40 @@ struct AttentionBlock {
     ) {
         let d = width
         residualBackward(dacts + a.residual, dacts + a.fc2, dacts + a.output, a.rows * d)
-        linearBackward(dacts + a.gelu, dp + fc2Weight, dp + fc2Bias, dacts + a.fc2, acts + a.gelu, p + fc2Weight, a.rows, hidden, d)
+        linearBackward(
+            dacts + a.gelu, dp + fc2Weight, dp + fc2Bias, dacts + a.fc2, acts + a.gelu, p + fc2Weight, a.rows, hidden, d
+        )
         geluTanhBackward(dacts + a.fc1, acts + a.fc1, dacts + a.gelu, a.rows * hidden)
-        linearBackward(dacts + a.norm2, dp + fc1Weight, dp + fc1Bias, dacts + a.fc1, acts + a.norm2, p + fc1Weight, a.rows, d, hidden)
-        layerNormBackward(dacts + a.residual, dp + norm2Weight, dp + norm2Bias, dacts + a.norm2, acts + a.residual,
-                          p + norm2Weight, acts + a.norm2Mean, acts + a.norm2Rstd, a.rows, d)
+        linearBackward(
+            dacts + a.norm2, dp + fc1Weight, dp + fc1Bias, dacts + a.fc1, acts + a.norm2, p + fc1Weight, a.rows, d,
+            hidden)
+        layerNormBackward(
+            dacts + a.residual, dp + norm2Weight, dp + norm2Bias, dacts + a.norm2, acts + a.residual,
+            p + norm2Weight, acts + a.norm2Mean, acts + a.norm2Rstd, a.rows, d)
         residualBackward(dacts + a.input, dacts + a.projected, dacts + a.residual, a.rows * d)
-        linearBackward(dacts + a.attended, dp + outputWeight, dp + outputBias, dacts + a.projected, acts + a.attended, p + outputWeight, a.rows, d, d)
-        attentionBackward(dacts + a.query, dacts + a.key, dacts + a.value, scratch, dacts + a.attended, acts + a.probabilities,
-                          acts + a.query, acts + a.key, acts + a.value, a.attentionBatch, a.queries, a.keys, d, heads)
-        linearBackward(dacts + a.keyValueSource, dp + valueWeight, dp + valueBias, dacts + a.value, acts + a.keyValueSource, p + valueWeight, a.contextRows, d, d)
-        linearBackward(dacts + a.keyValueSource, dp + keyWeight, dp + keyBias, dacts + a.key, acts + a.keyValueSource, p + keyWeight, a.contextRows, d, d)
-        linearBackward(dacts + a.norm1, dp + queryWeight, dp + queryBias, dacts + a.query, acts + a.norm1, p + queryWeight, a.rows, d, d)
+        linearBackward(
+            dacts + a.attended, dp + outputWeight, dp + outputBias, dacts + a.projected, acts + a.attended,
+            p + outputWeight, a.rows, d, d)
+        attentionBackward(
+            dacts + a.query, dacts + a.key, dacts + a.value, scratch, dacts + a.attended, acts + a.probabilities,
+            acts + a.query, acts + a.key, acts + a.value, a.attentionBatch, a.queries, a.keys, d, heads)
+        linearBackward(
+            dacts + a.keyValueSource, dp + valueWeight, dp + valueBias, dacts + a.value, acts + a.keyValueSource,
+            p + valueWeight, a.contextRows, d, d)
+        linearBackward(
+            dacts + a.keyValueSource, dp + keyWeight, dp + keyBias, dacts + a.key, acts + a.keyValueSource,
+            p + keyWeight, a.contextRows, d, d)
+        linearBackward(
+            dacts + a.norm1, dp + queryWeight, dp + queryBias, dacts + a.query, acts + a.norm1, p + queryWeight, a.rows,
+            d, d)
         if cross {
-            layerNormBackward(dacts + a.context, dp + contextNormWeight, dp + contextNormBias, dacts + a.contextNorm, acts + a.context,
-                              p + contextNormWeight, acts + a.contextNormMean, acts + a.contextNormRstd, a.contextRows, d)
+            layerNormBackward(
+                dacts + a.context, dp + contextNormWeight, dp + contextNormBias, dacts + a.contextNorm,
+                acts + a.context,
+                p + contextNormWeight, acts + a.contextNormMean, acts + a.contextNormRstd, a.contextRows, d)
         }
-        layerNormBackward(dacts + a.input, dp + norm1Weight, dp + norm1Bias, dacts + a.norm1, acts + a.input,
-                          p + norm1Weight, acts + a.norm1Mean, acts + a.norm1Rstd, a.rows, d)
+        layerNormBackward(
+            dacts + a.input, dp + norm1Weight, dp + norm1Bias, dacts + a.norm1, acts + a.input,
+            p + norm1Weight, acts + a.norm1Mean, acts + a.norm1Rstd, a.rows, d)
     }
 }

@@ -28,15 +28,17 @@ public struct BehaviourProbe {
             let start = stream.below(loss.sampleCount - N + 1)
             self.loss = loss
             self.count = N
-            samples = start ..< start + N
-            inputs = Array(loss.inputs[start * loss.inputSize ..< (start + N) * loss.inputSize])
+            samples = start..<start + N
+            inputs = Array(loss.inputs[start * loss.inputSize..<(start + N) * loss.inputSize])
         } else if let inputs = task.probeInputs(count: count, seed: seed) {
             self.loss = nil
             self.count = count
-            samples = 0 ..< count
+            samples = 0..<count
             self.inputs = inputs
         } else {
-            throw TaskError.invalidOption("task \(task.name) offers neither probe inputs nor a differentiable loss: the behavioural loss needs one (set w_beh and w_gap to 0)")
+            throw TaskError.invalidOption(
+                "task \(task.name) offers neither probe inputs nor a differentiable loss: the behavioural loss needs one (set w_beh and w_gap to 0)"
+            )
         }
     }
 }

@@ -23,7 +23,10 @@ public final class FitnessHead {
         _ = table.add("head.fc2.bias", [1], decays: false)
     }
 
-    init(config: MetaLearnerConfig, table: ParameterTable, parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {
+    init(
+        config: MetaLearnerConfig, table: ParameterTable, parameters: UnsafeMutablePointer<Float>,
+        gradients: UnsafeMutablePointer<Float>
+    ) {
         latents = config.latents
         latentWidth = config.latentWidth
         hidden = config.fitnessHidden
@@ -37,10 +40,12 @@ public final class FitnessHead {
 
     /// Weights `N(0, 1/fan_in)`, biases 0.
     func initialize(random: inout RandomStream) {
-        random.fillGaussian(UnsafeMutableBufferPointer(start: parameters + fc1Weight, count: hidden * latentWidth),
-                            std: 1 / Float(latentWidth).squareRoot())
-        random.fillGaussian(UnsafeMutableBufferPointer(start: parameters + fc2Weight, count: hidden),
-                            std: 1 / Float(hidden).squareRoot())
+        random.fillGaussian(
+            UnsafeMutableBufferPointer(start: parameters + fc1Weight, count: hidden * latentWidth),
+            std: 1 / Float(latentWidth).squareRoot())
+        random.fillGaussian(
+            UnsafeMutableBufferPointer(start: parameters + fc2Weight, count: hidden),
+            std: 1 / Float(hidden).squareRoot())
     }
 
     // activation offsets for a batch of B: pooled (B, d_z), fc1 (B, H), gelu (B, H), predictions (B)
@@ -80,9 +85,13 @@ public final class FitnessHead {
         let p = UnsafePointer(parameters)
         let acts = UnsafePointer(activations.pointer)
         let dacts = activationGradients.filled(activationCount, with: 0)
-        linearBackward(dacts + gelu, gradients + fc2Weight, gradients + fc2Bias, dPredictions, acts + gelu, p + fc2Weight, B, hidden, 1)
+        linearBackward(
+            dacts + gelu, gradients + fc2Weight, gradients + fc2Bias, dPredictions, acts + gelu, p + fc2Weight, B,
+            hidden, 1)
         geluTanhBackward(dacts + fc1, acts + fc1, dacts + gelu, B * hidden)
-        linearBackward(dacts + pooled, gradients + fc1Weight, gradients + fc1Bias, dacts + fc1, acts + pooled, p + fc1Weight, B, latentWidth, hidden)
+        linearBackward(
+            dacts + pooled, gradients + fc1Weight, gradients + fc1Bias, dacts + fc1, acts + pooled, p + fc1Weight, B,
+            latentWidth, hidden)
         meanPoolBackward(dLatents, dacts + pooled, B, latents, latentWidth)
     }
 }

@@ -54,7 +54,8 @@ public struct MetaLearnerConfig: Codable, Equatable, Sendable {
     /// - Throws: `MetaLearnerConfigError` naming the field and what was expected.
     public func validate() throws {
         let positive: [(String, Int)] = [
-            ("tokenValues", tokenValues), ("width", width), ("heads", heads), ("mlpRatio", mlpRatio), ("tokenMlpRatio", tokenMlpRatio),
+            ("tokenValues", tokenValues), ("width", width), ("heads", heads), ("mlpRatio", mlpRatio),
+            ("tokenMlpRatio", tokenMlpRatio),
             ("window", window), ("latents", latents), ("latentWidth", latentWidth),
             ("positionFeatures", positionFeatures), ("fitnessHidden", fitnessHidden),
         ]
@@ -69,10 +70,13 @@ public struct MetaLearnerConfig: Codable, Equatable, Sendable {
             throw MetaLearnerConfigError(field: field, message: "expected zero or more, got \(value)")
         }
         if width % heads != 0 {
-            throw MetaLearnerConfigError(field: "heads", message: "width \(width) must be a multiple of heads, got \(heads)")
+            throw MetaLearnerConfigError(
+                field: "heads", message: "width \(width) must be a multiple of heads, got \(heads)")
         }
         if fourierFrequencies > 20 {
-            throw MetaLearnerConfigError(field: "fourierFrequencies", message: "expected at most 20 (2^20·π is beyond float precision), got \(fourierFrequencies)")
+            throw MetaLearnerConfigError(
+                field: "fourierFrequencies",
+                message: "expected at most 20 (2^20·π is beyond float precision), got \(fourierFrequencies)")
         }
     }
 
@@ -91,7 +95,9 @@ public struct MetaLearnerConfig: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let known = Set(CodingKeys.allCases.map(\.rawValue))
         for key in try decoder.container(keyedBy: AnyKey.self).allKeys where !known.contains(key.stringValue) {
-            throw MetaLearnerConfigError(field: key.stringValue, message: "unknown key; expected one of \(CodingKeys.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw MetaLearnerConfigError(
+                field: key.stringValue,
+                message: "unknown key; expected one of \(CodingKeys.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = MetaLearnerConfig()
@@ -102,8 +108,10 @@ public struct MetaLearnerConfig: Codable, Equatable, Sendable {
         tokenMlpRatio = try c.decodeIfPresent(Int.self, forKey: .tokenMlpRatio) ?? defaults.tokenMlpRatio
         encoderTokenLayers = try c.decodeIfPresent(Int.self, forKey: .encoderTokenLayers) ?? defaults.encoderTokenLayers
         window = try c.decodeIfPresent(Int.self, forKey: .window) ?? defaults.window
-        encoderLatentLayers = try c.decodeIfPresent(Int.self, forKey: .encoderLatentLayers) ?? defaults.encoderLatentLayers
-        decoderLatentLayers = try c.decodeIfPresent(Int.self, forKey: .decoderLatentLayers) ?? defaults.decoderLatentLayers
+        encoderLatentLayers =
+            try c.decodeIfPresent(Int.self, forKey: .encoderLatentLayers) ?? defaults.encoderLatentLayers
+        decoderLatentLayers =
+            try c.decodeIfPresent(Int.self, forKey: .decoderLatentLayers) ?? defaults.decoderLatentLayers
         latents = try c.decodeIfPresent(Int.self, forKey: .latents) ?? defaults.latents
         latentWidth = try c.decodeIfPresent(Int.self, forKey: .latentWidth) ?? defaults.latentWidth
         positionFeatures = try c.decodeIfPresent(Int.self, forKey: .positionFeatures) ?? defaults.positionFeatures

@@ -113,7 +113,7 @@ public final class MetaLoss {
             var end = start
             while end + 1 < B && fitness[order[end + 1]] == fitness[order[start]] { end += 1 }
             let mean = Float(start + end) / 2
-            for k in start ... end { ranks[order[k]] = mean / Float(B - 1) }
+            for k in start...end { ranks[order[k]] = mean / Float(B - 1) }
             start = end + 1
         }
         return ranks
@@ -133,11 +133,13 @@ public final class MetaLoss {
     ///   - batch: `B`.
     ///   - withProbe: whether to compute `L_beh` and `L_gap` (false when both weights are 0).
     public func forward(
-        decoded: UnsafePointer<Float>, original: UnsafePointer<Float>, genomes: UnsafePointer<Float>, anchors: [Float]? = nil,
+        decoded: UnsafePointer<Float>, original: UnsafePointer<Float>, genomes: UnsafePointer<Float>,
+        anchors: [Float]? = nil,
         predictions: UnsafePointer<Float>, targets: UnsafePointer<Float>, batch B: Int, withProbe: Bool
     ) -> MetaLossTerms {
         batch = B
-        let n = tokenizer.parameterCount, S = tokenizer.tokenCount * tokenizer.tokenValues
+        let n = tokenizer.parameterCount
+        let S = tokenizer.tokenCount * tokenizer.tokenValues
         originalTokens = Array(UnsafeBufferPointer(start: original, count: B * S))
         decodedTokens = Array(UnsafeBufferPointer(start: decoded, count: B * S))
         self.predictions = Array(UnsafeBufferPointer(start: predictions, count: B))
@@ -147,10 +149,11 @@ public final class MetaLoss {
         // L_rec: σ_ℓ² of each layer's weights over the batch, then per-layer relative MSE
         layerVariances = []
         for tensor in tokenizer.layout.tensors where !tensor.isBias {
-            var sum = 0.0, squares = 0.0
-            for b in 0 ..< B {
+            var sum = 0.0
+            var squares = 0.0
+            for b in 0..<B {
                 let w = genomes + b * n + tensor.offset
-                for i in 0 ..< tensor.count {
+                for i in 0..<tensor.count {
                     sum += Double(w[i])
                     squares += Double(w[i]) * Double(w[i])
                 }
@@ -161,20 +164,20 @@ public final class MetaLoss {
         }
         var layerErrors = [Double](repeating: 0, count: tokenizer.layerCount)
         tokenizer.slotLayers.withUnsafeBufferPointer { layers in
-            for b in 0 ..< B {
-                for k in 0 ..< S where layers[k] >= 0 {
+            for b in 0..<B {
+                for k in 0..<S where layers[k] >= 0 {
                     let e = Double(decoded[b * S + k]) - Double(original[b * S + k])
                     layerErrors[Int(layers[k])] += e * e
                 }
             }
         }
-        for l in 0 ..< tokenizer.layerCount {
+        for l in 0..<tokenizer.layerCount {
             terms.reconstruction += layerErrors[l] / (Double(B * layerSizes[l]) * layerVariances[l])
         }
         terms.reconstruction /= Double(tokenizer.layerCount)
 
         // L_head
-        for b in 0 ..< B {
+        for b in 0..<B {
             let e = Double(predictions[b]) - Double(targets[b])
             terms.head += e * e / Double(B)
         }
@@ -182,36 +185,45 @@ public final class MetaLoss {
         // L_beh and L_gap
         guard withProbe, let probe else { return terms }
         decodedGenomes = [Float](repeating: 0, count: B * n)
-        decodedGenomes.withUnsafeMutableBufferPointer { tokenizer.detokenize($0.baseAddress!, tokens: decoded, batch: B) }
+        decodedGenomes.withUnsafeMutableBufferPointer {
+            tokenizer.detokenize($0.baseAddress!, tokens: decoded, batch: B)
+        }
         // With anchors the networks scored are a + g and a + ĝ (the genomes are copied only then).
         var shifted: [Float]? = nil
         if let anchors {
             precondition(anchors.count == B * n, "anchors hold \(anchors.count) values, need B·n = \(B * n)")
             var networks = Array(UnsafeBufferPointer(start: genomes, count: B * n))
-            for i in 0 ..< B * n {
+            for i in 0..<B * n {
                 networks[i] += anchors[i]
                 decodedGenomes[i] += anchors[i]
             }
             shifted = networks
         }
-        let N = probe.count, O = network.outputSize
+        let N = probe.count
+        let O = network.outputSize
         originalOutputs = [Float](repeating: 0, count: B * N * O)
         decodedOutputs = [Float](repeating: 0, count: B * N * O)
         probe.inputs.withUnsafeBufferPointer { x in
             originalOutputs.withUnsafeMutableBufferPointer { y in
                 func forward(_ g: UnsafeBufferPointer<Float>) {
-                    network.forward(genomes: g, populationSize: B, inputs: x, batchSize: N, sharedInputs: true, outputs: y)
+                    network.forward(
+                        genomes: g, populationSize: B, inputs: x, batchSize: N, sharedInputs: true, outputs: y)
                 }
-                if let shifted { shifted.withUnsafeBufferPointer(forward) } else { forward(UnsafeBufferPointer(start: genomes, count: B * n)) }
+                if let shifted {
+                    shifted.withUnsafeBufferPointer(forward)
+                } else {
+                    forward(UnsafeBufferPointer(start: genomes, count: B * n))
+                }
             }
             decodedGenomes.withUnsafeBufferPointer { g in
                 decodedOutputs.withUnsafeMutableBufferPointer { y in
-                    network.forward(genomes: g, populationSize: B, inputs: x, batchSize: N, sharedInputs: true, outputs: y)
+                    network.forward(
+                        genomes: g, populationSize: B, inputs: x, batchSize: N, sharedInputs: true, outputs: y)
                 }
             }
         }
         var behaviour = 0.0
-        for i in 0 ..< B * N * O {
+        for i in 0..<B * N * O {
             let e = Double(decodedOutputs[i]) - Double(originalOutputs[i])
             behaviour += e * e
         }
@@ -220,12 +232,16 @@ public final class MetaLoss {
             originalLosses = [Float](repeating: 0, count: B)
             decodedLosses = [Float](repeating: 0, count: B)
             originalOutputs.withUnsafeBufferPointer { y in
-                originalLosses.withUnsafeMutableBufferPointer { loss.forward(losses: $0, outputs: y, populationSize: B, samples: probe.samples) }
+                originalLosses.withUnsafeMutableBufferPointer {
+                    loss.forward(losses: $0, outputs: y, populationSize: B, samples: probe.samples)
+                }
             }
             decodedOutputs.withUnsafeBufferPointer { y in
-                decodedLosses.withUnsafeMutableBufferPointer { loss.forward(losses: $0, outputs: y, populationSize: B, samples: probe.samples) }
+                decodedLosses.withUnsafeMutableBufferPointer {
+                    loss.forward(losses: $0, outputs: y, populationSize: B, samples: probe.samples)
+                }
             }
-            for b in 0 ..< B {
+            for b in 0..<B {
                 let e = Double(decodedLosses[b]) - Double(originalLosses[b])
                 terms.gap += e * e / Double(B)
             }
@@ -239,39 +255,48 @@ public final class MetaLoss {
     ///   - dDecoded: `[B, T, C]`, added into.
     ///   - dPredictions: `[B]`, added into.
     ///   - scales: `w_k / L_k⁽⁰⁾` per term.
-    public func backward(dDecoded: UnsafeMutablePointer<Float>, dPredictions: UnsafeMutablePointer<Float>, scales: MetaLossTerms) {
+    public func backward(
+        dDecoded: UnsafeMutablePointer<Float>, dPredictions: UnsafeMutablePointer<Float>, scales: MetaLossTerms
+    ) {
         let B = batch
         precondition(B > 0, "backward needs a forward pass first")
-        let n = tokenizer.parameterCount, S = tokenizer.tokenCount * tokenizer.tokenValues
+        let n = tokenizer.parameterCount
+        let S = tokenizer.tokenCount * tokenizer.tokenValues
 
         // ∂L_rec/∂decoded = 2e / (L · B · n_ℓ · σ_ℓ²)
         if scales.reconstruction != 0 {
-            let factors = (0 ..< tokenizer.layerCount).map {
-                Float(2 * scales.reconstruction / (Double(tokenizer.layerCount * B * layerSizes[$0]) * layerVariances[$0]))
+            let factors = (0..<tokenizer.layerCount).map {
+                Float(
+                    2 * scales.reconstruction / (Double(tokenizer.layerCount * B * layerSizes[$0]) * layerVariances[$0])
+                )
             }
             tokenizer.slotLayers.withUnsafeBufferPointer { layers in
-                for b in 0 ..< B {
-                    for k in 0 ..< S where layers[k] >= 0 {
-                        dDecoded[b * S + k] += factors[Int(layers[k])] * (decodedTokens[b * S + k] - originalTokens[b * S + k])
+                for b in 0..<B {
+                    for k in 0..<S where layers[k] >= 0 {
+                        dDecoded[b * S + k] +=
+                            factors[Int(layers[k])] * (decodedTokens[b * S + k] - originalTokens[b * S + k])
                     }
                 }
             }
         }
         // ∂L_head/∂ŷ = 2(ŷ − r)/B
-        for b in 0 ..< B { dPredictions[b] += Float(2 * scales.head / Double(B)) * (predictions[b] - targets[b]) }
+        for b in 0..<B { dPredictions[b] += Float(2 * scales.head / Double(B)) * (predictions[b] - targets[b]) }
 
-        guard let probe, scales.behaviour != 0 || (scales.gap != 0 && probe.loss != nil), !decodedGenomes.isEmpty else { return }
-        let N = probe.count, O = network.outputSize
+        guard let probe, scales.behaviour != 0 || (scales.gap != 0 && probe.loss != nil), !decodedGenomes.isEmpty else {
+            return
+        }
+        let N = probe.count
+        let O = network.outputSize
         var outputs = [Float](repeating: 0, count: N * O)
         var dOutputs = [Float](repeating: 0, count: N * O)
         var dGenomes = [Float](repeating: 0, count: B * n)
         let behaviourFactor = Float(2 * scales.behaviour / Double(B * N * O))
         let decodedAll = decodedGenomes
         decodedAll.withUnsafeBufferPointer { all in
-            for b in 0 ..< B {
-                let genome = UnsafeBufferPointer(rebasing: all[b * n ..< (b + 1) * n])
+            for b in 0..<B {
+                let genome = UnsafeBufferPointer(rebasing: all[b * n..<(b + 1) * n])
                 // ∂L_beh/∂ŷ = 2(ŷ − y)/(B·N·O)
-                for i in 0 ..< N * O {
+                for i in 0..<N * O {
                     dOutputs[i] = behaviourFactor * (decodedOutputs[b * N * O + i] - originalOutputs[b * N * O + i])
                 }
                 // ∂L_gap/∂ŷ = 2(ℓ̂ − ℓ)/B · ∂ℓ̂/∂ŷ
@@ -280,19 +305,26 @@ public final class MetaLoss {
                     decodedOutputs.withUnsafeBufferPointer { all in
                         dOutputs.withUnsafeMutableBufferPointer { d in
                             withUnsafePointer(to: &dLoss) {
-                                loss.backward(dOutputs: d, outputs: UnsafeBufferPointer(rebasing: all[b * N * O ..< (b + 1) * N * O]),
-                                              dLosses: UnsafeBufferPointer(start: $0, count: 1), populationSize: 1, samples: probe.samples)
+                                loss.backward(
+                                    dOutputs: d,
+                                    outputs: UnsafeBufferPointer(rebasing: all[b * N * O..<(b + 1) * N * O]),
+                                    dLosses: UnsafeBufferPointer(start: $0, count: 1), populationSize: 1,
+                                    samples: probe.samples)
                             }
                         }
                     }
                 }
                 probe.inputs.withUnsafeBufferPointer { x in
-                    outputs.withUnsafeMutableBufferPointer { network.forwardRecording(genome: genome, inputs: x, batchSize: N, outputs: $0) }
+                    outputs.withUnsafeMutableBufferPointer {
+                        network.forwardRecording(genome: genome, inputs: x, batchSize: N, outputs: $0)
+                    }
                 }
                 dOutputs.withUnsafeBufferPointer { dy in
                     dGenomes.withUnsafeMutableBufferPointer { dg in
-                        network.backward(genome: genome, outputGradient: dy, parameterGradient: UnsafeMutableBufferPointer(rebasing: dg[b * n ..< (b + 1) * n]),
-                                         inputGradient: nil)
+                        network.backward(
+                            genome: genome, outputGradient: dy,
+                            parameterGradient: UnsafeMutableBufferPointer(rebasing: dg[b * n..<(b + 1) * n]),
+                            inputGradient: nil)
                     }
                 }
             }

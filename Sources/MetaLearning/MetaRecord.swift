@@ -43,9 +43,13 @@ public final class MetaLayoutGroup {
     ///   - config: the meta-learner's sizes (`C`).
     ///   - settings: `probeCount` and `seed` choose the probe.
     /// - Throws: when the task has no probe while one is needed, or a record has the wrong length.
-    public init(network: Network, records: [MetaRecord], task: (any FitnessTask)?, config: MetaLearnerConfig, settings: MetaTrainingSettings) throws {
+    public init(
+        network: Network, records: [MetaRecord], task: (any FitnessTask)?, config: MetaLearnerConfig,
+        settings: MetaTrainingSettings
+    ) throws {
         for (i, record) in records.enumerated() where record.genome.count != network.parameterCount {
-            throw TaskError.invalidOption("record \(i) has \(record.genome.count) values, the network \(network.parameterCount)")
+            throw TaskError.invalidOption(
+                "record \(i) has \(record.genome.count) values, the network \(network.parameterCount)")
         }
         self.network = network
         self.records = records
@@ -54,7 +58,8 @@ public final class MetaLayoutGroup {
         var probe: BehaviourProbe?
         if needsProbe {
             guard let task else {
-                throw TaskError.invalidOption("the behavioural loss (w_beh, w_gap) needs the task the genomes were scored on")
+                throw TaskError.invalidOption(
+                    "the behavioural loss (w_beh, w_gap) needs the task the genomes were scored on")
             }
             probe = try BehaviourProbe(task: task, network: network, count: settings.probeCount, seed: settings.seed)
         }

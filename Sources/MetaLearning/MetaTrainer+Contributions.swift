@@ -29,26 +29,31 @@ extension MetaTrainer {
     @discardableResult
     public func train(
         contributions: [MetaContribution], steps: Int,
-        sum: (_ contributions: [UnsafeBufferPointer<Float>], _ result: UnsafeMutableBufferPointer<Float>) throws -> Void,
-        onContribution: (Int, MetaLossTerms) -> Void = { _, _ in }, afterStep: (MetaStepResult) throws -> Void = { _ in }
+        sum: (_ contributions: [UnsafeBufferPointer<Float>], _ result: UnsafeMutableBufferPointer<Float>) throws ->
+            Void,
+        onContribution: (Int, MetaLossTerms) -> Void = { _, _ in },
+        afterStep: (MetaStepResult) throws -> Void = { _ in }
     ) throws -> [MetaStepResult] {
         precondition(!contributions.isEmpty, "a training step needs at least one contribution")
-        let P = model.parameters.count, n = contributions.count
+        let P = model.parameters.count
+        let n = contributions.count
         contributionGradients.reserve(n * P)
-        let buffers = (0 ..< n).map { UnsafeMutableBufferPointer(start: contributionGradients.pointer + $0 * P, count: P) }
+        let buffers = (0..<n).map {
+            UnsafeMutableBufferPointer(start: contributionGradients.pointer + $0 * P, count: P)
+        }
         var results: [MetaStepResult] = []
-        for s in 0 ..< steps {
+        for s in 0..<steps {
             let batches = contributions.map { $0.minibatch(s) }
             if normalizers == nil {
                 var first = [Float](repeating: 0, count: 4 * n)
                 for (k, batch) in batches.enumerated() {
                     let terms = forward(batch.records, group: batch.group).values
-                    for t in 0 ..< 4 { first[4 * k + t] = Float(terms[t]) }
+                    for t in 0..<4 { first[4 * k + t] = Float(terms[t]) }
                 }
                 var mean = [Float](repeating: 0, count: 4)
                 try first.withUnsafeBufferPointer { all in
                     try mean.withUnsafeMutableBufferPointer { out in
-                        try sum((0 ..< n).map { UnsafeBufferPointer(rebasing: all[4 * $0 ..< 4 * $0 + 4]) }, out)
+                        try sum((0..<n).map { UnsafeBufferPointer(rebasing: all[4 * $0..<4 * $0 + 4]) }, out)
                     }
                 }
                 setNormalizers(mean)
@@ -59,14 +64,16 @@ extension MetaTrainer {
                 backward(group: batch.group, batch: batch.records.count)
                 _ = buffers[k].update(fromContentsOf: model.gradients)
                 onContribution(k, terms)
-                stepTerms = MetaLossTerms(reconstruction: stepTerms.reconstruction + terms.reconstruction / Double(n),
-                                          behaviour: stepTerms.behaviour + terms.behaviour / Double(n),
-                                          gap: stepTerms.gap + terms.gap / Double(n), head: stepTerms.head + terms.head / Double(n))
+                stepTerms = MetaLossTerms(
+                    reconstruction: stepTerms.reconstruction + terms.reconstruction / Double(n),
+                    behaviour: stepTerms.behaviour + terms.behaviour / Double(n),
+                    gap: stepTerms.gap + terms.gap / Double(n), head: stepTerms.head + terms.head / Double(n))
             }
             try sum(buffers.map { UnsafeBufferPointer($0) }, model.gradients)
             let (norm, rate) = update()
-            let result = MetaStepResult(step: step, terms: stepTerms, total: scales.dot(stepTerms), learningRate: rate, gradientNorm: norm,
-                                        batch: batches[n - 1].records.count, parameterCount: batches[n - 1].group.tokenizer.parameterCount)
+            let result = MetaStepResult(
+                step: step, terms: stepTerms, total: scales.dot(stepTerms), learningRate: rate, gradientNorm: norm,
+                batch: batches[n - 1].records.count, parameterCount: batches[n - 1].group.tokenizer.parameterCount)
             results.append(result)
             try afterStep(result)
         }

@@ -57,9 +57,10 @@ extension MetaTrainer {
 
     /// The JSON state.
     public var state: MetaLearnerState {
-        MetaLearnerState(format: MetaLearnerState.formatName, version: MetaLearnerState.currentVersion, config: model.config,
-                         training: settings, step: step, normalizers: normalizers, schedule: settings.schedule,
-                         parameterCount: model.parameters.count)
+        MetaLearnerState(
+            format: MetaLearnerState.formatName, version: MetaLearnerState.currentVersion, config: model.config,
+            training: settings, step: step, normalizers: normalizers, schedule: settings.schedule,
+            parameterCount: model.parameters.count)
     }
 
     /// Writes `paths.tensors` (parameters, then AdamW's `m` and `v`, each tensor under its table
@@ -69,11 +70,14 @@ extension MetaTrainer {
         var tensors: [SafeTensors.Tensor] = []
         for (prefix, buffer) in [("", model.parameters), (Self.firstMomentPrefix, m), (Self.secondMomentPrefix, v)] {
             for entry in model.parameterTable.entries {
-                tensors.append(SafeTensors.Tensor(name: prefix + entry.name, shape: entry.shape,
-                                                  values: Array(buffer[entry.offset ..< entry.offset + entry.count])))
+                tensors.append(
+                    SafeTensors.Tensor(
+                        name: prefix + entry.name, shape: entry.shape,
+                        values: Array(buffer[entry.offset..<entry.offset + entry.count])))
             }
         }
-        try SafeTensors(tensors: tensors, metadata: ["format": MetaLearnerState.formatName, "step": String(step)]).write(path: paths.tensors)
+        try SafeTensors(tensors: tensors, metadata: ["format": MetaLearnerState.formatName, "step": String(step)])
+            .write(path: paths.tensors)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
@@ -91,7 +95,9 @@ extension MetaTrainer {
     ///     error naming the first differing field. `nil` accepts the file's.
     ///   - settings: training settings to continue with; `nil` keeps the file's.
     /// - Throws: `MetaLearnerFileError` naming the file and what is wrong.
-    public static func load(from paths: MetaLearnerPaths, config: MetaLearnerConfig? = nil, settings: MetaTrainingSettings? = nil) throws -> MetaTrainer {
+    public static func load(
+        from paths: MetaLearnerPaths, config: MetaLearnerConfig? = nil, settings: MetaTrainingSettings? = nil
+    ) throws -> MetaTrainer {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: paths.state))
@@ -100,10 +106,18 @@ extension MetaTrainer {
         }
         if let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             guard header["format"] as? String == MetaLearnerState.formatName else {
-                throw MetaLearnerFileError(file: paths.state, message: "not a meta-learner file: format is \(header["format"] ?? "missing"), expected \(MetaLearnerState.formatName)")
+                throw MetaLearnerFileError(
+                    file: paths.state,
+                    message:
+                        "not a meta-learner file: format is \(header["format"] ?? "missing"), expected \(MetaLearnerState.formatName)"
+                )
             }
             guard header["version"] as? Int == MetaLearnerState.currentVersion else {
-                throw MetaLearnerFileError(file: paths.state, message: "version \(header["version"] ?? "missing") is not supported; this build reads version \(MetaLearnerState.currentVersion)")
+                throw MetaLearnerFileError(
+                    file: paths.state,
+                    message:
+                        "version \(header["version"] ?? "missing") is not supported; this build reads version \(MetaLearnerState.currentVersion)"
+                )
             }
         }
         let state: MetaLearnerState
@@ -114,33 +128,45 @@ extension MetaTrainer {
         }
         if let config, config != state.config {
             let field = try differingField(config, state.config)
-            throw MetaLearnerFileError(file: paths.state,
-                                       message: "made for another meta-learner configuration: \(field.name) is \(field.stored) in the file, \(field.expected) in the configuration")
+            throw MetaLearnerFileError(
+                file: paths.state,
+                message:
+                    "made for another meta-learner configuration: \(field.name) is \(field.stored) in the file, \(field.expected) in the configuration"
+            )
         }
         let model = try AttentionAutoencoder(config: state.config, seed: 0)
         guard model.parameters.count == state.parameterCount else {
-            throw MetaLearnerFileError(file: paths.state, message: "holds \(state.parameterCount) parameters, its configuration makes \(model.parameters.count)")
+            throw MetaLearnerFileError(
+                file: paths.state,
+                message: "holds \(state.parameterCount) parameters, its configuration makes \(model.parameters.count)")
         }
         let trainer = try MetaTrainer(model: model, settings: settings ?? state.training)
         trainer.step = state.step
         trainer.normalizers = state.normalizers
         let tensors = try SafeTensors.read(path: paths.tensors)
-        for (prefix, buffer) in [("", model.parameters), (firstMomentPrefix, trainer.m), (secondMomentPrefix, trainer.v)] {
+        for (prefix, buffer) in [
+            ("", model.parameters), (firstMomentPrefix, trainer.m), (secondMomentPrefix, trainer.v),
+        ] {
             for entry in model.parameterTable.entries {
                 guard let tensor = tensors[prefix + entry.name] else {
-                    throw MetaLearnerFileError(file: paths.tensors, message: "tensor '\(prefix + entry.name)' is missing")
+                    throw MetaLearnerFileError(
+                        file: paths.tensors, message: "tensor '\(prefix + entry.name)' is missing")
                 }
                 guard tensor.shape == entry.shape else {
-                    throw MetaLearnerFileError(file: paths.tensors, message: "tensor '\(prefix + entry.name)' has shape \(tensor.shape), expected \(entry.shape)")
+                    throw MetaLearnerFileError(
+                        file: paths.tensors,
+                        message: "tensor '\(prefix + entry.name)' has shape \(tensor.shape), expected \(entry.shape)")
                 }
-                for i in 0 ..< entry.count { buffer[entry.offset + i] = tensor.values[i] }
+                for i in 0..<entry.count { buffer[entry.offset + i] = tensor.values[i] }
             }
         }
         return trainer
     }
 
     /// The first field (in JSON key order) whose value differs between two configurations.
-    private static func differingField(_ expected: MetaLearnerConfig, _ stored: MetaLearnerConfig) throws -> (name: String, expected: String, stored: String) {
+    private static func differingField(_ expected: MetaLearnerConfig, _ stored: MetaLearnerConfig) throws -> (
+        name: String, expected: String, stored: String
+    ) {
         let a = try JSONSerialization.jsonObject(with: JSONEncoder().encode(expected)) as? [String: Any] ?? [:]
         let b = try JSONSerialization.jsonObject(with: JSONEncoder().encode(stored)) as? [String: Any] ?? [:]
         for key in a.keys.sorted() where "\(a[key] ?? "none")" != "\(b[key] ?? "none")" {

@@ -80,7 +80,9 @@ public final class MetaTrainer {
 
     /// The one-participant sum: the contribution itself, then `synchronizeGradients` (the mean
     /// over ranks, when ranks train together).
-    func synchronizedSum(_ contributions: [UnsafeBufferPointer<Float>], _ result: UnsafeMutableBufferPointer<Float>) throws {
+    func synchronizedSum(_ contributions: [UnsafeBufferPointer<Float>], _ result: UnsafeMutableBufferPointer<Float>)
+        throws
+    {
         _ = result.update(fromContentsOf: contributions[0])
         try synchronizeGradients(result)
     }
@@ -102,7 +104,8 @@ public final class MetaTrainer {
         let B = records.count
         precondition(B > 0, "a minibatch needs at least one record")
         let tokenizer = group.tokenizer
-        let n = tokenizer.parameterCount, T = tokenizer.tokenCount
+        let n = tokenizer.parameterCount
+        let T = tokenizer.tokenCount
         var genomes = [Float]()
         genomes.reserveCapacity(B * n)
         for record in records { genomes += record.genome }
@@ -114,7 +117,9 @@ public final class MetaTrainer {
         tokens.withUnsafeBufferPointer { t in
             mask.withUnsafeBufferPointer { k in
                 positions.withUnsafeBufferPointer { p in
-                    model.forward(tokens: t.baseAddress!, mask: k.baseAddress!, positions: p.baseAddress!, batch: B, tokenCount: T)
+                    model.forward(
+                        tokens: t.baseAddress!, mask: k.baseAddress!, positions: p.baseAddress!, batch: B, tokenCount: T
+                    )
                 }
             }
         }
@@ -124,8 +129,9 @@ public final class MetaTrainer {
         if withProbe, records.contains(where: { $0.anchor != nil }) {
             anchors = records.flatMap { $0.anchor ?? [Float](repeating: 0, count: n) }
         }
-        return group.loss.forward(decoded: model.decoded.baseAddress!, original: tokens, genomes: genomes, anchors: anchors,
-                                  predictions: predictions, targets: targets, batch: B, withProbe: withProbe)
+        return group.loss.forward(
+            decoded: model.decoded.baseAddress!, original: tokens, genomes: genomes, anchors: anchors,
+            predictions: predictions, targets: targets, batch: B, withProbe: withProbe)
     }
 
     /// Sets the normalisers `L_k⁽⁰⁾` from the first loss values (a term that starts at 0 — no gap
@@ -136,7 +142,8 @@ public final class MetaTrainer {
 
     /// Backward pass of the last `forward` (of `B` genomes of `group`) into `model.gradients`.
     public func backward(group: MetaLayoutGroup, batch B: Int) {
-        let T = group.tokenizer.tokenCount, C = group.tokenizer.tokenValues
+        let T = group.tokenizer.tokenCount
+        let C = group.tokenizer.tokenValues
         var dDecoded = [Float](repeating: 0, count: B * T * C)
         var dPredictions = [Float](repeating: 0, count: B)
         group.loss.backward(dDecoded: &dDecoded, dPredictions: &dPredictions, scales: scales)
@@ -150,14 +157,17 @@ public final class MetaTrainer {
     /// - Returns: the gradient norm before clipping and the learning rate used.
     @discardableResult
     public func update() -> (gradientNorm: Float, learningRate: Float) {
-        let norm = clipGradientsByGlobalNorm(model.gradients.baseAddress!, model.gradients.count, maxNorm: settings.clipNorm)
+        let norm = clipGradientsByGlobalNorm(
+            model.gradients.baseAddress!, model.gradients.count, maxNorm: settings.clipNorm)
         let rate = settings.schedule.rate(at: step)
         step += 1
         let adamW = settings.adamW
         for entry in model.parameterTable.entries {
             let o = entry.offset
-            adamWUpdate(model.parameters.baseAddress! + o, model.gradients.baseAddress! + o, m.baseAddress! + o, v.baseAddress! + o, entry.count,
-                        learningRate: rate, settings: adamW, weightDecay: entry.decays ? adamW.weightDecay : 0, step: step)
+            adamWUpdate(
+                model.parameters.baseAddress! + o, model.gradients.baseAddress! + o, m.baseAddress! + o,
+                v.baseAddress! + o, entry.count,
+                learningRate: rate, settings: adamW, weightDecay: entry.decays ? adamW.weightDecay : 0, step: step)
         }
         return (norm, rate)
     }
@@ -194,11 +204,11 @@ public final class MetaTrainer {
             let group = groups[groupIndex]
             var indices = Array(group.records.indices)
             let B = min(batchSize, indices.count)
-            for i in 0 ..< B {
+            for i in 0..<B {
                 let j = i + stream.below(indices.count - i)
                 indices.swapAt(i, j)
             }
-            return (group, indices[0 ..< B].map { group.records[$0] })
+            return (group, indices[0..<B].map { group.records[$0] })
         }
         return try train(contributions: [draw], steps: steps, sum: synchronizedSum, afterStep: { progress?($0) })
     }

@@ -38,7 +38,9 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
 
     /// The warm-up + cosine schedule these settings describe.
     public var schedule: LearningRateSchedule {
-        LearningRateSchedule(maxRate: learningRate, minRate: minLearningRate, warmupSteps: warmupSteps, totalSteps: max(totalSteps, warmupSteps))
+        LearningRateSchedule(
+            maxRate: learningRate, minRate: minLearningRate, warmupSteps: warmupSteps,
+            totalSteps: max(totalSteps, warmupSteps))
     }
 
     /// AdamW's hyper-parameters.
@@ -55,11 +57,21 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
     ///
     /// - Throws: `MetaLearnerConfigError` naming the field.
     public func validate() throws {
-        if batchSize < 1 { throw MetaLearnerConfigError(field: "batch_size", message: "expected at least 1, got \(batchSize)") }
-        if probeCount < 1 { throw MetaLearnerConfigError(field: "probe_count", message: "expected at least 1, got \(probeCount)") }
-        if warmupSteps < 0 { throw MetaLearnerConfigError(field: "warmup_steps", message: "expected zero or more, got \(warmupSteps)") }
-        if totalSteps < 1 { throw MetaLearnerConfigError(field: "total_steps", message: "expected at least 1, got \(totalSteps)") }
-        let positive: [(String, Float)] = [("learning_rate", learningRate), ("clip_norm", clipNorm), ("epsilon", epsilon)]
+        if batchSize < 1 {
+            throw MetaLearnerConfigError(field: "batch_size", message: "expected at least 1, got \(batchSize)")
+        }
+        if probeCount < 1 {
+            throw MetaLearnerConfigError(field: "probe_count", message: "expected at least 1, got \(probeCount)")
+        }
+        if warmupSteps < 0 {
+            throw MetaLearnerConfigError(field: "warmup_steps", message: "expected zero or more, got \(warmupSteps)")
+        }
+        if totalSteps < 1 {
+            throw MetaLearnerConfigError(field: "total_steps", message: "expected at least 1, got \(totalSteps)")
+        }
+        let positive: [(String, Float)] = [
+            ("learning_rate", learningRate), ("clip_norm", clipNorm), ("epsilon", epsilon),
+        ]
         for (field, value) in positive where !(value > 0 && value.isFinite) {
             throw MetaLearnerConfigError(field: field, message: "expected a positive number, got \(value)")
         }
@@ -79,10 +91,20 @@ public struct MetaTrainingSettings: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case batchSize = "batch_size", learningRate = "learning_rate", minLearningRate = "min_learning_rate"
-        case warmupSteps = "warmup_steps", totalSteps = "total_steps", weightDecay = "weight_decay"
-        case beta1, beta2, epsilon, clipNorm = "clip_norm"
-        case wRec = "w_rec", wBeh = "w_beh", wGap = "w_gap", wHead = "w_head", probeCount = "probe_count", seed
+        case batchSize = "batch_size"
+        case learningRate = "learning_rate"
+        case minLearningRate = "min_learning_rate"
+        case warmupSteps = "warmup_steps"
+        case totalSteps = "total_steps"
+        case weightDecay = "weight_decay"
+        case beta1, beta2, epsilon
+        case clipNorm = "clip_norm"
+        case wRec = "w_rec"
+        case wBeh = "w_beh"
+        case wGap = "w_gap"
+        case wHead = "w_head"
+        case probeCount = "probe_count"
+        case seed
     }
 
     public init(from decoder: Decoder) throws {
@@ -119,7 +141,8 @@ public struct MetaLearnerSetup: Codable, Equatable, Sendable {
     public var model = MetaLearnerConfig()
     public var training = MetaTrainingSettings()
 
-    public init(model: MetaLearnerConfig = MetaLearnerConfig(), training: MetaTrainingSettings = MetaTrainingSettings()) {
+    public init(model: MetaLearnerConfig = MetaLearnerConfig(), training: MetaTrainingSettings = MetaTrainingSettings())
+    {
         self.model = model
         self.training = training
     }
@@ -151,7 +174,9 @@ public struct MetaLearnerSetup: Codable, Equatable, Sendable {
             let error = context.underlyingError as! MetaLearnerConfigError
             throw MetaLearnerConfigError(field: error.field, message: "\(error.message) (in \(path))")
         } catch let DecodingError.typeMismatch(type, context) {
-            throw MetaLearnerConfigError(field: context.codingPath.map(\.stringValue).joined(separator: "."), message: "expected \(type) (in \(path))")
+            throw MetaLearnerConfigError(
+                field: context.codingPath.map(\.stringValue).joined(separator: "."),
+                message: "expected \(type) (in \(path))")
         } catch {
             throw MetaLearnerConfigError(field: path, message: "not a valid meta-learner YAML file: \(error)")
         }
@@ -168,6 +193,8 @@ private struct AnyCodingKey: CodingKey {
 /// Throws `MetaLearnerConfigError` for the first key of `decoder`'s object not in `known`.
 func rejectUnknownKeys(_ decoder: Decoder, known: [String], section: String) throws {
     for key in try decoder.container(keyedBy: AnyCodingKey.self).allKeys where !known.contains(key.stringValue) {
-        throw MetaLearnerConfigError(field: key.stringValue, message: "unknown key in \(section); expected one of \(known.joined(separator: ", "))")
+        throw MetaLearnerConfigError(
+            field: key.stringValue,
+            message: "unknown key in \(section); expected one of \(known.joined(separator: ", "))")
     }
 }

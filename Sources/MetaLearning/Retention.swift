@@ -37,11 +37,19 @@ public struct RetentionReport: Codable, Equatable, Sendable {
     public var decodedPredictionDiversity: Double?
 
     enum CodingKeys: String, CodingKey {
-        case genomes, fitnessName = "fitness_name", meanFitness = "mean_fitness", meanDecodedFitness = "mean_decoded_fitness"
-        case fitnessRetention = "fitness_retention", reconstructionError = "reconstruction_error"
-        case testAccuracy = "test_accuracy", decodedTestAccuracy = "decoded_test_accuracy"
-        case accuracyRetention = "accuracy_retention", accuracyDrop = "accuracy_drop", predictionAgreement = "prediction_agreement"
-        case predictionDiversity = "prediction_diversity", decodedPredictionDiversity = "decoded_prediction_diversity"
+        case genomes
+        case fitnessName = "fitness_name"
+        case meanFitness = "mean_fitness"
+        case meanDecodedFitness = "mean_decoded_fitness"
+        case fitnessRetention = "fitness_retention"
+        case reconstructionError = "reconstruction_error"
+        case testAccuracy = "test_accuracy"
+        case decodedTestAccuracy = "decoded_test_accuracy"
+        case accuracyRetention = "accuracy_retention"
+        case accuracyDrop = "accuracy_drop"
+        case predictionAgreement = "prediction_agreement"
+        case predictionDiversity = "prediction_diversity"
+        case decodedPredictionDiversity = "decoded_prediction_diversity"
     }
 }
 
@@ -60,7 +68,9 @@ public enum Retention {
     ) throws -> RetentionReport {
         let tokenizer = Tokenizer(layout: network.layout, tokenValues: model.config.tokenValues)
         let decoded = model.reconstruct(genomes: genomes, batch: B, tokenizer: tokenizer)
-        return try compare(original: genomes, decoded: decoded, batch: B, network: network, task: task, generation: generation, seed: seed)
+        return try compare(
+            original: genomes, decoded: decoded, batch: B, network: network, task: task, generation: generation,
+            seed: seed)
     }
 
     /// The report for given originals and their reconstructions.
@@ -68,8 +78,10 @@ public enum Retention {
         original: [Float], decoded: [Float], batch B: Int, network: Network, task: any FitnessTask,
         generation: Int = 0, seed: UInt64 = 0
     ) throws -> RetentionReport {
-        let fitness = try task.evaluate(genomes: original, populationSize: B, network: network, generation: generation, seed: seed)
-        let decodedFitness = try task.evaluate(genomes: decoded, populationSize: B, network: network, generation: generation, seed: seed)
+        let fitness = try task.evaluate(
+            genomes: original, populationSize: B, network: network, generation: generation, seed: seed)
+        let decodedFitness = try task.evaluate(
+            genomes: decoded, populationSize: B, network: network, generation: generation, seed: seed)
         var report = RetentionReport(
             genomes: B, fitnessName: task.fitnessName,
             meanFitness: fitness.reduce(0) { $0 + Double($1) } / Double(B),
@@ -85,19 +97,26 @@ public enum Retention {
             let yHat = network.forward(genomes: decoded, populationSize: B, inputs: x, batchSize: N, sharedInputs: true)
             func argmax(_ values: [Float], _ row: Int) -> Int {
                 var best = 0
-                for k in 1 ..< classes where values[row * classes + k] > values[row * classes + best] { best = k }
+                for k in 1..<classes where values[row * classes + k] > values[row * classes + best] { best = k }
                 return best
             }
-            var accuracy = 0.0, decodedAccuracy = 0.0, ratio = 0.0, drop = 0.0, agree = 0
-            for b in 0 ..< B {
-                var correct = 0, decodedCorrect = 0
-                for s in 0 ..< N {
-                    let p = argmax(y, b * N + s), q = argmax(yHat, b * N + s)
+            var accuracy = 0.0
+            var decodedAccuracy = 0.0
+            var ratio = 0.0
+            var drop = 0.0
+            var agree = 0
+            for b in 0..<B {
+                var correct = 0
+                var decodedCorrect = 0
+                for s in 0..<N {
+                    let p = argmax(y, b * N + s)
+                    let q = argmax(yHat, b * N + s)
                     if p == labels[s] { correct += 1 }
                     if q == labels[s] { decodedCorrect += 1 }
                     if p == q { agree += 1 }
                 }
-                let a = Double(correct) / Double(N), d = Double(decodedCorrect) / Double(N)
+                let a = Double(correct) / Double(N)
+                let d = Double(decodedCorrect) / Double(N)
                 accuracy += a / Double(B)
                 decodedAccuracy += d / Double(B)
                 // an original with accuracy 0 cannot get worse: it retains everything
@@ -110,9 +129,10 @@ public enum Retention {
             report.accuracyDrop = drop
             report.predictionAgreement = Double(agree) / Double(B * N)
             if B > 1 {
-                var differ = 0, decodedDiffer = 0
-                for b in 0 ..< B - 1 {
-                    for s in 0 ..< N {
+                var differ = 0
+                var decodedDiffer = 0
+                for b in 0..<B - 1 {
+                    for s in 0..<N {
                         if argmax(y, b * N + s) != argmax(y, (b + 1) * N + s) { differ += 1 }
                         if argmax(yHat, b * N + s) != argmax(yHat, (b + 1) * N + s) { decodedDiffer += 1 }
                     }
@@ -127,7 +147,9 @@ public enum Retention {
     /// Mean per-genome ratio as `RetentionReport.fitnessRetention` defines it.
     static func fitnessRetention(_ original: [Float], _ decoded: [Float]) -> Double? {
         if original.allSatisfy({ $0 > 0 }) {
-            return zip(original, decoded).reduce(0.0) { $0 + ($1.1.isFinite && $1.1 > 0 ? Double($1.1) / Double($1.0) : 0) } / Double(original.count)
+            return zip(original, decoded).reduce(0.0) {
+                $0 + ($1.1.isFinite && $1.1 > 0 ? Double($1.1) / Double($1.0) : 0)
+            } / Double(original.count)
         }
         if original.allSatisfy({ $0 <= 0 }) {
             return zip(original, decoded).reduce(0.0) { total, pair in
@@ -140,14 +162,18 @@ public enum Retention {
     }
 
     /// `L_rec` over a whole set of genomes (see `MetaLoss`).
-    static func reconstructionError(_ original: [Float], _ decoded: [Float], batch B: Int, layout: ParameterLayout) -> Double {
+    static func reconstructionError(_ original: [Float], _ decoded: [Float], batch B: Int, layout: ParameterLayout)
+        -> Double
+    {
         let n = layout.parameterCount
-        var total = 0.0, layers = 0
+        var total = 0.0
+        var layers = 0
         for weight in layout.tensors where !weight.isBias {
             let tensors = layout.tensors.filter { $0.layerIndex == weight.layerIndex }
-            var sum = 0.0, squares = 0.0
-            for b in 0 ..< B {
-                for i in 0 ..< weight.count {
+            var sum = 0.0
+            var squares = 0.0
+            for b in 0..<B {
+                for i in 0..<weight.count {
                     let w = Double(original[b * n + weight.offset + i])
                     sum += w
                     squares += w * w
@@ -155,10 +181,11 @@ public enum Retention {
             }
             let count = Double(B * weight.count)
             let variance = max(squares / count - (sum / count) * (sum / count), 1e-12)
-            var error = 0.0, values = 0
+            var error = 0.0
+            var values = 0
             for tensor in tensors {
-                for b in 0 ..< B {
-                    for i in 0 ..< tensor.count {
+                for b in 0..<B {
+                    for i in 0..<tensor.count {
                         let e = Double(decoded[b * n + tensor.offset + i]) - Double(original[b * n + tensor.offset + i])
                         error += e * e
                     }

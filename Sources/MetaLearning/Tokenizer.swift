@@ -69,8 +69,11 @@ public struct Tokenizer: Sendable {
         }
         layerCount = layers.count
         let F = TokenPositionFeature.allCases.count
-        var sources: [Int32] = [], slotLayers: [Int32] = [], positions: [Float] = []
-        var neuronTokenStarts: [Int32] = [], tokenNeurons: [Int32] = []
+        var sources: [Int32] = []
+        var slotLayers: [Int32] = []
+        var positions: [Float] = []
+        var neuronTokenStarts: [Int32] = []
+        var tokenNeurons: [Int32] = []
         var geneNeurons = [Int32](repeating: -1, count: layout.parameterCount)
         for (l, (weight, bias)) in layers.enumerated() {
             let neurons = weight.shape[0]
@@ -79,12 +82,12 @@ public struct Tokenizer: Sendable {
             let chunks = (row + C - 1) / C
             let depth = layers.count > 1 ? Float(l) / Float(layers.count - 1) : 0
             let kind: Float = weight.shape.count == 4 ? 1 : 0
-            for i in 0 ..< neurons {
+            for i in 0..<neurons {
                 let neuron = Int32(neuronTokenStarts.count)
                 neuronTokenStarts.append(Int32(tokenNeurons.count))
-                for c in 0 ..< chunks {
+                for c in 0..<chunks {
                     tokenNeurons.append(neuron)
-                    for j in 0 ..< C {
+                    for j in 0..<C {
                         let k = c * C + j
                         let source: Int
                         if k < fanIn {
@@ -99,7 +102,8 @@ public struct Tokenizer: Sendable {
                         if source >= 0 { geneNeurons[source] = neuron }
                     }
                     var feature = [Float](repeating: 0, count: F)
-                    feature[TokenPositionFeature.layerIndex.rawValue] = min(1, Float(l) / Float(TokenPositionFeature.maxLayers))
+                    feature[TokenPositionFeature.layerIndex.rawValue] = min(
+                        1, Float(l) / Float(TokenPositionFeature.maxLayers))
                     feature[TokenPositionFeature.relativeDepth.rawValue] = depth
                     feature[TokenPositionFeature.neuronIndex.rawValue] = (Float(i) + 0.5) / Float(neurons)
                     feature[TokenPositionFeature.chunkIndex.rawValue] = (Float(c) + 0.5) / Float(chunks)
@@ -123,11 +127,13 @@ public struct Tokenizer: Sendable {
     ///
     /// genomes is (B, n); tokens is (B, T, C), fully written (padding slots get 0).
     public func tokenize(_ tokens: UnsafeMutablePointer<Float>, genomes: UnsafePointer<Float>, batch B: Int) {
-        let n = parameterCount, S = tokenCount * tokenValues
+        let n = parameterCount
+        let S = tokenCount * tokenValues
         sources.withUnsafeBufferPointer { source in
-            for b in 0 ..< B {
-                let g = genomes + b * n, out = tokens + b * S
-                for k in 0 ..< S {
+            for b in 0..<B {
+                let g = genomes + b * n
+                let out = tokens + b * S
+                for k in 0..<S {
                     let s = Int(source[k])
                     out[k] = s < 0 ? 0 : g[s]
                 }
@@ -139,11 +145,13 @@ public struct Tokenizer: Sendable {
     ///
     /// tokens is (B, T, C); genomes is (B, n), fully written.
     public func detokenize(_ genomes: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Float>, batch B: Int) {
-        let n = parameterCount, S = tokenCount * tokenValues
+        let n = parameterCount
+        let S = tokenCount * tokenValues
         sources.withUnsafeBufferPointer { source in
-            for b in 0 ..< B {
-                let g = genomes + b * n, inp = tokens + b * S
-                for k in 0 ..< S {
+            for b in 0..<B {
+                let g = genomes + b * n
+                let inp = tokens + b * S
+                for k in 0..<S {
                     let s = Int(source[k])
                     if s >= 0 { g[s] = inp[k] }
                 }
@@ -155,12 +163,15 @@ public struct Tokenizer: Sendable {
     ///
     /// Each slot holds one genome value, so `dTokens[t·C + j] += dGenomes[source]`, and padding
     /// slots receive nothing. dGenomes is (B, n); dTokens is (B, T, C).
-    public func detokenizeBackward(_ dTokens: UnsafeMutablePointer<Float>, dGenomes: UnsafePointer<Float>, batch B: Int) {
-        let n = parameterCount, S = tokenCount * tokenValues
+    public func detokenizeBackward(_ dTokens: UnsafeMutablePointer<Float>, dGenomes: UnsafePointer<Float>, batch B: Int)
+    {
+        let n = parameterCount
+        let S = tokenCount * tokenValues
         sources.withUnsafeBufferPointer { source in
-            for b in 0 ..< B {
-                let dg = dGenomes + b * n, dt = dTokens + b * S
-                for k in 0 ..< S {
+            for b in 0..<B {
+                let dg = dGenomes + b * n
+                let dt = dTokens + b * S
+                for k in 0..<S {
                     let s = Int(source[k])
                     if s >= 0 { dt[k] += dg[s] }
                 }
@@ -172,7 +183,7 @@ public struct Tokenizer: Sendable {
     public func batchPositions(_ B: Int) -> [Float] {
         var out = [Float]()
         out.reserveCapacity(B * positions.count)
-        for _ in 0 ..< B { out += positions }
+        for _ in 0..<B { out += positions }
         return out
     }
 
@@ -183,17 +194,25 @@ public struct Tokenizer: Sendable {
 
     /// Tokens of an array of genomes laid end to end: `[B·n]` → `[B·T·C]`.
     public func tokenize(_ genomes: [Float], batch B: Int) -> [Float] {
-        precondition(genomes.count == B * parameterCount, "genomes hold \(genomes.count) values, need B·n = \(B * parameterCount)")
+        precondition(
+            genomes.count == B * parameterCount,
+            "genomes hold \(genomes.count) values, need B·n = \(B * parameterCount)")
         var tokens = [Float](repeating: 0, count: B * tokenCount * tokenValues)
-        genomes.withUnsafeBufferPointer { g in tokens.withUnsafeMutableBufferPointer { tokenize($0.baseAddress!, genomes: g.baseAddress!, batch: B) } }
+        genomes.withUnsafeBufferPointer { g in
+            tokens.withUnsafeMutableBufferPointer { tokenize($0.baseAddress!, genomes: g.baseAddress!, batch: B) }
+        }
         return tokens
     }
 
     /// Genomes of an array of tokens: `[B·T·C]` → `[B·n]`.
     public func detokenize(_ tokens: [Float], batch B: Int) -> [Float] {
-        precondition(tokens.count == B * tokenCount * tokenValues, "tokens hold \(tokens.count) values, need B·T·C = \(B * tokenCount * tokenValues)")
+        precondition(
+            tokens.count == B * tokenCount * tokenValues,
+            "tokens hold \(tokens.count) values, need B·T·C = \(B * tokenCount * tokenValues)")
         var genomes = [Float](repeating: 0, count: B * parameterCount)
-        tokens.withUnsafeBufferPointer { t in genomes.withUnsafeMutableBufferPointer { detokenize($0.baseAddress!, tokens: t.baseAddress!, batch: B) } }
+        tokens.withUnsafeBufferPointer { t in
+            genomes.withUnsafeMutableBufferPointer { detokenize($0.baseAddress!, tokens: t.baseAddress!, batch: B) }
+        }
         return genomes
     }
 }

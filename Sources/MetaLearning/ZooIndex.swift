@@ -54,7 +54,10 @@ public struct ZooIndex: Codable, Equatable, Sendable {
         /// The network this checkpoint belongs to: `network#seed`.
         public var networkKey: String { "\(network)#\(seed)" }
 
-        public init(file: String, network: String, seed: UInt64, step: Int, fitness: Double, trainAccuracy: Double?, testAccuracy: Double?) {
+        public init(
+            file: String, network: String, seed: UInt64, step: Int, fitness: Double, trainAccuracy: Double?,
+            testAccuracy: Double?
+        ) {
             self.file = file
             self.network = network
             self.seed = seed
@@ -149,30 +152,39 @@ public struct ZooIndex: Codable, Equatable, Sendable {
         do {
             index = try decoder.decode(ZooIndex.self, from: try Data(contentsOf: URL(fileURLWithPath: indexPath)))
         } catch let DecodingError.keyNotFound(key, context) {
-            throw LoadError.invalidIndex(path: indexPath, message: "missing field '\(key.stringValue)' at \(describe(context.codingPath))")
+            throw LoadError.invalidIndex(
+                path: indexPath, message: "missing field '\(key.stringValue)' at \(describe(context.codingPath))")
         } catch let DecodingError.typeMismatch(type, context) {
-            throw LoadError.invalidIndex(path: indexPath, message: "field \(describe(context.codingPath)) should be \(type)")
+            throw LoadError.invalidIndex(
+                path: indexPath, message: "field \(describe(context.codingPath)) should be \(type)")
         } catch let DecodingError.valueNotFound(type, context) {
-            throw LoadError.invalidIndex(path: indexPath, message: "field \(describe(context.codingPath)) should be \(type) but is null")
+            throw LoadError.invalidIndex(
+                path: indexPath, message: "field \(describe(context.codingPath)) should be \(type) but is null")
         } catch {
             throw LoadError.invalidIndex(path: indexPath, message: "not valid JSON: \(error.localizedDescription)")
         }
         guard index.format == formatName else {
-            throw LoadError.invalidIndex(path: indexPath, message: "format is '\(index.format)', expected '\(formatName)'")
+            throw LoadError.invalidIndex(
+                path: indexPath, message: "format is '\(index.format)', expected '\(formatName)'")
         }
         guard index.version == currentVersion else {
             throw LoadError.invalidIndex(
-                path: indexPath, message: "version \(index.version) is not supported (this atoll reads version \(currentVersion))")
+                path: indexPath,
+                message: "version \(index.version) is not supported (this atoll reads version \(currentVersion))")
         }
-        guard !index.entries.isEmpty else { throw LoadError.invalidIndex(path: indexPath, message: "the zoo lists no networks") }
+        guard !index.entries.isEmpty else {
+            throw LoadError.invalidIndex(path: indexPath, message: "the zoo lists no networks")
+        }
         var seen = Set<String>()
         for (position, entry) in index.entries.enumerated() {
             guard !entry.file.isEmpty, !entry.file.contains("/"), entry.file != "..", entry.file != "." else {
                 throw LoadError.invalidIndex(
-                    path: indexPath, message: "entries[\(position)].file '\(entry.file)' should be a file name inside the zoo folder")
+                    path: indexPath,
+                    message: "entries[\(position)].file '\(entry.file)' should be a file name inside the zoo folder")
             }
             guard seen.insert(entry.file).inserted else {
-                throw LoadError.invalidIndex(path: indexPath, message: "entries[\(position)].file '\(entry.file)' is listed twice")
+                throw LoadError.invalidIndex(
+                    path: indexPath, message: "entries[\(position)].file '\(entry.file)' is listed twice")
             }
             guard fm.fileExists(atPath: entry.path(in: directory)) else {
                 throw LoadError.missingFile(index: indexPath, file: entry.file)
@@ -201,7 +213,10 @@ public struct ZooIndex: Codable, Equatable, Sendable {
             if fraction > 0 && keys.count >= 2 { count = min(max(count, 1), keys.count - 1) }
             heldOutKeys.formUnion(keys.prefix(count))
         }
-        return (entries.filter { !heldOutKeys.contains($0.networkKey) }, entries.filter { heldOutKeys.contains($0.networkKey) })
+        return (
+            entries.filter { !heldOutKeys.contains($0.networkKey) },
+            entries.filter { heldOutKeys.contains($0.networkKey) }
+        )
     }
 
     /// Writes `directory/index.json` atomically (a temporary file renamed into place).
@@ -212,13 +227,15 @@ public struct ZooIndex: Codable, Equatable, Sendable {
     private static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return encoder
     }
 
     private static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
     }
 

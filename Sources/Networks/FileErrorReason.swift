@@ -10,7 +10,8 @@ public enum FileErrorReason {
     public static func of(_ error: any Error) -> String {
         let error = error as NSError
         if let underlying = error.userInfo[NSUnderlyingErrorKey].flatMap({ $0 as? any Error }).map({ $0 as NSError }),
-            underlying.domain == NSPOSIXErrorDomain {
+            underlying.domain == NSPOSIXErrorDomain
+        {
             return String(cString: strerror(Int32(underlying.code))).lowercased()
         }
         if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))).lowercased() }
@@ -23,7 +24,9 @@ public enum FileErrorReason {
     /// path; any other error as it is.
     public static func readable(_ error: any Error) -> any Error {
         let bridged = error as NSError
-        guard bridged.domain == NSCocoaErrorDomain, let path = bridged.userInfo[NSFilePathErrorKey] as? String else { return error }
+        guard bridged.domain == NSCocoaErrorDomain, let path = bridged.userInfo[NSFilePathErrorKey] as? String else {
+            return error
+        }
         return FileError(description: "\(path): \(of(error))")
     }
 

@@ -15,7 +15,8 @@ extension Network {
         genome: UnsafeBufferPointer<Float>, inputs: UnsafeBufferPointer<Float>, batchSize B: Int,
         outputs: UnsafeMutableBufferPointer<Float>
     ) {
-        precondition(genome.count == parameterCount, "genome has \(genome.count) values, network needs \(parameterCount)")
+        precondition(
+            genome.count == parameterCount, "genome has \(genome.count) values, network needs \(parameterCount)")
         precondition(inputs.count >= B * inputSize && outputs.count >= B * outputSize, "inputs or outputs too short")
         precondition(B > 0, "batch size must be positive")
         tape.reserve(B * tapeSampleLength)
@@ -26,8 +27,10 @@ extension Network {
         acts.update(from: inputs.baseAddress!, count: B * inputSize)
 
         for (index, layer) in spec.layers.enumerated() {
-            let inp = acts + B * tapeSampleOffsets[index], out = acts + B * tapeSampleOffsets[index + 1]
-            let inFeatures = features[index], outFeatures = features[index + 1]
+            let inp = acts + B * tapeSampleOffsets[index]
+            let out = acts + B * tapeSampleOffsets[index + 1]
+            let inFeatures = features[index]
+            let outFeatures = features[index + 1]
             switch layer {
             case .flatten:
                 continue
@@ -43,7 +46,8 @@ extension Network {
                     let input = RowView(base: inp, genomeStride: 0, rowStride: inFeatures)
                     let output = RowView(base: out, genomeStride: 0, rowStride: outFeatures)
                     directConvolution(
-                        layer: index, genomes: parameters, count: 1, input: input, samples: B, output: output, activation: nil,
+                        layer: index, genomes: parameters, count: 1, input: input, samples: B, output: output,
+                        activation: nil,
                         pool: false)
                     continue
                 }
@@ -54,7 +58,8 @@ extension Network {
                         columns.pointer, inp + s0 * inFeatures, sampleStride: inFeatures,
                         B: ns, C: C, H: H, W: W, KS: K, stride: step, pad: pad, OH: OH, OW: OW)
                     NetworkKernels.convForward(
-                        out + s0 * outFeatures, sampleStride: outFeatures, genomeStride: 0, product.pointer, columns.pointer,
+                        out + s0 * outFeatures, sampleStride: outFeatures, genomeStride: 0, product.pointer,
+                        columns.pointer,
                         parameters + weightOffsets[index]!, parameters + biasOffsets[index]!,
                         B: ns, G: 1, OC: OC, columnLength: C * K * K, OH: OH, OW: OW)
                 }
@@ -65,7 +70,8 @@ extension Network {
                     OH: shapes[index + 1][1], OW: shapes[index + 1][2])
             case .activation(let activation):
                 for b in 0..<B {
-                    NetworkKernels.activationForward(out + b * outFeatures, inp + b * inFeatures, F: inFeatures, activation)
+                    NetworkKernels.activationForward(
+                        out + b * outFeatures, inp + b * inFeatures, F: inFeatures, activation)
                 }
             }
         }
@@ -83,8 +89,9 @@ extension Network {
     ) {
         let B = recordedBatchSize
         precondition(B > 0, "backward needs a forwardRecording first")
-        precondition(genome.count == parameterCount && parameterGradient.count == parameterCount,
-                     "genome and parameterGradient must hold parameterCount = \(parameterCount) values")
+        precondition(
+            genome.count == parameterCount && parameterGradient.count == parameterCount,
+            "genome and parameterGradient must hold parameterCount = \(parameterCount) values")
         precondition(outputGradient.count >= B * outputSize, "outputGradient too short for the recorded batch")
         precondition(inputGradient.map { $0.count >= B * inputSize } ?? true, "inputGradient too short")
         let maxFeatures = features.max()!
@@ -96,7 +103,8 @@ extension Network {
                 columnGradient.reserve(fanIn(layer: index) * features[index + 1] / shapes[index + 1][0] * chunk)
             }
         }
-        let parameters = genome.baseAddress!, gradients = parameterGradient.baseAddress!
+        let parameters = genome.baseAddress!
+        let gradients = parameterGradient.baseAddress!
         let acts = tape.pointer
         // Layers before the first parametric one only matter for the input gradient.
         let firstNeeded = inputGradient == nil ? (spec.layers.firstIndex { $0.hasParameters } ?? spec.layers.count) : 0
@@ -104,8 +112,10 @@ extension Network {
         var dout = outputGradient.baseAddress!
         for index in stride(from: spec.layers.count - 1, through: firstNeeded, by: -1) {
             let layer = spec.layers[index]
-            let inp = acts + B * tapeSampleOffsets[index], out = acts + B * tapeSampleOffsets[index + 1]
-            let inFeatures = features[index], outFeatures = features[index + 1]
+            let inp = acts + B * tapeSampleOffsets[index]
+            let out = acts + B * tapeSampleOffsets[index + 1]
+            let inFeatures = features[index]
+            let outFeatures = features[index + 1]
             // Flatten keeps the values and their order: its gradient passes through unchanged.
             if case .flatten = layer, index > 0 { continue }
             // dinp: where ∂loss/∂(this layer's input) goes; nil when nobody needs it.
@@ -152,7 +162,8 @@ extension Network {
                 if let dinp {
                     let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
                     NetworkKernels.maxPoolBackward(
-                        dinp, dout, inp, N: B, C: C, H: H, W: W, K: K, stride: step, OH: shapes[index + 1][1], OW: shapes[index + 1][2])
+                        dinp, dout, inp, N: B, C: C, H: H, W: W, K: K, stride: step, OH: shapes[index + 1][1],
+                        OW: shapes[index + 1][2])
                 }
             case .activation(let activation):
                 if let dinp {

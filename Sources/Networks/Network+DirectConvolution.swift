@@ -41,21 +41,25 @@ extension Network {
         layer index: Int, genomes: UnsafePointer<Float>, count g: Int, input: RowView, samples m: Int, output: RowView,
         activation: Activation?, pool: Bool
     ) {
-        guard let plan = directConvolutionPlan(layer: index) else { preconditionFailure("layer \(index) is not a stride-1 conv2d") }
+        guard let plan = directConvolutionPlan(layer: index) else {
+            preconditionFailure("layer \(index) is not a stride-1 conv2d")
+        }
         let (OC, OH, OW) = (plan.OC, plan.OH, plan.OW)
         let outFeatures = pool ? OC * (OH / 2) * (OW / 2) : OC * OH * OW
         let relu = activation == .relu
         let after = relu ? nil : activation
         paddedInput.reserve(plan.paddedLength)
         directScratch.reserve(plan.scratchLength)
-        let padded = paddedInput.pointer, scratch = directScratch.pointer
+        let padded = paddedInput.pointer
+        let scratch = directScratch.pointer
         // The borders stay zero: each sample rewrites only the interior.
         padded.update(repeating: 0, count: plan.paddedLength)
         let (n, weightOffset, biasOffset) = (parameterCount, weightOffsets[index]!, biasOffsets[index]!)
         func run(genome p: Int, sample b: Int) {
             let out = output.row(genome: p, sample: b)
             DirectConvolution.forward(
-                out, padded, genomes + p * n + weightOffset, genomes + p * n + biasOffset, scratch: scratch, plan: plan, relu: relu,
+                out, padded, genomes + p * n + weightOffset, genomes + p * n + biasOffset, scratch: scratch, plan: plan,
+                relu: relu,
                 pool: pool)
             if let after { NetworkKernels.activationInPlace(out, F: outFeatures, after) }
         }

@@ -40,8 +40,12 @@ extension Network {
         inputs: UnsafeBufferPointer<Float>, batchSize: Int,
         body: (_ first: Int, _ count: Int, _ samples: Range<Int>, _ outputs: UnsafePointer<Float>) -> Void
     ) {
-        precondition(supportsFeatureMajorForward, "forwardFeatureMajor needs linear layers and element-wise activations")
-        let P = populationSize, B = batchSize, n = parameterCount, inSize = inputSize
+        precondition(
+            supportsFeatureMajorForward, "forwardFeatureMajor needs linear layers and element-wise activations")
+        let P = populationSize
+        let B = batchSize
+        let n = parameterCount
+        let inSize = inputSize
         precondition(genomes.count >= P * n, "genomes hold \(genomes.count) values, need P·n = \(P * n)")
         precondition(inputs.count >= B * inSize, "inputs too short for the batch")
         guard P > 0, B > 0 else { return }
@@ -59,7 +63,8 @@ extension Network {
             // biases end to end.
             for p in 0..<g {
                 let genome = groupGenomes + p * n
-                (packedWeights.pointer + p * firstOut * firstIn).update(from: genome + weightOffsets[first]!, count: firstOut * firstIn)
+                (packedWeights.pointer + p * firstOut * firstIn).update(
+                    from: genome + weightOffsets[first]!, count: firstOut * firstIn)
                 if let biasOffset = biasOffsets[first] {
                     (packedBiases.pointer + p * firstOut).update(from: genome + biasOffset, count: firstOut)
                 }
@@ -67,8 +72,9 @@ extension Network {
             for r0 in stride(from: 0, to: B, by: rows) {
                 let m = min(rows, B - r0)
                 let outputs = featureMajorTile(
-                    weights: .genomes(groupGenomes), count: g, inputTile: inputs.baseAddress! + r0 * inSize, samples: m, firstLayer: first)
-                body(g0, g, r0 ..< r0 + m, outputs)
+                    weights: .genomes(groupGenomes), count: g, inputTile: inputs.baseAddress! + r0 * inSize, samples: m,
+                    firstLayer: first)
+                body(g0, g, r0..<r0 + m, outputs)
             }
         }
     }
@@ -83,10 +89,15 @@ extension Network {
         lowRank: LowRankGenomes, populationSize: Int, inputs: UnsafeBufferPointer<Float>, batchSize: Int,
         body: (_ first: Int, _ count: Int, _ samples: Range<Int>, _ outputs: UnsafePointer<Float>) -> Void
     ) {
-        precondition(supportsFeatureMajorForward, "forwardFeatureMajor needs linear layers and element-wise activations")
-        let P = populationSize, B = batchSize, inSize = inputSize
+        precondition(
+            supportsFeatureMajorForward, "forwardFeatureMajor needs linear layers and element-wise activations")
+        let P = populationSize
+        let B = batchSize
+        let inSize = inputSize
         precondition(inputs.count >= B * inSize, "inputs too short for the batch")
-        precondition(lowRank.stride >= LowRankGenomes.codeOffsets(layout, rank: lowRank.rank).length, "codes shorter than the layout needs")
+        precondition(
+            lowRank.stride >= LowRankGenomes.codeOffsets(layout, rank: lowRank.rank).length,
+            "codes shorter than the layout needs")
         guard P > 0, B > 0 else { return }
         let (first, rows, group) = featureMajorTiling(populationSize: P, batchSize: B)
         packedBiases.reserve(group * features.dropFirst().max()!)
@@ -96,18 +107,26 @@ extension Network {
         var codes = LowRankCodeLayout()
         let offsets = LowRankGenomes.codeOffsets(layout, rank: lowRank.rank).offsets
         for (tensor, offset) in zip(layout.tensors, offsets) {
-            if tensor.isBias { codes.bias[tensor.layerIndex] = offset } else { codes.weight[tensor.layerIndex] = offset }
+            if tensor.isBias {
+                codes.bias[tensor.layerIndex] = offset
+            } else {
+                codes.weight[tensor.layerIndex] = offset
+            }
         }
         for r0 in stride(from: 0, to: B, by: rows) {
             let m = min(rows, B - r0)
             let inputTile = inputs.baseAddress! + r0 * inSize
             // W₀ · X_tileᵀ, [OC × m], shared by every genome.
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(firstOut), Int32(m), Int32(firstIn),
-                        1, lowRank.anchor + weightOffsets[first]!, Int32(firstIn), inputTile, Int32(firstIn), 0, anchorProduct.pointer, Int32(m))
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(firstOut), Int32(m), Int32(firstIn),
+                1, lowRank.anchor + weightOffsets[first]!, Int32(firstIn), inputTile, Int32(firstIn), 0,
+                anchorProduct.pointer, Int32(m))
             for g0 in stride(from: 0, to: P, by: group) {
                 let g = min(group, P - g0)
-                let outputs = featureMajorTile(weights: .lowRank(lowRank, first: g0, codes: codes), count: g, inputTile: inputTile, samples: m, firstLayer: first)
-                body(g0, g, r0 ..< r0 + m, outputs)
+                let outputs = featureMajorTile(
+                    weights: .lowRank(lowRank, first: g0, codes: codes), count: g, inputTile: inputTile, samples: m,
+                    firstLayer: first)
+                body(g0, g, r0..<r0 + m, outputs)
             }
         }
     }
@@ -160,8 +179,10 @@ extension Network {
                 let dest = current == bufferA.pointer ? bufferB.pointer : bufferA.pointer
                 guard case .genomes(let genomes) = weights else {
                     guard case .lowRank(let lowRank, let first, let codes) = weights else { preconditionFailure() }
-                    lowRankLinear(lowRank, first: first, count: g, layer: index, codes: codes,
-                                  input: index == firstLayer ? .tile(inputTile) : .featureMajor(current), output: dest, samples: m, activation: fused)
+                    lowRankLinear(
+                        lowRank, first: first, count: g, layer: index, codes: codes,
+                        input: index == firstLayer ? .tile(inputTile) : .featureMajor(current), output: dest,
+                        samples: m, activation: fused)
                     current = dest
                     continue
                 }
@@ -171,7 +192,8 @@ extension Network {
                         CblasRowMajor, CblasNoTrans, CblasTrans, Int32(g * OC), Int32(m), Int32(IC),
                         1, packedWeights.pointer, Int32(IC), inputTile, Int32(IC), 0, dest, Int32(m))
                     NetworkKernels.rowBiasActivationForward(
-                        dest, bias: biasOffsets[index] == nil ? nil : packedBiases.pointer, rows: g * OC, length: m, activation: fused)
+                        dest, bias: biasOffsets[index] == nil ? nil : packedBiases.pointer, rows: g * OC, length: m,
+                        activation: fused)
                 } else {
                     for p in 0..<g {
                         let genome = genomes + p * n
@@ -179,7 +201,8 @@ extension Network {
                         // [OC × m] = [OC × IC] · [IC × m].
                         cblas_sgemm(
                             CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(OC), Int32(m), Int32(IC),
-                            1, genome + weightOffsets[index]!, Int32(IC), current + p * IC * m, Int32(m), 0, out, Int32(m))
+                            1, genome + weightOffsets[index]!, Int32(IC), current + p * IC * m, Int32(m), 0, out,
+                            Int32(m))
                         NetworkKernels.rowBiasActivationForward(
                             out, bias: biasOffsets[index].map { genome + $0 }, rows: OC, length: m, activation: fused)
                     }
@@ -206,32 +229,40 @@ extension Network {
         let anchorWeights = lowRank.anchor + weightOffsets[index]!
         for p in 0..<g {
             let code = lowRank.codes + (first + p) * lowRank.stride
-            let a = code + codes.weight[index]!, bt = a + OC * r
+            let a = code + codes.weight[index]!
+            let bt = a + OC * r
             let out = dest + p * OC * m
             switch input {
             case .tile(let x):
                 out.update(from: anchorProduct.pointer, count: OC * m)
                 // [r × m] = B_pᵀ · X_tileᵀ.
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(r), Int32(m), Int32(IC),
-                            1, bt, Int32(IC), x, Int32(IC), 0, lowRankProduct.pointer, Int32(m))
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(r), Int32(m), Int32(IC),
+                    1, bt, Int32(IC), x, Int32(IC), 0, lowRankProduct.pointer, Int32(m))
             case .featureMajor(let h):
                 let inP = h + p * IC * m
                 // [OC × m] = W₀ · in_p, then [r × m] = B_pᵀ · in_p.
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(OC), Int32(m), Int32(IC),
-                            1, anchorWeights, Int32(IC), inP, Int32(m), 0, out, Int32(m))
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(r), Int32(m), Int32(IC),
-                            1, bt, Int32(IC), inP, Int32(m), 0, lowRankProduct.pointer, Int32(m))
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(OC), Int32(m), Int32(IC),
+                    1, anchorWeights, Int32(IC), inP, Int32(m), 0, out, Int32(m))
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(r), Int32(m), Int32(IC),
+                    1, bt, Int32(IC), inP, Int32(m), 0, lowRankProduct.pointer, Int32(m))
             }
             // out_p += (σ/√r) A_p · (B_pᵀ in_p).
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(OC), Int32(m), Int32(r),
-                        matrixScale, a, Int32(r), lowRankProduct.pointer, Int32(m), 1, out, Int32(m))
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(OC), Int32(m), Int32(r),
+                matrixScale, a, Int32(r), lowRankProduct.pointer, Int32(m), 1, out, Int32(m))
             if let biasOffset = biasOffsets[index] {
-                let bias = packedBiases.pointer + p * OC, b0 = lowRank.anchor + biasOffset, e = code + codes.bias[index]!
+                let bias = packedBiases.pointer + p * OC
+                let b0 = lowRank.anchor + biasOffset
+                let e = code + codes.bias[index]!
                 for o in 0..<OC { bias[o] = b0[o] + lowRank.sigma * e[o] }
             }
         }
         NetworkKernels.rowBiasActivationForward(
-            dest, bias: biasOffsets[index] == nil ? nil : packedBiases.pointer, rows: g * OC, length: m, activation: activation)
+            dest, bias: biasOffsets[index] == nil ? nil : packedBiases.pointer, rows: g * OC, length: m,
+            activation: activation)
     }
 
     /// The input of a low-rank linear layer: the shared input tile, `(m, IC)` sample-major, or the

@@ -99,7 +99,11 @@ public final class Network {
         var weights = [Int?](repeating: nil, count: spec.layers.count)
         var biases = [Int?](repeating: nil, count: spec.layers.count)
         for tensor in layout.tensors {
-            if tensor.isBias { biases[tensor.layerIndex] = tensor.offset } else { weights[tensor.layerIndex] = tensor.offset }
+            if tensor.isBias {
+                biases[tensor.layerIndex] = tensor.offset
+            } else {
+                weights[tensor.layerIndex] = tensor.offset
+            }
         }
         weightOffsets = weights
         biasOffsets = biases
@@ -143,10 +147,11 @@ public final class Network {
     /// `stream` in layout order, so a seed gives the same genome everywhere (not PyTorch's
     /// numbers, which come from its own generator).
     public func initialize(_ genome: UnsafeMutableBufferPointer<Float>, stream: inout RandomStream) {
-        precondition(genome.count == parameterCount, "genome has \(genome.count) values, network needs \(parameterCount)")
+        precondition(
+            genome.count == parameterCount, "genome has \(genome.count) values, network needs \(parameterCount)")
         for tensor in layout.tensors {
             let bound = Float(1 / Double(fanIn(layer: tensor.layerIndex)).squareRoot())
-            let slice = UnsafeMutableBufferPointer(rebasing: genome[tensor.offset ..< tensor.offset + tensor.count])
+            let slice = UnsafeMutableBufferPointer(rebasing: genome[tensor.offset..<tensor.offset + tensor.count])
             stream.fillUniform(slice, low: -bound, high: bound)
         }
     }
@@ -180,8 +185,11 @@ public final class Network {
         inputs: UnsafeBufferPointer<Float>, batchSize: Int, sharedInputs: Bool,
         outputs: UnsafeMutableBufferPointer<Float>
     ) {
-        let P = populationSize, B = batchSize, n = parameterCount
-        let inSize = inputSize, outSize = outputSize
+        let P = populationSize
+        let B = batchSize
+        let n = parameterCount
+        let inSize = inputSize
+        let outSize = outputSize
         precondition(genomes.count >= P * n, "genomes hold \(genomes.count) values, need P·n = \(P * n)")
         precondition(inputs.count >= (sharedInputs ? 1 : P) * B * inSize, "inputs too short for the batch")
         precondition(outputs.count >= P * B * outSize, "outputs too short: need P·B·outputSize = \(P * B * outSize)")
@@ -208,7 +216,8 @@ public final class Network {
             if let stacked {
                 // The group's weights one above the other, [g·OC × IC] (IC·K·K for a convolution),
                 // and its biases side by side.
-                let OC = shapes[stacked + 1][0], IC = fanIn(layer: stacked)
+                let OC = shapes[stacked + 1][0]
+                let IC = fanIn(layer: stacked)
                 for p in 0..<g {
                     let genome = groupGenomes + p * n
                     (packedWeights.pointer + p * OC * IC).update(from: genome + weightOffsets[stacked]!, count: OC * IC)
@@ -219,7 +228,8 @@ public final class Network {
             }
             for r0 in stride(from: 0, to: B, by: rows) {
                 let m = min(rows, B - r0)
-                let input = sharedInputs
+                let input =
+                    sharedInputs
                     ? RowView(base: inputBase + r0 * inSize, genomeStride: 0, rowStride: inSize)
                     : RowView(base: inputBase + (g0 * B + r0) * inSize, genomeStride: B * inSize, rowStride: inSize)
                 let output = RowView(
@@ -230,13 +240,16 @@ public final class Network {
     }
 
     /// Convenience for tests and small callers: `forward` on arrays, returning (P, B, outputSize).
-    public func forward(genomes: [Float], populationSize: Int, inputs: [Float], batchSize: Int, sharedInputs: Bool) -> [Float] {
+    public func forward(genomes: [Float], populationSize: Int, inputs: [Float], batchSize: Int, sharedInputs: Bool)
+        -> [Float]
+    {
         var outputs = [Float](repeating: 0, count: populationSize * batchSize * outputSize)
         genomes.withUnsafeBufferPointer { g in
             inputs.withUnsafeBufferPointer { x in
                 outputs.withUnsafeMutableBufferPointer { y in
-                    forward(genomes: g, populationSize: populationSize, inputs: x, batchSize: batchSize,
-                            sharedInputs: sharedInputs, outputs: y)
+                    forward(
+                        genomes: g, populationSize: populationSize, inputs: x, batchSize: batchSize,
+                        sharedInputs: sharedInputs, outputs: y)
                 }
             }
         }
@@ -289,7 +302,8 @@ public final class Network {
         // Layers up to this index were applied by an earlier layer's kernel (a fused activation or pool).
         var fusedThrough = -1
         for (index, layer) in spec.layers.enumerated() where index > fusedThrough {
-            let inFeatures = features[index], outFeatures = features[index + 1]
+            let inFeatures = features[index]
+            let outFeatures = features[index + 1]
             let isLast = index == lastParametricLayer
             // An element-wise activation right after a linear or conv2d layer is applied while
             // each row is still in cache.
@@ -349,10 +363,13 @@ public final class Network {
                     fusedThrough = poolIndex
                 }
                 let destFeatures = pool == nil ? outFeatures : features[poolIndex + 1]
-                let dest = isLast ? output : RowView(base: freeBuffer(), genomeStride: m * destFeatures, rowStride: destFeatures)
+                let dest =
+                    isLast
+                    ? output : RowView(base: freeBuffer(), genomeStride: m * destFeatures, rowStride: destFeatures)
                 if direct {
                     directConvolution(
-                        layer: index, genomes: genomes, count: g, input: current, samples: m, output: dest, activation: fused,
+                        layer: index, genomes: genomes, count: g, input: current, samples: m, output: dest,
+                        activation: fused,
                         pool: pool != nil)
                     current = dest
                     currentIsInput = false
@@ -371,7 +388,8 @@ public final class Network {
                         }
                         let genome = genomes + p * n
                         NetworkKernels.convForward(
-                            dest.row(genome: p, sample: s0), sampleStride: dest.rowStride, genomeStride: dest.genomeStride,
+                            dest.row(genome: p, sample: s0), sampleStride: dest.rowStride,
+                            genomeStride: dest.genomeStride,
                             product.pointer, columns.pointer,
                             isStacked ? UnsafePointer(packedWeights.pointer) : genome + weightOffsets[index]!,
                             isStacked ? UnsafePointer(packedBiases.pointer) : genome + biasOffsets[index]!,
@@ -385,7 +403,8 @@ public final class Network {
                 let (C, H, W) = (shapes[index][0], shapes[index][1], shapes[index][2])
                 let (OH, OW) = (shapes[index + 1][1], shapes[index + 1][2])
                 let shared = current.genomeStride == 0
-                let dest = RowView(base: freeBuffer(), genomeStride: shared ? 0 : m * outFeatures, rowStride: outFeatures)
+                let dest = RowView(
+                    base: freeBuffer(), genomeStride: shared ? 0 : m * outFeatures, rowStride: outFeatures)
                 for p in 0..<(shared ? 1 : g) {
                     NetworkKernels.maxPoolForward(
                         dest.row(genome: p, sample: 0), outStride: outFeatures, current.row(genome: p, sample: 0),
@@ -402,13 +421,15 @@ public final class Network {
                         rowStride: inFeatures)
                     for p in 0..<genomesToTouch {
                         for b in 0..<m {
-                            dest.row(genome: p, sample: b).update(from: current.row(genome: p, sample: b), count: inFeatures)
+                            dest.row(genome: p, sample: b).update(
+                                from: current.row(genome: p, sample: b), count: inFeatures)
                         }
                     }
                     current = dest
                     currentIsInput = false
                 }
-                if activation.isElementwise && current.genomeStride == inFeatures && current.rowStride == g * inFeatures {
+                if activation.isElementwise && current.genomeStride == inFeatures && current.rowStride == g * inFeatures
+                {
                     // Interleaved rows of the whole group are one contiguous block.
                     NetworkKernels.activationInPlace(current.base, F: m * g * inFeatures, activation)
                 } else if activation.isElementwise && current.rowStride == inFeatures {

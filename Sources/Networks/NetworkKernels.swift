@@ -163,7 +163,8 @@ enum NetworkKernels {
     /// `out = f(maxpool(weight · col) + bias)`, which equals `maxpool(f(weight · col + bias))` for a
     /// non-decreasing `f` (relu, tanh, sigmoid; the caller checks).
     static func convForward(
-        _ out: UnsafeMutablePointer<Float>, sampleStride: Int, genomeStride: Int, _ product: UnsafeMutablePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>, sampleStride: Int, genomeStride: Int,
+        _ product: UnsafeMutablePointer<Float>,
         _ col: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
         B: Int, G: Int, OC: Int, columnLength: Int, OH: Int, OW: Int, activation: Activation? = nil,
         pool: (kernel: Int, stride: Int, height: Int, width: Int)? = nil
@@ -226,7 +227,8 @@ enum NetworkKernels {
     /// `dbias[o] += Σ product[o, :]`; if `dcol` is given, sets `dcol = weightᵀ · product`
     /// (the caller scatters it with `col2imAdd`).
     static func convBackward(
-        _ dcol: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>,
+        _ dcol: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>,
+        _ dbias: UnsafeMutablePointer<Float>,
         _ product: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
         _ col: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
         B: Int, OC: Int, columnLength: Int, OHW: Int
@@ -271,13 +273,18 @@ enum NetworkKernels {
                 let image = inp + n * inStride + c * H * W
                 let pooled = out + n * outStride + c * OH * OW
                 for y in 0..<OH {
-                    let dst = pooled + y * OW, top = image + y * stride * W
+                    let dst = pooled + y * OW
+                    let top = image + y * stride * W
                     if K == 2 && stride == 2 {
                         // The common case: 2×2 windows side by side.
                         let bottom = top + W
                         for x in 0..<OW {
-                            let a = top[2 * x], b = top[2 * x + 1], c = bottom[2 * x], d = bottom[2 * x + 1]
-                            let ab = a > b || a != a ? a : b, cd = c > d || c != c ? c : d
+                            let a = top[2 * x]
+                            let b = top[2 * x + 1]
+                            let c = bottom[2 * x]
+                            let d = bottom[2 * x + 1]
+                            let ab = a > b || a != a ? a : b
+                            let cd = c > d || c != c ? c : d
                             dst[x] = ab > cd || ab != ab ? ab : cd
                         }
                         continue
@@ -307,12 +314,14 @@ enum NetworkKernels {
         N: Int, C: Int, H: Int, W: Int, K: Int, stride: Int, OH: Int, OW: Int
     ) {
         for plane in 0..<(N * C) {
-            let image = inp + plane * H * W, dimage = dinp + plane * H * W
+            let image = inp + plane * H * W
+            let dimage = dinp + plane * H * W
             let grad = dout + plane * OH * OW
             for y in 0..<OH {
                 for x in 0..<OW {
                     let first = y * stride * W + x * stride
-                    var best = image[first], at = first
+                    var best = image[first]
+                    var at = first
                     for i in 0..<K {
                         for j in 0..<K {
                             let k = first + i * W + j

@@ -83,9 +83,11 @@ public enum LayerSpec: Codable, Equatable, Sendable {
                 self = .maxPool2d(kernel: kernel, stride: kernel)
             } else {
                 let fields = try container.nestedContainer(keyedBy: AnyKey.self, forKey: key)
-                try Self.rejectUnknownKeys(fields, allowed: ["kernel_size", "stride"], layer: "maxpool2d", decoder: decoder)
+                try Self.rejectUnknownKeys(
+                    fields, allowed: ["kernel_size", "stride"], layer: "maxpool2d", decoder: decoder)
                 let kernel = try fields.decode(Int.self, forKey: AnyKey("kernel_size"))
-                self = .maxPool2d(kernel: kernel, stride: try fields.decodeIfPresent(Int.self, forKey: AnyKey("stride")) ?? kernel)
+                self = .maxPool2d(
+                    kernel: kernel, stride: try fields.decodeIfPresent(Int.self, forKey: AnyKey("stride")) ?? kernel)
             }
         default:
             throw NetworkSpecError.invalid(
@@ -285,7 +287,9 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
                 guard shape.count == 1 else {
                     throw NetworkSpecError.invalid("layer \(index) (linear) gets shape \(shape); add flatten before it")
                 }
-                guard out > 0 else { throw NetworkSpecError.invalid("layer \(index) (linear): out must be positive, got \(out)") }
+                guard out > 0 else {
+                    throw NetworkSpecError.invalid("layer \(index) (linear): out must be positive, got \(out)")
+                }
                 shape = [out]
             case .conv2d(let outChannels, let kernel, let stride, let padding):
                 guard shape.count == 3 else {
@@ -298,7 +302,8 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
                 }
                 let (twice, overflow) = padding.multipliedReportingOverflow(by: 2)
                 guard !overflow, shape[1] <= Int.max - twice, shape[2] <= Int.max - twice else {
-                    throw NetworkSpecError.invalid("layer \(index) (conv2d): padding \(padding) of the input \(shape) is too large to count")
+                    throw NetworkSpecError.invalid(
+                        "layer \(index) (conv2d): padding \(padding) of the input \(shape) is too large to count")
                 }
                 let (paddedHeight, paddedWidth) = (shape[1] + twice, shape[2] + twice)
                 guard paddedHeight >= kernel, paddedWidth >= kernel else {
@@ -312,10 +317,12 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
                         "layer \(index) (maxpool2d) gets shape \(shape); it needs [channels, height, width]")
                 }
                 guard kernel > 0, stride > 0 else {
-                    throw NetworkSpecError.invalid("layer \(index) (maxpool2d): kernel_size and stride must be positive")
+                    throw NetworkSpecError.invalid(
+                        "layer \(index) (maxpool2d): kernel_size and stride must be positive")
                 }
                 guard shape[1] >= kernel, shape[2] >= kernel else {
-                    throw NetworkSpecError.invalid("layer \(index) (maxpool2d): kernel_size \(kernel) is larger than the input \(shape)")
+                    throw NetworkSpecError.invalid(
+                        "layer \(index) (maxpool2d): kernel_size \(kernel) is larger than the input \(shape)")
                 }
                 shape = [shape[0], (shape[1] - kernel) / stride + 1, (shape[2] - kernel) / stride + 1]
             case .flatten:
@@ -323,7 +330,8 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
                 for size in shape {
                     let (product, overflow) = count.multipliedReportingOverflow(by: size)
                     guard !overflow else {
-                        throw NetworkSpecError.invalid("layer \(index) (flatten): shape \(shape) has more values than an Int counts")
+                        throw NetworkSpecError.invalid(
+                            "layer \(index) (flatten): shape \(shape) has more values than an Int counts")
                     }
                     count = product
                 }

@@ -49,7 +49,10 @@ public enum NpyFile {
         guard let descr = field("descr", in: header), let shapeText = field("shape", in: header),
             let fortran = field("fortran_order", in: header)
         else {
-            throw NpyError(message: "header \(header.trimmingCharacters(in: .whitespacesAndNewlines)) lacks descr, fortran_order or shape")
+            throw NpyError(
+                message:
+                    "header \(header.trimmingCharacters(in: .whitespacesAndNewlines)) lacks descr, fortran_order or shape"
+            )
         }
         let width: Int
         switch descr {
@@ -66,14 +69,23 @@ public enum NpyFile {
         let (needed, overflow) = count.multipliedReportingOverflow(by: width)
         guard !overflow, bytes.count - dataStart == needed else {
             let size = overflow ? "more than \(Int.max)" : "\(needed)"
-            throw NpyError(message: "shape (\(count),) of \(width)-byte values needs \(size) bytes of data, the file has \(bytes.count - dataStart)")
+            throw NpyError(
+                message:
+                    "shape (\(count),) of \(width)-byte values needs \(size) bytes of data, the file has \(bytes.count - dataStart)"
+            )
         }
         return bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress! + dataStart
             if width == 4 {
-                return (0..<count).map { Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+                return (0..<count).map {
+                    Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+                }
             }
-            return (0..<count).map { Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))) }
+            return (0..<count).map {
+                Float(
+                    Double(
+                        bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))))
+            }
         }
     }
 

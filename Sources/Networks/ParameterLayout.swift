@@ -36,16 +36,18 @@ public struct ParameterLayout: Sendable {
     public init(spec: NetworkSpec) throws {
         let shapes = try spec.shapes()
         for (index, shape) in shapes.enumerated() where Self.checkedCount(shape) == nil {
-            throw NetworkSpecError.invalid("\(index == 0 ? "the input" : "layer \(index - 1)'s output") \(shape) holds more than "
-                + "\(Self.maxCount) values (2^31 − 1, what BLAS can index)")
+            throw NetworkSpecError.invalid(
+                "\(index == 0 ? "the input" : "layer \(index - 1)'s output") \(shape) holds more than "
+                    + "\(Self.maxCount) values (2^31 − 1, what BLAS can index)")
         }
         var tensors: [Tensor] = []
         var offset = 0
         func append(_ name: String, _ shape: [Int], _ layerIndex: Int, _ isBias: Bool) throws {
             let tensor = Tensor(name: name, shape: shape, offset: offset, layerIndex: layerIndex, isBias: isBias)
             guard let count = Self.checkedCount(shape), offset <= Self.maxCount - count else {
-                throw NetworkSpecError.invalid("\(name) \(shape) takes the network past \(Self.maxCount) parameters "
-                    + "(2^31 − 1, what BLAS can index)")
+                throw NetworkSpecError.invalid(
+                    "\(name) \(shape) takes the network past \(Self.maxCount) parameters "
+                        + "(2^31 − 1, what BLAS can index)")
             }
             tensors.append(tensor)
             offset += count
@@ -84,8 +86,9 @@ public struct ParameterLayout: Sendable {
 
     /// Splits a genome into its named tensors, in layout order.
     public func tensors(of genome: [Float]) -> [(name: String, shape: [Int], values: [Float])] {
-        precondition(genome.count == parameterCount, "genome has \(genome.count) values, layout needs \(parameterCount)")
-        return tensors.map { ($0.name, $0.shape, Array(genome[$0.offset ..< $0.offset + $0.count])) }
+        precondition(
+            genome.count == parameterCount, "genome has \(genome.count) values, layout needs \(parameterCount)")
+        return tensors.map { ($0.name, $0.shape, Array(genome[$0.offset..<$0.offset + $0.count])) }
     }
 
     /// Assembles a genome from named tensors; every layout tensor must be present with its shape,
@@ -108,7 +111,7 @@ public struct ParameterLayout: Sendable {
                 throw NetworkSpecError.layoutMismatch(
                     "tensor '\(tensor.name)' has \(given.values.count) values for shape \(tensor.shape)")
             }
-            genome.replaceSubrange(tensor.offset ..< tensor.offset + tensor.count, with: given.values)
+            genome.replaceSubrange(tensor.offset..<tensor.offset + tensor.count, with: given.values)
         }
         let expected = Set(tensors.map(\.name))
         if let extra = named.keys.sorted().first(where: { !expected.contains($0) }) {

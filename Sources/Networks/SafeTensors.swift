@@ -13,7 +13,10 @@ import Foundation
 public struct SafeTensors: Sendable {
     /// Element types Atoll reads.
     public enum DType: String, Sendable {
-        case f32 = "F32", f64 = "F64", f16 = "F16", bf16 = "BF16"
+        case f32 = "F32"
+        case f64 = "F64"
+        case f16 = "F16"
+        case bf16 = "BF16"
 
         public var byteCount: Int {
             switch self {
@@ -83,9 +86,12 @@ public struct SafeTensors: Sendable {
         guard bytes.count >= 8 else {
             throw SafeTensorsError(.headerLength, "file has \(bytes.count) bytes, fewer than the 8-byte header length")
         }
-        let headerLength = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        let headerLength = bytes[0..<8].enumerated().reduce(UInt64(0)) {
+            $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+        }
         guard headerLength <= UInt64(maximumHeaderLength) else {
-            throw SafeTensorsError(.headerLength, "header length \(headerLength) exceeds the limit of \(maximumHeaderLength) bytes")
+            throw SafeTensorsError(
+                .headerLength, "header length \(headerLength) exceeds the limit of \(maximumHeaderLength) bytes")
         }
         let headerEnd = 8 + Int(headerLength)
         guard headerEnd <= bytes.count else {
@@ -119,7 +125,13 @@ public struct SafeTensors: Sendable {
             }
         }
 
-        struct Entry { let name: String; let dtype: DType; let shape: [Int]; let begin: Int; let end: Int }
+        struct Entry {
+            let name: String
+            let dtype: DType
+            let shape: [Int]
+            let begin: Int
+            let end: Int
+        }
         var entries: [Entry] = []
         for (name, raw) in header where name != "__metadata__" {
             guard let info = raw as? [String: Any] else {
@@ -136,7 +148,8 @@ public struct SafeTensors: Sendable {
                 throw SafeTensorsError(.invalidHeader, "tensor '\(name)' has no 'shape' array of non-negative integers")
             }
             guard let offsets = integers(info["data_offsets"]), offsets.count == 2 else {
-                throw SafeTensorsError(.invalidHeader, "tensor '\(name)' has no 'data_offsets' pair of non-negative integers")
+                throw SafeTensorsError(
+                    .invalidHeader, "tensor '\(name)' has no 'data_offsets' pair of non-negative integers")
             }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1]))
         }
@@ -148,21 +161,26 @@ public struct SafeTensors: Sendable {
         var tensors: [Tensor] = []
         for entry in entries {
             guard entry.end >= entry.begin else {
-                throw SafeTensorsError(.invalidOffsets, "tensor '\(entry.name)' has data_offsets [\(entry.begin), \(entry.end)] that end before they begin")
+                throw SafeTensorsError(
+                    .invalidOffsets,
+                    "tensor '\(entry.name)' has data_offsets [\(entry.begin), \(entry.end)] that end before they begin")
             }
             guard entry.end <= dataLength else {
                 throw SafeTensorsError(
                     .invalidOffsets,
-                    "tensor '\(entry.name)' has data_offsets [\(entry.begin), \(entry.end)] past the end of the data (\(dataLength) bytes)")
+                    "tensor '\(entry.name)' has data_offsets [\(entry.begin), \(entry.end)] past the end of the data (\(dataLength) bytes)"
+                )
             }
             if entry.begin < position {
                 throw SafeTensorsError(
                     .invalidOffsets,
-                    "tensor '\(entry.name)' at data_offsets [\(entry.begin), \(entry.end)] overlaps tensor '\(previous ?? "")', which ends at \(position)")
+                    "tensor '\(entry.name)' at data_offsets [\(entry.begin), \(entry.end)] overlaps tensor '\(previous ?? "")', which ends at \(position)"
+                )
             }
             if entry.begin > position {
                 throw SafeTensorsError(
-                    .invalidOffsets, "bytes \(position)..<\(entry.begin) before tensor '\(entry.name)' belong to no tensor")
+                    .invalidOffsets,
+                    "bytes \(position)..<\(entry.begin) before tensor '\(entry.name)' belong to no tensor")
             }
             var elementCount = 1
             for size in entry.shape {
@@ -176,7 +194,8 @@ public struct SafeTensors: Sendable {
             guard elementCount.multipliedReportingOverflow(by: entry.dtype.byteCount) == (byteCount, false) else {
                 throw SafeTensorsError(
                     .sizeMismatch,
-                    "tensor '\(entry.name)' is \(entry.dtype.rawValue) with shape \(entry.shape) (\(elementCount) values × \(entry.dtype.byteCount) bytes) but its data_offsets span \(byteCount) bytes")
+                    "tensor '\(entry.name)' is \(entry.dtype.rawValue) with shape \(entry.shape) (\(elementCount) values × \(entry.dtype.byteCount) bytes) but its data_offsets span \(byteCount) bytes"
+                )
             }
             let values = convert(bytes, from: headerEnd + entry.begin, count: elementCount, dtype: entry.dtype)
             tensors.append(Tensor(name: entry.name, shape: entry.shape, values: values, dtype: entry.dtype))
@@ -208,13 +227,26 @@ public struct SafeTensors: Sendable {
             let base = raw.baseAddress! + start
             switch dtype {
             case .f32:
-                return (0..<count).map { Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+                return (0..<count).map {
+                    Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+                }
             case .f64:
-                return (0..<count).map { Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))) }
+                return (0..<count).map {
+                    Float(
+                        Double(
+                            bitPattern: UInt64(
+                                littleEndian: base.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))))
+                }
             case .f16:
-                return (0..<count).map { halfToFloat(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }
+                return (0..<count).map {
+                    halfToFloat(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))
+                }
             case .bf16:
-                return (0..<count).map { Float(bitPattern: UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16) }
+                return (0..<count).map {
+                    Float(
+                        bitPattern: UInt32(
+                            UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16)
+                }
             }
         }
     }
@@ -256,11 +288,14 @@ public struct SafeTensors: Sendable {
             }
             guard tensor.shape.reduce(1, *) == tensor.values.count, tensor.shape.allSatisfy({ $0 >= 0 }) else {
                 throw SafeTensorsError(
-                    .sizeMismatch, "tensor '\(tensor.name)' has shape \(tensor.shape) but \(tensor.values.count) values")
+                    .sizeMismatch, "tensor '\(tensor.name)' has shape \(tensor.shape) but \(tensor.values.count) values"
+                )
             }
             let end = offset + 4 * tensor.values.count
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            entries.append("\(try Self.quoted(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            entries.append(
+                "\(try Self.quoted(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}"
+            )
             offset = end
         }
         var header = Array("{\(entries.joined(separator: ","))}".utf8)
@@ -315,8 +350,10 @@ public struct SafeTensors: Sendable {
         let layoutNames = Set(layout.tensors.map(\.name))
         if tensors.count == 1, let only = tensors.first, !layoutNames.contains(only.name), only.shape.count == 1 {
             guard only.shape[0] == layout.parameterCount else {
-                throw SafeTensorsError(.layoutMismatch, "the one flat tensor '\(only.name)' has \(only.shape[0]) values, "
-                    + "the network has \(layout.parameterCount) parameters (\(layout.tensors.count) tensors)")
+                throw SafeTensorsError(
+                    .layoutMismatch,
+                    "the one flat tensor '\(only.name)' has \(only.shape[0]) values, "
+                        + "the network has \(layout.parameterCount) parameters (\(layout.tensors.count) tensors)")
             }
             return only.values
         }

@@ -24,20 +24,30 @@ public struct AxisScale: Sendable {
     ///   - logarithmic: a log10 axis.
     ///   - includeZero: widen a linear range to contain 0.
     ///   - targetTicks: about how many ticks to show.
-    public init(values: [Double], pixels: (Double, Double), logarithmic: Bool = false, includeZero: Bool = false, tight: Bool = false, targetTicks: Int = 6) {
+    public init(
+        values: [Double], pixels: (Double, Double), logarithmic: Bool = false, includeZero: Bool = false,
+        tight: Bool = false, targetTicks: Int = 6
+    ) {
         self.logarithmic = logarithmic
         pixelLower = pixels.0
         pixelUpper = pixels.1
         let usable = values.filter { $0.isFinite && (!logarithmic || $0 > 0) }
         var low = usable.min() ?? (logarithmic ? 0.1 : 0)
         var high = usable.max() ?? (logarithmic ? 10 : 1)
-        if includeZero && !logarithmic { low = min(low, 0); high = max(high, 0) }
+        if includeZero && !logarithmic {
+            low = min(low, 0)
+            high = max(high, 0)
+        }
         if logarithmic {
-            var decadeLow = floor(log10(low)), decadeHigh = ceil(log10(high))
-            if decadeHigh <= decadeLow { decadeLow -= 1; decadeHigh += 1 }
+            var decadeLow = floor(log10(low))
+            var decadeHigh = ceil(log10(high))
+            if decadeHigh <= decadeLow {
+                decadeLow -= 1
+                decadeHigh += 1
+            }
             let mantissas: [Double] = decadeHigh - decadeLow < 4 ? [1, 2, 5] : [1]
             var ticks: [Double] = []
-            for decade in Int(decadeLow) ... Int(decadeHigh) {
+            for decade in Int(decadeLow)...Int(decadeHigh) {
                 for m in mantissas {
                     let tick = m * pow(10, Double(decade))
                     if tick >= pow(10, decadeLow) * 0.999 && tick <= pow(10, decadeHigh) * 1.001 { ticks.append(tick) }
@@ -58,7 +68,7 @@ public struct AxisScale: Sendable {
             let count = Int(((last - first) / step).rounded())
             lower = tight ? low : first
             upper = tight ? high : last
-            ticks = count >= 0 ? (0 ... count).map { first + Double($0) * step } : []
+            ticks = count >= 0 ? (0...count).map { first + Double($0) * step } : []
         }
     }
 

@@ -39,14 +39,18 @@ public struct RunCurves {
         var byIsland: [Int: IslandCurve] = [:]
         var byGeneration: [Int: [IslandMetrics]] = [:]
         for m in metrics {
-            byIsland[m.island, default: IslandCurve(island: m.island, generations: [], best: [], mean: [])].generations.append(m.generation)
+            byIsland[m.island, default: IslandCurve(island: m.island, generations: [], best: [], mean: [])].generations
+                .append(m.generation)
             byIsland[m.island]!.best.append(ChartPoint(x: Double(m.evaluations), y: Double(m.best)))
             byIsland[m.island]!.mean.append(ChartPoint(x: Double(m.evaluations), y: Double(m.mean)))
             byGeneration[m.generation, default: []].append(m)
         }
         islands = byIsland.keys.sorted().map { byIsland[$0]! }
         generations = byGeneration.keys.sorted()
-        var total: [Double] = [], best: [Double] = [], means: [Double] = [], perIsland: [Double] = []
+        var total: [Double] = []
+        var best: [Double] = []
+        var means: [Double] = []
+        var perIsland: [Double] = []
         var bestEver = -Double.infinity
         var latentGenerations: [Bool] = []
         for g in generations {
@@ -65,12 +69,18 @@ public struct RunCurves {
         var spans: [PhaseSpan] = []
         var i = 0
         while i < generations.count {
-            guard latentGenerations[i] else { i += 1; continue }
+            guard latentGenerations[i] else {
+                i += 1
+                continue
+            }
             var j = i
             while j + 1 < generations.count && latentGenerations[j + 1] { j += 1 }
             let before = max(i - 1, 0)
-            spans.append(PhaseSpan(first: generations[i], last: generations[j], fromEvaluations: perIsland[before], toEvaluations: perIsland[j],
-                                   fromTotalEvaluations: total[before], toTotalEvaluations: total[j]))
+            spans.append(
+                PhaseSpan(
+                    first: generations[i], last: generations[j], fromEvaluations: perIsland[before],
+                    toEvaluations: perIsland[j],
+                    fromTotalEvaluations: total[before], toTotalEvaluations: total[j]))
             i = j + 1
         }
         latentSpans = spans
@@ -79,8 +89,9 @@ public struct RunCurves {
     /// The latent phase as chart bands over per-island evaluations.
     public func latentBands(colour: String = "#f6d98b", label: String = "latent phase") -> [LineChart.Band] {
         latentSpans.map {
-            LineChart.Band(from: $0.fromEvaluations, to: $0.toEvaluations, colour: colour, label: label,
-                           attributes: [("from-generation", "\($0.first)"), ("to-generation", "\($0.last)")])
+            LineChart.Band(
+                from: $0.fromEvaluations, to: $0.toEvaluations, colour: colour, label: label,
+                attributes: [("from-generation", "\($0.first)"), ("to-generation", "\($0.last)")])
         }
     }
 }

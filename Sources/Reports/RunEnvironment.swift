@@ -19,7 +19,10 @@ public struct RunEnvironment: Codable, Equatable, Sendable {
     public var ranks: [RankHost]
 
     enum CodingKeys: String, CodingKey {
-        case atollVersion = "atoll_version", mpiLibrary = "mpi_library", operatingSystem = "operating_system", ranks
+        case atollVersion = "atoll_version"
+        case mpiLibrary = "mpi_library"
+        case operatingSystem = "operating_system"
+        case ranks
     }
 
     public init(atollVersion: String, mpiLibrary: String?, operatingSystem: String, ranks: [RankHost]) {
@@ -33,7 +36,9 @@ public struct RunEnvironment: Codable, Equatable, Sendable {
     ///
     /// - Parameters:
     ///   - mpiLibrary: the MPI library's version text, `nil` for threads of one process.
-    public static func gather(communicator: any Communicator, atollVersion: String, mpiLibrary: String?) throws -> RunEnvironment {
+    public static func gather(communicator: any Communicator, atollVersion: String, mpiLibrary: String?) throws
+        -> RunEnvironment
+    {
         let mine = "\(ProcessInfo.processInfo.hostName)\t\(ProcessInfo.processInfo.activeProcessorCount)"
         let ranks = try communicator.allgatherStrings(mine).enumerated().map { rank, text -> RankHost in
             let fields = text.split(separator: "\t", omittingEmptySubsequences: false)

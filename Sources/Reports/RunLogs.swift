@@ -53,13 +53,15 @@ public struct RunLogs {
             configProblem = "\(error)"
         }
         var skipped = 0
-        let metricsLines: [MetricsLine] = Self.lines(directory.appendingPathComponent("metrics.jsonl"), skipped: &skipped)
+        let metricsLines: [MetricsLine] = Self.lines(
+            directory.appendingPathComponent("metrics.jsonl"), skipped: &skipped)
         metrics = metricsLines.compactMap { if case .island(let m) = $0 { m } else { nil } }
         fullEvaluations = metricsLines.compactMap { if case .fullEvaluation(let e) = $0 { e } else { nil } }
         timings = Self.lines(directory.appendingPathComponent("timings.jsonl"), skipped: &skipped)
         meta = Self.lines(directory.appendingPathComponent("meta.jsonl"), skipped: &skipped)
         skippedLines = skipped
-        summary = try? JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: directory.appendingPathComponent("summary.json")))
+        summary = try? JSONDecoder().decode(
+            RunSummary.self, from: Data(contentsOf: directory.appendingPathComponent("summary.json")))
         let environmentURL = directory.appendingPathComponent(RunEnvironment.fileName)
         let environmentDate = (try? fm.attributesOfItem(atPath: environmentURL.path)[.modificationDate]) as? Date
         let configDate = (try? fm.attributesOfItem(atPath: configURL.path)[.modificationDate]) as? Date
@@ -81,8 +83,8 @@ public struct RunLogs {
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let bytes = raw.bindMemory(to: UInt8.self)
             var start = 0
-            for i in 0 ..< bytes.count where bytes[i] == 0x0A {
-                if (start ..< i).contains(where: { bytes[$0] != 0x20 && bytes[$0] != 0x0D }) { ranges.append(start ..< i) }
+            for i in 0..<bytes.count where bytes[i] == 0x0A {
+                if (start..<i).contains(where: { bytes[$0] != 0x20 && bytes[$0] != 0x0D }) { ranges.append(start..<i) }
                 start = i + 1
             }
             if start < bytes.count { skipped += 1 }
@@ -98,7 +100,11 @@ public struct RunLogs {
         if let all = try? decoder.decode([T].self, from: array) { return all }
         var records: [T] = []
         for range in ranges {
-            if let record = try? decoder.decode(T.self, from: data.subdata(in: range)) { records.append(record) } else { skipped += 1 }
+            if let record = try? decoder.decode(T.self, from: data.subdata(in: range)) {
+                records.append(record)
+            } else {
+                skipped += 1
+            }
         }
         return records
     }

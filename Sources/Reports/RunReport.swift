@@ -45,9 +45,11 @@ public struct RunReport {
         body += environmentSection()
         body += "<h2>Configuration (config.yaml as resolved)</h2>\n<pre>\(HTML.escape(folder.configText))</pre>\n"
         if let problem = folder.configProblem {
-            body += "<p class=\"note\">The configuration could not be parsed (\(HTML.escape(problem))): the parts of the report that need it are left out.</p>\n"
+            body +=
+                "<p class=\"note\">The configuration could not be parsed (\(HTML.escape(problem))): the parts of the report that need it are left out.</p>\n"
         }
-        body += "<p class=\"note\">Made by \(HTML.escape(generator)) from \(HTML.escape(folder.directory.path)) on \(HTML.escape(Self.timestamp())).</p>\n"
+        body +=
+            "<p class=\"note\">Made by \(HTML.escape(generator)) from \(HTML.escape(folder.directory.path)) on \(HTML.escape(Self.timestamp())).</p>\n"
         return HTML.document(title: "Atoll run \(name)", body: body)
     }
 
@@ -72,12 +74,16 @@ public struct RunReport {
     func status() -> String {
         let last = curves.generations.last ?? 0
         if let summary = folder.summary {
-            return "<p class=\"status\">Finished after \(summary.generations) generations (stopped by \(HTML.escape(summary.stopReason))), \(summary.evaluations) evaluations in \(String(format: "%.1f", summary.wallSeconds)) s.</p>\n"
+            return
+                "<p class=\"status\">Finished after \(summary.generations) generations (stopped by \(HTML.escape(summary.stopReason))), \(summary.evaluations) evaluations in \(String(format: "%.1f", summary.wallSeconds)) s.</p>\n"
         }
-        var text = "Not finished (still running, or stopped without a summary): \(curves.generations.count) generation(s) logged, the last \(last)"
+        var text =
+            "Not finished (still running, or stopped without a summary): \(curves.generations.count) generation(s) logged, the last \(last)"
         if let limit = folder.config?.stop.generations { text += " of \(limit)" }
         text += ". If it was stopped, continue it with <code>atoll resume \(HTML.escape(folder.directory.path))</code>."
-        if folder.skippedLines > 0 { text += " \(folder.skippedLines) incomplete or unreadable log line(s) were left out." }
+        if folder.skippedLines > 0 {
+            text += " \(folder.skippedLines) incomplete or unreadable log line(s) were left out."
+        }
         return "<p class=\"status unfinished\">\(text)</p>\n"
     }
 
@@ -86,19 +92,29 @@ public struct RunReport {
         if let config = folder.config {
             rows.append(("task", config.task.name))
             rows.append(("network", Self.describe(config.network)))
-            rows.append(("islands", "\(config.islands.count) × \(config.islands.population) individuals, topology \(config.topology.kind.rawValue)"))
+            rows.append(
+                (
+                    "islands",
+                    "\(config.islands.count) × \(config.islands.population) individuals, topology \(config.topology.kind.rawValue)"
+                ))
         }
         if let s = folder.summary {
             rows += [
                 ("generations", "\(s.generations) (stopped by \(s.stopReason))"),
                 ("best fitness (\(s.fitnessName))", "\(HTML.number(Double(s.bestFitness))) (island \(s.bestIsland))"),
             ]
-            if let accuracy = s.testAccuracy { rows.append(("test accuracy (best network, held-out split)", String(format: "%.4f", accuracy))) }
+            if let accuracy = s.testAccuracy {
+                rows.append(("test accuracy (best network, held-out split)", String(format: "%.4f", accuracy)))
+            }
             rows += [
                 ("evaluations", "\(s.evaluations)"),
                 ("wall time", String(format: "%.1f s", s.wallSeconds)),
                 ("evaluations per second", String(format: "%.0f", Double(s.evaluations) / max(s.wallSeconds, 1e-9))),
-                ("peak memory per rank", s.peakMemoryMiB.enumerated().map { String(format: "rank %d: %.0f MiB", $0.offset, $0.element) }.joined(separator: ", ")),
+                (
+                    "peak memory per rank",
+                    s.peakMemoryMiB.enumerated().map { String(format: "rank %d: %.0f MiB", $0.offset, $0.element) }
+                        .joined(separator: ", ")
+                ),
             ]
         } else if let last = curves.generations.indices.last {
             rows.append(("generations logged", "\(curves.generations.count) (last: \(curves.generations[last]))"))
@@ -110,15 +126,26 @@ public struct RunReport {
     }
 
     func fitnessSection() -> String {
-        guard !curves.islands.isEmpty else { return "<h2>Fitness</h2>\n<p class=\"note\">metrics.jsonl holds no generation yet.</p>\n" }
+        guard !curves.islands.isEmpty else {
+            return "<h2>Fitness</h2>\n<p class=\"note\">metrics.jsonl holds no generation yet.</p>\n"
+        }
         var out = "<h2>Fitness</h2>\n"
         if !curves.latentSpans.isEmpty {
-            let spans = curves.latentSpans.map { $0.first == $0.last ? "\($0.first)" : "\($0.first)–\($0.last)" }.joined(separator: ", ")
+            let spans = curves.latentSpans.map { $0.first == $0.last ? "\($0.first)" : "\($0.first)–\($0.last)" }
+                .joined(separator: ", ")
             out += "<p class=\"note\">Shaded: generations in the latent phase (\(spans)).</p>\n"
         }
-        for (title, keyPath) in [("Best fitness of each generation", \RunCurves.IslandCurve.best), ("Mean fitness of each generation", \RunCurves.IslandCurve.mean)] {
-            var chart = LineChart(title: title, xLabel: "evaluations (networks scored on the island so far)", yLabel: "\(fitnessName) (higher is better)")
-            chart.series = curves.islands.map { LineChart.Series(name: "island \($0.island)", colour: LineChart.colour($0.island), points: $0[keyPath: keyPath]) }
+        for (title, keyPath) in [
+            ("Best fitness of each generation", \RunCurves.IslandCurve.best),
+            ("Mean fitness of each generation", \RunCurves.IslandCurve.mean),
+        ] {
+            var chart = LineChart(
+                title: title, xLabel: "evaluations (networks scored on the island so far)",
+                yLabel: "\(fitnessName) (higher is better)")
+            chart.series = curves.islands.map {
+                LineChart.Series(
+                    name: "island \($0.island)", colour: LineChart.colour($0.island), points: $0[keyPath: keyPath])
+            }
             chart.bands = curves.latentBands()
             out += chart.html()
         }

@@ -23,11 +23,13 @@ public enum Thinning {
         var result = [points[0]]
         result.reserveCapacity(limit)
         let inner = points.count - 2
-        for b in 0 ..< buckets {
-            let start = 1 + b * inner / buckets, end = 1 + (b + 1) * inner / buckets
+        for b in 0..<buckets {
+            let start = 1 + b * inner / buckets
+            let end = 1 + (b + 1) * inner / buckets
             guard start < end else { continue }
-            var low = start, high = start
-            for i in start ..< end {
+            var low = start
+            var high = start
+            for i in start..<end {
                 if points[i].y < points[low].y { low = i }
                 if points[i].y > points[high].y { high = i }
             }

@@ -35,7 +35,7 @@ public struct Acrobot: ControlEnvironment {
     public init() {}
 
     public func reset(_ state: UnsafeMutablePointer<Double>, stream: inout RandomStream) {
-        for i in 0 ..< 4 { state[i] = Double(Float(stream.uniform(-0.1, 0.1))) }
+        for i in 0..<4 { state[i] = Double(Float(stream.uniform(-0.1, 0.1))) }
     }
 
     public func observe(_ state: UnsafePointer<Double>, into observation: UnsafeMutablePointer<Float>) {
@@ -47,7 +47,8 @@ public struct Acrobot: ControlEnvironment {
         observation[5] = Float(state[3])
     }
 
-    public func step(_ state: UnsafeMutablePointer<Double>, action: ControlAction, stepIndex: Int) -> ControlStepResult {
+    public func step(_ state: UnsafeMutablePointer<Double>, action: ControlAction, stepIndex: Int) -> ControlStepResult
+    {
         guard case .discrete(let a) = action else { preconditionFailure("Acrobot takes a discrete action") }
         let torque = Self.torques[a]
         let y0 = (state[0], state[1], state[2], state[3])
@@ -92,9 +93,13 @@ public struct Acrobot: ControlEnvironment {
     ///     θ̈₂ = (a + d₂/d₁ φ₁ − m₂ l₁ l_c2 θ̇₁² sin θ₂ − φ₂) / (m₂ l_c2² + I₂ − d₂²/d₁)
     ///     θ̈₁ = −(d₂ θ̈₂ + φ₁) / d₁
     static func derivatives(_ s: Vector, _ a: Double) -> Vector {
-        let m1 = linkMass1, m2 = linkMass2, l1 = linkLength1
-        let lc1 = linkCenterOfMass1, lc2 = linkCenterOfMass2
-        let i1 = linkMomentOfInertia, i2 = linkMomentOfInertia
+        let m1 = linkMass1
+        let m2 = linkMass2
+        let l1 = linkLength1
+        let lc1 = linkCenterOfMass1
+        let lc2 = linkCenterOfMass2
+        let i1 = linkMomentOfInertia
+        let i2 = linkMomentOfInertia
         let g = gravity
         let (theta1, theta2, dtheta1, dtheta2) = s
         let cosTheta2 = cos(theta2)
@@ -102,10 +107,12 @@ public struct Acrobot: ControlEnvironment {
         let d1 = m1 * (lc1 * lc1) + m2 * (l1 * l1 + lc2 * lc2 + 2 * l1 * lc2 * cosTheta2) + i1 + i2
         let d2 = m2 * (lc2 * lc2 + l1 * lc2 * cosTheta2) + i2
         let phi2 = m2 * lc2 * g * cos(theta1 + theta2 - Double.pi / 2.0)
-        let phi1 = -m2 * l1 * lc2 * (dtheta2 * dtheta2) * sinTheta2
+        let phi1 =
+            -m2 * l1 * lc2 * (dtheta2 * dtheta2) * sinTheta2
             - 2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sinTheta2
             + (m1 * lc1 + m2 * l1) * g * cos(theta1 - Double.pi / 2) + phi2
-        let ddtheta2 = (a + d2 / d1 * phi1 - m2 * l1 * lc2 * (dtheta1 * dtheta1) * sinTheta2 - phi2)
+        let ddtheta2 =
+            (a + d2 / d1 * phi1 - m2 * l1 * lc2 * (dtheta1 * dtheta1) * sinTheta2 - phi2)
             / (m2 * (lc2 * lc2) + i2 - (d2 * d2) / d1)
         let ddtheta1 = -(d2 * ddtheta2 + phi1) / d1
         return (dtheta1, dtheta2, ddtheta1, ddtheta2)

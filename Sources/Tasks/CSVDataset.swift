@@ -19,9 +19,10 @@ public enum CSVDataset {
     ///   and column), `.emptyLabel` (naming the line), or `.tooFewClasses`.
     public static func make(from table: CSVTable, target: String?, kind: Kind) throws -> Dataset {
         let targetColumn = try target.map { try table.columnIndex($0) } ?? table.header.count - 1
-        let featureColumns = (0 ..< table.header.count).filter { $0 != targetColumn }
+        let featureColumns = (0..<table.header.count).filter { $0 != targetColumn }
         guard !featureColumns.isEmpty else {
-            throw DatasetError.unknownColumn(path: table.path, column: "(a feature column besides the target)", available: table.header)
+            throw DatasetError.unknownColumn(
+                path: table.path, column: "(a feature column besides the target)", available: table.header)
         }
         var features = [Float]()
         features.reserveCapacity(table.rows.count * featureColumns.count)
@@ -35,7 +36,9 @@ public enum CSVDataset {
         case .classification:
             var labels = table.rows.map { $0[targetColumn].trimmingCharacters(in: .whitespaces) }
             if let empty = labels.firstIndex(of: "") {
-                throw DatasetError.emptyLabel(path: table.path, line: table.lines[empty], column: targetColumn + 1, columnName: table.header[targetColumn])
+                throw DatasetError.emptyLabel(
+                    path: table.path, line: table.lines[empty], column: targetColumn + 1,
+                    columnName: table.header[targetColumn])
             }
             let values = labels.map { Double($0) }
             if values.allSatisfy({ $0 != nil && $0!.isFinite }) {
@@ -52,7 +55,8 @@ public enum CSVDataset {
                 names.sort()
             }
             guard names.count >= 2 else {
-                throw DatasetError.tooFewClasses(path: table.path, column: table.header[targetColumn], found: names.count)
+                throw DatasetError.tooFewClasses(
+                    path: table.path, column: table.header[targetColumn], found: names.count)
             }
             let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
             targets = .classes(labels.map { index[$0]! }, names: names)

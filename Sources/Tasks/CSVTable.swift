@@ -27,11 +27,13 @@ public struct CSVTable: Sendable {
         guard let first = records.first else { throw DatasetError.empty(path: path) }
         let width = first.fields.count
         for record in records where record.fields.count != width {
-            throw DatasetError.wrongFieldCount(path: path, line: record.line, expected: width, found: record.fields.count)
+            throw DatasetError.wrongFieldCount(
+                path: path, line: record.line, expected: width, found: record.fields.count)
         }
         let data = hasHeader ? records.dropFirst() : records[...]
         guard !data.isEmpty else { throw DatasetError.empty(path: path) }
-        self.header = hasHeader ? first.fields.map { $0.trimmingCharacters(in: .whitespaces) } : (1 ... width).map { "column\($0)" }
+        self.header =
+            hasHeader ? first.fields.map { $0.trimmingCharacters(in: .whitespaces) } : (1...width).map { "column\($0)" }
         self.rows = data.map(\.fields)
         self.lines = data.map(\.line)
         self.path = path
@@ -93,14 +95,17 @@ public struct CSVTable: Sendable {
         let field = rows[row][column]
         guard field.utf8.count <= Self.maxNumberLength else {
             // The field itself (no copy); the message quotes its first characters only.
-            throw DatasetError.notANumber(path: path, line: lines[row], column: column + 1, columnName: header[column], text: field)
+            throw DatasetError.notANumber(
+                path: path, line: lines[row], column: column + 1, columnName: header[column], text: field)
         }
         let text = field.trimmingCharacters(in: .whitespaces)
         guard let value = Double(text), value.isFinite else {
-            throw DatasetError.notANumber(path: path, line: lines[row], column: column + 1, columnName: header[column], text: text)
+            throw DatasetError.notANumber(
+                path: path, line: lines[row], column: column + 1, columnName: header[column], text: text)
         }
         guard abs(value) <= Double(Float.greatestFiniteMagnitude) else {
-            throw DatasetError.outOfFloatRange(path: path, line: lines[row], column: column + 1, columnName: header[column], text: text)
+            throw DatasetError.outOfFloatRange(
+                path: path, line: lines[row], column: column + 1, columnName: header[column], text: text)
         }
         return value
     }
@@ -112,7 +117,10 @@ public struct CSVTable: Sendable {
 
     /// Splits UTF-8 bytes into records of fields, tracking line numbers.
     private static func records(_ bytes: [UInt8], path: String) throws -> [Record] {
-        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"), carriage = UInt8(ascii: "\r")
+        let quote = UInt8(ascii: "\"")
+        let comma = UInt8(ascii: ",")
+        let newline = UInt8(ascii: "\n")
+        let carriage = UInt8(ascii: "\r")
         var records: [Record] = []
         var fields: [String] = []
         var field: [UInt8] = []

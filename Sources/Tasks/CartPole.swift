@@ -37,28 +37,31 @@ public struct CartPole: ControlEnvironment {
     public init() {}
 
     public func reset(_ state: UnsafeMutablePointer<Double>, stream: inout RandomStream) {
-        for i in 0 ..< 4 { state[i] = stream.uniform(-0.05, 0.05) }
+        for i in 0..<4 { state[i] = stream.uniform(-0.05, 0.05) }
     }
 
     public func observe(_ state: UnsafePointer<Double>, into observation: UnsafeMutablePointer<Float>) {
-        for i in 0 ..< 4 { observation[i] = Float(state[i]) }
+        for i in 0..<4 { observation[i] = Float(state[i]) }
     }
 
-    public func step(_ state: UnsafeMutablePointer<Double>, action: ControlAction, stepIndex: Int) -> ControlStepResult {
+    public func step(_ state: UnsafeMutablePointer<Double>, action: ControlAction, stepIndex: Int) -> ControlStepResult
+    {
         guard case .discrete(let a) = action else { preconditionFailure("CartPole takes a discrete action") }
         let (x, xDot, theta, thetaDot) = (state[0], state[1], state[2], state[3])
         let force = a == 1 ? Self.forceMagnitude : -Self.forceMagnitude
         let cosTheta = cos(theta)
         let sinTheta = sin(theta)
         let temp = (force + Self.poleMassLength * (thetaDot * thetaDot) * sinTheta) / Self.totalMass
-        let thetaAcc = (Self.gravity * sinTheta - cosTheta * temp)
+        let thetaAcc =
+            (Self.gravity * sinTheta - cosTheta * temp)
             / (Self.length * (4.0 / 3.0 - Self.massPole * (cosTheta * cosTheta) / Self.totalMass))
         let xAcc = temp - Self.poleMassLength * thetaAcc * cosTheta / Self.totalMass
         state[0] = x + Self.tau * xDot
         state[1] = xDot + Self.tau * xAcc
         state[2] = theta + Self.tau * thetaDot
         state[3] = thetaDot + Self.tau * thetaAcc
-        let terminated = state[0] < -Self.xThreshold || state[0] > Self.xThreshold
+        let terminated =
+            state[0] < -Self.xThreshold || state[0] > Self.xThreshold
             || state[2] < -Self.thetaThreshold || state[2] > Self.thetaThreshold
         return ControlStepResult(reward: 1, terminated: terminated)
     }

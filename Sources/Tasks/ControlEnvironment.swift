@@ -25,7 +25,7 @@ public enum ActionSpace: Sendable, Equatable {
         case .discrete(let n):
             var best = 0
             var bestValue = -Float.infinity
-            for k in 0 ..< n where outputs[k] > bestValue {
+            for k in 0..<n where outputs[k] > bestValue {
                 best = k
                 bestValue = outputs[k]
             }

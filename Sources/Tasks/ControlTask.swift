@@ -42,7 +42,7 @@ public final class ControlTask: FitnessTask, Sendable {
         var stream = RandomStream(seed: seed, generation: generation, purpose: "start-states \(environment.id)")
         var states = [Double](repeating: 0, count: episodes * environment.stateSize)
         states.withUnsafeMutableBufferPointer { s in
-            for e in 0 ..< episodes { environment.reset(s.baseAddress! + e * environment.stateSize, stream: &stream) }
+            for e in 0..<episodes { environment.reset(s.baseAddress! + e * environment.stateSize, stream: &stream) }
         }
         return states
     }
@@ -52,10 +52,12 @@ public final class ControlTask: FitnessTask, Sendable {
         generation: Int, seed: UInt64, fitness: UnsafeMutableBufferPointer<Float>
     ) throws {
         try checkCompatible(network)
-        let returns = run(genomes: genomes, populationSize: populationSize, network: network, generation: generation, seed: seed).returns
-        for p in 0 ..< populationSize {
+        let returns = run(
+            genomes: genomes, populationSize: populationSize, network: network, generation: generation, seed: seed
+        ).returns
+        for p in 0..<populationSize {
             var sum = 0.0
-            for e in 0 ..< episodes { sum += returns[p * episodes + e] }
+            for e in 0..<episodes { sum += returns[p * episodes + e] }
             fitness[p] = DatasetTask.finiteOrWorst(Float(sum / Double(episodes)))
         }
     }
@@ -65,33 +67,39 @@ public final class ControlTask: FitnessTask, Sendable {
         genomes: UnsafeBufferPointer<Float>, populationSize P: Int, network: Network, generation: Int, seed: UInt64
     ) -> (returns: [Double], lengths: [Int]) {
         let env = environment
-        let E = episodes, S = env.stateSize, O = env.observationSize, A = env.actionSpace.outputSize
+        let E = episodes
+        let S = env.stateSize
+        let O = env.observationSize
+        let A = env.actionSpace.outputSize
         let n = network.parameterCount
         let start = startStates(generation: generation, seed: seed)
         var states = [Double](repeating: 0, count: P * E * S)
-        for p in 0 ..< P { states.replaceSubrange(p * E * S ..< (p + 1) * E * S, with: start) }
+        for p in 0..<P { states.replaceSubrange(p * E * S..<(p + 1) * E * S, with: start) }
         var returns = [Double](repeating: 0, count: P * E)
         var lengths = [Int](repeating: 0, count: P * E)
         var running = [Bool](repeating: true, count: P * E)
         // Genomes with a running episode, and a compact copy of their parameters.
-        var active = Array(0 ..< P)
-        var activeGenomes = Array(genomes[0 ..< P * n])
+        var active = Array(0..<P)
+        var activeGenomes = Array(genomes[0..<P * n])
         var observations = [Float](repeating: 0, count: P * E * O)
         var outputs = [Float](repeating: 0, count: P * E * A)
 
         states.withUnsafeMutableBufferPointer { state in
-            for t in 0 ..< env.maxEpisodeSteps {
+            for t in 0..<env.maxEpisodeSteps {
                 observations.withUnsafeMutableBufferPointer { obs in
                     for (slot, p) in active.enumerated() {
-                        for e in 0 ..< E where running[p * E + e] {
-                            env.observe(state.baseAddress! + (p * E + e) * S, into: obs.baseAddress! + (slot * E + e) * O)
+                        for e in 0..<E where running[p * E + e] {
+                            env.observe(
+                                state.baseAddress! + (p * E + e) * S, into: obs.baseAddress! + (slot * E + e) * O)
                         }
                     }
                 }
                 activeGenomes.withUnsafeBufferPointer { g in
                     observations.withUnsafeBufferPointer { x in
                         outputs.withUnsafeMutableBufferPointer { y in
-                            network.forward(genomes: g, populationSize: active.count, inputs: x, batchSize: E, sharedInputs: false, outputs: y)
+                            network.forward(
+                                genomes: g, populationSize: active.count, inputs: x, batchSize: E, sharedInputs: false,
+                                outputs: y)
                         }
                     }
                 }
@@ -99,7 +107,7 @@ public final class ControlTask: FitnessTask, Sendable {
                 outputs.withUnsafeBufferPointer { y in
                     for (slot, p) in active.enumerated() {
                         var anyRunning = false
-                        for e in 0 ..< E where running[p * E + e] {
+                        for e in 0..<E where running[p * E + e] {
                             let i = p * E + e
                             let action = env.actionSpace.action(from: y.baseAddress! + (slot * E + e) * A)
                             let result = env.step(state.baseAddress! + i * S, action: action, stepIndex: t)
@@ -115,7 +123,7 @@ public final class ControlTask: FitnessTask, Sendable {
                     // Compact the parameters of the genomes that still run (observations are
                     // rewritten from the states at the next step).
                     for (slot, p) in stillActive.enumerated() {
-                        for j in 0 ..< n { activeGenomes[slot * n + j] = genomes[p * n + j] }
+                        for j in 0..<n { activeGenomes[slot * n + j] = genomes[p * n + j] }
                     }
                     active = stillActive
                 }
@@ -139,7 +147,7 @@ public final class ControlTask: FitnessTask, Sendable {
         state.withUnsafeMutableBufferPointer { s in
             while probe.count < count * env.observationSize {
                 env.reset(s.baseAddress!, stream: &stream)
-                for t in 0 ..< env.maxEpisodeSteps {
+                for t in 0..<env.maxEpisodeSteps {
                     if t % keepEvery == 0 && probe.count < count * env.observationSize {
                         env.observe(s.baseAddress!, into: &observation)
                         probe += observation
@@ -147,7 +155,8 @@ public final class ControlTask: FitnessTask, Sendable {
                     let action: ControlAction
                     switch env.actionSpace {
                     case .discrete(let k): action = .discrete(stream.below(k))
-                    case .continuous(let low, let high): action = .continuous(Float(stream.uniform(Double(low), Double(high))))
+                    case .continuous(let low, let high):
+                        action = .continuous(Float(stream.uniform(Double(low), Double(high))))
                     }
                     if env.step(s.baseAddress!, action: action, stepIndex: t).terminated { break }
                 }

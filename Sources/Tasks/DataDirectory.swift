@@ -37,12 +37,13 @@ public enum DataDirectory {
         if let env = ProcessInfo.processInfo.environment["ATOLL_DATA"], !env.isEmpty { folders.append(env) }
         if let executable = Bundle.main.executableURL?.resolvingSymlinksInPath() {
             var folder = executable.deletingLastPathComponent()
-            for _ in 0 ..< 5 {
+            for _ in 0..<5 {
                 folders.append(folder.appendingPathComponent("data").path)
                 folder = folder.deletingLastPathComponent()
             }
-            folders.append(executable.deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("share/atoll/data").path)
+            folders.append(
+                executable.deletingLastPathComponent().deletingLastPathComponent()
+                    .appendingPathComponent("share/atoll/data").path)
         }
         folders.append((fm.currentDirectoryPath as NSString).appendingPathComponent("data"))
         return folders

@@ -37,7 +37,8 @@ public struct Dataset: Sendable {
         let n = features.count / featureCount
         switch targets {
         case .classes(let labels, let names):
-            precondition(labels.count == n && labels.allSatisfy { $0 >= 0 && $0 < names.count }, "one class index per sample")
+            precondition(
+                labels.count == n && labels.allSatisfy { $0 >= 0 && $0 < names.count }, "one class index per sample")
         case .values(let values):
             precondition(values.count == n, "one target value per sample")
         }
@@ -51,7 +52,7 @@ public struct Dataset: Sendable {
     public func subset(_ indices: [Int]) -> Dataset {
         var rows = [Float]()
         rows.reserveCapacity(indices.count * featureCount)
-        for i in indices { rows.append(contentsOf: features[i * featureCount ..< (i + 1) * featureCount]) }
+        for i in indices { rows.append(contentsOf: features[i * featureCount..<(i + 1) * featureCount]) }
         let picked: Targets
         switch targets {
         case .classes(let labels, let names): picked = .classes(indices.map { labels[$0] }, names: names)
@@ -81,14 +82,14 @@ public struct Dataset: Sendable {
             groups = Array(repeating: [], count: names.count)
             for (i, label) in labels.enumerated() { groups[label].append(i) }
         case .values:
-            groups = [Array(0 ..< sampleCount)]
+            groups = [Array(0..<sampleCount)]
         }
         var trainIndices: [Int] = []
         var testIndices: [Int] = []
         for var group in groups {
             stream.shuffle(&group)
             let testCount = Int((Double(group.count) * testFraction).rounded())
-            testIndices += group[0 ..< testCount]
+            testIndices += group[0..<testCount]
             trainIndices += group[testCount...]
         }
         return (subset(trainIndices.sorted()), subset(testIndices.sorted()))

@@ -49,7 +49,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     /// `text` in double quotes, cut to its first `quotedLimit` characters with the total length
     /// when longer (a 100 MB field must not become a 100 MB message).
     public static func quoted(_ text: String) -> String {
-        guard let cut = text.index(text.startIndex, offsetBy: quotedLimit, limitedBy: text.endIndex), cut != text.endIndex else {
+        guard let cut = text.index(text.startIndex, offsetBy: quotedLimit, limitedBy: text.endIndex),
+            cut != text.endIndex
+        else {
             return "\"\(text)\""
         }
         return "\"\(text[..<cut])…\" (\(text.utf8.count) bytes)"

@@ -50,7 +50,8 @@ public final class DatasetTask: FitnessTask, Sendable {
     ///   cross-entropy for regression, `neg_mse` for classification), the training split is empty
     ///   or `batch` is out of range.
     public init(
-        name: String, train: Dataset, test: Dataset, fitness: Fitness, standardization: FeatureStandardization? = nil, batch: Int? = nil
+        name: String, train: Dataset, test: Dataset, fitness: Fitness, standardization: FeatureStandardization? = nil,
+        batch: Int? = nil
     ) throws {
         let classification = train.classCount != nil
         guard classification == (fitness != .negMSE) else {
@@ -59,7 +60,8 @@ public final class DatasetTask: FitnessTask, Sendable {
                     + (classification ? "neg_cross_entropy or accuracy" : "neg_mse"))
         }
         guard train.sampleCount > 0 else {
-            throw TaskError.invalidOption("task \(name): the training split is empty; lower the test fraction or add samples")
+            throw TaskError.invalidOption(
+                "task \(name): the training split is empty; lower the test fraction or add samples")
         }
         if let batch, batch < 1 || batch > train.sampleCount {
             throw TaskError.invalidOption(
@@ -78,7 +80,8 @@ public final class DatasetTask: FitnessTask, Sendable {
     ///
     /// - Parameter data: explicit path of `digits.csv.gz` or its folder; see `DataDirectory`.
     public static func digits(
-        fitness: Fitness = .negCrossEntropy, testFraction: Double = 0.2, splitSeed: UInt64 = 0, data: String? = nil, batch: Int? = nil
+        fitness: Fitness = .negCrossEntropy, testFraction: Double = 0.2, splitSeed: UInt64 = 0, data: String? = nil,
+        batch: Int? = nil
     ) throws -> DatasetTask {
         let (train, test) = try DigitsDataset.load(data: data).split(testFraction: testFraction, seed: splitSeed)
         return try DatasetTask(name: "digits", train: train, test: test, fitness: fitness, batch: batch)
@@ -98,7 +101,8 @@ public final class DatasetTask: FitnessTask, Sendable {
     }
 
     /// Any MNIST-format folder (`IDXDataset`): its published split, pixels / 255.
-    public static func idx(folder: String, fitness: Fitness = .negCrossEntropy, batch: Int? = nil) throws -> DatasetTask {
+    public static func idx(folder: String, fitness: Fitness = .negCrossEntropy, batch: Int? = nil) throws -> DatasetTask
+    {
         let (train, test) = try IDXDataset.load(folder: folder)
         return try DatasetTask(name: "idx:\(folder)", train: train, test: test, fitness: fitness, batch: batch)
     }
@@ -117,7 +121,8 @@ public final class DatasetTask: FitnessTask, Sendable {
         let standardization = FeatureStandardization(fittedOn: rawTrain, standardizeTarget: kind == .regression)
         return try DatasetTask(
             name: "csv:\(path)", train: standardization.apply(to: rawTrain), test: standardization.apply(to: rawTest),
-            fitness: fitness ?? (kind == .regression ? .negMSE : .negCrossEntropy), standardization: standardization, batch: batch)
+            fitness: fitness ?? (kind == .regression ? .negMSE : .negCrossEntropy), standardization: standardization,
+            batch: batch)
     }
 
     /// The training samples of generation `generation`'s minibatch, in increasing order.
@@ -128,11 +133,11 @@ public final class DatasetTask: FitnessTask, Sendable {
     /// island and rank. All samples when `batch` is `nil`.
     public func minibatchIndices(generation: Int, seed: UInt64) -> [Int] {
         let N = train.sampleCount
-        guard let B = batch, B < N else { return Array(0 ..< N) }
+        guard let B = batch, B < N else { return Array(0..<N) }
         var stream = RandomStream(seed: seed, generation: generation, purpose: "minibatch")
-        var order = Array(0 ..< N)
-        for i in 0 ..< B { order.swapAt(i, i + stream.below(N - i)) }
-        return order[0 ..< B].sorted()
+        var order = Array(0..<N)
+        for i in 0..<B { order.swapAt(i, i + stream.below(N - i)) }
+        return order[0..<B].sorted()
     }
 
     public func evaluate(
@@ -140,11 +145,14 @@ public final class DatasetTask: FitnessTask, Sendable {
         generation: Int, seed: UInt64, fitness: UnsafeMutableBufferPointer<Float>
     ) throws {
         let (train, loss) = try scoredSamples(network: network, generation: generation, seed: seed)
-        let N = train.sampleCount, O = loss.outputSize, n = network.parameterCount
+        let N = train.sampleCount
+        let O = loss.outputSize
+        let n = network.parameterCount
         if network.supportsFeatureMajorForward {
             train.features.withUnsafeBufferPointer { x in
                 scoreFeatureMajor(loss, populationSize: populationSize, fitness: fitness) { body in
-                    network.forwardFeatureMajor(genomes: genomes, populationSize: populationSize, inputs: x, batchSize: N, body: body)
+                    network.forwardFeatureMajor(
+                        genomes: genomes, populationSize: populationSize, inputs: x, batchSize: N, body: body)
                 }
             }
             return
@@ -159,18 +167,18 @@ public final class DatasetTask: FitnessTask, Sendable {
             for g0 in stride(from: 0, to: populationSize, by: group) {
                 let g = min(group, populationSize - g0)
                 network.forward(
-                    genomes: UnsafeBufferPointer(rebasing: genomes[g0 * n ..< (g0 + g) * n]), populationSize: g,
+                    genomes: UnsafeBufferPointer(rebasing: genomes[g0 * n..<(g0 + g) * n]), populationSize: g,
                     inputs: x, batchSize: N, sharedInputs: true, outputs: out)
                 let computed = UnsafeBufferPointer(out)
                 switch self.fitness {
                 case .negCrossEntropy, .negMSE:
                     losses.withUnsafeMutableBufferPointer { l in
-                        loss.forward(losses: l, outputs: computed, populationSize: g, samples: 0 ..< N)
+                        loss.forward(losses: l, outputs: computed, populationSize: g, samples: 0..<N)
                     }
-                    for p in 0 ..< g { fitness[g0 + p] = Self.finiteOrWorst(-losses[p]) }
+                    for p in 0..<g { fitness[g0 + p] = Self.finiteOrWorst(-losses[p]) }
                 case .accuracy:
-                    loss.correctCounts(&correct, outputs: computed, populationSize: g, samples: 0 ..< N)
-                    for p in 0 ..< g { fitness[g0 + p] = Float(correct[p]) / Float(N) }
+                    loss.correctCounts(&correct, outputs: computed, populationSize: g, samples: 0..<N)
+                    for p in 0..<g { fitness[g0 + p] = Float(correct[p]) / Float(N) }
                 }
             }
         }
@@ -185,7 +193,9 @@ public final class DatasetTask: FitnessTask, Sendable {
         let (train, loss) = try scoredSamples(network: network, generation: generation, seed: seed)
         train.features.withUnsafeBufferPointer { x in
             scoreFeatureMajor(loss, populationSize: populationSize, fitness: fitness) { body in
-                network.forwardFeatureMajor(lowRank: lowRank, populationSize: populationSize, inputs: x, batchSize: train.sampleCount, body: body)
+                network.forwardFeatureMajor(
+                    lowRank: lowRank, populationSize: populationSize, inputs: x, batchSize: train.sampleCount,
+                    body: body)
             }
         }
     }
@@ -211,28 +221,33 @@ public final class DatasetTask: FitnessTask, Sendable {
             correct.withUnsafeMutableBufferPointer { correct in
                 forward { first, count, samples, outputs in
                     if self.fitness == .accuracy {
-                        loss.accumulateCorrectFeatureMajor(correct: correct.baseAddress! + first, outputs: outputs, genomeCount: count, samples: samples)
+                        loss.accumulateCorrectFeatureMajor(
+                            correct: correct.baseAddress! + first, outputs: outputs, genomeCount: count,
+                            samples: samples)
                     } else {
-                        loss.accumulateFeatureMajor(sums: sums.baseAddress! + first, outputs: outputs, genomeCount: count, samples: samples)
+                        loss.accumulateFeatureMajor(
+                            sums: sums.baseAddress! + first, outputs: outputs, genomeCount: count, samples: samples)
                     }
                 }
             }
         }
-        for p in 0 ..< populationSize {
-            fitness[p] = self.fitness == .accuracy ? Float(correct[p]) / Float(N) : Self.finiteOrWorst(-Float(sums[p] / Double(N)))
+        for p in 0..<populationSize {
+            fitness[p] =
+                self.fitness == .accuracy
+                ? Float(correct[p]) / Float(N) : Self.finiteOrWorst(-Float(sums[p] / Double(N)))
         }
     }
 
     public func probeInputs(count: Int, seed: UInt64) -> [Float]? {
         var stream = RandomStream(seed: seed, purpose: "probe-inputs")
-        var indices = Array(0 ..< train.sampleCount)
+        var indices = Array(0..<train.sampleCount)
         stream.shuffle(&indices)
         let f = train.featureCount
         var probe = [Float]()
         probe.reserveCapacity(count * f)
-        for i in 0 ..< count {
+        for i in 0..<count {
             let row = indices[i % indices.count]
-            probe += train.features[row * f ..< (row + 1) * f]
+            probe += train.features[row * f..<(row + 1) * f]
         }
         return probe
     }
@@ -243,7 +258,8 @@ public final class DatasetTask: FitnessTask, Sendable {
 
     public func report(genome: [Float], network: Network, generation: Int, seed: UInt64) throws -> TaskReport {
         try checkCompatible(network)
-        let fitnessValue = try evaluate(genomes: genome, populationSize: 1, network: network, generation: generation, seed: seed)[0]
+        let fitnessValue = try evaluate(
+            genomes: genome, populationSize: 1, network: network, generation: generation, seed: seed)[0]
         // A split with no samples (a test fraction of 0) is left out.
         let splits = [("train", train), ("test", test)].filter { $0.1.sampleCount > 0 }.map {
             splitMetrics($0.0, $0.1, genome: genome, network: network)
@@ -251,15 +267,22 @@ public final class DatasetTask: FitnessTask, Sendable {
         return TaskReport(task: name, fitnessName: fitnessName, fitness: Double(fitnessValue), splits: splits)
     }
 
-    private func splitMetrics(_ splitName: String, _ dataset: Dataset, genome: [Float], network: Network) -> TaskReport.SplitMetrics {
+    private func splitMetrics(_ splitName: String, _ dataset: Dataset, genome: [Float], network: Network)
+        -> TaskReport.SplitMetrics
+    {
         let loss = SupervisedLoss(dataset: dataset, output: ClassifierOutput(spec: network.spec))
         let N = dataset.sampleCount
-        let outputs = network.forward(genomes: genome, populationSize: 1, inputs: dataset.features, batchSize: N, sharedInputs: true)
+        let outputs = network.forward(
+            genomes: genome, populationSize: 1, inputs: dataset.features, batchSize: N, sharedInputs: true)
         var mean: Float = 0
         var correct = [0]
         outputs.withUnsafeBufferPointer { out in
-            withUnsafeMutablePointer(to: &mean) { loss.forward(losses: UnsafeMutableBufferPointer(start: $0, count: 1), outputs: out, populationSize: 1, samples: 0 ..< N) }
-            loss.correctCounts(&correct, outputs: out, populationSize: 1, samples: 0 ..< N)
+            withUnsafeMutablePointer(to: &mean) {
+                loss.forward(
+                    losses: UnsafeMutableBufferPointer(start: $0, count: 1), outputs: out, populationSize: 1,
+                    samples: 0..<N)
+            }
+            loss.correctCounts(&correct, outputs: out, populationSize: 1, samples: 0..<N)
         }
         var metrics = TaskReport.SplitMetrics(name: splitName, samples: N, loss: Double(mean), lossName: loss.name)
         if dataset.classCount != nil {

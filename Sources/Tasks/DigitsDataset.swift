@@ -28,6 +28,6 @@ public enum DigitsDataset {
         for i in dataset.features.indices { dataset.features[i] /= maxPixel }
         return Dataset(
             features: dataset.features, featureCount: pixelCount,
-            featureNames: (0 ..< pixelCount).map { "pixel_\($0 / 8)_\($0 % 8)" }, targets: dataset.targets)
+            featureNames: (0..<pixelCount).map { "pixel_\($0 / 8)_\($0 % 8)" }, targets: dataset.targets)
     }
 }

@@ -87,11 +87,13 @@ public final class ExternalEvaluator {
         }
         // [read end, write end] of each pipe; close-on-exec, so the child keeps only its dup2 copies
         // (and children other threads start do not inherit them).
-        var stdinPipe: [Int32] = [-1, -1], stdoutPipe: [Int32] = [-1, -1]
+        var stdinPipe: [Int32] = [-1, -1]
+        var stdoutPipe: [Int32] = [-1, -1]
         guard pipe(&stdinPipe) == 0 else { throw failure("pipe", errno) }
         guard pipe(&stdoutPipe) == 0 else {
             let code = errno
-            close(stdinPipe[0]); close(stdinPipe[1])
+            close(stdinPipe[0])
+            close(stdinPipe[1])
             throw failure("pipe", code)
         }
         for fd in stdinPipe + stdoutPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -105,9 +107,11 @@ public final class ExternalEvaluator {
         defer { posix_spawnattr_destroy(&attributes) }
         // A new process group led by the child; default signal handling (SIGPIPE is ignored here)
         // and no blocked signals.
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         posix_spawnattr_setpgroup(&attributes, 0)
-        var defaults = sigset_t(), none = sigset_t()
+        var defaults = sigset_t()
+        var none = sigset_t()
         sigemptyset(&defaults)
         sigaddset(&defaults, SIGPIPE)
         sigemptyset(&none)
@@ -120,7 +124,8 @@ public final class ExternalEvaluator {
         close(stdinPipe[0])
         close(stdoutPipe[1])
         guard spawned == 0 else {
-            close(stdinPipe[1]); close(stdoutPipe[0])
+            close(stdinPipe[1])
+            close(stdoutPipe[0])
             throw failure("posix_spawn", spawned)
         }
         pid = child
@@ -134,9 +139,11 @@ public final class ExternalEvaluator {
         }
         var acknowledgement = [UInt8](repeating: 0, count: 12)
         try exchange(during: "acknowledging the header") {
-            try acknowledgement.withUnsafeMutableBytes { try receive($0, deadline: deadline, during: "acknowledging the header") }
+            try acknowledgement.withUnsafeMutableBytes {
+                try receive($0, deadline: deadline, during: "acknowledging the header")
+            }
         }
-        guard Array(acknowledgement[0 ..< 8]) == ExternalProtocol.magic,
+        guard Array(acknowledgement[0..<8]) == ExternalProtocol.magic,
             ExternalProtocol.readUInt32(acknowledgement, at: 8) == ExternalProtocol.version
         else {
             terminate()
@@ -158,7 +165,10 @@ public final class ExternalEvaluator {
     ///
     /// - Throws: `ExternalEvaluatorError` when the child exits, misses the deadline, or replies
     ///   with a count other than `count`; also for any call after such a failure.
-    public func evaluate(genomes: UnsafeBufferPointer<Float>, count: Int, generation: Int, seed: UInt64, fitness: UnsafeMutableBufferPointer<Float>) throws {
+    public func evaluate(
+        genomes: UnsafeBufferPointer<Float>, count: Int, generation: Int, seed: UInt64,
+        fitness: UnsafeMutableBufferPointer<Float>
+    ) throws {
         precondition(genomes.count >= count * parameterCount && fitness.count >= count, "buffers too small")
         if let failed { throw failed }
         guard count > 0 else { return }
@@ -168,7 +178,9 @@ public final class ExternalEvaluator {
             try ExternalProtocol.batchPrefix(count: count, generation: generation, seed: seed).withUnsafeBytes {
                 try send($0, deadline: deadline, during: during)
             }
-            try send(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(genomes)[0 ..< count * parameterCount * 4]), deadline: deadline, during: during)
+            try send(
+                UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(genomes)[0..<count * parameterCount * 4]),
+                deadline: deadline, during: during)
             var replyCount: UInt32 = 0
             try withUnsafeMutableBytes(of: &replyCount) { try receive($0, deadline: deadline, during: during) }
             let received = Int(UInt32(littleEndian: replyCount))
@@ -176,8 +188,10 @@ public final class ExternalEvaluator {
                 terminate()
                 throw ExternalEvaluatorError.wrongCount(command: commandText, expected: count, received: received)
             }
-            try receive(UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(fitness)[0 ..< count * 4]), deadline: deadline, during: during)
-            for i in 0 ..< count { fitness[i] = Float(bitPattern: UInt32(littleEndian: fitness[i].bitPattern)) }
+            try receive(
+                UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(fitness)[0..<count * 4]),
+                deadline: deadline, during: during)
+            for i in 0..<count { fitness[i] = Float(bitPattern: UInt32(littleEndian: fitness[i].bitPattern)) }
         }
     }
 
@@ -203,7 +217,8 @@ public final class ExternalEvaluator {
             } else if n < 0 && errno == EPIPE {
                 throw childExited(during: during)
             } else {
-                throw ExternalEvaluatorError.ioError(command: commandText, reason: "write failed: \(String(cString: strerror(errno)))")
+                throw ExternalEvaluatorError.ioError(
+                    command: commandText, reason: "write failed: \(String(cString: strerror(errno)))")
             }
         }
     }
@@ -218,7 +233,8 @@ public final class ExternalEvaluator {
             } else if n == 0 {
                 throw childExited(during: during)
             } else if errno != EAGAIN && errno != EINTR {
-                throw ExternalEvaluatorError.ioError(command: commandText, reason: "read failed: \(String(cString: strerror(errno)))")
+                throw ExternalEvaluatorError.ioError(
+                    command: commandText, reason: "read failed: \(String(cString: strerror(errno)))")
             }
         }
     }
@@ -236,7 +252,8 @@ public final class ExternalEvaluator {
             let ready = poll(&descriptor, 1, Int32(min(remaining, Int(Self.pollSlice))))
             if ready > 0 { return }
             if ready < 0 && errno != EINTR {
-                throw ExternalEvaluatorError.ioError(command: commandText, reason: "poll failed: \(String(cString: strerror(errno)))")
+                throw ExternalEvaluatorError.ioError(
+                    command: commandText, reason: "poll failed: \(String(cString: strerror(errno)))")
             }
             // Nothing to read or write yet: the child may have exited while a process it forked
             // keeps the pipe open, so EOF would never come.

@@ -77,7 +77,7 @@ public enum ExternalProtocol {
 
     static func readUInt32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
         var value: UInt32 = 0
-        for i in 0 ..< 4 { value |= UInt32(bytes[offset + i]) << (8 * i) }
+        for i in 0..<4 { value |= UInt32(bytes[offset + i]) << (8 * i) }
         return value
     }
 }

@@ -42,7 +42,9 @@ public final class ExternalTask: FitnessTask, @unchecked Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let specJSON = (try? encoder.encode(network.spec)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        let tensors = network.layout.tensors.map { ExternalProtocol.TensorEntry(name: $0.name, shape: $0.shape, offset: $0.offset) }
+        let tensors = network.layout.tensors.map {
+            ExternalProtocol.TensorEntry(name: $0.name, shape: $0.shape, offset: $0.offset)
+        }
         return ExternalProtocol.header(parameterCount: network.parameterCount, specJSON: specJSON, tensors: tensors)
     }
 
@@ -55,11 +57,13 @@ public final class ExternalTask: FitnessTask, @unchecked Sendable {
         if evaluator == nil || evaluatorSpec != network.spec {
             evaluator = nil
             evaluator = try ExternalEvaluator(
-                command: command, header: Self.header(for: network), parameterCount: network.parameterCount, timeout: timeout)
+                command: command, header: Self.header(for: network), parameterCount: network.parameterCount,
+                timeout: timeout)
             evaluatorSpec = network.spec
         }
         do {
-            try evaluator!.evaluate(genomes: genomes, count: populationSize, generation: generation, seed: seed, fitness: fitness)
+            try evaluator!.evaluate(
+                genomes: genomes, count: populationSize, generation: generation, seed: seed, fitness: fitness)
         } catch {
             evaluator = nil
             throw error
@@ -71,7 +75,8 @@ public final class ExternalTask: FitnessTask, @unchecked Sendable {
     public func differentiableLoss(for network: Network) -> (any DifferentiableLoss)? { nil }
 
     public func report(genome: [Float], network: Network, generation: Int, seed: UInt64) throws -> TaskReport {
-        let value = try evaluate(genomes: genome, populationSize: 1, network: network, generation: generation, seed: seed)[0]
+        let value = try evaluate(
+            genomes: genome, populationSize: 1, network: network, generation: generation, seed: seed)[0]
         return TaskReport(task: name, fitnessName: fitnessName, fitness: Double(value))
     }
 }

@@ -27,9 +27,11 @@ public enum FashionMNIST {
     ///   - limit: at most this many samples per split (tests).
     /// - Throws: `IDXError` (a missing file names the Debian package).
     public static func load(folder: String? = nil, limit: Int? = nil) throws -> (train: Dataset, test: Dataset) {
-        let split = try IDXDataset.load(folder: folder ?? defaultFolder, classNames: classNames, package: package, limit: limit)
+        let split = try IDXDataset.load(
+            folder: folder ?? defaultFolder, classNames: classNames, package: package, limit: limit)
         if split.train.featureCount != side * side {
-            throw IDXError.wrongShape(path: folder ?? defaultFolder, offset: 8, expected: [side * side], found: [split.train.featureCount])
+            throw IDXError.wrongShape(
+                path: folder ?? defaultFolder, offset: 8, expected: [side * side], found: [split.train.featureCount])
         }
         return split
     }

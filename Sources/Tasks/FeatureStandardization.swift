@@ -47,8 +47,8 @@ public struct FeatureStandardization: Codable, Equatable, Sendable {
         precondition(dataset.featureCount == means.count, "feature count differs from the fitted standardisation")
         var result = dataset
         let f = dataset.featureCount
-        for i in 0 ..< dataset.sampleCount {
-            for j in 0 ..< f { result.features[i * f + j] = (dataset.features[i * f + j] - means[j]) / scales[j] }
+        for i in 0..<dataset.sampleCount {
+            for j in 0..<f { result.features[i * f + j] = (dataset.features[i * f + j] - means[j]) / scales[j] }
         }
         if let target, case .values(let values) = dataset.targets {
             result.targets = .values(values.map { ($0 - target.mean) / target.scale })
@@ -59,11 +59,11 @@ public struct FeatureStandardization: Codable, Equatable, Sendable {
     private static func meanAndScale(_ data: [Float], columns: Int) -> ([Float], [Float]) {
         let rows = data.count / columns
         var sum = [Double](repeating: 0, count: columns)
-        for i in 0 ..< rows { for j in 0 ..< columns { sum[j] += Double(data[i * columns + j]) } }
+        for i in 0..<rows { for j in 0..<columns { sum[j] += Double(data[i * columns + j]) } }
         let mean = sum.map { $0 / Double(max(rows, 1)) }
         var squares = [Double](repeating: 0, count: columns)
-        for i in 0 ..< rows {
-            for j in 0 ..< columns {
+        for i in 0..<rows {
+            for j in 0..<columns {
                 let d = Double(data[i * columns + j]) - mean[j]
                 squares[j] += d * d
             }

@@ -95,19 +95,25 @@ extension FitnessTask {
     /// ones the task needs.
     public func checkCompatible(_ network: Network) throws {
         if let inputSize, network.inputSize != inputSize {
-            throw TaskError.incompatibleNetwork(task: name, what: "input", expected: inputSize, found: network.inputSize)
+            throw TaskError.incompatibleNetwork(
+                task: name, what: "input", expected: inputSize, found: network.inputSize)
         }
         if let outputSize, network.outputSize != outputSize {
-            throw TaskError.incompatibleNetwork(task: name, what: "output", expected: outputSize, found: network.outputSize)
+            throw TaskError.incompatibleNetwork(
+                task: name, what: "output", expected: outputSize, found: network.outputSize)
         }
     }
 
     /// `evaluate` on arrays, returning the fitness values.
-    public func evaluate(genomes: [Float], populationSize: Int, network: Network, generation: Int, seed: UInt64) throws -> [Float] {
+    public func evaluate(genomes: [Float], populationSize: Int, network: Network, generation: Int, seed: UInt64) throws
+        -> [Float]
+    {
         var fitness = [Float](repeating: 0, count: populationSize)
         try genomes.withUnsafeBufferPointer { g in
             try fitness.withUnsafeMutableBufferPointer { f in
-                try evaluate(genomes: g, populationSize: populationSize, network: network, generation: generation, seed: seed, fitness: f)
+                try evaluate(
+                    genomes: g, populationSize: populationSize, network: network, generation: generation, seed: seed,
+                    fitness: f)
             }
         }
         return fitness
@@ -135,7 +141,9 @@ public protocol DifferentiableLoss {
     /// losses[p] = mean over `samples` of the loss of genome `p`'s outputs.
     ///
     /// outputs is (P, samples.count, outputSize); losses is (P).
-    func forward(losses: UnsafeMutableBufferPointer<Float>, outputs: UnsafeBufferPointer<Float>, populationSize: Int, samples: Range<Int>)
+    func forward(
+        losses: UnsafeMutableBufferPointer<Float>, outputs: UnsafeBufferPointer<Float>, populationSize: Int,
+        samples: Range<Int>)
 
     /// Adds `dLosses[p] · ∂losses[p]/∂outputs[p]` into `dOutputs` (it does not zero it first).
     ///

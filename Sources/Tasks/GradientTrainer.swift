@@ -30,7 +30,9 @@ public final class GradientTrainer {
         /// `β₁`, `β₂`, `ε` and the decoupled weight decay (0: plain Adam).
         public var adam: AdamWSettings
 
-        public init(learningRate: Float = 1e-2, batchSize: Int = 64, adam: AdamWSettings = AdamWSettings(weightDecay: 0)) {
+        public init(
+            learningRate: Float = 1e-2, batchSize: Int = 64, adam: AdamWSettings = AdamWSettings(weightDecay: 0)
+        ) {
             self.learningRate = learningRate
             self.batchSize = batchSize
             self.adam = adam
@@ -62,19 +64,26 @@ public final class GradientTrainer {
     ///   - batches: the stream the epochs' permutations are drawn from.
     /// - Throws: `TaskError.invalidOption` if the genome, the network and the dataset do not fit
     ///   together or the settings are out of range.
-    public init(network: Network, dataset: Dataset, genome: [Float], settings: Settings = Settings(), batches: RandomStream) throws {
+    public init(
+        network: Network, dataset: Dataset, genome: [Float], settings: Settings = Settings(), batches: RandomStream
+    ) throws {
         guard genome.count == network.parameterCount else {
-            throw TaskError.invalidOption("the genome has \(genome.count) values, the network needs \(network.parameterCount)")
+            throw TaskError.invalidOption(
+                "the genome has \(genome.count) values, the network needs \(network.parameterCount)")
         }
         guard network.inputSize == dataset.featureCount else {
-            throw TaskError.incompatibleNetwork(task: "training data", what: "input", expected: dataset.featureCount, found: network.inputSize)
+            throw TaskError.incompatibleNetwork(
+                task: "training data", what: "input", expected: dataset.featureCount, found: network.inputSize)
         }
         let outputSize = dataset.classCount ?? 1
         guard network.outputSize == outputSize else {
-            throw TaskError.incompatibleNetwork(task: "training data", what: "output", expected: outputSize, found: network.outputSize)
+            throw TaskError.incompatibleNetwork(
+                task: "training data", what: "output", expected: outputSize, found: network.outputSize)
         }
         guard dataset.sampleCount > 0 else { throw TaskError.invalidOption("the training data has no samples") }
-        guard settings.batchSize >= 1 else { throw TaskError.invalidOption("batch size must be at least 1, got \(settings.batchSize)") }
+        guard settings.batchSize >= 1 else {
+            throw TaskError.invalidOption("batch size must be at least 1, got \(settings.batchSize)")
+        }
         guard settings.learningRate > 0 && settings.learningRate.isFinite else {
             throw TaskError.invalidOption("learning rate must be positive, got \(settings.learningRate)")
         }
@@ -90,7 +99,9 @@ public final class GradientTrainer {
     }
 
     /// A trainer on the training split of `task`.
-    public convenience init(network: Network, task: DatasetTask, genome: [Float], settings: Settings = Settings(), batches: RandomStream) throws {
+    public convenience init(
+        network: Network, task: DatasetTask, genome: [Float], settings: Settings = Settings(), batches: RandomStream
+    ) throws {
         try task.checkCompatible(network)
         try self.init(network: network, dataset: task.train, genome: genome, settings: settings, batches: batches)
     }
@@ -124,7 +135,7 @@ public final class GradientTrainer {
     /// Read `genome` inside it for the parameters at that point.
     public func train(steps: Int, checkpoints: Set<Int> = [], onCheckpoint: (Int) throws -> Void = { _ in }) rethrows {
         if checkpoints.contains(stepsTaken) { try onCheckpoint(stepsTaken) }
-        for _ in 0 ..< steps {
+        for _ in 0..<steps {
             step()
             if checkpoints.contains(stepsTaken) { try onCheckpoint(stepsTaken) }
         }
@@ -135,12 +146,12 @@ public final class GradientTrainer {
     func nextBatchGradient() -> Float {
         let N = dataset.sampleCount
         if epochLoss == nil || cursor >= N {
-            var order = Array(0 ..< N)
+            var order = Array(0..<N)
             batches.shuffle(&order)
             epochLoss = SupervisedLoss(dataset: dataset.subset(order), output: output)
             cursor = 0
         }
-        let samples = cursor ..< min(cursor + settings.batchSize, N)
+        let samples = cursor..<min(cursor + settings.batchSize, N)
         cursor = samples.upperBound
         return computeGradient(loss: epochLoss!, samples: samples)
     }
@@ -149,7 +160,9 @@ public final class GradientTrainer {
     ///
     /// inputs is (B, inputSize), outputs and outputGradient are (B, outputSize).
     func computeGradient(loss: SupervisedLoss, samples: Range<Int>) -> Float {
-        let B = samples.count, inputSize = loss.inputSize, outputSize = network.outputSize
+        let B = samples.count
+        let inputSize = loss.inputSize
+        let outputSize = network.outputSize
         if outputs.count < B * outputSize {
             outputs = [Float](repeating: 0, count: B * outputSize)
             outputGradient = outputs
@@ -161,19 +174,25 @@ public final class GradientTrainer {
                 outputs.withUnsafeMutableBufferPointer { out in
                     outputGradient.withUnsafeMutableBufferPointer { dout in
                         gradient.withUnsafeMutableBufferPointer { dtheta in
-                            let inputs = UnsafeBufferPointer(rebasing: x[samples.lowerBound * inputSize ..< samples.upperBound * inputSize])
+                            let inputs = UnsafeBufferPointer(
+                                rebasing: x[samples.lowerBound * inputSize..<samples.upperBound * inputSize])
                             network.forwardRecording(genome: theta, inputs: inputs, batchSize: B, outputs: out)
                             withUnsafeMutablePointer(to: &meanLoss) {
                                 loss.forward(
-                                    losses: UnsafeMutableBufferPointer(start: $0, count: 1), outputs: UnsafeBufferPointer(out),
+                                    losses: UnsafeMutableBufferPointer(start: $0, count: 1),
+                                    outputs: UnsafeBufferPointer(out),
                                     populationSize: 1, samples: samples)
                             }
                             dout.update(repeating: 0)
                             dLoss.withUnsafeBufferPointer { dl in
-                                loss.backward(dOutputs: dout, outputs: UnsafeBufferPointer(out), dLosses: dl, populationSize: 1, samples: samples)
+                                loss.backward(
+                                    dOutputs: dout, outputs: UnsafeBufferPointer(out), dLosses: dl, populationSize: 1,
+                                    samples: samples)
                             }
                             dtheta.update(repeating: 0)
-                            network.backward(genome: theta, outputGradient: UnsafeBufferPointer(dout), parameterGradient: dtheta, inputGradient: nil)
+                            network.backward(
+                                genome: theta, outputGradient: UnsafeBufferPointer(dout), parameterGradient: dtheta,
+                                inputGradient: nil)
                         }
                     }
                 }

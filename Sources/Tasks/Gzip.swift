@@ -50,7 +50,7 @@ public enum Gzip {
                 }
                 switch status {
                 case Z_OK, Z_STREAM_END:
-                    output.append(contentsOf: chunk[0 ..< produced])
+                    output.append(contentsOf: chunk[0..<produced])
                 case Z_BUF_ERROR where stream.avail_in == 0:
                     throw Error.truncated
                 default:

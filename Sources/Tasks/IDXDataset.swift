@@ -35,10 +35,12 @@ public enum IDXDataset {
         let testLabelsFile = try read(folder, testLabels, magic: IDXFile.labelsMagic, package: package)
         let shape = Array(trainImagesFile.dimensions.dropFirst())
         if Array(testImagesFile.dimensions.dropFirst()) != shape {
-            throw IDXError.wrongShape(path: testImagesFile.path, offset: 8, expected: shape, found: Array(testImagesFile.dimensions.dropFirst()))
+            throw IDXError.wrongShape(
+                path: testImagesFile.path, offset: 8, expected: shape,
+                found: Array(testImagesFile.dimensions.dropFirst()))
         }
         let largest = max(trainLabelsFile.bytes.max() ?? 0, testLabelsFile.bytes.max() ?? 0)
-        let names = classNames ?? (0 ..< max(2, Int(largest) + 1)).map(String.init)
+        let names = classNames ?? (0..<max(2, Int(largest) + 1)).map(String.init)
         let train = try dataset(images: trainImagesFile, labels: trainLabelsFile, classNames: names, limit: limit)
         let test = try dataset(images: testImagesFile, labels: testLabelsFile, classNames: names, limit: limit)
         return (train, test)
@@ -47,32 +49,38 @@ public enum IDXDataset {
     /// `folder/name.gz`, else `folder/name`.
     static func read(_ folder: String, _ name: String, magic: UInt32, package: String?) throws -> IDXFile {
         let base = (folder as NSString).appendingPathComponent(name)
-        let path = FileManager.default.fileExists(atPath: base + ".gz") || !FileManager.default.fileExists(atPath: base) ? base + ".gz" : base
+        let path =
+            FileManager.default.fileExists(atPath: base + ".gz") || !FileManager.default.fileExists(atPath: base)
+            ? base + ".gz" : base
         return try IDXFile(path: path, magic: magic, package: package)
     }
 
     /// Images and labels of one split as a `Dataset`.
     static func dataset(images: IDXFile, labels: IDXFile, classNames: [String], limit: Int?) throws -> Dataset {
         guard images.count == labels.count else {
-            throw IDXError.countMismatch(images: images.path, imageCount: images.count, labels: labels.path, labelCount: labels.count)
+            throw IDXError.countMismatch(
+                images: images.path, imageCount: images.count, labels: labels.path, labelCount: labels.count)
         }
-        let n = min(images.count, limit ?? images.count), f = images.itemSize
+        let n = min(images.count, limit ?? images.count)
+        let f = images.itemSize
         let columns = images.dimensions[2]
         var features = [Float](repeating: 0, count: n * f)
         images.bytes.withUnsafeBufferPointer { pixels in
             features.withUnsafeMutableBufferPointer { out in
-                for i in 0 ..< n * f { out[i] = Float(pixels[i]) / maxPixel }
+                for i in 0..<n * f { out[i] = Float(pixels[i]) / maxPixel }
             }
         }
         var classes = [Int](repeating: 0, count: n)
-        for i in 0 ..< n {
+        for i in 0..<n {
             let label = Int(labels.bytes[i])
             guard label < classNames.count else {
-                throw IDXError.labelOutOfRange(path: labels.path, offset: labels.dataOffset + i, label: label, classCount: classNames.count)
+                throw IDXError.labelOutOfRange(
+                    path: labels.path, offset: labels.dataOffset + i, label: label, classCount: classNames.count)
             }
             classes[i] = label
         }
-        let names = (0 ..< f).map { "pixel_\($0 / columns)_\($0 % columns)" }
-        return Dataset(features: features, featureCount: f, featureNames: names, targets: .classes(classes, names: classNames))
+        let names = (0..<f).map { "pixel_\($0 / columns)_\($0 % columns)" }
+        return Dataset(
+            features: features, featureCount: f, featureNames: names, targets: .classes(classes, names: classNames))
     }
 }

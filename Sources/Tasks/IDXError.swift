@@ -22,7 +22,8 @@ public enum IDXError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .fileNotFound(let path, let package):
-            "\(path): no such IDX file" + (package.map { " (install the Debian package \($0): apt-get install \($0))" } ?? "")
+            "\(path): no such IDX file"
+                + (package.map { " (install the Debian package \($0): apt-get install \($0))" } ?? "")
         case .unreadable(let path, let reason):
             "\(path): cannot read: \(reason)"
         case .wrongMagic(let path, let offset, let found, let expected):

@@ -33,7 +33,9 @@ public struct IDXFile: Sendable {
     /// - Parameter package: the Debian package that ships the file, named when it is missing.
     /// - Throws: `IDXError` naming the file and the byte offset of what is wrong.
     public init(path: String, magic: UInt32, package: String? = nil) throws {
-        guard FileManager.default.fileExists(atPath: path) else { throw IDXError.fileNotFound(path: path, package: package) }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw IDXError.fileNotFound(path: path, package: package)
+        }
         guard let raw = FileManager.default.contents(atPath: path) else {
             throw IDXError.unreadable(path: path, reason: "permission denied or not a regular file")
         }
@@ -49,7 +51,8 @@ public struct IDXFile: Sendable {
             do {
                 data = try Gzip.decompress(raw)
             } catch Gzip.Error.truncated {
-                throw IDXError.unreadable(path: path, reason: "the gzip stream ends at byte \(raw.count) of the compressed file (truncated)")
+                throw IDXError.unreadable(
+                    path: path, reason: "the gzip stream ends at byte \(raw.count) of the compressed file (truncated)")
             } catch {
                 throw IDXError.unreadable(path: path, reason: "\(error)")
             }
@@ -62,23 +65,30 @@ public struct IDXFile: Sendable {
     /// Parses IDX bytes already in memory (`path` only names them in errors).
     public init(bytes: [UInt8], path: String, magic: UInt32) throws {
         func word(at offset: Int) throws -> Int {
-            guard offset + 4 <= bytes.count else { throw IDXError.truncated(path: path, offset: offset, needed: offset + 4, size: bytes.count) }
-            return Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+            guard offset + 4 <= bytes.count else {
+                throw IDXError.truncated(path: path, offset: offset, needed: offset + 4, size: bytes.count)
+            }
+            return Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8
+                | Int(bytes[offset + 3])
         }
         let found = UInt32(try word(at: 0))
         guard found == magic else { throw IDXError.wrongMagic(path: path, offset: 0, found: found, expected: magic) }
         let rank = Int(magic & 0xFF)
         var dimensions: [Int] = []
-        for k in 0 ..< rank { dimensions.append(try word(at: 4 + 4 * k)) }
+        for k in 0..<rank { dimensions.append(try word(at: 4 + 4 * k)) }
         let header = 4 + 4 * rank
         var dataSize = 1
         for size in dimensions {
             let (product, overflow) = dataSize.multipliedReportingOverflow(by: size)
-            guard !overflow, product <= Int.max - header else { throw IDXError.oversized(path: path, offset: 4, dimensions: dimensions) }
+            guard !overflow, product <= Int.max - header else {
+                throw IDXError.oversized(path: path, offset: 4, dimensions: dimensions)
+            }
             dataSize = product
         }
         let needed = header + dataSize
-        guard bytes.count >= needed else { throw IDXError.truncated(path: path, offset: bytes.count, needed: needed, size: bytes.count) }
+        guard bytes.count >= needed else {
+            throw IDXError.truncated(path: path, offset: bytes.count, needed: needed, size: bytes.count)
+        }
         guard bytes.count == needed else { throw IDXError.trailingBytes(path: path, offset: needed, size: bytes.count) }
         self.path = path
         self.dimensions = dimensions

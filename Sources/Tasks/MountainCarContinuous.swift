@@ -41,8 +41,11 @@ public struct MountainCarContinuous: ControlEnvironment {
         observation[1] = Float(state[1])
     }
 
-    public func step(_ state: UnsafeMutablePointer<Double>, action: ControlAction, stepIndex: Int) -> ControlStepResult {
-        guard case .continuous(let a) = action else { preconditionFailure("MountainCarContinuous takes a continuous action") }
+    public func step(_ state: UnsafeMutablePointer<Double>, action: ControlAction, stepIndex: Int) -> ControlStepResult
+    {
+        guard case .continuous(let a) = action else {
+            preconditionFailure("MountainCarContinuous takes a continuous action")
+        }
         let position = state[0]
         var velocity = state[1]
         // Gymnasium: force = min(max(action[0], -1.0), 1.0); a clipped force is a Python float.
@@ -52,7 +55,8 @@ public struct MountainCarContinuous: ControlEnvironment {
         let threeX = float64State ? 3 * position : Double(Float(3 * position))
         let gravityTerm = 0.0025 * cos(threeX)
         // force * power - 0.0025 * cos(3x): float32 when force is float32 (NumPy 2 weak scalars).
-        let acceleration: Double = clipped
+        let acceleration: Double =
+            clipped
             ? Double(force) * Self.power - gravityTerm
             : Double(force * Float(Self.power) - Float(gravityTerm))
         if float64State {
@@ -73,7 +77,8 @@ public struct MountainCarContinuous: ControlEnvironment {
             positionIsFloat32 = false
         }
         if newPosition == Self.minPosition && velocity < 0 { velocity = 0 }
-        let reachedGoal = positionIsFloat32 ? Float(newPosition) >= Float(Self.goalPosition) : newPosition >= Self.goalPosition
+        let reachedGoal =
+            positionIsFloat32 ? Float(newPosition) >= Float(Self.goalPosition) : newPosition >= Self.goalPosition
         let terminated = reachedGoal && velocity >= 0
         var reward = terminated ? 100.0 : 0.0
         reward -= pow(Double(a), 2) * 0.1

@@ -40,7 +40,8 @@ public struct Pendulum: ControlEnvironment {
         observation[2] = Float(state[1])
     }
 
-    public func step(_ state: UnsafeMutablePointer<Double>, action: ControlAction, stepIndex: Int) -> ControlStepResult {
+    public func step(_ state: UnsafeMutablePointer<Double>, action: ControlAction, stepIndex: Int) -> ControlStepResult
+    {
         guard case .continuous(let a) = action else { preconditionFailure("Pendulum takes a continuous action") }
         let theta = state[0]
         let thetaDot = state[1]

@@ -27,7 +27,10 @@ public struct TaskOptions: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case fitness, testFraction = "test_fraction", splitSeed = "split_seed", data, target, kind, episodes, timeout, batch
+        case fitness
+        case testFraction = "test_fraction"
+        case splitSeed = "split_seed"
+        case data, target, kind, episodes, timeout, batch
         case evalEvery = "eval_every"
     }
 
@@ -46,7 +49,8 @@ public struct TaskOptions: Codable, Equatable, Sendable {
         for key in all.allKeys where !known.contains(key.stringValue) {
             throw DecodingError.dataCorruptedError(
                 forKey: key, in: all,
-                debugDescription: "unknown task option '\(key.stringValue)'; expected \(known.sorted().joined(separator: ", "))")
+                debugDescription:
+                    "unknown task option '\(key.stringValue)'; expected \(known.sorted().joined(separator: ", "))")
         }
         let c = try decoder.container(keyedBy: CodingKeys.self)
         fitness = try c.decodeIfPresent(DatasetTask.Fitness.self, forKey: .fitness)
@@ -77,68 +81,88 @@ public enum TaskCatalog {
     }
 
     /// The built-in tasks with their sizes (the CSV and external tasks' sizes depend on the data).
-    public static let builtins: [Entry] = [
-        Entry(
-            name: "digits", inputSize: 64, outputSize: 10, fitness: "neg_cross_entropy | accuracy",
-            summary: "UCI handwritten digits (8×8, 1,797 images), pixels/16, stratified 80/20 split"),
-        Entry(
-            name: "fashion-mnist", inputSize: 784, outputSize: 10, fitness: "neg_cross_entropy | accuracy",
-            summary: "Fashion-MNIST (28×28, published 60,000/10,000 split), pixels/255; input [784] or [1, 28, 28]"),
-    ] + ClassicControl.environments.map { env in
-        Entry(
-            name: env.id, inputSize: env.observationSize, outputSize: env.actionSpace.outputSize, fitness: "mean_return",
-            summary: {
-                switch env.actionSpace {
-                case .discrete(let k): "Gymnasium dynamics, \(k) actions (argmax), \(env.maxEpisodeSteps) steps max"
-                case .continuous(let low, let high): "Gymnasium dynamics, action clipped to [\(low), \(high)], \(env.maxEpisodeSteps) steps max"
-                }
-            }())
-    } + [
-        Entry(
-            name: "idx:DIR", inputSize: nil, outputSize: nil, fitness: "neg_cross_entropy | accuracy",
-            summary: "a folder of the four MNIST IDX files (train-/t10k- images/labels, .gz or plain), pixels/255"),
-        Entry(
-            name: "csv:PATH", inputSize: nil, outputSize: nil, fitness: "neg_cross_entropy | accuracy | neg_mse",
-            summary: "any CSV with a header; --target column, --kind classification|regression; features standardised"),
-        Entry(
-            name: "external:COMMAND", inputSize: nil, outputSize: nil, fitness: "the program's",
-            summary: "a program scoring genomes over stdin/stdout (docs/external-protocol.md)"),
-    ]
+    public static let builtins: [Entry] =
+        [
+            Entry(
+                name: "digits", inputSize: 64, outputSize: 10, fitness: "neg_cross_entropy | accuracy",
+                summary: "UCI handwritten digits (8×8, 1,797 images), pixels/16, stratified 80/20 split"),
+            Entry(
+                name: "fashion-mnist", inputSize: 784, outputSize: 10, fitness: "neg_cross_entropy | accuracy",
+                summary: "Fashion-MNIST (28×28, published 60,000/10,000 split), pixels/255; input [784] or [1, 28, 28]"),
+        ]
+        + ClassicControl.environments.map { env in
+            Entry(
+                name: env.id, inputSize: env.observationSize, outputSize: env.actionSpace.outputSize,
+                fitness: "mean_return",
+                summary: {
+                    switch env.actionSpace {
+                    case .discrete(let k): "Gymnasium dynamics, \(k) actions (argmax), \(env.maxEpisodeSteps) steps max"
+                    case .continuous(let low, let high):
+                        "Gymnasium dynamics, action clipped to [\(low), \(high)], \(env.maxEpisodeSteps) steps max"
+                    }
+                }())
+        } + [
+            Entry(
+                name: "idx:DIR", inputSize: nil, outputSize: nil, fitness: "neg_cross_entropy | accuracy",
+                summary: "a folder of the four MNIST IDX files (train-/t10k- images/labels, .gz or plain), pixels/255"),
+            Entry(
+                name: "csv:PATH", inputSize: nil, outputSize: nil, fitness: "neg_cross_entropy | accuracy | neg_mse",
+                summary:
+                    "any CSV with a header; --target column, --kind classification|regression; features standardised"),
+            Entry(
+                name: "external:COMMAND", inputSize: nil, outputSize: nil, fitness: "the program's",
+                summary: "a program scoring genomes over stdin/stdout (docs/external-protocol.md)"),
+        ]
 
     /// The task called `name`.
     ///
     /// - Throws: `TaskError.unknownTask`, `TaskError.invalidOption`, or the dataset's errors.
     public static func make(_ name: String, options: TaskOptions = TaskOptions()) throws -> any FitnessTask {
-        guard options.episodes >= 1 else { throw TaskError.invalidOption("episodes must be at least 1, got \(options.episodes)") }
+        guard options.episodes >= 1 else {
+            throw TaskError.invalidOption("episodes must be at least 1, got \(options.episodes)")
+        }
         guard options.testFraction >= 0 && options.testFraction < 1 else {
             throw TaskError.invalidOption("test fraction must be in [0, 1), got \(options.testFraction)")
         }
-        if let every = options.evalEvery, every < 1 { throw TaskError.invalidOption("eval_every must be at least 1, got \(every)") }
+        if let every = options.evalEvery, every < 1 {
+            throw TaskError.invalidOption("eval_every must be at least 1, got \(every)")
+        }
         if name == "digits" {
             return try DatasetTask.digits(
-                fitness: options.fitness ?? .negCrossEntropy, testFraction: options.testFraction, splitSeed: options.splitSeed,
+                fitness: options.fitness ?? .negCrossEntropy, testFraction: options.testFraction,
+                splitSeed: options.splitSeed,
                 data: options.data, batch: options.batch)
         }
         if name == "fashion-mnist" {
-            return try DatasetTask.fashionMNIST(fitness: options.fitness ?? .negCrossEntropy, folder: options.data, batch: options.batch)
+            return try DatasetTask.fashionMNIST(
+                fitness: options.fitness ?? .negCrossEntropy, folder: options.data, batch: options.batch)
         }
         if name.hasPrefix("idx:") {
             let folder = String(name.dropFirst(4))
             guard !folder.isEmpty else { throw TaskError.invalidOption("idx task needs a folder: idx:DIR") }
-            return try DatasetTask.idx(folder: folder, fitness: options.fitness ?? .negCrossEntropy, batch: options.batch)
+            return try DatasetTask.idx(
+                folder: folder, fitness: options.fitness ?? .negCrossEntropy, batch: options.batch)
         }
         if name.hasPrefix("csv:") {
             return try DatasetTask.csv(
                 path: String(name.dropFirst(4)), target: options.target, kind: options.kind, fitness: options.fitness,
                 testFraction: options.testFraction, splitSeed: options.splitSeed, batch: options.batch)
         }
-        if options.batch != nil { throw TaskError.invalidOption("batch applies to dataset tasks (digits, fashion-mnist, idx:, csv:) only") }
+        if options.batch != nil {
+            throw TaskError.invalidOption("batch applies to dataset tasks (digits, fashion-mnist, idx:, csv:) only")
+        }
         if name.hasPrefix("external:") {
             let command = name.dropFirst("external:".count).split(separator: " ").map(String.init)
-            guard !command.isEmpty else { throw TaskError.invalidOption("external task needs a command: external:PROGRAM ARGS") }
-            guard options.timeout > 0 else { throw TaskError.invalidOption("timeout must be positive, got \(options.timeout)") }
+            guard !command.isEmpty else {
+                throw TaskError.invalidOption("external task needs a command: external:PROGRAM ARGS")
+            }
+            guard options.timeout > 0 else {
+                throw TaskError.invalidOption("timeout must be positive, got \(options.timeout)")
+            }
             guard options.timeout <= ExternalTask.maxTimeout else {
-                throw TaskError.invalidOption("timeout must be at most \(Int(ExternalTask.maxTimeout)) seconds (about 11.6 days), got \(options.timeout)")
+                throw TaskError.invalidOption(
+                    "timeout must be at most \(Int(ExternalTask.maxTimeout)) seconds (about 11.6 days), got \(options.timeout)"
+                )
             }
             return ExternalTask(command: command, timeout: options.timeout)
         }

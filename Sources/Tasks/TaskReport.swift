@@ -39,7 +39,9 @@ public struct TaskReport: Encodable, Equatable, Sendable {
         }
     }
 
-    public init(task: String, fitnessName: String, fitness: Double, splits: [SplitMetrics] = [], episodes: EpisodeMetrics? = nil) {
+    public init(
+        task: String, fitnessName: String, fitness: Double, splits: [SplitMetrics] = [], episodes: EpisodeMetrics? = nil
+    ) {
         self.task = task
         self.fitnessName = fitnessName
         self.fitness = fitness

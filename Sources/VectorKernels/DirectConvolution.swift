@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Direct convolution of one sample for the small channel counts of evolved networks, vectorised
@@ -37,24 +37,24 @@ public enum DirectConvolution {
     /// /proc/cpuinfo on Linux; false where it cannot be read), always on other architectures.
     public static let isSupported: Bool = {
         #if arch(x86_64)
-        #if os(Linux)
-        guard let file = fopen("/proc/cpuinfo", "r") else { return false }
-        defer { fclose(file) }
-        var line: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        defer { free(line) }
-        while getline(&line, &capacity, file) > 0 {
-            let text = String(cString: line!)
-            guard text.hasPrefix("flags") else { continue }
-            let words = Set(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }))
-            return words.contains("avx2") && words.contains("fma")
-        }
-        return false
+            #if os(Linux)
+                guard let file = fopen("/proc/cpuinfo", "r") else { return false }
+                defer { fclose(file) }
+                var line: UnsafeMutablePointer<CChar>?
+                var capacity = 0
+                defer { free(line) }
+                while getline(&line, &capacity, file) > 0 {
+                    let text = String(cString: line!)
+                    guard text.hasPrefix("flags") else { continue }
+                    let words = Set(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }))
+                    return words.contains("avx2") && words.contains("fma")
+                }
+                return false
+            #else
+                return false
+            #endif
         #else
-        return false
-        #endif
-        #else
-        return true
+            return true
         #endif
     }()
 
@@ -138,11 +138,14 @@ public enum DirectConvolution {
         // A constant K lets the compiler unroll the kernel row.
         switch (plan.layout, plan.K) {
         case (.rows, 3):
-            rowsBody(out, padded, weight, bias, C: C, Hp: Hp, Wp: Wp, OC: OC, K: 3, OH: OH, OW: OW, relu: relu, pool: pool)
+            rowsBody(
+                out, padded, weight, bias, C: C, Hp: Hp, Wp: Wp, OC: OC, K: 3, OH: OH, OW: OW, relu: relu, pool: pool)
         case (.rows, 5):
-            rowsBody(out, padded, weight, bias, C: C, Hp: Hp, Wp: Wp, OC: OC, K: 5, OH: OH, OW: OW, relu: relu, pool: pool)
+            rowsBody(
+                out, padded, weight, bias, C: C, Hp: Hp, Wp: Wp, OC: OC, K: 5, OH: OH, OW: OW, relu: relu, pool: pool)
         case (.rows, let K):
-            rowsBody(out, padded, weight, bias, C: C, Hp: Hp, Wp: Wp, OC: OC, K: K, OH: OH, OW: OW, relu: relu, pool: pool)
+            rowsBody(
+                out, padded, weight, bias, C: C, Hp: Hp, Wp: Wp, OC: OC, K: K, OH: OH, OW: OW, relu: relu, pool: pool)
         case (.flat, 3):
             flatSums(scratch, padded, weight, C: C, Hp: Hp, Wp: Wp, OC: OC, K: 3, OH: OH)
         case (.flat, 5):
@@ -159,7 +162,8 @@ public enum DirectConvolution {
     @inline(__always)
     static func rowsBody(
         _ out: UnsafeMutablePointer<Float>, _ padded: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-        _ bias: UnsafePointer<Float>, C: Int, Hp: Int, Wp: Int, OC: Int, K: Int, OH: Int, OW: Int, relu: Bool, pool: Bool
+        _ bias: UnsafePointer<Float>, C: Int, Hp: Int, Wp: Int, OC: Int, K: Int, OH: Int, OW: Int, relu: Bool,
+        pool: Bool
     ) {
         let filter = C * K * K
         let (PH, PW) = (OH / 2, OW / 2)
@@ -167,17 +171,21 @@ public enum DirectConvolution {
         for o0 in stride(from: 0, to: OC, by: 2) {
             // An odd last channel runs twice in the same tile; its copy is not stored.
             let o1 = min(o0 + 1, OC - 1)
-            let w0 = weight + o0 * filter, w1 = weight + o1 * filter
-            let b0 = bias[o0], b1 = bias[o1]
+            let w0 = weight + o0 * filter
+            let w1 = weight + o1 * filter
+            let b0 = bias[o0]
+            let b1 = bias[o1]
             for t in 0..<rowPairs {
                 let y = 2 * t
                 for x0 in stride(from: 0, to: OW, by: tileColumns) {
-                    let (a00, a01, a10, a11) = tile(padded + y * Wp + x0, second: Wp, w0, w1, C: C, Hp: Hp, Wp: Wp, K: K)
+                    let (a00, a01, a10, a11) = tile(
+                        padded + y * Wp + x0, second: Wp, w0, w1, C: C, Hp: Hp, Wp: Wp, K: K)
                     if pool {
                         let columns = min(tileColumns / 2, PW - x0 / 2)
                         let first = out + (o0 * PH + t) * PW + x0 / 2
                         // Written out rather than called: the compiler keeps a call otherwise.
-                        let rows0 = maximum(a00, a01), rows1 = maximum(a10, a11)
+                        let rows0 = maximum(a00, a01)
+                        let rows1 = maximum(a10, a11)
                         var p0 = maximum(rows0.evenHalf, rows0.oddHalf) + SIMD8(repeating: b0)
                         var p1 = maximum(rows1.evenHalf, rows1.oddHalf) + SIMD8(repeating: b1)
                         if relu {
@@ -194,7 +202,9 @@ public enum DirectConvolution {
                         if second { store(activated(a01, bias: b0, relu: relu), to: first + OW, count: columns) }
                         if o1 != o0 {
                             store(activated(a10, bias: b1, relu: relu), to: first + OH * OW, count: columns)
-                            if second { store(activated(a11, bias: b1, relu: relu), to: first + OH * OW + OW, count: columns) }
+                            if second {
+                                store(activated(a11, bias: b1, relu: relu), to: first + OH * OW + OW, count: columns)
+                            }
                         }
                     }
                 }
@@ -211,14 +221,16 @@ public enum DirectConvolution {
         C: Int, Hp: Int, Wp: Int, K: Int
     ) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
         var (a00, a01, a10, a11) = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
-        var u = w0, v = w1
+        var u = w0
+        var v = w1
         for c in 0..<C {
             var row = first + c * Hp * Wp
             for _ in 0..<K {
                 for j in 0..<K {
                     let top = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD16<Float>.self)
                     let bottom = UnsafeRawPointer(row + second + j).loadUnaligned(as: SIMD16<Float>.self)
-                    let s = SIMD16<Float>(repeating: u[j]), r = SIMD16<Float>(repeating: v[j])
+                    let s = SIMD16<Float>(repeating: u[j])
+                    let r = SIMD16<Float>(repeating: v[j])
                     a00.addProduct(s, top)
                     a01.addProduct(s, bottom)
                     a10.addProduct(r, top)
@@ -243,10 +255,12 @@ public enum DirectConvolution {
         let span = Plan.roundUp(OH * Wp, 32)
         for o0 in stride(from: 0, to: OC, by: 2) {
             let o1 = min(o0 + 1, OC - 1)
-            let w0 = weight + o0 * filter, w1 = weight + o1 * filter
+            let w0 = weight + o0 * filter
+            let w1 = weight + o1 * filter
             for q0 in stride(from: 0, to: span, by: 32) {
                 let (a00, a01, a10, a11) = tile(padded + q0, second: 16, w0, w1, C: C, Hp: Hp, Wp: Wp, K: K)
-                let d0 = UnsafeMutableRawPointer(scratch + o0 * span + q0), d1 = UnsafeMutableRawPointer(scratch + o1 * span + q0)
+                let d0 = UnsafeMutableRawPointer(scratch + o0 * span + q0)
+                let d1 = UnsafeMutableRawPointer(scratch + o1 * span + q0)
                 d1.storeBytes(of: a10, as: SIMD16<Float>.self)
                 d1.storeBytes(of: a11, toByteOffset: 64, as: SIMD16<Float>.self)
                 d0.storeBytes(of: a00, as: SIMD16<Float>.self)
@@ -268,10 +282,15 @@ public enum DirectConvolution {
             if pool {
                 let dst = out + o * PH * PW
                 for t in 0..<PH {
-                    let top = plane + 2 * t * Wp, bottom = top + Wp
+                    let top = plane + 2 * t * Wp
+                    let bottom = top + Wp
                     for x in 0..<PW {
-                        let a = top[2 * x], c = top[2 * x + 1], d = bottom[2 * x], e = bottom[2 * x + 1]
-                        let ac = c > a || c != c ? c : a, de = e > d || e != e ? e : d
+                        let a = top[2 * x]
+                        let c = top[2 * x + 1]
+                        let d = bottom[2 * x]
+                        let e = bottom[2 * x + 1]
+                        let ac = c > a || c != c ? c : a
+                        let de = e > d || e != e ? e : d
                         let value = (de > ac || de != de ? de : ac) + b
                         dst[t * PW + x] = relu ? (value > 0 ? value : 0) : value
                     }

@@ -39,20 +39,27 @@ struct BenchCollectives: ParsableCommand {
     func run() throws {
         let comm = MPICommunicator()
         if comm.rank == 0 {
-            print("allreduce of Float buffers on \(comm.size) rank(s); median of \(repeats) calls after \(warmup) warm-up, slowest rank per call")
-            print(pad("floats", 10) + pad("float sum (µs)", 18) + pad("int64 sum (µs)", 18) + pad("reproducible (µs)", 20) + pad("ratio", 8) + "reproducible GB/s")
+            print(
+                "allreduce of Float buffers on \(comm.size) rank(s); median of \(repeats) calls after \(warmup) warm-up, slowest rank per call"
+            )
+            print(
+                pad("floats", 10) + pad("float sum (µs)", 18) + pad("int64 sum (µs)", 18) + pad("reproducible (µs)", 20)
+                    + pad("ratio", 8) + "reproducible GB/s")
         }
         for n in parsedSizes! {
-            var data = (0 ..< n).map { Float(($0 * 7919 + comm.rank * 31) % 1000) * 1e-3 - 0.5 }
+            var data = (0..<n).map { Float(($0 * 7919 + comm.rank * 31) % 1000) * 1e-3 - 0.5 }
             let plain = try timeCalls(comm) { try comm.allreduce(&data, op: .sum) }
             var integers = [Int64](repeating: 1, count: n)
             let integer = try timeCalls(comm) { try comm.allreduce(&integers, op: .sum) }
             let scratch = ReproducibleAllreduce.Scratch()
-            let exact = try timeCalls(comm) { try ReproducibleAllreduce.sum(&data, communicator: comm, scratch: scratch) }
+            let exact = try timeCalls(comm) {
+                try ReproducibleAllreduce.sum(&data, communicator: comm, scratch: scratch)
+            }
             if comm.rank == 0 {
                 let gbps = Double(n * 4) / exact / 1e9
                 print(
-                    pad("\(n)", 10) + pad(String(format: "%.1f", plain * 1e6), 18) + pad(String(format: "%.1f", integer * 1e6), 18) + pad(String(format: "%.1f", exact * 1e6), 20)
+                    pad("\(n)", 10) + pad(String(format: "%.1f", plain * 1e6), 18)
+                        + pad(String(format: "%.1f", integer * 1e6), 18) + pad(String(format: "%.1f", exact * 1e6), 20)
                         + pad(String(format: "%.2f", exact / plain), 8) + String(format: "%.2f", gbps))
             }
         }
@@ -60,9 +67,9 @@ struct BenchCollectives: ParsableCommand {
 
     /// Median over `repeats` calls of the slowest rank's time for one call, in seconds.
     private func timeCalls(_ comm: MPICommunicator, _ call: () throws -> Void) throws -> Double {
-        for _ in 0 ..< warmup { try call() }
+        for _ in 0..<warmup { try call() }
         var times: [Double] = []
-        for _ in 0 ..< repeats {
+        for _ in 0..<repeats {
             try comm.barrier()
             let start = DispatchTime.now().uptimeNanoseconds
             try call()

@@ -9,7 +9,8 @@ import Tasks
 struct BenchEvaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Time fitness evaluations of a population (digits MLPs, two Fashion-MNIST CNNs, CartPole-v1) against cblas_sgemm.",
+        abstract:
+            "Time fitness evaluations of a population (digits MLPs, two Fashion-MNIST CNNs, CartPole-v1) against cblas_sgemm.",
         discussion: """
             Each case scores a population of --population PyTorch-initialised genomes: one untimed \
             warm-up evaluation, then timed evaluations until --seconds have passed (at least 3, at \
@@ -107,7 +108,8 @@ struct BenchEvaluate: ParsableCommand {
             let wall0 = DispatchTime.now().uptimeNanoseconds
             let cpu0 = threadCPUSeconds()
             try body()
-            return Timing(wall: Double(DispatchTime.now().uptimeNanoseconds - wall0) * 1e-9, cpu: threadCPUSeconds() - cpu0)
+            return Timing(
+                wall: Double(DispatchTime.now().uptimeNanoseconds - wall0) * 1e-9, cpu: threadCPUSeconds() - cpu0)
         }
 
         static func threadCPUSeconds() -> Double {
@@ -118,7 +120,8 @@ struct BenchEvaluate: ParsableCommand {
 
         /// Element-wise medians.
         static func median(_ timings: [Timing]) -> Timing {
-            let wall = timings.map(\.wall).sorted(), cpu = timings.map(\.cpu).sorted()
+            let wall = timings.map(\.wall).sorted()
+            let cpu = timings.map(\.cpu).sorted()
             return Timing(wall: wall[wall.count / 2], cpu: cpu[cpu.count / 2])
         }
     }
@@ -126,11 +129,17 @@ struct BenchEvaluate: ParsableCommand {
     func run() throws {
         openblas_set_num_threads(Int32(threads))
         let sgemm = sgemmRate(m: 1024, n: 1024, k: 1024)
-        print("OpenBLAS \(String(cString: openblas_get_corename())), \(threads) thread(s); population \(population); medians after warm-up")
-        print(String(format: "cblas_sgemm 1024x1024x1024: %.1f GFLOP/s (CPU time), %.1f GFLOP/s (wall)", sgemm.cpu, sgemm.wall))
+        print(
+            "OpenBLAS \(String(cString: openblas_get_corename())), \(threads) thread(s); population \(population); medians after warm-up"
+        )
+        print(
+            String(
+                format: "cblas_sgemm 1024x1024x1024: %.1f GFLOP/s (CPU time), %.1f GFLOP/s (wall)", sgemm.cpu,
+                sgemm.wall))
         if let hint = openBLASCoreHint() { print(hint) }
         print(
-            pad("case", 34) + pad("wall ms", 10) + pad("cpu ms", 10) + pad("evals/s", 10) + pad("GFLOP/s", 9) + pad("% sgemm", 9)
+            pad("case", 34) + pad("wall ms", 10) + pad("cpu ms", 10) + pad("evals/s", 10) + pad("GFLOP/s", 9)
+                + pad("% sgemm", 9)
                 + pad("forward ms", 12) + pad("loss ms", 9) + "fitness (mean)")
 
         var digitsOptions = TaskOptions()
@@ -157,7 +166,7 @@ struct BenchEvaluate: ParsableCommand {
             let network = try Network(spec: spec)
             var stream = RandomStream(seed: 1, purpose: "bench-population")
             var genomes: [Float] = []
-            for _ in 0 ..< population { genomes += network.initializedGenome(stream: &stream) }
+            for _ in 0..<population { genomes += network.initializedGenome(stream: &stream) }
             var fitness = [Float](repeating: 0, count: population)
             var generation = 0
             func evaluateOnce() throws -> Timing {
@@ -165,7 +174,9 @@ struct BenchEvaluate: ParsableCommand {
                 return try Timing.of {
                     try genomes.withUnsafeBufferPointer { g in
                         try fitness.withUnsafeMutableBufferPointer { f in
-                            try task.evaluate(genomes: g, populationSize: population, network: network, generation: generation, seed: 1, fitness: f)
+                            try task.evaluate(
+                                genomes: g, populationSize: population, network: network, generation: generation,
+                                seed: 1, fitness: f)
                         }
                     }
                 }
@@ -174,30 +185,39 @@ struct BenchEvaluate: ParsableCommand {
             var timings: [Timing] = []
             var meanFitness = 0.0
             let budgetStart = DispatchTime.now().uptimeNanoseconds
-            while timings.count < 3 || (timings.count < 100 && Double(DispatchTime.now().uptimeNanoseconds - budgetStart) * 1e-9 < seconds) {
+            while timings.count < 3
+                || (timings.count < 100 && Double(DispatchTime.now().uptimeNanoseconds - budgetStart) * 1e-9 < seconds)
+            {
                 timings.append(try evaluateOnce())
                 meanFitness += fitness.reduce(0) { $0 + Double($1) } / Double(population)
             }
             meanFitness /= Double(timings.count)
             let median = Timing.median(timings)
-            var line = pad(name, 34) + pad(String(format: "%.2f", median.wall * 1e3), 10) + pad(String(format: "%.2f", median.cpu * 1e3), 10)
+            var line =
+                pad(name, 34) + pad(String(format: "%.2f", median.wall * 1e3), 10)
+                + pad(String(format: "%.2f", median.cpu * 1e3), 10)
                 + pad(String(format: "%.0f", Double(population) / median.wall), 10)
             if let dataset = task as? DatasetTask {
                 // The samples one evaluation scores: the whole training split, or a minibatch.
-                let samples = dataset.batch == nil ? dataset.train : dataset.train.subset(dataset.minibatchIndices(generation: 0, seed: 1))
+                let samples =
+                    dataset.batch == nil
+                    ? dataset.train : dataset.train.subset(dataset.minibatchIndices(generation: 0, seed: 1))
                 let flops = 2.0 * Double(population * samples.sampleCount) * Double(try Self.multiplyAdds(spec))
                 let rate = flops / median.cpu / 1e9
                 let (forward, loss) = forwardAndLoss(samples, network: network, genomes: genomes)
-                line += pad(String(format: "%.1f", rate), 9) + pad(String(format: "%.0f%%", 100 * rate / sgemm.cpu), 9)
+                line +=
+                    pad(String(format: "%.1f", rate), 9) + pad(String(format: "%.0f%%", 100 * rate / sgemm.cpu), 9)
                     + pad(String(format: "%.2f", forward * 1e3), 12) + pad(String(format: "%.2f", loss * 1e3), 9)
                 if spec.layers.contains(where: { if case .conv2d = $0 { true } else { false } }) {
                     let forwardRate = flops / forward / 1e9
                     network.convolutionAlgorithm = .im2col
                     let im2colRate = flops / forwardAndLoss(samples, network: network, genomes: genomes).0 / 1e9
                     network.convolutionAlgorithm = .automatic
-                    convForwardLines.append(String(
-                        format: "%@: forward alone %.1f GFLOP/s (CPU time) = %.0f%% of the sgemm rate above (all convolutions as im2col + GEMM: %.1f GFLOP/s = %.0f%%)",
-                        name, forwardRate, 100 * forwardRate / sgemm.cpu, im2colRate, 100 * im2colRate / sgemm.cpu))
+                    convForwardLines.append(
+                        String(
+                            format:
+                                "%@: forward alone %.1f GFLOP/s (CPU time) = %.0f%% of the sgemm rate above (all convolutions as im2col + GEMM: %.1f GFLOP/s = %.0f%%)",
+                            name, forwardRate, 100 * forwardRate / sgemm.cpu, im2colRate, 100 * im2colRate / sgemm.cpu))
                     convLayers += Self.convLayerSpecs(spec, named: name)
                 }
             } else {
@@ -219,24 +239,34 @@ struct BenchEvaluate: ParsableCommand {
             guard case .conv2d(let OC, let K, _, let pad) = layer else { continue }
             var end = index + 1
             while end < spec.layers.count {
-                if case .activation(let activation) = spec.layers[end], activation.isElementwise { end += 1; continue }
+                if case .activation(let activation) = spec.layers[end], activation.isElementwise {
+                    end += 1
+                    continue
+                }
                 if case .maxPool2d = spec.layers[end] { end += 1 }
                 break
             }
             let input = shapes[index]
-            let label = "\(name.split(separator: " ").prefix(3).joined(separator: " ")) L\(index) \(input[0])→\(OC) \(K)x\(K) p\(pad) \(input[1])x\(input[2])"
-            layers.append((label, NetworkSpec(input: input, layers: Array(spec.layers[index ..< end])), index == 0))
+            let label =
+                "\(name.split(separator: " ").prefix(3).joined(separator: " ")) L\(index) \(input[0])→\(OC) \(K)x\(K) p\(pad) \(input[1])x\(input[2])"
+            layers.append((label, NetworkSpec(input: input, layers: Array(spec.layers[index..<end])), index == 0))
         }
         return layers
     }
 
     /// Wider layers than the evolved nets use, to show where im2col + GEMM wins (conv, relu, pool 2).
     static let widerConvLayers: [(String, NetworkSpec, Bool)] = [
-        (8, 32, 28), (16, 32, 14), (32, 32, 14), (32, 64, 14), (64, 64, 14), (64, 128, 14), (16, 16, 7), (32, 32, 7), (64, 64, 7), (64, 128, 7),
+        (8, 32, 28), (16, 32, 14), (32, 32, 14), (32, 64, 14), (64, 64, 14), (64, 128, 14), (16, 16, 7), (32, 32, 7),
+        (64, 64, 7), (64, 128, 7),
     ].map { c, oc, size in
         (
             "wider \(c)→\(oc) 3x3 p1 \(size)x\(size)",
-            NetworkSpec(input: [c, size, size], layers: [.conv2d(outChannels: oc, kernel: 3, stride: 1, padding: 1), .activation(.relu), .maxPool2d(kernel: 2, stride: 2)]),
+            NetworkSpec(
+                input: [c, size, size],
+                layers: [
+                    .conv2d(outChannels: oc, kernel: 3, stride: 1, padding: 1), .activation(.relu),
+                    .maxPool2d(kernel: 2, stride: 2),
+                ]),
             false
         )
     }
@@ -245,7 +275,9 @@ struct BenchEvaluate: ParsableCommand {
     /// im2col + GEMM on per-genome random inputs (shared inputs for first layers), 16 genomes,
     /// as many samples as make about 2 GFLOP per call, median CPU time of 5 after a warm-up.
     private func convLayerTable(_ layers: [(String, NetworkSpec, Bool)], sgemm: Double) throws {
-        print("conv layer shapes (conv2d with the relu and 2x2 pool after it; 16 genomes; GFLOP/s and share of the sgemm rate, CPU time):")
+        print(
+            "conv layer shapes (conv2d with the relu and 2x2 pool after it; 16 genomes; GFLOP/s and share of the sgemm rate, CPU time):"
+        )
         print(pad("layer", 42) + pad("direct", 16) + pad("im2col+GEMM", 16) + "automatic picks")
         for (name, spec, shared) in layers {
             let network = try Network(spec: spec)
@@ -254,7 +286,7 @@ struct BenchEvaluate: ParsableCommand {
             let B = max(4, min(4096, Int(1e9 / (Double(P) * multiplyAdds))))
             var stream = RandomStream(seed: 3, purpose: "bench-conv-layer")
             var genomes: [Float] = []
-            for _ in 0 ..< P { genomes += network.initializedGenome(stream: &stream) }
+            for _ in 0..<P { genomes += network.initializedGenome(stream: &stream) }
             var inputs = [Float](repeating: 0, count: (shared ? 1 : P) * B * network.inputSize)
             inputs.withUnsafeMutableBufferPointer { stream.fillUniform($0, low: -1, high: 1) }
             var outputs = [Float](repeating: 0, count: P * B * network.outputSize)
@@ -266,12 +298,14 @@ struct BenchEvaluate: ParsableCommand {
                     continue
                 }
                 var timings: [Timing] = []
-                for i in 0 ..< 6 {
+                for i in 0..<6 {
                     let t = Timing.of {
                         genomes.withUnsafeBufferPointer { g in
                             inputs.withUnsafeBufferPointer { x in
                                 outputs.withUnsafeMutableBufferPointer { y in
-                                    network.forward(genomes: g, populationSize: P, inputs: x, batchSize: B, sharedInputs: shared, outputs: y)
+                                    network.forward(
+                                        genomes: g, populationSize: P, inputs: x, batchSize: B, sharedInputs: shared,
+                                        outputs: y)
                                 }
                             }
                         }
@@ -294,7 +328,8 @@ struct BenchEvaluate: ParsableCommand {
         for (index, layer) in spec.layers.enumerated() {
             switch layer {
             case .linear(let out, _): total += shapes[index][0] * out
-            case .conv2d(_, let kernel, _, _): total += shapes[index + 1].reduce(1, *) * shapes[index][0] * kernel * kernel
+            case .conv2d(_, let kernel, _, _):
+                total += shapes[index + 1].reduce(1, *) * shapes[index][0] * kernel * kernel
             case .maxPool2d, .flatten, .activation: break
             }
         }
@@ -312,12 +347,14 @@ struct BenchEvaluate: ParsableCommand {
         }
         var outputs = [Float](repeating: 0, count: population * N * network.outputSize)
         var forward: [Timing] = []
-        for i in 0 ..< 6 {
+        for i in 0..<6 {
             let t = Timing.of {
                 genomes.withUnsafeBufferPointer { g in
                     samples.features.withUnsafeBufferPointer { x in
                         outputs.withUnsafeMutableBufferPointer { y in
-                            network.forward(genomes: g, populationSize: population, inputs: x, batchSize: N, sharedInputs: true, outputs: y)
+                            network.forward(
+                                genomes: g, populationSize: population, inputs: x, batchSize: N, sharedInputs: true,
+                                outputs: y)
                         }
                     }
                 }
@@ -327,10 +364,12 @@ struct BenchEvaluate: ParsableCommand {
         let loss = SupervisedLoss(dataset: samples, output: ClassifierOutput(spec: network.spec))
         var losses = [Float](repeating: 0, count: population)
         var lossTimes: [Timing] = []
-        for i in 0 ..< 6 {
+        for i in 0..<6 {
             let t = Timing.of {
                 outputs.withUnsafeBufferPointer { y in
-                    losses.withUnsafeMutableBufferPointer { loss.forward(losses: $0, outputs: y, populationSize: population, samples: 0 ..< N) }
+                    losses.withUnsafeMutableBufferPointer {
+                        loss.forward(losses: $0, outputs: y, populationSize: population, samples: 0..<N)
+                    }
                 }
             }
             if i > 0 { lossTimes.append(t) }
@@ -343,14 +382,16 @@ struct BenchEvaluate: ParsableCommand {
         var tiles: [(first: Int, count: Int, samples: Range<Int>, offset: Int)] = []
         var stored: [Float] = []
         var forward: [Timing] = []
-        for i in 0 ..< 6 {
+        for i in 0..<6 {
             let t = Timing.of {
                 genomes.withUnsafeBufferPointer { g in
                     samples.features.withUnsafeBufferPointer { x in
-                        network.forwardFeatureMajor(genomes: g, populationSize: population, inputs: x, batchSize: N) { first, count, samples, outputs in
+                        network.forwardFeatureMajor(genomes: g, populationSize: population, inputs: x, batchSize: N) {
+                            first, count, samples, outputs in
                             if i == 0 {
                                 tiles.append((first, count, samples, stored.count))
-                                stored += UnsafeBufferPointer(start: outputs, count: count * network.outputSize * samples.count)
+                                stored += UnsafeBufferPointer(
+                                    start: outputs, count: count * network.outputSize * samples.count)
                             }
                         }
                     }
@@ -361,13 +402,14 @@ struct BenchEvaluate: ParsableCommand {
         let loss = SupervisedLoss(dataset: samples, output: ClassifierOutput(spec: network.spec))
         var sums = [Double](repeating: 0, count: population)
         var lossTimes: [Timing] = []
-        for i in 0 ..< 6 {
+        for i in 0..<6 {
             let t = Timing.of {
                 stored.withUnsafeBufferPointer { y in
                     sums.withUnsafeMutableBufferPointer { s in
                         for tile in tiles {
                             loss.accumulateFeatureMajor(
-                                sums: s.baseAddress! + tile.first, outputs: y.baseAddress! + tile.offset, genomeCount: tile.count, samples: tile.samples)
+                                sums: s.baseAddress! + tile.first, outputs: y.baseAddress! + tile.offset,
+                                genomeCount: tile.count, samples: tile.samples)
                         }
                     }
                 }
@@ -380,14 +422,17 @@ struct BenchEvaluate: ParsableCommand {
     /// Median GFLOP/s of `cblas_sgemm` computing C[m×n] = A[m×k]·B[n×k]ᵀ (the network's layout).
     private func sgemmRate(m: Int, n: Int, k: Int) -> Timing {
         var stream = RandomStream(seed: 2, purpose: "bench-sgemm")
-        var a = [Float](repeating: 0, count: m * k), b = [Float](repeating: 0, count: n * k)
+        var a = [Float](repeating: 0, count: m * k)
+        var b = [Float](repeating: 0, count: n * k)
         var c = [Float](repeating: 0, count: m * n)
         a.withUnsafeMutableBufferPointer { stream.fillUniform($0, low: -1, high: 1) }
         b.withUnsafeMutableBufferPointer { stream.fillUniform($0, low: -1, high: 1) }
         var timings: [Timing] = []
-        for i in 0 ..< 12 {
+        for i in 0..<12 {
             let t = Timing.of {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(k), 0, &c, Int32(n))
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(k),
+                    0, &c, Int32(n))
             }
             if i > 0 { timings.append(t) }
         }

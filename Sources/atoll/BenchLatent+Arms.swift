@@ -4,7 +4,10 @@ import Networks
 
 /// The tasks `atoll bench latent` knows, with their base configuration.
 enum BenchTask: String, CaseIterable {
-    case digitsMLP = "digits-mlp", digitsWide = "digits-wide", pendulum, fashionMLP = "fashion-mlp"
+    case digitsMLP = "digits-mlp"
+    case digitsWide = "digits-wide"
+    case pendulum
+    case fashionMLP = "fashion-mlp"
 
     var defaultBudget: Int {
         switch self {
@@ -39,13 +42,19 @@ enum BenchTask: String, CaseIterable {
     /// The whole run configuration of `arm` at `seed` (`pretrained`: the meta-learner an arm that
     /// needs one starts from).
     func config(arm: Arm, seed: UInt64, population: Int, generations: Int, pretrained: String? = nil) -> String {
-        let task = switch self {
-        case .pendulum: "task: {name: Pendulum-v1, options: {episodes: 3}}"
-        case .fashionMLP: "task: {name: fashion-mnist, options: {fitness: neg_cross_entropy, batch: 256, eval_every: \(max(1, generations / 4))}}"
-        case .digitsMLP, .digitsWide: "task: {name: digits, options: {fitness: neg_cross_entropy, test_fraction: 0.2, split_seed: 0}}"
-        }
-        let speed = recipe.sigma0 * Float((try? Network(spec: NetworkSpec.parse(network)).parameterCount) ?? 1).squareRoot() / 15
-        let settings = arm.settings.replacingOccurrences(of: Arm.maxSpeedPlaceholder, with: "\(speed)").replacingOccurrences(of: Arm.pretrainedPlaceholder, with: pretrained ?? "")
+        let task =
+            switch self {
+            case .pendulum: "task: {name: Pendulum-v1, options: {episodes: 3}}"
+            case .fashionMLP:
+                "task: {name: fashion-mnist, options: {fitness: neg_cross_entropy, batch: 256, eval_every: \(max(1, generations / 4))}}"
+            case .digitsMLP, .digitsWide:
+                "task: {name: digits, options: {fitness: neg_cross_entropy, test_fraction: 0.2, split_seed: 0}}"
+            }
+        let speed =
+            recipe.sigma0 * Float((try? Network(spec: NetworkSpec.parse(network)).parameterCount) ?? 1).squareRoot()
+            / 15
+        let settings = arm.settings.replacingOccurrences(of: Arm.maxSpeedPlaceholder, with: "\(speed)")
+            .replacingOccurrences(of: Arm.pretrainedPlaceholder, with: pretrained ?? "")
             .replacingOccurrences(of: Arm.learningRatePlaceholder, with: "\(recipe.learningRate)")
             .replacingOccurrences(of: Arm.sigmaPlaceholder, with: "\(recipe.sigma0)")
         return """
@@ -96,7 +105,10 @@ struct Arm {
 
     /// Candidates each generation evaluates beyond `P`: PGPE and OpenAI-ES evaluate their mean as an
     /// extra row (SNES's center takes one of its `P` rows).
-    var extraRows: Int { (settings.contains("algorithm: pgpe") || settings.contains("algorithm: openes")) && !settings.contains("center: false") ? 1 : 0 }
+    var extraRows: Int {
+        (settings.contains("algorithm: pgpe") || settings.contains("algorithm: openes"))
+            && !settings.contains("center: false") ? 1 : 0
+    }
 
     /// Whether the arm starts from a pre-trained meta-learner (`atoll bench latent` makes one).
     var needsPretrained: Bool { settings.contains(Self.pretrainedPlaceholder) }
@@ -112,53 +124,117 @@ struct Arm {
 
     static let all: [Arm] = [
         Arm(name: "ga", description: "weight-space GA (configs/digits-full.yaml's operators)", settings: gaOperators),
-        Arm(name: "snes", description: "weight-space SNES, σ₀ 0.1", settings: "evolution: {algorithm: snes, sigma0: 0.1}"),
-        Arm(name: "cmaes", description: "weight-space CMA-ES, σ₀ 0.1 (full covariance: small networks only)", settings: "evolution: {algorithm: cmaes, sigma0: 0.1}"),
-        Arm(name: "cmaes-sigma0.3", description: "weight-space CMA-ES, σ₀ 0.3 (configs/pendulum.yaml's setting)", settings: "evolution: {algorithm: cmaes, sigma0: 0.3}"),
-        Arm(name: "sep-cmaes", description: "weight-space sep-CMA-ES, σ₀ 0.1", settings: "evolution: {algorithm: sep_cmaes, sigma0: 0.1}"),
-        Arm(name: "eggroll", description: "EGGROLL: low-rank ES (rank 4 per weight matrix, σ₀ 0.1), the population kept as codes, decoded 16 at a time",
+        Arm(
+            name: "snes", description: "weight-space SNES, σ₀ 0.1",
+            settings: "evolution: {algorithm: snes, sigma0: 0.1}"),
+        Arm(
+            name: "cmaes", description: "weight-space CMA-ES, σ₀ 0.1 (full covariance: small networks only)",
+            settings: "evolution: {algorithm: cmaes, sigma0: 0.1}"),
+        Arm(
+            name: "cmaes-sigma0.3", description: "weight-space CMA-ES, σ₀ 0.3 (configs/pendulum.yaml's setting)",
+            settings: "evolution: {algorithm: cmaes, sigma0: 0.3}"),
+        Arm(
+            name: "sep-cmaes", description: "weight-space sep-CMA-ES, σ₀ 0.1",
+            settings: "evolution: {algorithm: sep_cmaes, sigma0: 0.1}"),
+        Arm(
+            name: "eggroll",
+            description:
+                "EGGROLL: low-rank ES (rank 4 per weight matrix, σ₀ 0.1), the population kept as codes, decoded 16 at a time",
             settings: "evolution: {algorithm: eggroll, sigma0: 0.1, rank: 4, tile: 16}"),
-        Arm(name: "absolute", description: "absolute latent: the attention meta-learner decodes whole networks (configs/digits-absolute.yaml's settings)",
+        Arm(
+            name: "absolute",
+            description:
+                "absolute latent: the attention meta-learner decodes whole networks (configs/digits-absolute.yaml's settings)",
             settings: gaOperators + """
 
                 latent: {enabled: true, warmup_generations: 20, retention_threshold: 0.9, weight_space_share: 0.5, mutation_sigma: 0.3, mutation_rate: 0.5}
                 meta: {architecture: {latents: 8, latentWidth: 16}, train_every: 10, steps: 30, batch: 16, archive_size: 256, probe_count: 64}
                 """),
-        Arm(name: "snes-center", description: "weight-space SNES whose first candidate each generation is the mean itself",
+        Arm(
+            name: "snes-center",
+            description: "weight-space SNES whose first candidate each generation is the mean itself",
             settings: "evolution: {algorithm: snes, sigma0: 0.1, center: true}"),
-        Arm(name: "anchored", description: "anchored latent, linear U (k 16 evolution paths, rebuilt every generation), every candidate guided, the first the anchor itself",
+        Arm(
+            name: "anchored",
+            description:
+                "anchored latent, linear U (k 16 evolution paths, rebuilt every generation), every candidate guided, the first the anchor itself",
             settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16}}"),
-        Arm(name: "anchored-no-center", description: "ablation: anchored without the anchor as a candidate",
-            settings: "evolution: {algorithm: snes, sigma0: 0.1}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16}}"),
-        Arm(name: "anchored-mixed", description: "ablation (mixed offspring): ¼ full weight space, ¼ along U only, ½ guided",
-            settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16, full_share: 0.25, latent_share: 0.25}}"),
-        Arm(name: "anchored-no-rebuild", description: "ablation: U built once (after k generations), never re-anchored",
-            settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16, rebuild_every: 1000000000}}"),
-        Arm(name: "anchored-k8", description: "ablation: k = 8 coordinates",
+        Arm(
+            name: "anchored-no-center", description: "ablation: anchored without the anchor as a candidate",
+            settings:
+                "evolution: {algorithm: snes, sigma0: 0.1}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16}}"
+        ),
+        Arm(
+            name: "anchored-mixed",
+            description: "ablation (mixed offspring): ¼ full weight space, ¼ along U only, ½ guided",
+            settings: anchoredEvolution
+                + "\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16, full_share: 0.25, latent_share: 0.25}}"
+        ),
+        Arm(
+            name: "anchored-no-rebuild", description: "ablation: U built once (after k generations), never re-anchored",
+            settings: anchoredEvolution
+                + "\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16, rebuild_every: 1000000000}}"),
+        Arm(
+            name: "anchored-k8", description: "ablation: k = 8 coordinates",
             settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 8}}"),
-        Arm(name: "anchored-decoder", description: "anchored with the attention decoder D: ¼ of the candidates (the last, guided) add D(ρ ⊙ w) − D(0), D trained on archive deltas g − μ",
-            settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, decoder_share: 0.25}}\n"
+        Arm(
+            name: "anchored-decoder",
+            description:
+                "anchored with the attention decoder D: ¼ of the candidates (the last, guided) add D(ρ ⊙ w) − D(0), D trained on archive deltas g − μ",
+            settings: anchoredEvolution
+                + "\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, decoder_share: 0.25}}\n"
                 + decoderMeta.replacingOccurrences(of: pretrainedPlaceholder, with: "")),
-        Arm(name: "anchored-decoder-pretrained", description: "anchored-decoder with D initialised from a meta-learner pre-trained on a zoo of digits MLPs (configs/meta-small.yaml's model)",
-            settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, decoder_share: 0.25}}\n"
-                + decoderMeta.replacingOccurrences(of: pretrainedPlaceholder, with: ", pretrained: " + pretrainedPlaceholder)),
-        Arm(name: "anchored-decoder-no-rebuild", description: "ablation: anchored-decoder with U built once (after k generations), never re-anchored",
-            settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, rebuild_every: 1000000000, decoder_share: 0.25}}\n"
+        Arm(
+            name: "anchored-decoder-pretrained",
+            description:
+                "anchored-decoder with D initialised from a meta-learner pre-trained on a zoo of digits MLPs (configs/meta-small.yaml's model)",
+            settings: anchoredEvolution
+                + "\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, decoder_share: 0.25}}\n"
+                + decoderMeta.replacingOccurrences(
+                    of: pretrainedPlaceholder, with: ", pretrained: " + pretrainedPlaceholder)),
+        Arm(
+            name: "anchored-decoder-no-rebuild",
+            description: "ablation: anchored-decoder with U built once (after k generations), never re-anchored",
+            settings: anchoredEvolution
+                + "\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, rebuild_every: 1000000000, decoder_share: 0.25}}\n"
                 + decoderMeta.replacingOccurrences(of: pretrainedPlaceholder, with: "")),
-        Arm(name: "pgpe", description: "PGPE (mirrored, per-weight σ, η_σ 0.1, change clipped at 20 %) with Adam on the mean, centred ranks; the evaluated mean is an extra row (ES-RECIPE settings)",
+        Arm(
+            name: "pgpe",
+            description:
+                "PGPE (mirrored, per-weight σ, η_σ 0.1, change clipped at 20 %) with Adam on the mean, centred ranks; the evaluated mean is an extra row (ES-RECIPE settings)",
             settings: "evolution: {algorithm: pgpe, sigma0: \(sigmaPlaceholder), learning_rate_sigma: 0.1, \(adam)}"),
-        Arm(name: "pgpe-clipup", description: "PGPE with ClipUp on the mean (max_speed σ₀ √D / 15, η = max_speed / 2: Toklu et al.'s rule)",
-            settings: "evolution: {algorithm: pgpe, sigma0: \(sigmaPlaceholder), learning_rate_sigma: 0.1, optimizer: {kind: clipup, max_speed: \(maxSpeedPlaceholder)}}"),
-        Arm(name: "openes", description: "OpenAI-ES (mirrored, one fixed σ) with Adam and weight decay 0.005, centred ranks; the evaluated mean is an extra row",
-            settings: "evolution: {algorithm: openes, sigma0: \(sigmaPlaceholder), optimizer: {kind: adam, learning_rate: \(learningRatePlaceholder), weight_decay: 0.005}}"),
-        Arm(name: "snes-adam", description: "weight-space SNES (σ₀ 0.1, the mean as a candidate) whose mean moves by Adam on σ ⊙ ∇_μ",
+        Arm(
+            name: "pgpe-clipup",
+            description: "PGPE with ClipUp on the mean (max_speed σ₀ √D / 15, η = max_speed / 2: Toklu et al.'s rule)",
+            settings:
+                "evolution: {algorithm: pgpe, sigma0: \(sigmaPlaceholder), learning_rate_sigma: 0.1, optimizer: {kind: clipup, max_speed: \(maxSpeedPlaceholder)}}"
+        ),
+        Arm(
+            name: "openes",
+            description:
+                "OpenAI-ES (mirrored, one fixed σ) with Adam and weight decay 0.005, centred ranks; the evaluated mean is an extra row",
+            settings:
+                "evolution: {algorithm: openes, sigma0: \(sigmaPlaceholder), optimizer: {kind: adam, learning_rate: \(learningRatePlaceholder), weight_decay: 0.005}}"
+        ),
+        Arm(
+            name: "snes-adam",
+            description: "weight-space SNES (σ₀ 0.1, the mean as a candidate) whose mean moves by Adam on σ ⊙ ∇_μ",
             settings: "evolution: {algorithm: snes, sigma0: 0.1, center: true, \(adam)}"),
-        Arm(name: "anchored-adam", description: "anchored latent (as `anchored`) whose anchor moves by Adam on the summed step",
-            settings: "evolution: {algorithm: snes, sigma0: 0.1, center: true, \(adam)}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16}}"),
-        Arm(name: "eggroll-adam", description: "EGGROLL (rank 4, σ₀ 0.1) whose mean moves by Adam",
+        Arm(
+            name: "anchored-adam",
+            description: "anchored latent (as `anchored`) whose anchor moves by Adam on the summed step",
+            settings:
+                "evolution: {algorithm: snes, sigma0: 0.1, center: true, \(adam)}\nlatent: {enabled: true, mode: anchored, anchored: {dimension: 16}}"
+        ),
+        Arm(
+            name: "eggroll-adam", description: "EGGROLL (rank 4, σ₀ 0.1) whose mean moves by Adam",
             settings: "evolution: {algorithm: eggroll, sigma0: 0.1, rank: 4, tile: 16, \(adam)}"),
-        Arm(name: "focus", description: "anchored with attention-guided focus: ¼ of the candidates (guided) mutate in weight space only ¼ of the neurons, drawn by the meta-learner encoder's attention",
-            settings: anchoredEvolution + "\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, focus_share: 0.25, focus_neurons: 0.25}}\n"
+        Arm(
+            name: "focus",
+            description:
+                "anchored with attention-guided focus: ¼ of the candidates (guided) mutate in weight space only ¼ of the neurons, drawn by the meta-learner encoder's attention",
+            settings: anchoredEvolution
+                + "\nlatent: {enabled: true, mode: anchored, warmup_generations: 20, anchored: {dimension: 16, focus_share: 0.25, focus_neurons: 0.25}}\n"
                 + decoderMeta.replacingOccurrences(of: pretrainedPlaceholder, with: "")),
     ]
 }
@@ -184,14 +260,17 @@ struct RunFigures: Codable {
     var score: Double { heldOut ?? testAccuracy ?? .nan }
 
     init(directory: URL, seed: UInt64) throws {
-        let summary = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: directory.appendingPathComponent("summary.json")))
+        let summary = try JSONDecoder().decode(
+            RunSummary.self, from: Data(contentsOf: directory.appendingPathComponent("summary.json")))
         self.seed = seed
         bestFitness = summary.bestFitness
         testAccuracy = summary.testAccuracy
         evaluations = summary.evaluations
         wallSeconds = summary.wallSeconds
         peakMiB = summary.peakMemoryMiB.max() ?? 0
-        var meta = 0.0, decode = 0.0, total = 0.0
+        var meta = 0.0
+        var decode = 0.0
+        var total = 0.0
         let text = try String(contentsOf: directory.appendingPathComponent("timings.jsonl"), encoding: .utf8)
         for line in text.split(separator: "\n") {
             let timing = try JSONDecoder().decode(RankTiming.self, from: Data(line.utf8))

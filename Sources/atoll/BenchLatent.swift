@@ -41,19 +41,33 @@ struct BenchLatent: ParsableCommand {
     @Option(help: "Folder for the runs (default: a new temporary folder, removed afterwards).")
     var work: String?
 
-    @Option(help: "The pre-trained meta-learner of the *-pretrained arms (FILE.safetensors with FILE.json; default: made first, from a zoo of 24 digits MLPs 64-32-10 and 400 steps of `atoll pretrain`).")
+    @Option(
+        help:
+            "The pre-trained meta-learner of the *-pretrained arms (FILE.safetensors with FILE.json; default: made first, from a zoo of 24 digits MLPs 64-32-10 and 400 steps of `atoll pretrain`)."
+    )
     var pretrained: String?
 
     func validate() throws {
         guard BenchTask(rawValue: task) != nil else {
-            throw ValidationError("--task: expected \(BenchTask.allCases.map(\.rawValue).joined(separator: ", ")), got '\(task)'")
+            throw ValidationError(
+                "--task: expected \(BenchTask.allCases.map(\.rawValue).joined(separator: ", ")), got '\(task)'")
         }
-        guard parsedSeeds != nil, !(parsedSeeds ?? []).isEmpty else { throw ValidationError("--seeds: expected comma-separated whole numbers, got '\(seeds)'") }
-        if let budget, budget < 2 * population { throw ValidationError("--budget must be at least 2 × --population (\(2 * population))") }
+        guard parsedSeeds != nil, !(parsedSeeds ?? []).isEmpty else {
+            throw ValidationError("--seeds: expected comma-separated whole numbers, got '\(seeds)'")
+        }
+        if let budget, budget < 2 * population {
+            throw ValidationError("--budget must be at least 2 × --population (\(2 * population))")
+        }
         guard population >= 4 else { throw ValidationError("--population must be at least 4") }
         if let arms {
-            let unknown = arms.split(separator: ",").map(String.init).filter { name in !Arm.all.contains { $0.name == name } }
-            guard unknown.isEmpty else { throw ValidationError("--arms: unknown \(unknown.joined(separator: ", ")) (known: \(Arm.all.map(\.name).joined(separator: ", ")))") }
+            let unknown = arms.split(separator: ",").map(String.init).filter { name in
+                !Arm.all.contains { $0.name == name }
+            }
+            guard unknown.isEmpty else {
+                throw ValidationError(
+                    "--arms: unknown \(unknown.joined(separator: ", ")) (known: \(Arm.all.map(\.name).joined(separator: ", ")))"
+                )
+            }
         }
     }
 
@@ -66,14 +80,20 @@ struct BenchLatent: ParsableCommand {
         let benchTask = BenchTask(rawValue: task)!
         let evaluations = budget ?? benchTask.defaultBudget
         let generations = evaluations / population
-        let chosen = arms.map { names in names.split(separator: ",").map { name in Arm.all.first { $0.name == name }! } } ?? Arm.all
+        let chosen =
+            arms.map { names in names.split(separator: ",").map { name in Arm.all.first { $0.name == name }! } }
+            ?? Arm.all
         let fm = FileManager.default
-        let root = URL(fileURLWithPath: work ?? fm.temporaryDirectory.appendingPathComponent("atoll-bench-latent-\(UUID().uuidString)").path)
+        let root = URL(
+            fileURLWithPath: work
+                ?? fm.temporaryDirectory.appendingPathComponent("atoll-bench-latent-\(UUID().uuidString)").path)
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
         defer { if work == nil { try? fm.removeItem(at: root) } }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
 
-        print("atoll bench latent: task \(task), \(evaluations) evaluations (\(generations) generations × P = \(population)), seeds \(seeds)")
+        print(
+            "atoll bench latent: task \(task), \(evaluations) evaluations (\(generations) generations × P = \(population)), seeds \(seeds)"
+        )
         var pretrainedPath = pretrained
         if pretrainedPath == nil, chosen.contains(where: \.needsPretrained) {
             pretrainedPath = try Self.pretrain(executable, folder: root.appendingPathComponent("pretrained"))
@@ -86,19 +106,30 @@ struct BenchLatent: ParsableCommand {
                 try fm.createDirectory(at: folder, withIntermediateDirectories: true)
                 let configURL = folder.appendingPathComponent("bench.yaml")
                 let armGenerations = evaluations / (population + arm.extraRows)
-                try Data(benchTask.config(arm: arm, seed: seed, population: population, generations: armGenerations, pretrained: pretrainedPath).utf8)
-                    .write(to: configURL)
+                try Data(
+                    benchTask.config(
+                        arm: arm, seed: seed, population: population, generations: armGenerations,
+                        pretrained: pretrainedPath
+                    ).utf8
+                )
+                .write(to: configURL)
                 let out = folder.appendingPathComponent("run")
                 let cpuBefore = Self.childrenCPUSeconds()
-                try Self.child(executable, ["run", configURL.path, "--out", out.path, "--force"], log: folder.appendingPathComponent("run.log"))
+                try Self.child(
+                    executable, ["run", configURL.path, "--out", out.path, "--force"],
+                    log: folder.appendingPathComponent("run.log"))
                 var figures = try RunFigures(directory: out, seed: seed)
                 figures.cpuSeconds = Self.childrenCPUSeconds() - cpuBefore
                 if benchTask == .pendulum {
-                    figures.heldOut = try Self.heldOutReturn(executable, network: benchTask.network, weights: out.appendingPathComponent("best.safetensors"),
-                                                             log: folder.appendingPathComponent("evaluate.json"))
+                    figures.heldOut = try Self.heldOutReturn(
+                        executable, network: benchTask.network, weights: out.appendingPathComponent("best.safetensors"),
+                        log: folder.appendingPathComponent("evaluate.json"))
                 }
-                print(String(format: "  %@ seed %llu: score %.4f, best fitness %.5g, %.1f s wall, %.1f s CPU, %.0f MiB", arm.name, seed, figures.score,
-                             figures.bestFitness, figures.wallSeconds, figures.cpuSeconds, figures.peakMiB))
+                print(
+                    String(
+                        format: "  %@ seed %llu: score %.4f, best fitness %.5g, %.1f s wall, %.1f s CPU, %.0f MiB",
+                        arm.name, seed, figures.score,
+                        figures.bestFitness, figures.wallSeconds, figures.cpuSeconds, figures.peakMiB))
                 fflush(stdout)
                 runs.append(figures)
             }
@@ -109,7 +140,9 @@ struct BenchLatent: ParsableCommand {
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let report = BenchReport(task: task, evaluations: evaluations, population: population, generations: generations, score: scoreName, arms: results)
+            let report = BenchReport(
+                task: task, evaluations: evaluations, population: population, generations: generations,
+                score: scoreName, arms: results)
             try encoder.encode(report).write(to: URL(fileURLWithPath: json))
             print("wrote \(json)")
         }
@@ -121,13 +154,22 @@ struct BenchLatent: ParsableCommand {
     /// - Returns: the meta-learner's path (without extension).
     static func pretrain(_ executable: URL, folder: URL) throws -> String {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let zoo = folder.appendingPathComponent("zoo"), config = folder.appendingPathComponent("meta.yaml"), out = folder.appendingPathComponent("meta-learner")
+        let zoo = folder.appendingPathComponent("zoo")
+        let config = folder.appendingPathComponent("meta.yaml")
+        let out = folder.appendingPathComponent("meta-learner")
         print("  pre-training a meta-learner in \(folder.path) (zoo, then atoll pretrain)")
         fflush(stdout)
-        try child(executable, ["zoo", "--task", "digits", "--network", "mlp:64-32-10", "--count", "24", "--steps", "300", "--save-at", "0,100,300",
-                               "--out", zoo.path, "--force"], log: folder.appendingPathComponent("zoo.log"))
+        try child(
+            executable,
+            [
+                "zoo", "--task", "digits", "--network", "mlp:64-32-10", "--count", "24", "--steps", "300", "--save-at",
+                "0,100,300",
+                "--out", zoo.path, "--force",
+            ], log: folder.appendingPathComponent("zoo.log"))
         try Data(Arm.pretrainingYAML.utf8).write(to: config)
-        try child(executable, ["pretrain", "--zoo", zoo.path, "--out", out.path, "--config", config.path], log: folder.appendingPathComponent("pretrain.log"))
+        try child(
+            executable, ["pretrain", "--zoo", zoo.path, "--out", out.path, "--config", config.path],
+            log: folder.appendingPathComponent("pretrain.log"))
         return out.path
     }
 
@@ -156,15 +198,21 @@ struct BenchLatent: ParsableCommand {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw ValidationError("`atoll \(arguments.joined(separator: " "))` exited with \(process.terminationStatus): see \(log.path)")
+            throw ValidationError(
+                "`atoll \(arguments.joined(separator: " "))` exited with \(process.terminationStatus): see \(log.path)")
         }
     }
 
     /// Mean return of `weights` over 10 Pendulum-v1 episodes from start states no training run
     /// saw (seed 4,242,424,242, generation 0).
     static func heldOutReturn(_ executable: URL, network: String, weights: URL, log: URL) throws -> Double {
-        try child(executable, ["evaluate", "--task", "Pendulum-v1", "--episodes", "10", "--network", network, "--weights", weights.path,
-                               "--seed", "4242424242", "--generation", "0"], log: log)
+        try child(
+            executable,
+            [
+                "evaluate", "--task", "Pendulum-v1", "--episodes", "10", "--network", network, "--weights",
+                weights.path,
+                "--seed", "4242424242", "--generation", "0",
+            ], log: log)
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: log)) as? [String: Any]
         guard let episodes = object?["episodes"] as? [String: Any], let mean = episodes["mean_return"] as? Double else {
             throw ValidationError("\(log.path): no episodes.mean_return")
@@ -173,8 +221,11 @@ struct BenchLatent: ParsableCommand {
     }
 
     static func table(_ results: [ArmResult], scoreName: String) -> String {
-        let header = ["arm", "seeds", "\(scoreName) mean ± sd", "best fitness mean", "evaluations", "wall s mean", "CPU s mean", "peak RSS MiB", "decode share",
-                      "meta-training share"]
+        let header = [
+            "arm", "seeds", "\(scoreName) mean ± sd", "best fitness mean", "evaluations", "wall s mean", "CPU s mean",
+            "peak RSS MiB", "decode share",
+            "meta-training share",
+        ]
         var rows = [header]
         for r in results {
             let (score, spread) = meanAndSD(r.runs.map(\.score))
@@ -182,15 +233,23 @@ struct BenchLatent: ParsableCommand {
             let wall = meanAndSD(r.runs.map(\.wallSeconds)).mean
             rows.append([
                 r.arm, "\(r.runs.count)", String(format: "%.4f ± %.4f", score, spread), String(format: "%.4f", fitness),
-                "\(r.runs.map(\.evaluations).max() ?? 0)", String(format: "%.1f", wall), String(format: "%.1f", meanAndSD(r.runs.map(\.cpuSeconds)).mean),
+                "\(r.runs.map(\.evaluations).max() ?? 0)", String(format: "%.1f", wall),
+                String(format: "%.1f", meanAndSD(r.runs.map(\.cpuSeconds)).mean),
                 String(format: "%.0f", r.runs.map(\.peakMiB).max() ?? 0),
                 String(format: "%.1f %%", 100 * meanAndSD(r.runs.map(\.decodeShare)).mean),
                 String(format: "%.1f %%", 100 * meanAndSD(r.runs.map(\.metaShare)).mean),
             ])
         }
         let widths = header.indices.map { c in rows.map { $0[c].count }.max()! }
-        func line(_ cells: [String]) -> String { "| " + cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: " | ") + " |" }
-        return ([line(rows[0]), "|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|"] + rows.dropFirst().map(line)).joined(separator: "\n")
+        func line(_ cells: [String]) -> String {
+            "| "
+                + cells.enumerated().map {
+                    $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0)
+                }.joined(separator: " | ") + " |"
+        }
+        return
+            ([line(rows[0]), "|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|"]
+            + rows.dropFirst().map(line)).joined(separator: "\n")
     }
 
     static func meanAndSD(_ values: [Double]) -> (mean: Double, sd: Double) {

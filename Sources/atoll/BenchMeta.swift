@@ -5,15 +5,17 @@ import Kernels
 import MetaLearning
 import Networks
 import Tasks
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `atoll bench meta`: time the meta-learner's training step and decoding against evaluation.
 struct BenchMeta: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meta",
-        abstract: "Time meta-learner training steps and decoding, with the share of time in BLAS, against evaluating the decoded networks on digits.",
+        abstract:
+            "Time meta-learner training steps and decoding, with the share of time in BLAS, against evaluating the decoded networks on digits.",
         discussion: """
             Cases: a training step (forward, the four loss terms with the behavioural probe of \
             --probe digits samples, backward, AdamW) on 32 genomes of mlp 64-32-10 (2,410 weights) \
@@ -55,7 +57,9 @@ struct BenchMeta: ParsableCommand {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         guard probe >= 1 else { throw ValidationError("--probe must be at least 1") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        if let config, !FileManager.default.fileExists(atPath: config) { throw ValidationError("--config '\(config)': no such file") }
+        if let config, !FileManager.default.fileExists(atPath: config) {
+            throw ValidationError("--config '\(config)': no such file")
+        }
     }
 
     func run() throws {
@@ -66,8 +70,13 @@ struct BenchMeta: ParsableCommand {
         options.data = data
         let digits = try TaskCatalog.make("digits", options: options)
         let sampler = BlasSampler()
-        print("OpenBLAS \(String(cString: openblas_get_corename())), \(threads) thread(s); meta-learner d=\(setup.model.width), K×d_z=\(setup.model.latents)×\(setup.model.latentWidth), C=\(setup.model.tokenValues); medians of \(repeats) after one warm-up")
-        print(sampler.available ? "BLAS share: SIGPROF samples every 1 ms of CPU time inside libopenblas's code" : "BLAS share: libopenblas not found among the loaded objects")
+        print(
+            "OpenBLAS \(String(cString: openblas_get_corename())), \(threads) thread(s); meta-learner d=\(setup.model.width), K×d_z=\(setup.model.latents)×\(setup.model.latentWidth), C=\(setup.model.tokenValues); medians of \(repeats) after one warm-up"
+        )
+        print(
+            sampler.available
+                ? "BLAS share: SIGPROF samples every 1 ms of CPU time inside libopenblas's code"
+                : "BLAS share: libopenblas not found among the loaded objects")
         print(pad("case", 46) + pad("wall ms", 11) + pad("cpu ms", 11) + pad("BLAS %", 8) + pad("samples", 9) + "note")
 
         for (sizes, batch) in [([64, 32, 10], 32), ([64, 512, 512, 10], 8)] {
@@ -79,27 +88,41 @@ struct BenchMeta: ParsableCommand {
 
             // training step
             var genomes: [Float] = []
-            for _ in 0 ..< batch { genomes += network.initializedGenome(stream: &stream) }
-            let fitness = try digits.evaluate(genomes: genomes, populationSize: batch, network: network, generation: 0, seed: 0)
+            for _ in 0..<batch { genomes += network.initializedGenome(stream: &stream) }
+            let fitness = try digits.evaluate(
+                genomes: genomes, populationSize: batch, network: network, generation: 0, seed: 0)
             let n = network.parameterCount
-            let records = (0 ..< batch).map { MetaRecord(genome: Array(genomes[$0 * n ..< ($0 + 1) * n]), fitness: fitness[$0]) }
-            let group = try MetaLayoutGroup(network: network, records: records, task: digits, config: setup.model, settings: setup.training)
+            let records = (0..<batch).map {
+                MetaRecord(genome: Array(genomes[$0 * n..<($0 + 1) * n]), fitness: fitness[$0])
+            }
+            let group = try MetaLayoutGroup(
+                network: network, records: records, task: digits, config: setup.model, settings: setup.training)
             let trainer = try MetaTrainer(model: model, settings: setup.training)
             let step = try measure(sampler) { _ = try trainer.trainStep(records, group: group) }
-            print(pad("train step, \(batch) × mlp \(name)", 46) + step.columns + "\(n) weights, \(tokenizer.tokenCount) tokens per genome")
+            print(
+                pad("train step, \(batch) × mlp \(name)", 46) + step.columns
+                    + "\(n) weights, \(tokenizer.tokenCount) tokens per genome")
 
             // decode 64 latents, and evaluate 64 genomes
             var population: [Float] = []
-            for _ in 0 ..< 64 { population += network.initializedGenome(stream: &stream) }
+            for _ in 0..<64 { population += network.initializedGenome(stream: &stream) }
             var latents: [Float] = []
-            let encode = measure(sampler) { latents = model.encode(genomes: population, batch: 64, tokenizer: tokenizer) }
-            print(pad("encode 64 × mlp \(name) → latents", 46) + encode.columns + "\(64 * tokenizer.tokenCount) token rows")
+            let encode = measure(sampler) {
+                latents = model.encode(genomes: population, batch: 64, tokenizer: tokenizer)
+            }
+            print(
+                pad("encode 64 × mlp \(name) → latents", 46) + encode.columns
+                    + "\(64 * tokenizer.tokenCount) token rows")
             var decoded: [Float] = []
             let decode = measure(sampler) { decoded = model.decode(latents: latents, batch: 64, tokenizer: tokenizer) }
-            print(pad("decode 64 latents → mlp \(name)", 46) + decode.columns + "\(64 * tokenizer.tokenCount) token rows")
-            let evaluate = try measure(sampler) { _ = try digits.evaluate(genomes: decoded, populationSize: 64, network: network, generation: 0, seed: 0) }
-            print(pad("evaluate 64 × mlp \(name) on digits", 46) + evaluate.columns
-                  + String(format: "decode / evaluate = %.2f (wall)", decode.wall / evaluate.wall))
+            print(
+                pad("decode 64 latents → mlp \(name)", 46) + decode.columns + "\(64 * tokenizer.tokenCount) token rows")
+            let evaluate = try measure(sampler) {
+                _ = try digits.evaluate(genomes: decoded, populationSize: 64, network: network, generation: 0, seed: 0)
+            }
+            print(
+                pad("evaluate 64 × mlp \(name) on digits", 46) + evaluate.columns
+                    + String(format: "decode / evaluate = %.2f (wall)", decode.wall / evaluate.wall))
         }
     }
 
@@ -118,15 +141,17 @@ struct BenchMeta: ParsableCommand {
 
     private func measure(_ sampler: BlasSampler, _ body: () throws -> Void) rethrows -> Measurement {
         try body()
-        var walls: [Double] = [], cpus: [Double] = []
+        var walls: [Double] = []
+        var cpus: [Double] = []
         sampler.start()
-        for _ in 0 ..< repeats {
+        for _ in 0..<repeats {
             let t = try BenchEvaluate.Timing.of(body)
             walls.append(t.wall)
             cpus.append(t.cpu)
         }
         let (share, samples) = sampler.stop()
-        return Measurement(wall: walls.sorted()[repeats / 2], cpu: cpus.sorted()[repeats / 2], blasShare: share, samples: samples)
+        return Measurement(
+            wall: walls.sorted()[repeats / 2], cpu: cpus.sorted()[repeats / 2], blasShare: share, samples: samples)
     }
 }
 
@@ -162,7 +187,9 @@ final class BlasSampler {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 2, fields[1].contains("x") else { continue }
             let range = fields[0].split(separator: "-")
-            guard range.count == 2, let low = UInt(range[0], radix: 16), let high = UInt(range[1], radix: 16) else { continue }
+            guard range.count == 2, let low = UInt(range[0], radix: 16), let high = UInt(range[1], radix: 16) else {
+                continue
+            }
             blasLow = blasLow == 0 ? low : min(blasLow, low)
             blasHigh = max(blasHigh, high)
         }
@@ -170,7 +197,9 @@ final class BlasSampler {
         var action = sigaction()
         action.__sigaction_handler.sa_sigaction = { _, _, context in
             guard let context else { return }
-            let pc = UInt(bitPattern: Int(context.assumingMemoryBound(to: ucontext_t.self).pointee.uc_mcontext.gregs.16))  // REG_RIP
+            // gregs.16 is REG_RIP.
+            let pc = UInt(
+                bitPattern: Int(context.assumingMemoryBound(to: ucontext_t.self).pointee.uc_mcontext.gregs.16))
             samplesTotal += 1
             if pc >= blasLow && pc < blasHigh { samplesInBlas += 1 }
         }
@@ -183,7 +212,8 @@ final class BlasSampler {
     func start() {
         samplesTotal = 0
         samplesInBlas = 0
-        var timer = itimerval(it_interval: timeval(tv_sec: 0, tv_usec: 1000), it_value: timeval(tv_sec: 0, tv_usec: 1000))
+        var timer = itimerval(
+            it_interval: timeval(tv_sec: 0, tv_usec: 1000), it_value: timeval(tv_sec: 0, tv_usec: 1000))
         setitimer(__itimer_which_t(ITIMER_PROF.rawValue), &timer, nil)
     }
 

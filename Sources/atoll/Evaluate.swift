@@ -5,16 +5,23 @@ import Tasks
 
 /// Options that pick and configure a task, shared by `atoll evaluate` and the benchmarks.
 struct TaskSelection: ParsableArguments {
-    @Option(help: "The task: digits, csv:PATH, CartPole-v1, Acrobot-v1, MountainCarContinuous-v0, Pendulum-v1, or \"external:PROGRAM ARGS\" (see atoll tasks).")
+    @Option(
+        help:
+            "The task: digits, csv:PATH, CartPole-v1, Acrobot-v1, MountainCarContinuous-v0, Pendulum-v1, or \"external:PROGRAM ARGS\" (see atoll tasks)."
+    )
     var task: String
 
-    @Option(help: "Dataset fitness: neg_cross_entropy (classification default), accuracy, or neg_mse (regression default).")
+    @Option(
+        help: "Dataset fitness: neg_cross_entropy (classification default), accuracy, or neg_mse (regression default).")
     var fitness: String?
 
     @Option(help: "Episodes per genome for control tasks.")
     var episodes: Int = 1
 
-    @Option(help: "Digits data: the digits.csv.gz file or its folder (default: $ATOLL_DATA, data/ near the executable, ./data).")
+    @Option(
+        help:
+            "Digits data: the digits.csv.gz file or its folder (default: $ATOLL_DATA, data/ near the executable, ./data)."
+    )
     var data: String?
 
     @Option(help: "CSV target column, by header name or 1-based number (default: the last column).")
@@ -34,10 +41,14 @@ struct TaskSelection: ParsableArguments {
 
     func validate() throws {
         guard episodes >= 1 else { throw ValidationError("--episodes must be at least 1, got \(episodes)") }
-        guard testFraction >= 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in [0, 1), got \(testFraction)") }
+        guard testFraction >= 0 && testFraction < 1 else {
+            throw ValidationError("--test-fraction must be in [0, 1), got \(testFraction)")
+        }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }
         if let fitness, DatasetTask.Fitness(rawValue: fitness) == nil {
-            throw ValidationError("--fitness '\(fitness)' is not one of \(DatasetTask.Fitness.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "--fitness '\(fitness)' is not one of \(DatasetTask.Fitness.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         guard CSVDataset.Kind(rawValue: kind) != nil else {
             throw ValidationError("--kind '\(kind)' must be classification or regression")
@@ -93,8 +104,12 @@ struct Evaluate: ParsableCommand {
 
     func validate() throws {
         try CLIFiles.validateNetworkOption(network)
-        guard weights.hasSuffix(".safetensors") else { throw ValidationError("--weights '\(weights)' must end in .safetensors") }
-        guard FileManager.default.fileExists(atPath: weights) else { throw ValidationError("--weights '\(weights)' does not exist") }
+        guard weights.hasSuffix(".safetensors") else {
+            throw ValidationError("--weights '\(weights)' must end in .safetensors")
+        }
+        guard FileManager.default.fileExists(atPath: weights) else {
+            throw ValidationError("--weights '\(weights)' does not exist")
+        }
         guard generation >= 0 else { throw ValidationError("--generation must not be negative") }
     }
 
@@ -115,10 +130,12 @@ struct Evaluate: ParsableCommand {
     static func checkFinite(_ genome: [Float], layout: ParameterLayout, file: String) throws {
         let bad = genome.indices.filter { !genome[$0].isFinite }
         guard let first = bad.first else { return }
-        let location = layout.tensors.first { ($0.offset ..< $0.offset + $0.count).contains(first) }
+        let location =
+            layout.tensors.first { ($0.offset..<$0.offset + $0.count).contains(first) }
             .map { "\($0.name) element \(first - $0.offset)" } ?? "element \(first)"
-        throw NonFiniteWeights(description: "--weights '\(file)': \(bad.count) of \(genome.count) weights are NaN or ±inf "
-            + "(the first: \(location) = \(genome[first])); a network with them has no meaningful fitness")
+        throw NonFiniteWeights(
+            description: "--weights '\(file)': \(bad.count) of \(genome.count) weights are NaN or ±inf "
+                + "(the first: \(location) = \(genome[first])); a network with them has no meaningful fitness")
     }
 }
 

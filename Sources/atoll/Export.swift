@@ -42,18 +42,23 @@ struct Export: ParsableCommand {
     func run() throws {
         let spec = try NetworkSpec.load(path: network)
         let layout = try ParameterLayout(spec: spec)
-        let values = genome.hasSuffix(".npy")
+        let values =
+            genome.hasSuffix(".npy")
             ? try NpyFile.read(path: genome)
             : try CLIFiles.genome(safetensors: genome, layout: layout)
         guard values.count == layout.parameterCount else {
             throw NetworkSpecError.layoutMismatch(
-                "--genome '\(genome)' has \(values.count) values but network '\(network)' has \(layout.parameterCount) parameters")
+                "--genome '\(genome)' has \(values.count) values but network '\(network)' has \(layout.parameterCount) parameters"
+            )
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let specJSON = String(decoding: try encoder.encode(spec), as: UTF8.self)
-        try SafeTensors(genome: values, layout: layout, metadata: ["format": "pt", "atoll.network": specJSON]).write(path: out)
-        print("wrote \(out): \(layout.tensors.count) tensors (\(layout.tensors.map(\.name).joined(separator: ", "))), \(layout.parameterCount) parameters")
+        try SafeTensors(genome: values, layout: layout, metadata: ["format": "pt", "atoll.network": specJSON]).write(
+            path: out)
+        print(
+            "wrote \(out): \(layout.tensors.count) tensors (\(layout.tensors.map(\.name).joined(separator: ", "))), \(layout.parameterCount) parameters"
+        )
     }
 }
 
@@ -63,7 +68,8 @@ enum CLIFiles {
     static func validateNetworkOption(_ network: String) throws {
         if network.hasPrefix("mlp:") { return }
         guard FileManager.default.fileExists(atPath: network) else {
-            throw ValidationError("--network '\(network)' is neither a spec file that exists nor a shorthand like mlp:64-32-10")
+            throw ValidationError(
+                "--network '\(network)' is neither a spec file that exists nor a shorthand like mlp:64-32-10")
         }
     }
 

@@ -11,10 +11,12 @@ struct Info: ParsableCommand {
     static func kernelAdvice() -> String {
         let core = String(cString: openblas_get_corename()).lowercased()
         guard core == "prescott" || core == "core2" || core == "nehalem",
-              let flags = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "" }
+            let flags = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        else { return "" }
         let suggestion = flags.contains(" avx512bw") ? "SkylakeX" : flags.contains(" avx2") ? "Haswell" : nil
         guard let suggestion else { return "" }
-        return "\n  note:     this CPU has \(suggestion == "SkylakeX" ? "AVX-512" : "AVX2") but OpenBLAS uses its generic "
+        return
+            "\n  note:     this CPU has \(suggestion == "SkylakeX" ? "AVX-512" : "AVX2") but OpenBLAS uses its generic "
             + "\(core) kernels; OPENBLAS_CORETYPE=\(suggestion) (deploy/env/openblas.env) makes GEMM several times faster"
     }
 

@@ -9,7 +9,8 @@ extension BenchmarkFunction: ExpressibleByArgument {}
 /// compared with other libraries on known ground.
 struct Optimize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Minimise a standard test function (sphere, ellipsoid, rosenbrock, rastrigin, ackley) with a GA, SNES or CMA-ES.",
+        abstract:
+            "Minimise a standard test function (sphere, ellipsoid, rosenbrock, rastrigin, ackley) with a GA, SNES or CMA-ES.",
         discussion: """
             Prints one JSON object: the best value f found (the minimum of every function is 0), the \
             evaluations used, the generations, the time and why the run stopped. With --trace, one \
@@ -58,12 +59,18 @@ struct Optimize: ParsableCommand {
 
     func validate() throws {
         guard dim >= 1 else { throw ValidationError("--dim must be at least 1, got \(dim)") }
-        if function == .rosenbrock && dim < 2 { throw ValidationError("--function rosenbrock needs --dim of at least 2") }
+        if function == .rosenbrock && dim < 2 {
+            throw ValidationError("--function rosenbrock needs --dim of at least 2")
+        }
         if let budget, budget < 1 { throw ValidationError("--budget must be positive, got \(budget)") }
         if let population, population < (algorithm == .ga ? 3 : 2) {
-            throw ValidationError("--population must be at least \(algorithm == .ga ? 3 : 2) for \(algorithm.rawValue), got \(population)")
+            throw ValidationError(
+                "--population must be at least \(algorithm == .ga ? 3 : 2) for \(algorithm.rawValue), got \(population)"
+            )
         }
-        guard target >= 0 else { throw ValidationError("--target must not be negative (every function's minimum is 0), got \(target)") }
+        guard target >= 0 else {
+            throw ValidationError("--target must not be negative (every function's minimum is 0), got \(target)")
+        }
         try checkMemory()
     }
 
@@ -79,8 +86,10 @@ struct Optimize: ParsableCommand {
         let limit = MemoryEstimate.limits().min { $0.bytes < $1.bytes }
         if o1 || o2 || o3 || o4 || o5 || limit.map({ total > $0.bytes }) ?? false {
             let need = o1 || o2 || o3 || o4 || o5 ? "more than 2^63 bytes" : "about \(MemoryEstimate.format(total))"
-            throw ValidationError("--dim \(dim) with a population of \(lambda) needs \(need) for \(algorithm.rawValue)"
-                + (limit.map { ", more than the limit of \(MemoryEstimate.format($0.bytes)) (\($0.source))" } ?? ""))
+            throw ValidationError(
+                "--dim \(dim) with a population of \(lambda) needs \(need) for \(algorithm.rawValue)"
+                    + (limit.map { ", more than the limit of \(MemoryEstimate.format($0.bytes)) (\($0.source))" } ?? "")
+            )
         }
         if budget == nil, 10_000.multipliedReportingOverflow(by: dim).overflow {
             throw ValidationError("--dim \(dim): the default budget 10,000 × D overflows; give --budget")
@@ -94,7 +103,8 @@ struct Optimize: ParsableCommand {
         case .ga:
             let ga = GeneticAlgorithm(
                 selection: .tournament(size: 3), crossover: .simulatedBinary(eta: 15), crossoverProbability: 0.9,
-                mutation: Mutation(kind: .selfAdaptive(initialSigma: 0.05 * (high - low), learningRate: nil), genes: .rate(0.2)),
+                mutation: Mutation(
+                    kind: .selfAdaptive(initialSigma: 0.05 * (high - low), learningRate: nil), genes: .rate(0.2)),
                 bounds: GeneBounds(low: low, high: high, handling: .reflect), elites: 2)
             chosen = .genetic(ga, populationSize: population ?? 100)
         case .snes:
@@ -112,10 +122,11 @@ struct Optimize: ParsableCommand {
                     print(
                         #"{"generation":\#(report.progress.generations),"evaluations":\#(report.progress.evaluations),"#
                             + #""best":\#(json(-report.progress.bestFitness)),"generation_best":\#(json(-report.generationBest)),"#
-                            + #""generation_mean":\#(json(-report.generationMean)),"seconds":\#(json(report.progress.elapsedSeconds))}"#)
+                            + #""generation_mean":\#(json(-report.generationMean)),"seconds":\#(json(report.progress.elapsedSeconds))}"#
+                    )
                     return .continue
                 } : nil,
-            fitness: { batch in (0 ..< batch.count).map { -Float(function.value(batch.row($0))) } })
+            fitness: { batch in (0..<batch.count).map { -Float(function.value(batch.row($0))) } })
         print(
             #"{"function":"\#(function.rawValue)","dimension":\#(dim),"algorithm":"\#(algorithm.rawValue)","seed":\#(seed),"#
                 + #""best":\#(json(-result.bestFitness)),"evaluations":\#(result.progress.evaluations),"#

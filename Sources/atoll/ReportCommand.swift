@@ -22,8 +22,9 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let start = DispatchTime.now().uptimeNanoseconds
-        let url = try RunReport.write(directory: URL(fileURLWithPath: runDirectory), to: out.map { URL(fileURLWithPath: $0) },
-                                      generator: "atoll \(Atoll.version)")
+        let url = try RunReport.write(
+            directory: URL(fileURLWithPath: runDirectory), to: out.map { URL(fileURLWithPath: $0) },
+            generator: "atoll \(Atoll.version)")
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         print(String(format: "Report: %@ (%.0f kB, made in %.2f s)", url.path, Double(size) / 1000, seconds))
@@ -45,11 +46,14 @@ struct CompareCommand: ParsableCommand {
     var out: String = "compare.html"
 
     func validate() throws {
-        guard runDirectories.count >= 2 else { throw ValidationError("compare needs at least two run folders, got \(runDirectories.count)") }
+        guard runDirectories.count >= 2 else {
+            throw ValidationError("compare needs at least two run folders, got \(runDirectories.count)")
+        }
     }
 
     func run() throws {
-        let comparison = try RunComparison(directories: runDirectories.map { URL(fileURLWithPath: $0) }, generator: "atoll \(Atoll.version)")
+        let comparison = try RunComparison(
+            directories: runDirectories.map { URL(fileURLWithPath: $0) }, generator: "atoll \(Atoll.version)")
         let url = URL(fileURLWithPath: out)
         try comparison.write(to: url)
         print("Comparison of \(runDirectories.count) runs: \(url.path)")

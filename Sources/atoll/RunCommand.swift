@@ -8,12 +8,16 @@ import Synchronization
 
 /// Options shared by `atoll run` and `atoll resume`.
 struct LaunchOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "Run this many ranks as threads of one process instead of MPI ranks (debugging; same results).",
-        valueName: "N"))
+    @Option(
+        help: ArgumentHelp(
+            "Run this many ranks as threads of one process instead of MPI ranks (debugging; same results).",
+            valueName: "N"))
     var localRanks: Int?
 
-    @Flag(help: "Let ranks whose OpenBLAS kernels differ run together (needs `allreduce: fast`; the results are then not reproducible).")
+    @Flag(
+        help:
+            "Let ranks whose OpenBLAS kernels differ run together (needs `allreduce: fast`; the results are then not reproducible)."
+    )
     var allowMixedBlas = false
 
     @Option(help: .hidden)
@@ -30,8 +34,9 @@ struct LaunchOptions: ParsableArguments {
     /// for the others in the first collective).
     func checkLocalRanks(islands: Int) throws {
         if let localRanks, localRanks > islands {
-            throw ValidationError("--local-ranks \(localRanks) for \(islands) islands: every rank needs at least one island; "
-                + "give at most \(islands) or raise islands.count")
+            throw ValidationError(
+                "--local-ranks \(localRanks) for \(islands) islands: every rank needs at least one island; "
+                    + "give at most \(islands) or raise islands.count")
         }
     }
 
@@ -90,8 +95,10 @@ enum StandardOutput {
                 return !failed
             }
             if first {
-                try? FileHandle.standardError.write(contentsOf: Data(
-                    "atoll: warning: standard output is closed (\(FileErrorReason.of(error))); the run goes on, its results go to its run folder\n".utf8))
+                try? FileHandle.standardError.write(
+                    contentsOf: Data(
+                        "atoll: warning: standard output is closed (\(FileErrorReason.of(error))); the run goes on, its results go to its run folder\n"
+                            .utf8))
             }
         }
     }
@@ -156,7 +163,11 @@ struct RunCommand: ParsableCommand {
         try launchOptions.launch { comm, options in
             var options = options
             options.force = force
-            if comm.rank == 0 { options.output("Atoll run of \(config) on \(comm.size) rank(s), \(configuration.islands.count) islands → \(folder.path)\n") }
+            if comm.rank == 0 {
+                options.output(
+                    "Atoll run of \(config) on \(comm.size) rank(s), \(configuration.islands.count) islands → \(folder.path)\n"
+                )
+            }
             _ = try Run.start(config: configuration, directory: folder, communicator: comm, options: options)
             try RunFolderReport.write(folder: folder, communicator: comm, options: options, runEnded: true)
         }
@@ -179,23 +190,31 @@ struct ResumeCommand: ParsableCommand {
     @Argument(help: "The run folder (holding config.yaml and checkpoints/).")
     var runDirectory: String
 
-    @Option(help: ArgumentHelp("Run until generation N (stop.generations, written to config.yaml): extends a finished run.", valueName: "N"))
+    @Option(
+        help: ArgumentHelp(
+            "Run until generation N (stop.generations, written to config.yaml): extends a finished run.", valueName: "N"
+        ))
     var generations: Int?
 
     @OptionGroup var launchOptions: LaunchOptions
 
     func validate() throws {
-        if let generations, generations < 1 { throw ValidationError("--generations must be at least 1, got \(generations)") }
+        if let generations, generations < 1 {
+            throw ValidationError("--generations must be at least 1, got \(generations)")
+        }
     }
 
     func run() throws {
         let folder = URL(fileURLWithPath: runDirectory)
         let generations = self.generations
-        if launchOptions.localRanks != nil, let config = try? RunConfig.load(path: folder.appendingPathComponent("config.yaml").path) {
+        if launchOptions.localRanks != nil,
+            let config = try? RunConfig.load(path: folder.appendingPathComponent("config.yaml").path)
+        {
             try launchOptions.checkLocalRanks(islands: config.islands.count)
         }
         try launchOptions.launch { comm, options in
-            let summary = try Run.resume(directory: folder, communicator: comm, options: options, generations: generations)
+            let summary = try Run.resume(
+                directory: folder, communicator: comm, options: options, generations: generations)
             try RunFolderReport.write(folder: folder, communicator: comm, options: options, runEnded: summary != nil)
         }
     }

@@ -10,9 +10,11 @@ import Reports
 enum RunFolderReport {
     /// Call on every rank (the host names are gathered).
     static func write(folder: URL, communicator: any Communicator, options: Run.Options, runEnded: Bool) throws {
-        let environment: RunEnvironment? = runEnded
-            ? try RunEnvironment.gather(communicator: communicator, atollVersion: Atoll.version,
-                                        mpiLibrary: communicator is MPICommunicator ? MPIRuntime.shared.libraryVersion : nil)
+        let environment: RunEnvironment? =
+            runEnded
+            ? try RunEnvironment.gather(
+                communicator: communicator, atollVersion: Atoll.version,
+                mpiLibrary: communicator is MPICommunicator ? MPIRuntime.shared.libraryVersion : nil)
             : nil
         guard communicator.rank == 0 else { return }
         do {

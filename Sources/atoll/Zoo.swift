@@ -25,10 +25,17 @@ struct Zoo: ParsableCommand {
             """
     )
 
-    @Option(help: "The task: digits or csv:PATH (a CSV with a header whose last column is the class). The networks are trained on its loss.")
+    @Option(
+        help:
+            "The task: digits or csv:PATH (a CSV with a header whose last column is the class). The networks are trained on its loss."
+    )
     var task: String
 
-    @Option(name: .customLong("network"), help: "A network: a YAML or JSON spec file, or the shorthand mlp:64-32-10[:activation]. Repeat to mix several specs.")
+    @Option(
+        name: .customLong("network"),
+        help:
+            "A network: a YAML or JSON spec file, or the shorthand mlp:64-32-10[:activation]. Repeat to mix several specs."
+    )
     var networks: [String] = []
 
     @Option(help: "Networks to train per spec.")
@@ -40,7 +47,10 @@ struct Zoo: ParsableCommand {
     @Option(help: "Adam steps per network.")
     var steps: Int = 2000
 
-    @Option(help: "Comma-separated steps at which to save each network, 0 for the initialisation (default: 100, 500 and the last step, those within --steps).")
+    @Option(
+        help:
+            "Comma-separated steps at which to save each network, 0 for the initialisation (default: 100, 500 and the last step, those within --steps)."
+    )
     var saveAt: String?
 
     @Option(help: "Seed of the first network; network i uses seed + i.")
@@ -52,7 +62,10 @@ struct Zoo: ParsableCommand {
     @Option(help: "Minibatch size (samples per step).")
     var batch: Int = 64
 
-    @Option(help: "Digits data: the digits.csv.gz file or its folder (default: $ATOLL_DATA, data/ near the executable, ./data).")
+    @Option(
+        help:
+            "Digits data: the digits.csv.gz file or its folder (default: $ATOLL_DATA, data/ near the executable, ./data)."
+    )
     var data: String?
 
     @Flag(help: "Replace an existing zoo in --out (its index and zoo files are deleted first; other files are kept).")
@@ -63,7 +76,9 @@ struct Zoo: ParsableCommand {
 
     func validate() throws {
         guard task == "digits" || task.hasPrefix("csv:") else {
-            throw ValidationError("--task '\(task)': atoll zoo trains by gradient descent on a dataset's loss and needs digits or csv:PATH")
+            throw ValidationError(
+                "--task '\(task)': atoll zoo trains by gradient descent on a dataset's loss and needs digits or csv:PATH"
+            )
         }
         if task.hasPrefix("csv:") && !FileManager.default.fileExists(atPath: String(task.dropFirst(4))) {
             throw ValidationError("--task \(task): no such file '\(task.dropFirst(4))'")
@@ -95,9 +110,13 @@ struct Zoo: ParsableCommand {
         for item in saveAt.split(separator: ",", omittingEmptySubsequences: false) {
             let text = item.trimmingCharacters(in: .whitespaces)
             guard let value = Int(text), value >= 0 else {
-                throw ValidationError("--save-at: '\(text)' is not a step number (expected comma-separated integers ≥ 0, e.g. 100,500,2000)")
+                throw ValidationError(
+                    "--save-at: '\(text)' is not a step number (expected comma-separated integers ≥ 0, e.g. 100,500,2000)"
+                )
             }
-            guard value <= steps else { throw ValidationError("--save-at: step \(value) is after the last step (--steps \(steps))") }
+            guard value <= steps else {
+                throw ValidationError("--save-at: step \(value) is after the last step (--steps \(steps))")
+            }
             guard !result.contains(value) else { throw ValidationError("--save-at: step \(value) is listed twice") }
             result.append(value)
         }
@@ -111,10 +130,12 @@ struct Zoo: ParsableCommand {
         guard isDirectory.boolValue else { throw ValidationError("--out '\(out)' is a file, not a folder") }
         let contents = try FileManager.default.contentsOfDirectory(atPath: out)
         guard contents.isEmpty || force else {
-            let state = contents.contains(ZooIndex.fileName)
+            let state =
+                contents.contains(ZooIndex.fileName)
                 ? "it holds a zoo"
                 : "it holds \(contents.count) file(s) and no \(ZooIndex.fileName), perhaps an unfinished zoo"
-            throw ValidationError("--out '\(out)' is not empty (\(state)); choose another folder or pass --force to replace it")
+            throw ValidationError(
+                "--out '\(out)' is not empty (\(state)); choose another folder or pass --force to replace it")
         }
     }
 
@@ -141,7 +162,8 @@ struct Zoo: ParsableCommand {
         let specJSON = try specs.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
 
         let total = networks.count * count
-        print("""
+        print(
+            """
             zoo: \(count) network(s) × \(networks.count) spec(s) on \(task) (\(dataset.train.sampleCount) training samples), \
             \(steps) Adam steps (lr \(lr), batch \(batch)), saved at steps \(saveAt.map(String.init).joined(separator: ",")) → \(out)
             """)
@@ -153,7 +175,7 @@ struct Zoo: ParsableCommand {
         var entries: [ZooIndex.Entry] = []
         var finalAccuracies: [[Double]] = Array(repeating: [], count: networks.count)
         for (s, (network, net)) in zip(networks, nets).enumerated() {
-            for i in 0 ..< count {
+            for i in 0..<count {
                 let networkStart = Date()
                 let networkSeed = seed &+ UInt64(i)
                 var initStream = RandomStream(seed: networkSeed, purpose: "zoo-init")
@@ -162,18 +184,21 @@ struct Zoo: ParsableCommand {
                     batches: RandomStream(seed: networkSeed, purpose: "zoo-batches"))
                 var last: ZooIndex.Entry?
                 try trainer.train(steps: steps, checkpoints: Set(saveAt)) { step in
-                    let report = try dataset.report(genome: trainer.genome, network: net, generation: 0, seed: networkSeed)
+                    let report = try dataset.report(
+                        genome: trainer.genome, network: net, generation: 0, seed: networkSeed)
                     let entry = ZooIndex.Entry(
                         file: String(format: "s%d-net-%03d-step-%05d.safetensors", s, i, step), network: network,
                         seed: networkSeed, step: step, fitness: Double(String(Float(report.fitness)))!,
                         trainAccuracy: report.split("train")?.accuracy, testAccuracy: report.split("test")?.accuracy)
                     var metadata = [
                         "format": "pt", "atoll.network": specJSON[s], "task": task, "network": network,
-                        "fitness_name": report.fitnessName, "fitness": "\(entry.fitness)", "step": "\(step)", "seed": "\(networkSeed)",
+                        "fitness_name": report.fitnessName, "fitness": "\(entry.fitness)", "step": "\(step)",
+                        "seed": "\(networkSeed)",
                     ]
                     metadata["train_accuracy"] = entry.trainAccuracy.map { "\($0)" }
                     metadata["test_accuracy"] = entry.testAccuracy.map { "\($0)" }
-                    try SafeTensors(genome: trainer.genome, layout: net.layout, metadata: metadata).write(path: entry.path(in: out))
+                    try SafeTensors(genome: trainer.genome, layout: net.layout, metadata: metadata).write(
+                        path: entry.path(in: out))
                     entries.append(entry)
                     last = entry
                 }
@@ -199,7 +224,9 @@ struct Zoo: ParsableCommand {
                 "\(network): test accuracy at step \(saveAt.last!) min \(Self.percent(accuracies.min())) mean \(Self.percent(mean)) "
                     + "max \(Self.percent(accuracies.max())) over \(accuracies.count) network(s)")
         }
-        print("wrote \(ZooIndex.path(in: out)): \(entries.count) files of \(total) networks in " + String(format: "%.1f s", elapsed))
+        print(
+            "wrote \(ZooIndex.path(in: out)): \(entries.count) files of \(total) networks in "
+                + String(format: "%.1f s", elapsed))
     }
 
     /// Creates `--out`, or with `--force` deletes the index first (so an interrupted rerun leaves
@@ -210,7 +237,8 @@ struct Zoo: ParsableCommand {
         guard force else { return }
         let index = ZooIndex.path(in: out)
         if fm.fileExists(atPath: index) { try fm.removeItem(atPath: index) }
-        for name in try fm.contentsOfDirectory(atPath: out) where name.range(of: Self.zooFilePattern, options: .regularExpression) != nil {
+        for name in try fm.contentsOfDirectory(atPath: out)
+        where name.range(of: Self.zooFilePattern, options: .regularExpression) != nil {
             try fm.removeItem(atPath: (out as NSString).appendingPathComponent(name))
         }
     }

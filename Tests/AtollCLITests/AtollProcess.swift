@@ -18,7 +18,8 @@ enum AtollProcess {
         let beside = folder.appendingPathComponent("atoll")
         if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
         // Fallback: the package's debug build folder, found from this source file.
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         return root.appendingPathComponent(".build/debug/atoll")
     }
 
@@ -28,7 +29,8 @@ enum AtollProcess {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -50,7 +52,8 @@ enum AtollProcess {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()

@@ -7,7 +7,8 @@ import Testing
 struct PretrainCommandTests {
     @Test("a tiny zoo pre-trains a meta-learner whose report covers each size, and a run starts from it")
     func zooPretrainRun() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atoll-pretrain-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "atoll-pretrain-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let zoo = folder.appendingPathComponent("zoo").path
@@ -17,10 +18,13 @@ struct PretrainCommandTests {
         ])
         #expect(zooRun.status == 0, "\(zooRun.standardError)")
 
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let config = root.appendingPathComponent("configs/meta-small.yaml").path
         let model = folder.appendingPathComponent("meta").path
-        let pretrain = try AtollProcess.run(["pretrain", "--zoo", zoo, "--out", model, "--config", config, "--steps", "4", "--held-out", "0.25"])
+        let pretrain = try AtollProcess.run([
+            "pretrain", "--zoo", zoo, "--out", model, "--config", config, "--steps", "4", "--held-out", "0.25",
+        ])
         #expect(pretrain.status == 0, "\(pretrain.standardError)")
         for suffix in [".safetensors", ".json", ".report.json"] {
             #expect(FileManager.default.fileExists(atPath: model + suffix), "\(suffix)")
@@ -32,20 +36,20 @@ struct PretrainCommandTests {
         // A run on another network size starts from the pre-trained meta-learner (no warm-up).
         let runConfig = folder.appendingPathComponent("run.yaml")
         try """
-            network: mlp:64-6-10
-            islands: {count: 2, population: 6}
-            latent: {enabled: true, retention_threshold: 0.01}
-            meta:
-              pretrained: \(model).safetensors
-              architecture: {tokenValues: 32, width: 32, heads: 2, mlpRatio: 2, tokenMlpRatio: 2, encoderTokenLayers: 1, window: 16,
-                             encoderLatentLayers: 1, decoderLatentLayers: 1, latents: 8, latentWidth: 16, fourierFrequencies: 6, fitnessHidden: 16}
-              train_every: 2
-              steps: 1
-              batch: 4
-              archive_size: 8
-              probe_count: 8
-            stop: {generations: 2}
-            """.write(to: runConfig, atomically: true, encoding: .utf8)
+        network: mlp:64-6-10
+        islands: {count: 2, population: 6}
+        latent: {enabled: true, retention_threshold: 0.01}
+        meta:
+          pretrained: \(model).safetensors
+          architecture: {tokenValues: 32, width: 32, heads: 2, mlpRatio: 2, tokenMlpRatio: 2, encoderTokenLayers: 1, window: 16,
+                         encoderLatentLayers: 1, decoderLatentLayers: 1, latents: 8, latentWidth: 16, fourierFrequencies: 6, fitnessHidden: 16}
+          train_every: 2
+          steps: 1
+          batch: 4
+          archive_size: 8
+          probe_count: 8
+        stop: {generations: 2}
+        """.write(to: runConfig, atomically: true, encoding: .utf8)
         let out = folder.appendingPathComponent("run").path
         let run = try AtollProcess.run(["run", runConfig.path, "--out", out])
         #expect(run.status == 0, "\(run.standardError)")

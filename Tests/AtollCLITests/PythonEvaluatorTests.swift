@@ -16,14 +16,16 @@ private let pythonWithNumpy: Bool = {
 /// Real `atoll run`s whose fitness is a Python function served by python/atoll_evaluator.py.
 @Suite("python/atoll_evaluator.py", .serialized, .enabled(if: pythonWithNumpy, "python3 with numpy not found"))
 struct PythonEvaluatorTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// A temporary folder with `script` as `fitness.py` (importing atoll_evaluator from python/)
     /// and a config running it on a 1-16-1 network.
     static func setUp(script: String, generations: Int = 4) throws -> (folder: URL, config: URL) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atoll-python-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let header = "import sys\nsys.path.insert(0, \(pythonString(root.appendingPathComponent("python").path)))\nfrom atoll_evaluator import serve\nimport numpy as np\n"
+        let header =
+            "import sys\nsys.path.insert(0, \(pythonString(root.appendingPathComponent("python").path)))\nfrom atoll_evaluator import serve\nimport numpy as np\n"
         try Data((header + script).utf8).write(to: folder.appendingPathComponent("fitness.py"))
         let config = """
             seed: 2
@@ -39,17 +41,23 @@ struct PythonEvaluatorTests {
         return (folder, url)
     }
 
-    static func pythonString(_ text: String) -> String { "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'" }
+    static func pythonString(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+    }
 
     /// The float32 values of `name` in a safetensors file.
     static func tensor(_ name: String, in url: URL) throws -> [Float] {
         let data = try Data(contentsOf: url)
         let headerLength = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian })
-        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8 ..< 8 + headerLength)) as! [String: Any]
+        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<8 + headerLength)) as! [String: Any]
         let entry = header[name] as! [String: Any]
         let offsets = (entry["data_offsets"] as! [NSNumber]).map(\.intValue)
-        let bytes = data.subdata(in: 8 + headerLength + offsets[0] ..< 8 + headerLength + offsets[1])
-        return bytes.withUnsafeBytes { raw in (0 ..< bytes.count / 4).map { Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self).littleEndian) } }
+        let bytes = data.subdata(in: 8 + headerLength + offsets[0]..<8 + headerLength + offsets[1])
+        return bytes.withUnsafeBytes { raw in
+            (0..<bytes.count / 4).map {
+                Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self).littleEndian)
+            }
+        }
     }
 
     @Test("a run scored by a Python function gets PyTorch names and shapes; print() does not break the protocol")
@@ -72,7 +80,9 @@ struct PythonEvaluatorTests {
         let result = try AtollProcess.run(["run", config.path, "--out", run.path])
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardError.contains("scored 4"), "the function's print went to stderr")
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("summary.json"))) as! [String: Any]
+        let summary =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("summary.json")))
+            as! [String: Any]
         let best = (summary["bestFitness"] as! NSNumber).floatValue
         let weight = try Self.tensor("0.weight", in: run.appendingPathComponent("best.safetensors"))
         let bias = try Self.tensor("2.bias", in: run.appendingPathComponent("best.safetensors"))
@@ -94,7 +104,9 @@ struct PythonEvaluatorTests {
         let run = folder.appendingPathComponent("run")
         let result = try AtollProcess.run(["run", config.path, "--out", run.path])
         #expect(result.status == 0, "\(result.standardError)")
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("summary.json"))) as! [String: Any]
+        let summary =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("summary.json")))
+            as! [String: Any]
         let best = (summary["bestFitness"] as! NSNumber).doubleValue
         let weight = try Self.tensor("2.weight", in: run.appendingPathComponent("best.safetensors"))
         let expected = -weight.reduce(0.0) { $0 + Double($1) * Double($1) }
@@ -118,10 +130,12 @@ struct PythonEvaluatorTests {
         let run = folder.appendingPathComponent("run")
         let result = try AtollProcess.run(["run", folder.appendingPathComponent("sin.yaml").path, "--out", run.path])
         #expect(result.status == 0, "\(result.standardError)")
-        let lines = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        let lines = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(
+            separator: "\n")
         let bestEver = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             .map { ($0["generation"] as! Int, ($0["best_ever"] as! NSNumber).doubleValue) }
-        let first = bestEver.filter { $0.0 == 0 }.map(\.1).max()!, last = bestEver.filter { $0.0 == 15 }.map(\.1).max()!
+        let first = bestEver.filter { $0.0 == 0 }.map(\.1).max()!
+        let last = bestEver.filter { $0.0 == 15 }.map(\.1).max()!
         #expect(first < 0 && last > first, "-MSE rises from \(first) to \(last)")
     }
 
@@ -145,6 +159,8 @@ struct PythonEvaluatorTests {
         // 7 of 8 genomes are new in each generation (one elite is kept with its fitness).
         #expect(output.contains("the fitness function raised an exception on genome 0 of 7 (generation 2)"))
         #expect(output.contains("line 7, in fitness") && output.contains("return 1 / 0"), "the user's frame is shown")
-        #expect(output.contains("exited (status 1) while scoring a batch of 7 genomes (generation 2)"), "Atoll's own error names the batch")
+        #expect(
+            output.contains("exited (status 1) while scoring a batch of 7 genomes (generation 2)"),
+            "Atoll's own error names the batch")
     }
 }

@@ -4,11 +4,13 @@ import Testing
 /// `atoll report` and `atoll compare` as a user meets them, with real runs of configs/tiny.yaml.
 @Suite("atoll report and compare", .serialized)
 struct ReportCommandTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static let tiny = root.appendingPathComponent("configs/tiny.yaml").path
 
     static func folder() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atoll-report-cli-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "atoll-report-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return folder
     }
@@ -21,7 +23,9 @@ struct ReportCommandTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let run = folder.appendingPathComponent("run")
         // The process kills itself (SIGKILL) right after the checkpoint of generation 4.
-        let killed = try AtollProcess.run(["run", Self.tiny, "--out", run.path, "--local-ranks", "2", "--fault-kill-after-checkpoint", "4"])
+        let killed = try AtollProcess.run([
+            "run", Self.tiny, "--out", run.path, "--local-ranks", "2", "--fault-kill-after-checkpoint", "4",
+        ])
         #expect(killed.status != 0)
         #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent("report.html").path))
 
@@ -38,7 +42,9 @@ struct ReportCommandTests {
         #expect(resumed.standardOutput.contains("Report: \(run.appendingPathComponent("report.html").path)"))
         let finished = try Self.text(run.appendingPathComponent("report.html"))
         #expect(finished.contains("Finished after"))
-        #expect(finished.contains("none (ranks were threads of one process)"), "the environment of the resumed run is shown")
+        #expect(
+            finished.contains("none (ranks were threads of one process)"), "the environment of the resumed run is shown"
+        )
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("environment.json").path))
     }
 
@@ -46,7 +52,8 @@ struct ReportCommandTests {
     func compare() throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let a = folder.appendingPathComponent("a"), b = folder.appendingPathComponent("b")
+        let a = folder.appendingPathComponent("a")
+        let b = folder.appendingPathComponent("b")
         for run in [a, b] { #expect(try AtollProcess.run(["run", Self.tiny, "--out", run.path]).status == 0) }
         let out = folder.appendingPathComponent("compare.html")
         let result = try AtollProcess.run(["compare", a.path, b.path, "--out", out.path])

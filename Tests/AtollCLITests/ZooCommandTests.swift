@@ -12,7 +12,8 @@ struct ZooCommandTests {
     func metadata(of path: String) throws -> [String: String] {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let length = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        let header = try #require(try JSONSerialization.jsonObject(with: data.subdata(in: 8 ..< 8 + length)) as? [String: Any])
+        let header = try #require(
+            try JSONSerialization.jsonObject(with: data.subdata(in: 8..<8 + length)) as? [String: Any])
         #expect(header["0.weight"] != nil && header["2.bias"] != nil, "PyTorch nn.Sequential tensor names")
         return try #require(header["__metadata__"] as? [String: String])
     }
@@ -39,7 +40,10 @@ struct ZooCommandTests {
         try JSONDecoder().decode(Index.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/index.json")))
     }
 
-    let tiny = ["zoo", "--task", "digits", "--network", "mlp:64-8-10", "--count", "2", "--steps", "30", "--save-at", "10,30", "--seed", "5"]
+    let tiny = [
+        "zoo", "--task", "digits", "--network", "mlp:64-8-10", "--count", "2", "--steps", "30", "--save-at", "10,30",
+        "--seed", "5",
+    ]
 
     @Test("a tiny zoo: two networks saved at steps 10 and 30, indexed, with their metadata")
     func tinyZoo() throws {
@@ -54,10 +58,11 @@ struct ZooCommandTests {
         #expect(zoo.version == 1)
         #expect(zoo.task == "digits")
         let entries = zoo.entries
-        #expect(entries.map(\.file) == [
-            "s0-net-000-step-00010.safetensors", "s0-net-000-step-00030.safetensors",
-            "s0-net-001-step-00010.safetensors", "s0-net-001-step-00030.safetensors",
-        ])
+        #expect(
+            entries.map(\.file) == [
+                "s0-net-000-step-00010.safetensors", "s0-net-000-step-00030.safetensors",
+                "s0-net-001-step-00010.safetensors", "s0-net-001-step-00030.safetensors",
+            ])
         #expect(entries.map(\.seed) == [5, 5, 6, 6])
         #expect(entries.map(\.step) == [10, 30, 10, 30])
         #expect(entries.allSatisfy { $0.network == "mlp:64-8-10" })
@@ -65,7 +70,8 @@ struct ZooCommandTests {
         #expect(files == (entries.map(\.file) + ["index.json"]).sorted())
 
         for entry in entries {
-            #expect(entry.fitness < 0 && (0 ... 1).contains(entry.train_accuracy) && (0 ... 1).contains(entry.test_accuracy))
+            #expect(
+                entry.fitness < 0 && (0...1).contains(entry.train_accuracy) && (0...1).contains(entry.test_accuracy))
             let meta = try metadata(of: folder + "/" + entry.file)
             #expect(meta["task"] == "digits")
             #expect(meta["network"] == "mlp:64-8-10")
@@ -76,8 +82,9 @@ struct ZooCommandTests {
             #expect(meta["test_accuracy"].flatMap(Double.init) == entry.test_accuracy)
         }
         // Training helps: each network's cross-entropy is lower at step 30 than at step 10.
-        for network in 0 ..< 2 {
-            let early = entries[2 * network].fitness, late = entries[2 * network + 1].fitness
+        for network in 0..<2 {
+            let early = entries[2 * network].fitness
+            let late = entries[2 * network + 1].fitness
             #expect(late > early, "network \(network): fitness \(early) at step 10, \(late) at step 30")
         }
     }
@@ -92,7 +99,8 @@ struct ZooCommandTests {
 
         let again = try AtollProcess.run(tiny + ["--out", folder])
         #expect(again.status == 64)
-        #expect(again.standardError.contains("--out") && again.standardError.contains("--force"), "\(again.standardError)")
+        #expect(
+            again.standardError.contains("--out") && again.standardError.contains("--force"), "\(again.standardError)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/index.json")) == before)
 
         // An unfinished zoo (files, no index) is named as such.
@@ -102,25 +110,30 @@ struct ZooCommandTests {
         #expect(unfinished.standardError.contains("unfinished zoo"), "\(unfinished.standardError)")
 
         let forced = try AtollProcess.run(
-            ["zoo", "--task", "digits", "--network", "mlp:64-8-10", "--count", "1", "--steps", "5", "--save-at", "5", "--force", "--out", folder])
+            [
+                "zoo", "--task", "digits", "--network", "mlp:64-8-10", "--count", "1", "--steps", "5", "--save-at", "5",
+                "--force", "--out", folder,
+            ])
         #expect(forced.status == 0, "\(forced.standardError)")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         #expect(files == ["index.json", "s0-net-000-step-00005.safetensors"], "the old zoo's files are gone")
     }
 
-    @Test("bad options are refused with the option named", arguments: [
-        (["--save-at", "10,40"], "--save-at: step 40 is after the last step"),
-        (["--save-at", "10,x"], "--save-at: 'x' is not a step number"),
-        (["--count", "0"], "--count must be at least 1"),
-        (["--network", "mlp:64-8-11"], "--network 'mlp:64-8-11'"),
-        (["--task", "CartPole-v1"], "--task 'CartPole-v1'"),
-        (["--lr", "0"], "--lr must be a positive number"),
-    ])
+    @Test(
+        "bad options are refused with the option named",
+        arguments: [
+            (["--save-at", "10,40"], "--save-at: step 40 is after the last step"),
+            (["--save-at", "10,x"], "--save-at: 'x' is not a step number"),
+            (["--count", "0"], "--count must be at least 1"),
+            (["--network", "mlp:64-8-11"], "--network 'mlp:64-8-11'"),
+            (["--task", "CartPole-v1"], "--task 'CartPole-v1'"),
+            (["--lr", "0"], "--lr must be a positive number"),
+        ])
     func badOptions(extra: [String], expected: String) throws {
         var arguments = ["zoo", "--task", "digits", "--count", "1", "--steps", "30", "--out", temporaryFolder()]
         if !extra.contains("--network") { arguments += ["--network", "mlp:64-8-10"] }
         for (position, option) in extra.enumerated() where position % 2 == 0 {
-            if let existing = arguments.firstIndex(of: option) { arguments.removeSubrange(existing ... existing + 1) }
+            if let existing = arguments.firstIndex(of: option) { arguments.removeSubrange(existing...existing + 1) }
         }
         let result = try AtollProcess.run(arguments + extra)
         #expect(result.status != 0)

@@ -12,26 +12,26 @@ struct LocalCommunicatorTests {
     func allreduce(size: Int) throws {
         let results = try LocalCommunicator.run(size: size) { comm -> ([Float], [Double], [Int64], [Float]) in
             let r = comm.rank
-            var f = (0 ..< 6).map { Float(r + 1) * Float($0 + 1) }
+            var f = (0..<6).map { Float(r + 1) * Float($0 + 1) }
             try comm.allreduce(&f, op: .sum)
-            var d = (0 ..< 6).map { Double((r * 7 + $0 * 3) % 11) }
+            var d = (0..<6).map { Double((r * 7 + $0 * 3) % 11) }
             try comm.allreduce(&d, op: .max)
-            var q = (0 ..< 6).map { Int64(r * 100 - $0) }
+            var q = (0..<6).map { Int64(r * 100 - $0) }
             try comm.allreduce(&q, op: .min)
             var m = [Float(-r), Float(r)]
             try comm.allreduce(&m, op: .min)
             return (f, d, q, m)
         }
         let triangle = Float(size * (size + 1) / 2)
-        let expectedSum: [Float] = (0 ..< 6).map { triangle * Float($0 + 1) }
+        let expectedSum: [Float] = (0..<6).map { triangle * Float($0 + 1) }
         var expectedMax: [Double] = []
-        for i in 0 ..< 6 {
-            expectedMax.append((0 ..< size).map { Double(($0 * 7 + i * 3) % 11) }.max()!)
+        for i in 0..<6 {
+            expectedMax.append((0..<size).map { Double(($0 * 7 + i * 3) % 11) }.max()!)
         }
         for (f, d, q, m) in results {
             #expect(f == expectedSum)
             #expect(d == expectedMax)
-            #expect(q == (0 ..< 6).map { Int64(-$0) })
+            #expect(q == (0..<6).map { Int64(-$0) })
             #expect(m == [Float(-(size - 1)), 0])
         }
     }
@@ -48,7 +48,7 @@ struct LocalCommunicatorTests {
 
     @Test("broadcast from every root", arguments: sizes)
     func broadcast(size: Int) throws {
-        for root in 0 ..< size {
+        for root in 0..<size {
             let results = try LocalCommunicator.run(size: size) { comm -> [Double] in
                 var v = [Double(comm.rank), Double(comm.rank) * 0.5]
                 try comm.broadcast(&v, root: root)
@@ -62,13 +62,13 @@ struct LocalCommunicatorTests {
     func allgather(size: Int) throws {
         let results = try LocalCommunicator.run(size: size) { comm -> ([Int64], [[Float]], [String]) in
             let even = try comm.allgather([Int64(comm.rank), Int64(comm.rank * comm.rank)])
-            let ragged = try comm.allgatherv((0 ..< comm.rank).map { Float($0) + 0.25 })
+            let ragged = try comm.allgatherv((0..<comm.rank).map { Float($0) + 0.25 })
             let strings = try comm.allgatherStrings("rank \(comm.rank) ✓")
             return (even, ragged, strings)
         }
-        let expectedEven: [Int64] = (0 ..< size).flatMap { r -> [Int64] in [Int64(r), Int64(r * r)] }
-        let expectedRagged: [[Float]] = (0 ..< size).map { r in (0 ..< r).map { Float($0) + 0.25 } }
-        let expectedStrings: [String] = (0 ..< size).map { "rank \($0) ✓" }
+        let expectedEven: [Int64] = (0..<size).flatMap { r -> [Int64] in [Int64(r), Int64(r * r)] }
+        let expectedRagged: [[Float]] = (0..<size).map { r in (0..<r).map { Float($0) + 0.25 } }
+        let expectedStrings: [String] = (0..<size).map { "rank \($0) ✓" }
         for (even, ragged, strings) in results {
             #expect(even == expectedEven)
             #expect(ragged == expectedRagged)
@@ -79,15 +79,22 @@ struct LocalCommunicatorTests {
     @Test("sendrecv around a ring in both directions", arguments: sizes)
     func sendrecv(size: Int) throws {
         let results = try LocalCommunicator.run(size: size) { comm -> [Int64] in
-            let r = comm.rank, next = (r + 1) % size, previous = (r + size - 1) % size
+            let r = comm.rank
+            let next = (r + 1) % size
+            let previous = (r + size - 1) % size
             let forward: [Int64] = [Int64(r), 1]
             let backward: [Int64] = [Int64(r), 2]
-            var fromPrevious: [Int64] = [0, 0], fromNext: [Int64] = [0, 0]
+            var fromPrevious: [Int64] = [0, 0]
+            var fromNext: [Int64] = [0, 0]
             try forward.withUnsafeBufferPointer { s in
-                try fromPrevious.withUnsafeMutableBufferPointer { try comm.sendrecv(s, to: next, into: $0, from: previous, tag: 1) }
+                try fromPrevious.withUnsafeMutableBufferPointer {
+                    try comm.sendrecv(s, to: next, into: $0, from: previous, tag: 1)
+                }
             }
             try backward.withUnsafeBufferPointer { s in
-                try fromNext.withUnsafeMutableBufferPointer { try comm.sendrecv(s, to: previous, into: $0, from: next, tag: 2) }
+                try fromNext.withUnsafeMutableBufferPointer {
+                    try comm.sendrecv(s, to: previous, into: $0, from: next, tag: 2)
+                }
             }
             try comm.barrier()
             return fromPrevious + fromNext
@@ -102,20 +109,30 @@ struct LocalCommunicatorTests {
         // A message from s to r with tag t has 1 + t + (2s + r) mod 3 values, all 100s + 10r + t.
         func count(_ s: Int, _ r: Int, _ t: Int) -> Int { 1 + t + (2 * s + r) % 3 }
         func routes(_ r: Int) -> [(peer: Int, tag: Int)] {
-            (0 ..< size).filter { $0 != r }.flatMap { peer in [0, 1].map { (peer: peer, tag: $0) } }
+            (0..<size).filter { $0 != r }.flatMap { peer in [0, 1].map { (peer: peer, tag: $0) } }
         }
         let results = try LocalCommunicator.run(size: size) { comm -> [Float] in
             let me = comm.rank
-            let outgoing: [Float] = routes(me).flatMap { [Float](repeating: Float(me * 100 + $0.peer * 10 + $0.tag), count: count(me, $0.peer, $0.tag)) }
+            let outgoing: [Float] = routes(me).flatMap {
+                [Float](repeating: Float(me * 100 + $0.peer * 10 + $0.tag), count: count(me, $0.peer, $0.tag))
+            }
             var incoming = [Float](repeating: -1, count: routes(me).map { count($0.peer, me, $0.tag) }.reduce(0, +))
             try outgoing.withUnsafeBufferPointer { out in
                 try incoming.withUnsafeMutableBufferPointer { inc in
-                    var sends: [OutgoingMessage<Float>] = [], receives: [IncomingMessage<Float>] = []
-                    var o = 0, i = 0
+                    var sends: [OutgoingMessage<Float>] = []
+                    var receives: [IncomingMessage<Float>] = []
+                    var o = 0
+                    var i = 0
                     for route in routes(me) {
-                        let n = count(me, route.peer, route.tag), m = count(route.peer, me, route.tag)
-                        sends.append(OutgoingMessage(to: route.peer, tag: route.tag, values: UnsafeBufferPointer(rebasing: out[o ..< o + n])))
-                        receives.append(IncomingMessage(from: route.peer, tag: route.tag, into: UnsafeMutableBufferPointer(rebasing: inc[i ..< i + m])))
+                        let n = count(me, route.peer, route.tag)
+                        let m = count(route.peer, me, route.tag)
+                        sends.append(
+                            OutgoingMessage(
+                                to: route.peer, tag: route.tag, values: UnsafeBufferPointer(rebasing: out[o..<o + n])))
+                        receives.append(
+                            IncomingMessage(
+                                from: route.peer, tag: route.tag,
+                                into: UnsafeMutableBufferPointer(rebasing: inc[i..<i + m])))
                         o += n
                         i += m
                     }
@@ -125,7 +142,9 @@ struct LocalCommunicatorTests {
             return incoming
         }
         for (r, incoming) in results.enumerated() {
-            let expected: [Float] = routes(r).flatMap { [Float](repeating: Float($0.peer * 100 + r * 10 + $0.tag), count: count($0.peer, r, $0.tag)) }
+            let expected: [Float] = routes(r).flatMap {
+                [Float](repeating: Float($0.peer * 100 + r * 10 + $0.tag), count: count($0.peer, r, $0.tag))
+            }
             #expect(incoming == expected)
         }
     }
@@ -176,7 +195,9 @@ struct LocalCommunicatorTests {
             var received: [Float] = [0]
             do {
                 try sent.withUnsafeBufferPointer { s in
-                    try received.withUnsafeMutableBufferPointer { try comm.sendrecv(s, to: 1, into: $0, from: 1, tag: 9) }
+                    try received.withUnsafeMutableBufferPointer {
+                        try comm.sendrecv(s, to: 1, into: $0, from: 1, tag: 9)
+                    }
                 }
                 return "no error"
             } catch {

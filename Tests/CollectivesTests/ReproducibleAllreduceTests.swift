@@ -10,10 +10,10 @@ import Testing
 struct ReproducibleAllreduceTests {
     /// Sixteen contributions spanning six orders of magnitude, half of them nearly cancelling.
     static func contributions(count: Int = 16, length: Int = 257) -> [[Float]] {
-        (0 ..< count).map { c in
+        (0..<count).map { c in
             var stream = RandomStream(seed: 7, island: c, purpose: "test-contribution")
             let scale = Float([1e-3, 1, 1e3, 1e-1][c % 4])
-            return (0 ..< length).map { _ in scale * Float(stream.gaussian()) }
+            return (0..<length).map { _ in scale * Float(stream.gaussian()) }
         }.enumerated().map { c, values in
             c % 2 == 1 && c >= 8 ? values.map { -$0 * 0.999 } : values
         }
@@ -54,8 +54,8 @@ struct ReproducibleAllreduceTests {
             }
         }
         // A plain float sum in another order does change bits for these inputs: the test has teeth.
-        let forward = (0 ..< all[0].count).map { i in all.reduce(Float(0)) { $0 + $1[i] } }
-        let backward = (0 ..< all[0].count).map { i in all.reversed().reduce(Float(0)) { $0 + $1[i] } }
+        let forward = (0..<all[0].count).map { i in all.reduce(Float(0)) { $0 + $1[i] } }
+        let backward = (0..<all[0].count).map { i in all.reversed().reduce(Float(0)) { $0 + $1[i] } }
         #expect(Self.bits(forward) != Self.bits(backward))
     }
 
@@ -66,7 +66,8 @@ struct ReproducibleAllreduceTests {
     static func errorBound(contributions count: Int, maxAbs: Double, sum: Double) -> Double {
         let E = Int(maxAbs.exponent) + 1
         let B = 62 - ReproducibleAllreduce.headroomBits
-        return Double(count) * Double(sign: .plus, exponent: E - B - 1, significand: 1) + Double(Float(sum).ulp) / 2 + abs(sum) * 0x1p-52
+        return Double(count) * Double(sign: .plus, exponent: E - B - 1, significand: 1) + Double(Float(sum).ulp) / 2
+            + abs(sum) * 0x1p-52
     }
 
     @Test("within count · 2^(E−B−1) plus the final rounding of the float64 sum")
@@ -77,13 +78,16 @@ struct ReproducibleAllreduceTests {
         for i in sum.indices {
             let exact = all.reduce(0.0) { $0 + Double($1[i]) }
             let bound = Self.errorBound(contributions: all.count, maxAbs: maxAbs, sum: exact)
-            #expect(abs(Double(sum[i]) - exact) <= bound, "element \(i): error \(abs(Double(sum[i]) - exact)), bound \(bound)")
+            #expect(
+                abs(Double(sum[i]) - exact) <= bound,
+                "element \(i): error \(abs(Double(sum[i]) - exact)), bound \(bound)")
         }
     }
 
     @Test("zeros sum to zeros and exact cancellation gives exact zeros")
     func zerosAndCancellation() throws {
-        let zeros = try Self.reproducibleSum([[Float](repeating: 0, count: 5), [Float](repeating: 0, count: 5)], ranks: 2, shuffleSeed: 1)
+        let zeros = try Self.reproducibleSum(
+            [[Float](repeating: 0, count: 5), [Float](repeating: 0, count: 5)], ranks: 2, shuffleSeed: 1)
         #expect(zeros == [0, 0, 0, 0, 0])
         let values: [Float] = [3.5, -1e30, 1e-30, 7, -0.125]
         let cancel = try Self.reproducibleSum([values, values.map { -$0 }], ranks: 2, shuffleSeed: 1)
@@ -94,9 +98,13 @@ struct ReproducibleAllreduceTests {
         let mixed = try Self.reproducibleSum([[1e6, 1], [0.3, 2], [-1e6, 3]], ranks: 3, shuffleSeed: 2)
         let bound = Self.errorBound(contributions: 3, maxAbs: 1e6, sum: Double(Float(0.3)))
         #expect(bound < 1e-5)
-        #expect(abs(Double(mixed[0]) - Double(Float(0.3))) <= bound, "error \(abs(Double(mixed[0]) - Double(Float(0.3))))")
-        let large: Float = 1e6, small: Float = 0.3
-        #expect(abs(Double((large + small) - large) - Double(small)) > bound, "the float sum loses more: the bound has teeth")
+        #expect(
+            abs(Double(mixed[0]) - Double(Float(0.3))) <= bound, "error \(abs(Double(mixed[0]) - Double(Float(0.3))))")
+        let large: Float = 1e6
+        let small: Float = 0.3
+        #expect(
+            abs(Double((large + small) - large) - Double(small)) > bound,
+            "the float sum loses more: the bound has teeth")
         #expect(mixed[1] == 6)
     }
 
@@ -123,7 +131,9 @@ struct ReproducibleAllreduceTests {
             var result = [Float](repeating: 9, count: 2)
             let mine: [[Float]] = comm.rank == 1 ? [[1.5, -2]] : []
             try withBufferViews(mine) { views in
-                try result.withUnsafeMutableBufferPointer { try ReproducibleAllreduce.sum(views, into: $0, communicator: comm) }
+                try result.withUnsafeMutableBufferPointer {
+                    try ReproducibleAllreduce.sum(views, into: $0, communicator: comm)
+                }
             }
             return result
         }
@@ -141,7 +151,9 @@ struct ReproducibleAllreduceTests {
             var result = [Float](repeating: 0, count: 3)
             do {
                 try withBufferViews(mine) { views in
-                    try result.withUnsafeMutableBufferPointer { try ReproducibleAllreduce.sum(views, into: $0, communicator: comm) }
+                    try result.withUnsafeMutableBufferPointer {
+                        try ReproducibleAllreduce.sum(views, into: $0, communicator: comm)
+                    }
                 }
                 messages.append("no error")
             } catch let error as CommunicatorError {
@@ -164,8 +176,12 @@ struct ReproducibleAllreduceTests {
         for (rank, messages) in outcomes.enumerated() {
             #expect(messages.count == 3)
             #expect(!messages.joined().contains("timed out"), "rank \(rank): \(messages)")
-            #expect(messages[0].hasPrefix("invalid argument: reproducible allreduce refused its arguments"), "rank \(rank): \(messages[0])")
-            #expect(messages[0].contains(rank == 1 ? "rank 1: a contribution has 2 elements, the result 3" : "rank 1 passed bad arguments"))
+            #expect(
+                messages[0].hasPrefix("invalid argument: reproducible allreduce refused its arguments"),
+                "rank \(rank): \(messages[0])")
+            #expect(
+                messages[0].contains(
+                    rank == 1 ? "rank 1: a contribution has 2 elements, the result 3" : "rank 1 passed bad arguments"))
             #expect(messages[1].contains("results have 3 to 4 elements"), "rank \(rank): \(messages[1])")
             #expect(messages[2] == "3.0")
         }

@@ -6,8 +6,8 @@ import Testing
 
 struct CrossoverTests {
     let d = 10_000
-    let a: [Float] = (0 ..< 10_000).map { Float($0) }
-    let b: [Float] = (0 ..< 10_000).map { Float(-1 - $0) }
+    let a: [Float] = (0..<10_000).map { Float($0) }
+    let b: [Float] = (0..<10_000).map { Float(-1 - $0) }
 
     func child(_ crossover: Crossover, a: [Float], b: [Float], seed: UInt64 = 3) -> [Float] {
         var out = [Float](repeating: .nan, count: a.count)
@@ -21,7 +21,7 @@ struct CrossoverTests {
     @Test func uniformTakesEveryGeneFromOneParentHalfTheTime() {
         let c = child(.uniform, a: a, b: b)
         var fromA = 0
-        for j in 0 ..< d {
+        for j in 0..<d {
             #expect(c[j] == a[j] || c[j] == b[j])
             if c[j] == a[j] { fromA += 1 }
         }
@@ -31,17 +31,17 @@ struct CrossoverTests {
 
     @Test func onePointCutsOnce() {
         let c = child(.onePoint, a: a, b: b)
-        let cut = (0 ..< d).first { c[$0] != a[$0] }!
+        let cut = (0..<d).first { c[$0] != a[$0] }!
         #expect(cut >= 1)
-        #expect((cut ..< d).allSatisfy { c[$0] == b[$0] })
+        #expect((cut..<d).allSatisfy { c[$0] == b[$0] })
     }
 
     @Test func twoPointTakesTheMiddleFromTheSecondParent() {
         let c = child(.twoPoint, a: a, b: b)
-        let first = (0 ..< d).first { c[$0] != a[$0] }!
-        let second = (first ..< d).first { c[$0] != b[$0] } ?? d
+        let first = (0..<d).first { c[$0] != a[$0] }!
+        let second = (first..<d).first { c[$0] != b[$0] } ?? d
         #expect(first >= 1 && second > first)
-        #expect((second ..< d).allSatisfy { c[$0] == a[$0] })
+        #expect((second..<d).allSatisfy { c[$0] == a[$0] })
     }
 
     @Test func noneCopiesTheFirstParent() {
@@ -52,8 +52,9 @@ struct CrossoverTests {
         let alpha: Float = 0.5
         let c = child(.blend(alpha: alpha), a: a, b: b)
         var outside = 0
-        for j in 0 ..< d {
-            let low = min(a[j], b[j]), span = abs(a[j] - b[j])
+        for j in 0..<d {
+            let low = min(a[j], b[j])
+            let span = abs(a[j] - b[j])
             #expect(c[j] >= low - alpha * span - 1e-3 && c[j] <= low + (1 + alpha) * span + 1e-3)
             if c[j] < low || c[j] > low + span { outside += 1 }
         }
@@ -64,7 +65,8 @@ struct CrossoverTests {
     /// With parents 0 and 1, `|c − ½| = β/2`, and `P(β ≤ x) = ½ x^{η+1}` for `x ≤ 1`,
     /// `1 − ½ x^{−(η+1)}` above (Deb & Agrawal 1995).
     @Test func simulatedBinarySpreadFollowsEta() {
-        let zeros = [Float](repeating: 0, count: d), ones = [Float](repeating: 1, count: d)
+        let zeros = [Float](repeating: 0, count: d)
+        let ones = [Float](repeating: 1, count: d)
         var previousMeanSpread = Double.infinity
         for eta: Float in [2, 5, 20] {
             let c = child(.simulatedBinary(eta: eta), a: zeros, b: ones)

@@ -6,8 +6,9 @@ import Testing
 
 struct GeneticAlgorithmTests {
     func evaluatedPopulation(count: Int, dimension: Int, seed: UInt64) -> Population {
-        var population = Population.uniform(count: count, dimension: dimension, low: -1, high: 1, key: StreamKey(seed: seed, generation: 0))
-        population.fitness = (0 ..< count).map { -Float(BenchmarkFunction.sphere.value(population.row($0))) }
+        var population = Population.uniform(
+            count: count, dimension: dimension, low: -1, high: 1, key: StreamKey(seed: seed, generation: 0))
+        population.fitness = (0..<count).map { -Float(BenchmarkFunction.sphere.value(population.row($0))) }
         return population
     }
 
@@ -17,7 +18,7 @@ struct GeneticAlgorithmTests {
         var children = Population(count: ga.childCount(populationSize: 10), dimension: 50)
         ga.breed(parents: parents, into: &children, key: StreamKey(seed: 2, generation: 1))
         // Children much worse than any parent: only elitism can keep parents.
-        children.fitness = (0 ..< children.count).map { -1_000 - Float($0) }
+        children.fitness = (0..<children.count).map { -1_000 - Float($0) }
         var next = Population(count: 10, dimension: 50)
         ga.selectSurvivors(parents: parents, children: children, into: &next)
         for (slot, index) in parents.ranking().prefix(3).enumerated() {
@@ -41,7 +42,9 @@ struct GeneticAlgorithmTests {
     }
 
     @Test func sameKeyGivesSameChildrenAndIslandsDiffer() {
-        let ga = GeneticAlgorithm(crossover: .simulatedBinary(eta: 5), mutation: Mutation(kind: .selfAdaptive(initialSigma: 0.1, learningRate: nil), genes: .rate(0.05)))
+        let ga = GeneticAlgorithm(
+            crossover: .simulatedBinary(eta: 5),
+            mutation: Mutation(kind: .selfAdaptive(initialSigma: 0.1, learningRate: nil), genes: .rate(0.05)))
         let parents = evaluatedPopulation(count: 8, dimension: 20_000, seed: 4)  // large: made on several threads
         func breed(_ key: StreamKey) -> Population {
             var children = Population(count: 7, dimension: 20_000)
@@ -55,18 +58,22 @@ struct GeneticAlgorithmTests {
         let otherIsland = breed(StreamKey(seed: 4, island: 1, generation: 1))
         let otherGeneration = breed(StreamKey(seed: 4, island: 0, generation: 2))
         #expect(otherIsland.genes != first.genes && otherGeneration.genes != first.genes)
-        #expect(Set(otherIsland.ids).isDisjoint(with: first.ids) && Set(otherGeneration.ids).isDisjoint(with: first.ids))
+        #expect(
+            Set(otherIsland.ids).isDisjoint(with: first.ids) && Set(otherGeneration.ids).isDisjoint(with: first.ids))
     }
 
     @Test func streamsAreKeyedBySeedIslandGenerationAndPurpose() {
         func draws(_ key: StreamKey, _ purpose: StreamPurpose) -> [UInt64] {
             var random = key.stream(purpose)
-            return (0 ..< 4).map { _ in random.next() }
+            return (0..<4).map { _ in random.next() }
         }
         let key = StreamKey(seed: 11, island: 2, generation: 7)
         #expect(draws(key, .mutation) == draws(StreamKey(seed: 11, island: 2, generation: 7), .mutation))
-        let others = [draws(StreamKey(seed: 12, island: 2, generation: 7), .mutation), draws(StreamKey(seed: 11, island: 3, generation: 7), .mutation),
-                      draws(StreamKey(seed: 11, island: 2, generation: 8), .mutation), draws(key, .crossover)]
+        let others = [
+            draws(StreamKey(seed: 12, island: 2, generation: 7), .mutation),
+            draws(StreamKey(seed: 11, island: 3, generation: 7), .mutation),
+            draws(StreamKey(seed: 11, island: 2, generation: 8), .mutation), draws(key, .crossover),
+        ]
         #expect(others.allSatisfy { $0 != draws(key, .mutation) })
     }
 
@@ -82,10 +89,12 @@ struct GeneticAlgorithmTests {
             mutation: Mutation(kind: .selfAdaptive(initialSigma: 0.5, learningRate: nil), genes: .rate(0.2)),
             bounds: GeneBounds(low: -5.12, high: 5.12, handling: .reflect), elites: 2)
         var finals: [Double] = []
-        for seed: UInt64 in 1 ... 8 {
-            let optimizer = Optimizer(algorithm: .genetic(ga, populationSize: 100), dimension: 10, start: .uniform(low: -5.12, high: 5.12), seed: seed)
+        for seed: UInt64 in 1...8 {
+            let optimizer = Optimizer(
+                algorithm: .genetic(ga, populationSize: 100), dimension: 10, start: .uniform(low: -5.12, high: 5.12),
+                seed: seed)
             let result = try optimizer.run(stop: StopCriteria(maxEvaluations: 50_000)) { batch in
-                (0 ..< batch.count).map { -Float(BenchmarkFunction.rastrigin.value(batch.row($0))) }
+                (0..<batch.count).map { -Float(BenchmarkFunction.rastrigin.value(batch.row($0))) }
             }
             #expect(result.progress.evaluations >= 50_000 && result.progress.evaluations < 50_000 + 98)
             #expect(Float(-BenchmarkFunction.rastrigin.value(result.bestGenome)) == result.bestFitness)
@@ -101,19 +110,23 @@ struct GeneticAlgorithmTests {
 struct BreedGenerationTests {
     /// The in-place generation holds the elites, then exactly the children `breed` makes.
     @Test func matchesBreedWithElitesInFront() {
-        let ga = GeneticAlgorithm(crossover: .twoPoint, mutation: Mutation(kind: .gaussian(sigma: 0.3), genes: .rate(0.1)), elites: 2)
-        var parents = Population.uniform(count: 9, dimension: 40, low: -1, high: 1, key: StreamKey(seed: 6, generation: 0))
-        parents.fitness = (0 ..< 9).map { Float(($0 * 5) % 9) }
+        let ga = GeneticAlgorithm(
+            crossover: .twoPoint, mutation: Mutation(kind: .gaussian(sigma: 0.3), genes: .rate(0.1)), elites: 2)
+        var parents = Population.uniform(
+            count: 9, dimension: 40, low: -1, high: 1, key: StreamKey(seed: 6, generation: 0))
+        parents.fitness = (0..<9).map { Float(($0 * 5) % 9) }
         let key = StreamKey(seed: 6, island: 2, generation: 3)
         var children = Population(count: 7, dimension: 40)
         ga.breed(parents: parents, into: &children, key: key)
         var next = Population(count: 9, dimension: 40)
-        #expect(ga.breedGeneration(parents: parents, into: &next, key: key) == 2 ..< 9)
+        #expect(ga.breedGeneration(parents: parents, into: &next, key: key) == 2..<9)
         let best = parents.ranking()
-        for slot in 0 ..< 2 {
-            #expect(next.row(slot) == parents.row(best[slot]) && next.ids[slot] == parents.ids[best[slot]] && next.fitness[slot] == parents.fitness[best[slot]])
+        for slot in 0..<2 {
+            #expect(
+                next.row(slot) == parents.row(best[slot]) && next.ids[slot] == parents.ids[best[slot]]
+                    && next.fitness[slot] == parents.fitness[best[slot]])
         }
-        #expect(Array(next.genes[2 * 40 ..< 9 * 40]) == children.genes)
+        #expect(Array(next.genes[2 * 40..<9 * 40]) == children.genes)
         #expect(Array(next.ids[2...]) == children.ids && Array(next.fitness[2...]) == children.fitness)
     }
 }
@@ -123,10 +136,14 @@ struct ConfigurationCodingTests {
     @Test func configurationsAndStatesRoundTrip() throws {
         let ga = GeneticAlgorithm(
             selection: .truncation(fraction: 0.3), crossover: .blend(alpha: 0.25), crossoverProbability: 0.7,
-            mutation: Mutation(kind: .selfAdaptive(initialSigma: 0.2, learningRate: nil), genes: .adaptiveCount(aboveMean: 2, belowMean: 9)),
+            mutation: Mutation(
+                kind: .selfAdaptive(initialSigma: 0.2, learningRate: nil),
+                genes: .adaptiveCount(aboveMean: 2, belowMean: 9)),
             bounds: GeneBounds(low: [-1, -2], high: [1, 2], handling: .reflect), elites: 4, survivors: .plus)
         #expect(try JSONDecoder().decode(GeneticAlgorithm.self, from: JSONEncoder().encode(ga)) == ga)
-        let optimizer = Optimizer(algorithm: .genetic(ga, populationSize: 30), dimension: 2, start: .point(mean: [0, 1], spread: 0.5), seed: 9, island: 3)
+        let optimizer = Optimizer(
+            algorithm: .genetic(ga, populationSize: 30), dimension: 2, start: .point(mean: [0, 1], spread: 0.5),
+            seed: 9, island: 3)
         #expect(try JSONDecoder().decode(Optimizer.self, from: JSONEncoder().encode(optimizer)) == optimizer)
         var snes = SNES(mean: [0, 0, 0], stepSize: 1)
         var population = Population(count: snes.populationSize, dimension: 3)
@@ -136,7 +153,9 @@ struct ConfigurationCodingTests {
 }
 
 struct ChunkedBreedingTests {
-    static let crossovers: [Crossover] = [.none, .onePoint, .twoPoint, .uniform, .blend(alpha: 0.3), .simulatedBinary(eta: 4)]
+    static let crossovers: [Crossover] = [
+        .none, .onePoint, .twoPoint, .uniform, .blend(alpha: 0.3), .simulatedBinary(eta: 4),
+    ]
 
     /// `breed` crosses, mutates and bounds long genomes in 4,096-gene chunks; every child must be
     /// exactly the one made by applying each operator to the whole row with the same streams.
@@ -145,9 +164,12 @@ struct ChunkedBreedingTests {
         let d = 10_000  // two full chunks and a partial one, not a multiple of 64
         let ga = GeneticAlgorithm(
             selection: .tournament(size: 2), crossover: crossover, crossoverProbability: 0.8,
-            mutation: Mutation(kind: .selfAdaptive(initialSigma: 0.5, learningRate: nil), genes: .adaptiveRate(aboveMean: 0.001, belowMean: 0.01)),
+            mutation: Mutation(
+                kind: .selfAdaptive(initialSigma: 0.5, learningRate: nil),
+                genes: .adaptiveRate(aboveMean: 0.001, belowMean: 0.01)),
             bounds: GeneBounds(low: -1, high: 1, handling: .reflect))
-        var parents = Population.uniform(count: 6, dimension: d, low: -1, high: 1, key: StreamKey(seed: 8, generation: 0))
+        var parents = Population.uniform(
+            count: 6, dimension: d, low: -1, high: 1, key: StreamKey(seed: 8, generation: 0))
         parents.fitness = [3, 1, 4, 1, 5, 9]
         parents.stepSizes = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
         let key = StreamKey(seed: 8, island: 1, generation: 5)
@@ -156,21 +178,24 @@ struct ChunkedBreedingTests {
 
         var selecting = key.stream(.selection)
         let chosen = ga.selection.select(count: 10, fitness: parents.fitness, random: &selecting)
-        for i in 0 ..< 5 {
+        for i in 0..<5 {
             var row = [Float](repeating: 0, count: d)
             var crossing = key.stream(.crossover, individual: i)
             let crosses = crossing.uniform() < 0.8
             parents.genes.withUnsafeBufferPointer { genes in
                 row.withUnsafeMutableBufferPointer { row in
                     (crosses ? crossover : .none).apply(
-                        child: row.baseAddress!, a: genes.baseAddress! + chosen[2 * i] * d, b: genes.baseAddress! + chosen[2 * i + 1] * d, d: d,
+                        child: row.baseAddress!, a: genes.baseAddress! + chosen[2 * i] * d,
+                        b: genes.baseAddress! + chosen[2 * i + 1] * d, d: d,
                         random: &crossing)
                 }
             }
             var mutating = key.stream(.mutation, individual: i)
             var step = parents.stepSizes[chosen[2 * i]]
             row.withUnsafeMutableBufferPointer { row in
-                ga.mutation.apply(to: row, stepSize: &step, belowMean: parents.fitness[chosen[2 * i]] < parents.meanFitness, random: &mutating)
+                ga.mutation.apply(
+                    to: row, stepSize: &step, belowMean: parents.fitness[chosen[2 * i]] < parents.meanFitness,
+                    random: &mutating)
                 ga.bounds!.apply(to: row)
             }
             #expect(Array(children.row(i)).map(\.bitPattern) == row.map(\.bitPattern), "child \(i)")

@@ -20,7 +20,8 @@ struct LowRankESTests {
     }
 
     static func fixture() throws -> Fixture {
-        let url = try #require(Bundle.module.url(forResource: "low_rank_es", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "low_rank_es", withExtension: "json", subdirectory: "Fixtures"))
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
 
@@ -28,20 +29,25 @@ struct LowRankESTests {
     /// codes, one immigrant far enough to be clipped).
     @Test func decodesAndUpdatesAsTheReference() throws {
         let f = try Self.fixture()
-        let blocks = f.blocks.map { LowRankBlock(offset: $0.offset, rows: $0.rows, columns: $0.columns, isMatrix: $0.is_matrix) }
-        var es = LowRankES(mean: f.mean, blocks: blocks, rank: f.rank, stepSize: f.sigma, populationSize: f.fitness.count,
-                           learningRateMean: f.learning_rate_mean)
+        let blocks = f.blocks.map {
+            LowRankBlock(offset: $0.offset, rows: $0.rows, columns: $0.columns, isMatrix: $0.is_matrix)
+        }
+        var es = LowRankES(
+            mean: f.mean, blocks: blocks, rank: f.rank, stepSize: f.sigma, populationSize: f.fitness.count,
+            learningRateMean: f.learning_rate_mean)
         #expect(es.codeDimension == f.codes.count / f.fitness.count)
         var codes = Population(count: f.fitness.count, dimension: es.codeDimension)
         codes.genes = f.codes
         codes.fitness = f.fitness
         var decoded = [Float](repeating: 0, count: f.decoded.count)
-        decoded.withUnsafeMutableBufferPointer { es.decode(codes, rows: 0 ..< codes.count, into: $0) }
-        for i in decoded.indices { #expect(abs(decoded[i] - f.decoded[i]) <= 1e-5, "gene \(i): \(decoded[i]) vs \(f.decoded[i])") }
+        decoded.withUnsafeMutableBufferPointer { es.decode(codes, rows: 0..<codes.count, into: $0) }
+        for i in decoded.indices {
+            #expect(abs(decoded[i] - f.decoded[i]) <= 1e-5, "gene \(i): \(decoded[i]) vs \(f.decoded[i])")
+        }
         // Rows 2 and 3 only.
         var two = [Float](repeating: 0, count: 2 * es.genomeDimension)
-        two.withUnsafeMutableBufferPointer { es.decode(codes, rows: 2 ..< 4, into: $0) }
-        #expect(two == Array(decoded[2 * es.genomeDimension ..< 4 * es.genomeDimension]))
+        two.withUnsafeMutableBufferPointer { es.decode(codes, rows: 2..<4, into: $0) }
+        #expect(two == Array(decoded[2 * es.genomeDimension..<4 * es.genomeDimension]))
 
         var immigrant = Population(count: 1, dimension: es.genomeDimension)
         immigrant.genes = f.immigrant
@@ -50,28 +56,35 @@ struct LowRankESTests {
         #expect(es.pendingImmigrants == 1)
         es.tell(codes)
         #expect(es.pendingImmigrants == 0)
-        for j in es.mean.indices { #expect(abs(es.mean[j] - f.mean_after[j]) <= 1e-5, "gene \(j): \(es.mean[j]) vs \(f.mean_after[j])") }
+        for j in es.mean.indices {
+            #expect(abs(es.mean[j] - f.mean_after[j]) <= 1e-5, "gene \(j): \(es.mean[j]) vs \(f.mean_after[j])")
+        }
     }
 
-    static let blocks = [LowRankBlock(offset: 0, rows: 20, columns: 30, isMatrix: true), LowRankBlock(offset: 600, rows: 20, columns: 1, isMatrix: false)]
+    static let blocks = [
+        LowRankBlock(offset: 0, rows: 20, columns: 30, isMatrix: true),
+        LowRankBlock(offset: 600, rows: 20, columns: 1, isMatrix: false),
+    ]
 
     @Test func rowsComeInMirroredPairsWithUnitVarianceEntries() {
-        var es = LowRankES(mean: [Float](repeating: 0, count: 620), blocks: Self.blocks, rank: 4, stepSize: 1, populationSize: 201)
+        var es = LowRankES(
+            mean: [Float](repeating: 0, count: 620), blocks: Self.blocks, rank: 4, stepSize: 1, populationSize: 201)
         var codes = Population(count: 0, dimension: 1)
         es.ask(into: &codes, key: StreamKey(seed: 5, island: 1, generation: 3))
         #expect(codes.count == 201 && codes.dimension == 4 * 50 + 20)
         #expect(codes.fitness.allSatisfy { $0 == Population.unevaluated })
         #expect(codes.ids[7] == Population.individualID(island: 1, generation: 3, index: 7))
         var genomes = [Float](repeating: 0, count: 201 * 620)
-        genomes.withUnsafeMutableBufferPointer { es.decode(codes, rows: 0 ..< 201, into: $0) }
-        for pair in 0 ..< 100 {
-            for j in 0 ..< 620 { #expect(genomes[(2 * pair + 1) * 620 + j] == -genomes[2 * pair * 620 + j]) }
+        genomes.withUnsafeMutableBufferPointer { es.decode(codes, rows: 0..<201, into: $0) }
+        for pair in 0..<100 {
+            for j in 0..<620 { #expect(genomes[(2 * pair + 1) * 620 + j] == -genomes[2 * pair * 620 + j]) }
         }
         // E[E²] = 1 for every entry: the matrix part (rank 4, 1/√r) and the vector part.
-        var matrixSquares = 0.0, vectorSquares = 0.0
-        for k in 0 ..< 200 {
-            for j in 0 ..< 600 { matrixSquares += Double(genomes[k * 620 + j] * genomes[k * 620 + j]) }
-            for j in 600 ..< 620 { vectorSquares += Double(genomes[k * 620 + j] * genomes[k * 620 + j]) }
+        var matrixSquares = 0.0
+        var vectorSquares = 0.0
+        for k in 0..<200 {
+            for j in 0..<600 { matrixSquares += Double(genomes[k * 620 + j] * genomes[k * 620 + j]) }
+            for j in 600..<620 { vectorSquares += Double(genomes[k * 620 + j] * genomes[k * 620 + j]) }
         }
         #expect(abs(matrixSquares / (200 * 600) - 1) < 0.06)
         #expect(abs(vectorSquares / (200 * 20) - 1) < 0.1)
@@ -85,15 +98,17 @@ struct LowRankESTests {
     /// loss at least fivefold (measured: 620 → 49; with σ fixed the mean's steps stay ~σ√D long, so
     /// it hovers above the optimum instead of converging).
     @Test func minimisesTheSphere() {
-        var es = LowRankES(mean: [Float](repeating: 1, count: 620), blocks: Self.blocks, rank: 2, stepSize: 0.1, populationSize: 16)
-        var codes = Population(count: 0, dimension: 1), scratch = Population(count: 0, dimension: 1)
+        var es = LowRankES(
+            mean: [Float](repeating: 1, count: 620), blocks: Self.blocks, rank: 2, stepSize: 0.1, populationSize: 16)
+        var codes = Population(count: 0, dimension: 1)
+        var scratch = Population(count: 0, dimension: 1)
         var genomes = [Float](repeating: 0, count: 16 * 620)
         func loss(_ x: ArraySlice<Float>) -> Float { x.reduce(0) { $0 + $1 * $1 } }
         let start = loss(es.mean[...])
-        for generation in 1 ... 300 {
+        for generation in 1...300 {
             let rows = es.nextGeneration(&codes, scratch: &scratch, key: StreamKey(seed: 2, generation: generation))
             genomes.withUnsafeMutableBufferPointer { es.decode(codes, rows: rows, into: $0) }
-            for k in rows { codes.fitness[k] = -loss(genomes[k * 620 ..< (k + 1) * 620]) }
+            for k in rows { codes.fitness[k] = -loss(genomes[k * 620..<(k + 1) * 620]) }
         }
         let end = loss(es.mean[...])
         print("LowRankES sphere, 620-D: loss \(start) → \(end)")
@@ -101,12 +116,14 @@ struct LowRankESTests {
     }
 
     @Test func aCheckpointMidRunContinuesBitForBit() throws {
-        var es = LowRankES(mean: [Float](repeating: 0.5, count: 620), blocks: Self.blocks, rank: 3, stepSize: 0.1, populationSize: 8)
-        var codes = Population(count: 0, dimension: 1), scratch = Population(count: 0, dimension: 1)
+        var es = LowRankES(
+            mean: [Float](repeating: 0.5, count: 620), blocks: Self.blocks, rank: 3, stepSize: 0.1, populationSize: 8)
+        var codes = Population(count: 0, dimension: 1)
+        var scratch = Population(count: 0, dimension: 1)
         func score(_ codes: inout Population, _ es: LowRankES) {
             var genomes = [Float](repeating: 0, count: codes.count * 620)
-            genomes.withUnsafeMutableBufferPointer { es.decode(codes, rows: 0 ..< codes.count, into: $0) }
-            for k in 0 ..< codes.count { codes.fitness[k] = -genomes[k * 620 ..< (k + 1) * 620].reduce(0) { $0 + abs($1) } }
+            genomes.withUnsafeMutableBufferPointer { es.decode(codes, rows: 0..<codes.count, into: $0) }
+            for k in 0..<codes.count { codes.fitness[k] = -genomes[k * 620..<(k + 1) * 620].reduce(0) { $0 + abs($1) } }
         }
         _ = es.nextGeneration(&codes, scratch: &scratch, key: StreamKey(seed: 9, generation: 1))
         score(&codes, es)
@@ -116,7 +133,7 @@ struct LowRankESTests {
         var restored = try JSONDecoder().decode(LowRankES.self, from: JSONEncoder().encode(es))
         #expect(restored == es)
         var codesCopy = codes
-        for generation in 2 ... 4 {
+        for generation in 2...4 {
             _ = es.nextGeneration(&codes, scratch: &scratch, key: StreamKey(seed: 9, generation: generation))
             _ = restored.nextGeneration(&codesCopy, scratch: &scratch, key: StreamKey(seed: 9, generation: generation))
             score(&codes, es)
@@ -137,7 +154,8 @@ struct LowRankESTests {
             blocks.append(LowRankBlock(offset: offset, rows: output, columns: 1, isMatrix: false))
             offset += output
         }
-        let es = LowRankES(mean: [Float](repeating: 0, count: offset), blocks: blocks, rank: 4, stepSize: 0.02, populationSize: 64)
+        let es = LowRankES(
+            mean: [Float](repeating: 0, count: offset), blocks: blocks, rank: 4, stepSize: 0.02, populationSize: 64)
         #expect(es.genomeDimension == 1_863_690)
         #expect(es.codeDimension == 4 * (1024 + 784) + 1024 + 4 * 2048 + 1024 + 4 * 1034 + 10)
         #expect(es.codeDimension * 64 < es.genomeDimension)

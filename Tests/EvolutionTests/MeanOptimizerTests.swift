@@ -21,7 +21,8 @@ struct MeanOptimizerTests {
     }
 
     static func fixture() throws -> Fixture {
-        let url = try #require(Bundle.module.url(forResource: "mean_es", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "mean_es", withExtension: "json", subdirectory: "Fixtures"))
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
 
@@ -32,15 +33,21 @@ struct MeanOptimizerTests {
         let d = f.mean.count
         for run in f.runs {
             let kind = try #require(MeanOptimizer.Kind(rawValue: run.kind))
-            var optimizer = MeanOptimizer(kind: kind, dimension: d, learningRate: run.learning_rate, maxSpeed: run.max_speed, weightDecay: run.weight_decay)
+            var optimizer = MeanOptimizer(
+                kind: kind, dimension: d, learningRate: run.learning_rate, maxSpeed: run.max_speed,
+                weightDecay: run.weight_decay)
             var mean = f.mean
             for (t, expected) in run.means.enumerated() {
-                var gradient = Array(f.gradients[t * d ..< (t + 1) * d])
+                var gradient = Array(f.gradients[t * d..<(t + 1) * d])
                 let before = mean
                 optimizer.step(&gradient, mean: &mean)
-                for j in 0 ..< d {
-                    #expect(abs(Double(mean[j]) - expected[j]) <= 2e-6 * max(1, abs(expected[j])), "\(run.kind) step \(t + 1) gene \(j): \(mean[j]) vs \(expected[j])")
-                    #expect(gradient[j] == mean[j] - before[j] || abs(gradient[j] - (mean[j] - before[j])) <= 1e-6, "the gradient buffer holds the change made")
+                for j in 0..<d {
+                    #expect(
+                        abs(Double(mean[j]) - expected[j]) <= 2e-6 * max(1, abs(expected[j])),
+                        "\(run.kind) step \(t + 1) gene \(j): \(mean[j]) vs \(expected[j])")
+                    #expect(
+                        gradient[j] == mean[j] - before[j] || abs(gradient[j] - (mean[j] - before[j])) <= 1e-6,
+                        "the gradient buffer holds the change made")
                 }
             }
             #expect(optimizer.steps == run.means.count)
@@ -51,7 +58,7 @@ struct MeanOptimizerTests {
     @Test func clipUpRespectsItsSpeedLimit() {
         var optimizer = MeanOptimizer(kind: .clipup, dimension: 3, learningRate: 0.5, maxSpeed: 0.3)
         var mean: [Float] = [0, 0, 0]
-        for _ in 0 ..< 5 {
+        for _ in 0..<5 {
             var gradient: [Float] = [1e6, -2e6, 3]
             let before = mean
             optimizer.step(&gradient, mean: &mean)
@@ -77,9 +84,12 @@ struct MeanOptimizerTests {
         optimizer.step(&gradient, mean: &mean)
         let decoded = try JSONDecoder().decode(MeanOptimizer.self, from: JSONEncoder().encode(optimizer))
         #expect(decoded == optimizer)
-        var a = optimizer, b = decoded
-        var ma = mean, mb = mean
-        var ga: [Float] = [1, 1, 1, 1], gb: [Float] = [1, 1, 1, 1]
+        var a = optimizer
+        var b = decoded
+        var ma = mean
+        var mb = mean
+        var ga: [Float] = [1, 1, 1, 1]
+        var gb: [Float] = [1, 1, 1, 1]
         a.step(&ga, mean: &ma)
         b.step(&gb, mean: &mb)
         #expect(ma == mb)

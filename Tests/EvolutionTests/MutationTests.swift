@@ -6,11 +6,15 @@ import Testing
 
 struct MutationTests {
     /// Mutates a row of zeros and returns it with the child's step size.
-    func mutate(_ mutation: Mutation, d: Int, seed: UInt64, stepSize: Float = 0, belowMean: Bool = false) -> (row: [Float], stepSize: Float) {
+    func mutate(_ mutation: Mutation, d: Int, seed: UInt64, stepSize: Float = 0, belowMean: Bool = false) -> (
+        row: [Float], stepSize: Float
+    ) {
         var row = [Float](repeating: 0, count: d)
         var step = stepSize
         var random = StreamKey(seed: seed, generation: 1).stream(.mutation, individual: 0)
-        row.withUnsafeMutableBufferPointer { mutation.apply(to: $0, stepSize: &step, belowMean: belowMean, random: &random) }
+        row.withUnsafeMutableBufferPointer {
+            mutation.apply(to: $0, stepSize: &step, belowMean: belowMean, random: &random)
+        }
         return (row, step)
     }
 
@@ -19,13 +23,14 @@ struct MutationTests {
     /// hit equally often.
     @Test(arguments: [0.001, 0.03, 0.3])
     func perGeneRateHasBinomialStatistics(rate: Double) {
-        let d = 20_000, children = 60
+        let d = 20_000
+        let children = 60
         var counts: [Double] = []
         var blocks = [Double](repeating: 0, count: 10)
-        for seed in 0 ..< children {
+        for seed in 0..<children {
             let row = mutate(Mutation(kind: .gaussian(sigma: 1), genes: .rate(rate)), d: d, seed: UInt64(seed)).row
             var count = 0.0
-            for j in 0 ..< d where row[j] != 0 {
+            for j in 0..<d where row[j] != 0 {
                 count += 1
                 blocks[j * 10 / d] += 1
             }
@@ -33,9 +38,12 @@ struct MutationTests {
         }
         let mean = counts.reduce(0, +) / Double(children)
         let variance = counts.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(children - 1)
-        let expectedMean = rate * Double(d), expectedVariance = rate * (1 - rate) * Double(d)
+        let expectedMean = rate * Double(d)
+        let expectedVariance = rate * (1 - rate) * Double(d)
         #expect(abs(mean - expectedMean) < 4 * (expectedVariance / Double(children)).squareRoot())
-        #expect(variance > 0.5 * expectedVariance && variance < 1.6 * expectedVariance, "variance \(variance), expected \(expectedVariance)")
+        #expect(
+            variance > 0.5 * expectedVariance && variance < 1.6 * expectedVariance,
+            "variance \(variance), expected \(expectedVariance)")
         let perBlock = expectedMean * Double(children) / 10
         #expect(blocks.allSatisfy { abs($0 - perBlock) < 5 * perBlock.squareRoot() }, "\(blocks)")
     }
@@ -54,7 +62,9 @@ struct MutationTests {
 
     @Test func countMutatesExactlyThatManyDistinctGenes() {
         for (seed, n) in [1, 17, 500, 999, 1_000].enumerated() {
-            let row = mutate(Mutation(kind: .randomReplacement(low: 3, high: 4), genes: .count(n)), d: 1_000, seed: UInt64(seed)).row
+            let row = mutate(
+                Mutation(kind: .randomReplacement(low: 3, high: 4), genes: .count(n)), d: 1_000, seed: UInt64(seed)
+            ).row
             #expect(row.filter { $0 != 0 }.count == n)
             #expect(row.allSatisfy { $0 == 0 || ($0 >= 3 && $0 < 4) })
         }
@@ -74,15 +84,18 @@ struct MutationTests {
     @Test func selfAdaptiveStepSizeIsLogNormal() {
         let d = 100
         var logs: [Double] = []
-        for seed in 0 ..< 2_000 {
-            let (_, step) = mutate(Mutation(kind: .selfAdaptive(initialSigma: 0.2, learningRate: nil), genes: .count(1)), d: d, seed: UInt64(seed), stepSize: 0.4)
+        for seed in 0..<2_000 {
+            let (_, step) = mutate(
+                Mutation(kind: .selfAdaptive(initialSigma: 0.2, learningRate: nil), genes: .count(1)), d: d,
+                seed: UInt64(seed), stepSize: 0.4)
             logs.append(Foundation.log(Double(step) / 0.4))
         }
         let mean = logs.reduce(0, +) / 2_000
         let std = (logs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 1_999).squareRoot()
         #expect(abs(mean) < 4 * 0.1 / 2_000.0.squareRoot())
         #expect(abs(std - 0.1) < 0.01)
-        let (row, step) = mutate(Mutation(kind: .selfAdaptive(initialSigma: 0.2, learningRate: 0.5), genes: .rate(1)), d: 40_000, seed: 1)
+        let (row, step) = mutate(
+            Mutation(kind: .selfAdaptive(initialSigma: 0.2, learningRate: 0.5), genes: .rate(1)), d: 40_000, seed: 1)
         let spread = (row.reduce(0) { $0 + Double($1) * Double($1) } / 40_000).squareRoot()
         #expect(abs(spread / Double(step) - 1) < 0.02)
     }

@@ -4,13 +4,17 @@ import Testing
 @testable import Evolution
 
 struct OptimizerTests {
-    let sphere: (Population) -> [Float] = { batch in (0 ..< batch.count).map { -Float(BenchmarkFunction.sphere.value(batch.row($0))) } }
+    let sphere: (Population) -> [Float] = { batch in
+        (0..<batch.count).map { -Float(BenchmarkFunction.sphere.value(batch.row($0))) }
+    }
 
     func optimizer(_ algorithm: Optimizer.Algorithm, seed: UInt64 = 3) -> Optimizer {
         Optimizer(algorithm: algorithm, dimension: 5, start: .uniform(low: -3, high: 3), seed: seed)
     }
 
-    static let algorithms: [Optimizer.Algorithm] = [.genetic(GeneticAlgorithm(), populationSize: 12), .snes(populationSize: nil), .cmaes(populationSize: nil)]
+    static let algorithms: [Optimizer.Algorithm] = [
+        .genetic(GeneticAlgorithm(), populationSize: 12), .snes(populationSize: nil), .cmaes(populationSize: nil),
+    ]
 
     @Test(arguments: algorithms)
     func sameSeedGivesSameRunBitForBit(algorithm: Optimizer.Algorithm) throws {
@@ -24,25 +28,32 @@ struct OptimizerTests {
     }
 
     @Test func evaluationsAreCountedAndBoundTheRun() throws {
-        let result = try optimizer(.genetic(GeneticAlgorithm(elites: 2), populationSize: 10)).run(stop: StopCriteria(maxEvaluations: 50), fitness: sphere)
+        let result = try optimizer(.genetic(GeneticAlgorithm(elites: 2), populationSize: 10)).run(
+            stop: StopCriteria(maxEvaluations: 50), fitness: sphere)
         // 10 for the first population, then 8 children per generation: 10 + 5 · 8 = 50.
-        #expect(result.progress.evaluations == 50 && result.progress.generations == 5 && result.stopReason == .evaluations)
+        #expect(
+            result.progress.evaluations == 50 && result.progress.generations == 5 && result.stopReason == .evaluations)
     }
 
     @Test func targetStopsTheRun() throws {
-        let result = try optimizer(.cmaes(populationSize: nil)).run(stop: StopCriteria(maxGenerations: 1_000, targetFitness: -1e-3), fitness: sphere)
-        #expect(result.stopReason == .targetReached && result.bestFitness >= -1e-3 && result.progress.generations < 1_000)
+        let result = try optimizer(.cmaes(populationSize: nil)).run(
+            stop: StopCriteria(maxGenerations: 1_000, targetFitness: -1e-3), fitness: sphere)
+        #expect(
+            result.stopReason == .targetReached && result.bestFitness >= -1e-3 && result.progress.generations < 1_000)
     }
 
     @Test func stagnationStopsARunThatCannotImprove() throws {
-        let result = try optimizer(.snes(populationSize: nil)).run(stop: StopCriteria(maxGenerations: 100, maxStagnantGenerations: 4)) { batch in
+        let result = try optimizer(.snes(populationSize: nil)).run(
+            stop: StopCriteria(maxGenerations: 100, maxStagnantGenerations: 4)
+        ) { batch in
             [Float](repeating: 1, count: batch.count)
         }
         #expect(result.stopReason == .stagnation && result.progress.generations == 5)
     }
 
     @Test func wallTimeStopsTheRun() throws {
-        let result = try optimizer(.snes(populationSize: nil)).run(stop: StopCriteria(maxSeconds: 0.05), fitness: sphere)
+        let result = try optimizer(.snes(populationSize: nil)).run(
+            stop: StopCriteria(maxSeconds: 0.05), fitness: sphere)
         #expect(result.stopReason == .wallTime && result.progress.elapsedSeconds >= 0.05)
     }
 
@@ -63,12 +74,19 @@ struct OptimizerTests {
     }
 
     @Test func misuseIsReported() {
-        #expect(throws: OptimizerError.unbounded) { try optimizer(.cmaes(populationSize: nil)).run(stop: StopCriteria(), fitness: sphere) }
-        #expect(throws: OptimizerError.fitnessCount(expected: 12, got: 1)) {
-            try optimizer(.genetic(GeneticAlgorithm(), populationSize: 12)).run(stop: StopCriteria(maxGenerations: 1)) { _ in [0] }
+        #expect(throws: OptimizerError.unbounded) {
+            try optimizer(.cmaes(populationSize: nil)).run(stop: StopCriteria(), fitness: sphere)
         }
-        let wrongStart = Optimizer(algorithm: .snes(populationSize: nil), dimension: 5, start: .point(mean: [0, 0], spread: 1), seed: 1)
-        #expect(throws: OptimizerError.self) { try wrongStart.run(stop: StopCriteria(maxGenerations: 1), fitness: sphere) }
+        #expect(throws: OptimizerError.fitnessCount(expected: 12, got: 1)) {
+            try optimizer(.genetic(GeneticAlgorithm(), populationSize: 12)).run(stop: StopCriteria(maxGenerations: 1)) {
+                _ in [0]
+            }
+        }
+        let wrongStart = Optimizer(
+            algorithm: .snes(populationSize: nil), dimension: 5, start: .point(mean: [0, 0], spread: 1), seed: 1)
+        #expect(throws: OptimizerError.self) {
+            try wrongStart.run(stop: StopCriteria(maxGenerations: 1), fitness: sphere)
+        }
     }
 
     @Test func stopCriteriaCombine() {

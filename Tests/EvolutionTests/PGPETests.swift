@@ -29,23 +29,27 @@ struct PGPETests {
     }
 
     static func fixture() throws -> Fixture {
-        let url = try #require(Bundle.module.url(forResource: "mean_es", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "mean_es", withExtension: "json", subdirectory: "Fixtures"))
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
 
     static func expectClose(_ actual: [Float], _ expected: [Double], _ what: String, tolerance: Double = 2e-5) {
         #expect(actual.count == expected.count)
         for j in actual.indices {
-            #expect(abs(Double(actual[j]) - expected[j]) <= tolerance * max(1, abs(expected[j])), "\(what) \(j): \(actual[j]) vs \(expected[j])")
+            #expect(
+                abs(Double(actual[j]) - expected[j]) <= tolerance * max(1, abs(expected[j])),
+                "\(what) \(j): \(actual[j]) vs \(expected[j])")
         }
     }
 
     /// A PGPE whose σ is the fixture's: the fixture's σ differs per gene, so the strategy is built
     /// with σ₀ and its σ replaced through a decode of its own JSON.
     static func pgpe(_ f: Fixture.Intact) throws -> PGPE {
-        let made = PGPE(mean: f.mean, stepSize: 1, sampleCount: f.fitness.count - 1,
-                        optimizer: MeanOptimizer(kind: .adam, dimension: f.mean.count, learningRate: f.learning_rate),
-                        learningRateSigma: f.learning_rate_sigma, maxSigmaChange: f.max_change, evaluatesCenter: true)
+        let made = PGPE(
+            mean: f.mean, stepSize: 1, sampleCount: f.fitness.count - 1,
+            optimizer: MeanOptimizer(kind: .adam, dimension: f.mean.count, learningRate: f.learning_rate),
+            learningRateSigma: f.learning_rate_sigma, maxSigmaChange: f.max_change, evaluatesCenter: true)
         var object = try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(made)) as? [String: Any])
         object["sigma"] = f.sigma.withUnsafeBytes { Data($0) }.base64EncodedString()
         return try JSONDecoder().decode(PGPE.self, from: JSONSerialization.data(withJSONObject: object))
@@ -81,9 +85,11 @@ struct PGPETests {
 
     @Test func openAIESUpdateFollowsThePaper() throws {
         let f = try Self.fixture().openes
-        var es = OpenAIES(mean: f.mean, stepSize: f.sigma, sampleCount: f.fitness.count,
-                          optimizer: MeanOptimizer(kind: .adam, dimension: f.mean.count, learningRate: f.learning_rate, weightDecay: f.weight_decay),
-                          evaluatesCenter: false)
+        var es = OpenAIES(
+            mean: f.mean, stepSize: f.sigma, sampleCount: f.fitness.count,
+            optimizer: MeanOptimizer(
+                kind: .adam, dimension: f.mean.count, learningRate: f.learning_rate, weightDecay: f.weight_decay),
+            evaluatesCenter: false)
         var population = Population(count: 0, dimension: f.mean.count)
         es.ask(into: &population, key: StreamKey(seed: 1, generation: 1))
         population.genes = f.genes
@@ -96,21 +102,26 @@ struct PGPETests {
     /// key alone.
     @Test func samplesAreMirroredPairsAroundTheCenter() {
         let mean: [Float] = [0.5, -1, 2, 0]
-        var pgpe = PGPE(mean: mean, stepSize: 0.3, sampleCount: 6, optimizer: MeanOptimizer(kind: .adam, dimension: 4, learningRate: 0.01))
+        var pgpe = PGPE(
+            mean: mean, stepSize: 0.3, sampleCount: 6,
+            optimizer: MeanOptimizer(kind: .adam, dimension: 4, learningRate: 0.01))
         var population = Population(count: 0, dimension: 4)
         pgpe.ask(into: &population, key: StreamKey(seed: 9, island: 2, generation: 5))
         #expect(population.count == 7)
         #expect(Array(population.row(0)) == mean)
         #expect(pgpe.candidateKind(row: 0) == "center" && pgpe.meanRow == 0)
-        for pair in 0 ..< 3 {
-            for j in 0 ..< 4 {
-                let plus = population.genes[(1 + 2 * pair) * 4 + j] - mean[j], minus = population.genes[(2 + 2 * pair) * 4 + j] - mean[j]
+        for pair in 0..<3 {
+            for j in 0..<4 {
+                let plus = population.genes[(1 + 2 * pair) * 4 + j] - mean[j]
+                let minus = population.genes[(2 + 2 * pair) * 4 + j] - mean[j]
                 #expect(abs(plus + minus) <= 1e-6)
                 #expect(plus != 0)
             }
         }
         var again = Population(count: 0, dimension: 4)
-        var other = PGPE(mean: mean, stepSize: 0.3, sampleCount: 6, optimizer: MeanOptimizer(kind: .adam, dimension: 4, learningRate: 0.01))
+        var other = PGPE(
+            mean: mean, stepSize: 0.3, sampleCount: 6,
+            optimizer: MeanOptimizer(kind: .adam, dimension: 4, learningRate: 0.01))
         other.ask(into: &again, key: StreamKey(seed: 9, island: 2, generation: 5))
         #expect(again.genes == population.genes)
     }
@@ -121,13 +132,18 @@ struct PGPETests {
     /// jitters by about η per coordinate around the optimum).
     @Test func bothReduceASphere() {
         let d = 20
-        func sphere(_ population: Population) -> [Float] { (0 ..< population.count).map { -Float(BenchmarkFunction.sphere.value(population.row($0))) } }
-        var pgpe = PGPE(mean: [Float](repeating: 1, count: d), stepSize: 0.3, sampleCount: 20,
-                        optimizer: MeanOptimizer(kind: .adam, dimension: d, learningRate: 0.05))
-        var openes = OpenAIES(mean: [Float](repeating: 1, count: d), stepSize: 0.1, sampleCount: 20,
-                              optimizer: MeanOptimizer(kind: .adam, dimension: d, learningRate: 0.05))
-        var a = Population(count: 0, dimension: d), b = Population(count: 0, dimension: d)
-        for generation in 0 ..< 300 {
+        func sphere(_ population: Population) -> [Float] {
+            (0..<population.count).map { -Float(BenchmarkFunction.sphere.value(population.row($0))) }
+        }
+        var pgpe = PGPE(
+            mean: [Float](repeating: 1, count: d), stepSize: 0.3, sampleCount: 20,
+            optimizer: MeanOptimizer(kind: .adam, dimension: d, learningRate: 0.05))
+        var openes = OpenAIES(
+            mean: [Float](repeating: 1, count: d), stepSize: 0.1, sampleCount: 20,
+            optimizer: MeanOptimizer(kind: .adam, dimension: d, learningRate: 0.05))
+        var a = Population(count: 0, dimension: d)
+        var b = Population(count: 0, dimension: d)
+        for generation in 0..<300 {
             let key = StreamKey(seed: 4, generation: generation)
             if generation > 0 {
                 pgpe.tell(a)
@@ -148,12 +164,17 @@ struct PGPETests {
     /// A checkpoint between ask and tell resumes to the same bits.
     @Test func checkpointResumesBitForBit() throws {
         let d = 5
-        var strategy = StrategyAlgorithm(PGPE(mean: [Float](repeating: 0.5, count: d), stepSize: 0.2, sampleCount: 8,
-                                              optimizer: MeanOptimizer(kind: .clipup, dimension: d, learningRate: 0.1)))
-        var population = Population(count: 9, dimension: d), scratch = Population(count: 0, dimension: d)
-        for generation in 0 ..< 3 {
+        var strategy = StrategyAlgorithm(
+            PGPE(
+                mean: [Float](repeating: 0.5, count: d), stepSize: 0.2, sampleCount: 8,
+                optimizer: MeanOptimizer(kind: .clipup, dimension: d, learningRate: 0.1)))
+        var population = Population(count: 9, dimension: d)
+        var scratch = Population(count: 0, dimension: d)
+        for generation in 0..<3 {
             _ = strategy.nextGeneration(&population, scratch: &scratch, key: StreamKey(seed: 2, generation: generation))
-            population.fitness = (0 ..< population.count).map { -Float(BenchmarkFunction.rastrigin.value(population.row($0))) }
+            population.fitness = (0..<population.count).map {
+                -Float(BenchmarkFunction.rastrigin.value(population.row($0)))
+            }
         }
         var copy = try JSONDecoder().decode(StrategyAlgorithm<PGPE>.self, from: JSONEncoder().encode(strategy))
         var population2 = population

@@ -11,7 +11,7 @@ struct PackedTests {
     }
 
     @Test func besideTheJSONRoundTripsBitForBit() throws {
-        let holder = Holder(values: (0 ..< 10_000).map { Float($0) * 0.37 - 1e-30 })
+        let holder = Holder(values: (0..<10_000).map { Float($0) * 0.37 - 1e-30 })
         let sink = PackedBytes()
         let encoder = JSONEncoder()
         encoder.userInfo[PackedBytes.userInfoKey] = sink
@@ -28,8 +28,11 @@ struct PackedTests {
     @Test func aReferenceOutsideTheBytesIsAnError() throws {
         let decoder = JSONDecoder()
         decoder.userInfo[PackedBytes.userInfoKey] = PackedBytes(Data(count: 16))
-        for reference in [#"{"offset":0,"count":5}"#, #"{"offset":12,"count":2}"#, #"{"offset":-4,"count":1}"#, #"{"offset":0,"count":-1}"#,
-                          #"{"offset":9223372036854775807,"count":1}"#] {
+        for reference in [
+            #"{"offset":0,"count":5}"#, #"{"offset":12,"count":2}"#, #"{"offset":-4,"count":1}"#,
+            #"{"offset":0,"count":-1}"#,
+            #"{"offset":9223372036854775807,"count":1}"#,
+        ] {
             #expect(throws: DecodingError.self, "\(reference)") {
                 try decoder.decode(Holder.self, from: Data(#"{"values":\#(reference),"name":"x"}"#.utf8))
             }

@@ -6,7 +6,7 @@ import Testing
 
 struct ParentSelectionTests {
     /// Fitness `0, 1, …, p−1`: individual `i` has rank `i + 1`.
-    let ladder: [Float] = (0 ..< 20).map(Float.init)
+    let ladder: [Float] = (0..<20).map(Float.init)
 
     func frequencies(_ scheme: ParentSelection, fitness: [Float], draws: Int, seed: UInt64 = 1) -> [Double] {
         var random = StreamKey(seed: seed, generation: 0).stream(.selection)
@@ -49,17 +49,21 @@ struct ParentSelectionTests {
 
     @Test func stochasticUniversalSamplingGivesExpectedCountWithinOne() {
         var source = RandomStream(seed: 9, purpose: "fitness")
-        for trial in 0 ..< 50 {
-            let fitness = (0 ..< 13).map { _ in Float(source.uniform(-2, 5)) }
+        for trial in 0..<50 {
+            let fitness = (0..<13).map { _ in Float(source.uniform(-2, 5)) }
             let weights = ParentSelection.proportionateWeights(fitness)
             let total = weights.reduce(0, +)
             let n = 7 + trial % 30
             var random = StreamKey(seed: UInt64(trial), generation: trial).stream(.selection)
             var counts = [Int](repeating: 0, count: 13)
-            for index in ParentSelection.stochasticUniversalSampling.select(count: n, fitness: fitness, random: &random) { counts[index] += 1 }
-            for i in 0 ..< 13 {
+            for index in ParentSelection.stochasticUniversalSampling.select(count: n, fitness: fitness, random: &random)
+            { counts[index] += 1 }
+            for i in 0..<13 {
                 let expected = Double(n) * weights[i] / total
-                #expect(Double(counts[i]) >= expected.rounded(.down) - 1e-9 && Double(counts[i]) <= expected.rounded(.up) + 1e-9, "trial \(trial) individual \(i): \(counts[i]) for \(expected)")
+                #expect(
+                    Double(counts[i]) >= expected.rounded(.down) - 1e-9
+                        && Double(counts[i]) <= expected.rounded(.up) + 1e-9,
+                    "trial \(trial) individual \(i): \(counts[i]) for \(expected)")
             }
         }
     }
@@ -72,8 +76,8 @@ struct ParentSelectionTests {
 
     @Test func truncationDrawsOnlyFromTheTopFraction() {
         let share = frequencies(.truncation(fraction: 0.25), fitness: ladder, draws: 20_000)
-        #expect(share[0 ..< 15].allSatisfy { $0 == 0 })
-        #expect(share[15 ..< 20].allSatisfy { abs($0 - 0.2) < 0.02 })
+        #expect(share[0..<15].allSatisfy { $0 == 0 })
+        #expect(share[15..<20].allSatisfy { abs($0 - 0.2) < 0.02 })
     }
 
     @Test func randomSelectionIsUniform() {

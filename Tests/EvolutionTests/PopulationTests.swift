@@ -6,8 +6,8 @@ import Testing
 struct PopulationTests {
     func population(_ fitness: [Float]) -> Population {
         var population = Population(count: fitness.count, dimension: 3)
-        for i in 0 ..< fitness.count {
-            population.withRow(i) { row in for j in 0 ..< 3 { row[j] = Float(10 * i + j) } }
+        for i in 0..<fitness.count {
+            population.withRow(i) { row in for j in 0..<3 { row[j] = Float(10 * i + j) } }
         }
         population.fitness = fitness
         population.assignIDs(key: StreamKey(seed: 0, island: 1, generation: 2))

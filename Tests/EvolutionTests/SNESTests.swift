@@ -11,10 +11,12 @@ struct SNESTests {
     /// needs a median of 1,325 on the same problem (see CMAESTests).
     @Test func reachesTargetOnTenDimensionalSphere() throws {
         var counts: [Int] = []
-        for seed: UInt64 in 1 ... 5 {
-            let optimizer = Optimizer(algorithm: .snes(populationSize: nil), dimension: 10, start: .point(mean: Array(repeating: 1, count: 10), spread: 0.5), seed: seed)
+        for seed: UInt64 in 1...5 {
+            let optimizer = Optimizer(
+                algorithm: .snes(populationSize: nil), dimension: 10,
+                start: .point(mean: Array(repeating: 1, count: 10), spread: 0.5), seed: seed)
             let result = try optimizer.run(stop: StopCriteria(maxEvaluations: 10_000, targetFitness: -1e-8)) { batch in
-                (0 ..< batch.count).map { -Float(BenchmarkFunction.sphere.value(batch.row($0))) }
+                (0..<batch.count).map { -Float(BenchmarkFunction.sphere.value(batch.row($0))) }
             }
             #expect(result.stopReason == .targetReached)
             counts.append(result.progress.evaluations)
@@ -29,17 +31,18 @@ struct SNESTests {
         let d = 6
         var snes = SNES(mean: [Float](repeating: 1, count: d), stepSize: 0.4, populationSize: 8, evaluatesCenter: true)
         var population = Population(count: 8, dimension: d)
-        for generation in 1 ... 3 {
+        for generation in 1...3 {
             if generation > 1 { snes.tell(population) }
             snes.ask(into: &population, key: StreamKey(seed: 2, generation: generation))
-            for r in 0 ..< 8 { population.fitness[r] = -Float(BenchmarkFunction.sphere.value(population.row(r))) }
+            for r in 0..<8 { population.fitness[r] = -Float(BenchmarkFunction.sphere.value(population.row(r))) }
         }
         #expect(Array(population.row(0)) == snes.mean)
         let before = snes
-        var gradMean = [Double](repeating: 0, count: d), gradSigma = [Double](repeating: 0, count: d)
+        var gradMean = [Double](repeating: 0, count: d)
+        var gradSigma = [Double](repeating: 0, count: d)
         for (rank, r) in population.ranking().enumerated() where r != 0 {
             let u = Double(before.utilities[rank])
-            for j in 0 ..< d {
+            for j in 0..<d {
                 let z = (Double(population.genes[r * d + j]) - Double(before.mean[j])) / Double(before.sigma[j])
                 gradMean[j] += u * z
                 gradSigma[j] += u * (z * z - 1)
@@ -47,10 +50,12 @@ struct SNESTests {
         }
         #expect(population.ranking().firstIndex(of: 0)! < 7, "the center ranks among the samples")
         snes.tell(population)
-        for j in 0 ..< d {
+        for j in 0..<d {
             let mean = Double(before.mean[j]) + Double(before.sigma[j]) * gradMean[j]
             let sigma = Double(before.sigma[j]) * exp(0.5 * Double(before.learningRateSigma) * gradSigma[j])
-            #expect(abs(Double(snes.mean[j]) - mean) < 1e-5 && abs(Double(snes.sigma[j]) - sigma) < 1e-5 * sigma, "gene \(j)")
+            #expect(
+                abs(Double(snes.mean[j]) - mean) < 1e-5 && abs(Double(snes.sigma[j]) - sigma) < 1e-5 * sigma,
+                "gene \(j)")
         }
     }
 

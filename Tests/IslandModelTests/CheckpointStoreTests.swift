@@ -70,7 +70,8 @@ struct CheckpointStoreTests {
         let store = CheckpointStore(directory: root)
         let comm = LocalCommunicator.makeWorld(size: 1)[0]
         try store.write(generation: 3, files: ["a": Data([1])], communicator: comm)
-        try FileManager.default.createDirectory(at: root.appendingPathComponent(".partial-00000004"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent(".partial-00000004"), withIntermediateDirectories: true)
         #expect(store.newestValid { _ in }?.generation == 3)
         try store.write(generation: 4, files: ["a": Data([2])], communicator: comm)
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent(".partial-00000004").path))
@@ -101,7 +102,8 @@ struct CheckpointStoreTests {
         let store = CheckpointStore(directory: root)
         let outcomes = try LocalCommunicator.run(size: 2, timeout: 10) { comm -> String in
             do {
-                try store.write(generation: 1, files: [comm.rank == 1 ? "../escape" : "ok.bin": Data([1])], communicator: comm)
+                try store.write(
+                    generation: 1, files: [comm.rank == 1 ? "../escape" : "ok.bin": Data([1])], communicator: comm)
                 return "written"
             } catch {
                 return "\(error)"

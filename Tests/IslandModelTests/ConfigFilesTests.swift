@@ -7,10 +7,14 @@ import Testing
 /// meta-learner configs (`meta*.yaml`, for `atoll pretrain`) with `MetaLearnerSetup`.
 @Suite("Shipped configs")
 struct ConfigFilesTests {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
         .appendingPathComponent("configs")
 
-    @Test("every file in configs/ loads", arguments: (try? FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()) ?? [])
+    @Test(
+        "every file in configs/ loads",
+        arguments: (try? FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }
+            .sorted()) ?? [])
     func loads(name: String) throws {
         let path = Self.folder.appendingPathComponent(name).path
         if name.hasPrefix("meta") {

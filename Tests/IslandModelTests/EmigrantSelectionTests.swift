@@ -16,7 +16,7 @@ struct EmigrantSelectionTests {
     func random() {
         let fitness = [Float](repeating: 0, count: 6)
         var seen = Set<Int>()
-        for generation in 0 ..< 50 {
+        for generation in 0..<50 {
             var a = RandomStream(seed: 3, generation: generation, purpose: "migration")
             var b = RandomStream(seed: 3, generation: generation, purpose: "migration")
             let chosen = EmigrantSelection.random.choose(3, fitness: fitness, stream: &a)
@@ -24,7 +24,7 @@ struct EmigrantSelectionTests {
             #expect(Set(chosen).count == 3)
             seen.formUnion(chosen)
         }
-        #expect(seen == Set(0 ..< 6))
+        #expect(seen == Set(0..<6))
     }
 
     @Test("emigrants carry genes, fitness and ids of the chosen rows")

@@ -1,12 +1,15 @@
 import Collectives
 import Foundation
-@testable import IslandModel
 import Testing
+
+@testable import IslandModel
 
 /// `allreduce: fast` (float `MPI_SUM` of the meta-learner's gradients instead of the exact sum).
 @Suite("Fast allreduce", .serialized)
 struct FastAllreduceTests {
-    @Test("a latent run with allreduce: fast trains on 2 ranks, enters the latent phase and ends with the same meta-learner on every rank")
+    @Test(
+        "a latent run with allreduce: fast trains on 2 ranks, enters the latent phase and ends with the same meta-learner on every rank"
+    )
     func fastLatentRun() throws {
         var config = try RunConfig.parse(RunTests.tinyLatent)
         config.allreduce = .fast
@@ -19,6 +22,7 @@ struct FastAllreduceTests {
         #expect(metrics.contains("\"phase\":\"latent\""))
         // Both ranks compared parameter checksums every step (checksum_every: 1); a divergence would
         // have stopped the run. The run's own record says which sum it used.
-        #expect(try String(decoding: RunTests.bytes(directory, "config.yaml"), as: UTF8.self).contains("allreduce: fast"))
+        #expect(
+            try String(decoding: RunTests.bytes(directory, "config.yaml"), as: UTF8.self).contains("allreduce: fast"))
     }
 }

@@ -1,8 +1,9 @@
 import Collectives
 import Foundation
-@testable import IslandModel
 import Synchronization
 import Testing
+
+@testable import IslandModel
 
 /// SIGINT / SIGTERM as a request to stop: every rank stops after the same generation, with a
 /// checkpoint the run resumes from to the bits of an uninterrupted run. (The real signals, to a
@@ -11,7 +12,8 @@ import Testing
 struct InterruptTests {
     /// Options whose interruption source reports `signal` on the `call`-th query only (counted
     /// over all ranks), so exactly one rank sees it, in one generation.
-    static func interrupting(at call: Int, signal: Int32, output: @escaping (String) -> Void = { _ in }) -> Run.Options {
+    static func interrupting(at call: Int, signal: Int32, output: @escaping (String) -> Void = { _ in }) -> Run.Options
+    {
         let calls = Atomic<Int>(0)
         var options = RunTests.quiet()
         options.output = output
@@ -35,10 +37,13 @@ struct InterruptTests {
         }
         let interrupted = try #require(thrown as? RunInterrupted, "\(String(describing: thrown))")
         #expect(interrupted.signal == SIGTERM)
-        let checkpoints = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("checkpoints").path).sorted()
+        let checkpoints = try FileManager.default.contentsOfDirectory(
+            atPath: directory.appendingPathComponent("checkpoints").path
+        ).sorted()
         // checkpoint_every 2: generation 2 as usual, then generation 3 for the signal.
         #expect(checkpoints == ["00000002", "00000003"])
-        let state = try RunState.decoder.decode(RunState.self, from: RunTests.bytes(directory, "checkpoints/00000003/run.json"))
+        let state = try RunState.decoder.decode(
+            RunState.self, from: RunTests.bytes(directory, "checkpoints/00000003/run.json"))
         #expect(state.stopReason == nil)
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("best.safetensors").path))
         let said = lines.withLock { $0.joined() }
@@ -46,11 +51,13 @@ struct InterruptTests {
         #expect(said.contains("atoll resume \(directory.path)"), "\(said)")
     }
 
-    @Test("a run stopped by a signal in generation 0 or later resumes on another rank count to the bits of an uninterrupted run",
-          arguments: [1, 4])
+    @Test(
+        "a run stopped by a signal in generation 0 or later resumes on another rank count to the bits of an uninterrupted run",
+        arguments: [1, 4])
     func resumedMatchesUninterrupted(call: Int) throws {
         let config = try RunConfig.parse(RunTests.tiny)
-        let reference = RunTests.folder(), directory = RunTests.folder()
+        let reference = RunTests.folder()
+        let directory = RunTests.folder()
         defer { for d in [reference, directory] { try? FileManager.default.removeItem(at: d) } }
         try RunTests.run(config, ranks: 1, in: reference)
         #expect(throws: RunInterrupted.self) {
@@ -68,7 +75,8 @@ struct RepeatedSignalTests {
     @Test("the same signal again within 1 s is the same request; 1 s or more later it ends the process at once")
     func repeatWindow() {
         let t: Int64 = 5_000_000_000
-        #expect(!InterruptSignal.endsAtOnce(first: t, now: t + 3_000_000))  // Slurm's second SIGTERM, milliseconds later
+        // Slurm's second SIGTERM, milliseconds later.
+        #expect(!InterruptSignal.endsAtOnce(first: t, now: t + 3_000_000))
         #expect(!InterruptSignal.endsAtOnce(first: t, now: t + 999_999_999))
         #expect(InterruptSignal.endsAtOnce(first: t, now: t + 1_000_000_000))  // a second Ctrl-C after a pause
         #expect(!InterruptSignal.endsAtOnce(first: 0, now: t))  // the first's time not stored yet: simultaneous

@@ -44,7 +44,9 @@ struct IslandDecodingTests {
         writer.append([UInt64]())
         writer.append([Float]())
         let error = try #require(throws: CheckpointError.self) { try Self.decode(writer) }
-        #expect(error.description == "\(Self.source): the population arrays at offset 48 do not match 2147483648 × 1099511627776")
+        #expect(
+            error.description
+                == "\(Self.source): the population arrays at offset 48 do not match 2147483648 × 1099511627776")
     }
 
     @Test("an archive header of 2³¹ × 2⁴⁰ genes with no genes behind it is an error, not a trap")
@@ -61,6 +63,8 @@ struct IslandDecodingTests {
         writer.append([Float]())
         writer.append([Float]())
         let error = try #require(throws: CheckpointError.self) { try Self.decode(writer) }
-        #expect(error.description == "\(Self.source): the archive arrays at offset 117 do not match 2147483648 × 1099511627776")
+        #expect(
+            error.description
+                == "\(Self.source): the archive arrays at offset 117 do not match 2147483648 × 1099511627776")
     }
 }

@@ -3,12 +3,13 @@ import Testing
 
 @Suite("IslandPlacement")
 struct IslandPlacementTests {
-    @Test("contiguous blocks, first ranks take the remainder, rank(of:) inverts islands(of:)",
-          arguments: [(1, 1), (4, 1), (4, 2), (4, 4), (7, 3), (10, 4), (16, 5)])
+    @Test(
+        "contiguous blocks, first ranks take the remainder, rank(of:) inverts islands(of:)",
+        arguments: [(1, 1), (4, 1), (4, 2), (4, 4), (7, 3), (10, 4), (16, 5)])
     func blocks(islands: Int, ranks: Int) throws {
         let placement = try IslandPlacement(islandCount: islands, rankCount: ranks)
         var next = 0
-        for r in 0 ..< ranks {
+        for r in 0..<ranks {
             let mine = placement.islands(of: r)
             #expect(mine.lowerBound == next)
             #expect(mine.count == islands / ranks + (r < islands % ranks ? 1 : 0))

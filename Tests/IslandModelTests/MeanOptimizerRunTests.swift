@@ -1,7 +1,8 @@
 import Evolution
 import Foundation
-@testable import IslandModel
 import Testing
+
+@testable import IslandModel
 
 /// PGPE, OpenAI-ES and the mean optimizer in whole runs: the settings' checks, the algorithm the
 /// config builds, and the evaluated mean as the island's result on a minibatch task.
@@ -14,7 +15,10 @@ struct MeanOptimizerRunTests {
             ("evolution: {algorithm: pgpe, optimizer: {learning_rate: -0.1}}", "evolution.optimizer.learning_rate"),
             ("evolution: {algorithm: openes, optimizer: {kind: adam, beta1: 1}}", "evolution.optimizer.beta1"),
             ("evolution: {algorithm: openes, optimizer: {kind: adam, beta2: -0.5}}", "evolution.optimizer.beta2"),
-            ("evolution: {algorithm: snes, optimizer: {kind: momentum, momentum: 1.5}}", "evolution.optimizer.momentum"),
+            (
+                "evolution: {algorithm: snes, optimizer: {kind: momentum, momentum: 1.5}}",
+                "evolution.optimizer.momentum"
+            ),
             ("evolution: {algorithm: pgpe, optimizer: {kind: clipup, max_speed: 0}}", "evolution.optimizer.max_speed"),
             ("evolution: {algorithm: pgpe, optimizer: {kind: adam, epsilon: 0}}", "evolution.optimizer.epsilon"),
             ("evolution: {algorithm: pgpe, optimizer: {weight_decay: -1}}", "evolution.optimizer.weight_decay"),
@@ -29,7 +33,10 @@ struct MeanOptimizerRunTests {
             ("evolution: {algorithm: pgpe, sigma_max_change: 1}", "evolution.sigma_max_change"),
             ("islands: {population: 7}\nevolution: {algorithm: pgpe}", "islands.population"),
             ("islands: {population: 9}\nevolution: {algorithm: openes}", "islands.population"),
-            ("evolution: {algorithm: snes, shaping: centred_ranks}\nlatent: {enabled: true, mode: anchored}", "evolution.shaping"),
+            (
+                "evolution: {algorithm: snes, shaping: centred_ranks}\nlatent: {enabled: true, mode: anchored}",
+                "evolution.shaping"
+            ),
         ]
         for (yaml, key) in cases {
             #expect(throws: ConfigError.self, "\(yaml)") { try RunConfig.parse(yaml) }
@@ -50,8 +57,11 @@ struct MeanOptimizerRunTests {
         let snes = try RunConfig.parse("evolution: {algorithm: snes}").evolution
         #expect(!snes.evaluatesCenter && snes.meanOptimizer(dimension: 3) == nil && snes.strategyShaping == nil)
         let snesAdam = try RunConfig.parse("evolution: {algorithm: snes, optimizer: {learning_rate: 0.02}}").evolution
-        #expect(snesAdam.meanOptimizer(dimension: 3)?.kind == .adam && snesAdam.meanOptimizer(dimension: 3)?.learningRate == 0.02)
-        let clipup = try RunConfig.parse("evolution: {algorithm: pgpe, optimizer: {kind: clipup, max_speed: 0.3}}").evolution
+        #expect(
+            snesAdam.meanOptimizer(dimension: 3)?.kind == .adam
+                && snesAdam.meanOptimizer(dimension: 3)?.learningRate == 0.02)
+        let clipup = try RunConfig.parse("evolution: {algorithm: pgpe, optimizer: {kind: clipup, max_speed: 0.3}}")
+            .evolution
         let made = try #require(clipup.meanOptimizer(dimension: 3))
         #expect(made.maxSpeed == 0.3 && made.learningRate == 0.15, "ClipUp's η defaults to max_speed / 2")
         let off = try RunConfig.parse("evolution: {algorithm: pgpe, center: false}").evolution
@@ -69,13 +79,20 @@ struct MeanOptimizerRunTests {
         try RunTests.run(config, ranks: 1, in: directory)
         let checkpoints = directory.appendingPathComponent("checkpoints")
         let last = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).sorted().last!
-        for index in 0 ..< 4 {
-            let file = checkpoints.appendingPathComponent(last).appendingPathComponent(String(format: "island-%05d.bin", index))
-            let island = try Island(decoding: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path, decodeAlgorithm: config.decodeIslandAlgorithm)
+        for index in 0..<4 {
+            let file = checkpoints.appendingPathComponent(last).appendingPathComponent(
+                String(format: "island-%05d.bin", index))
+            let island = try Island(
+                decoding: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path,
+                decodeAlgorithm: config.decodeIslandAlgorithm)
             let strategy = try #require((island.algorithm as? StrategyAlgorithm<PGPE>)?.strategy)
-            #expect(strategy.optimizer.kind == .adam && strategy.optimizer.learningRate == 0.03 && strategy.optimizer.steps == 5)
+            #expect(
+                strategy.optimizer.kind == .adam && strategy.optimizer.learningRate == 0.03
+                    && strategy.optimizer.steps == 5)
             #expect(island.population.count == 9)
-            #expect(island.bestGenome == Array(island.population.row(0)) && island.bestFitness == island.population.fitness[0])
+            #expect(
+                island.bestGenome == Array(island.population.row(0))
+                    && island.bestFitness == island.population.fitness[0])
             #expect(Array(island.population.row(0)) == strategy.mean)
         }
     }

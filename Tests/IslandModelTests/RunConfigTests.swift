@@ -26,7 +26,8 @@ struct RunConfigTests {
 
     @Test("fields are read from every section")
     func fields() throws {
-        let config = try RunConfig.parse("""
+        let config = try RunConfig.parse(
+            """
             seed: 7
             task: {name: CartPole-v1, options: {episodes: 3}}
             network: mlp:4-16-2
@@ -47,39 +48,56 @@ struct RunConfigTests {
         #expect(config.allreduce == .fast)
     }
 
-    @Test("an unknown key is an error naming it with its path",
-          arguments: [("migration: {intervall: 3}", "migration.intervall"), ("islandz: 3", "'islandz'"),
-                      ("task: {name: digits, options: {fitnes: accuracy}}", "fitnes"),
-                      ("meta: {architecture: {widht: 3}}", "widht")])
+    @Test(
+        "an unknown key is an error naming it with its path",
+        arguments: [
+            ("migration: {intervall: 3}", "migration.intervall"), ("islandz: 3", "'islandz'"),
+            ("task: {name: digits, options: {fitnes: accuracy}}", "fitnes"),
+            ("meta: {architecture: {widht: 3}}", "widht"),
+        ])
     func unknownKey(text: String, expected: String) {
         let text = message(text)
         #expect(text.contains(expected), "\(text)")
     }
 
-    @Test("a wrong type or bad value names the key",
-          arguments: [("islands: {count: many}", "islands.count"), ("islands: {count: 0}", "islands.count"),
-                      ("migration: {count: 40}", "migration.count"), ("evolution: {algorithm: pso}", "evolution.algorithm"),
-                      ("topology: {kind: star}", "topology.kind"), ("stop: {generations: null}", "no stop criterion"),
-                      ("topology: {kind: edges, edges: [{source: 0, destination: 9}]}", "outside 0..<4"),
-                      ("network: mlp:64-x-10", "network")])
+    @Test(
+        "a wrong type or bad value names the key",
+        arguments: [
+            ("islands: {count: many}", "islands.count"), ("islands: {count: 0}", "islands.count"),
+            ("migration: {count: 40}", "migration.count"), ("evolution: {algorithm: pso}", "evolution.algorithm"),
+            ("topology: {kind: star}", "topology.kind"), ("stop: {generations: null}", "no stop criterion"),
+            ("topology: {kind: edges, edges: [{source: 0, destination: 9}]}", "outside 0..<4"),
+            ("network: mlp:64-x-10", "network"),
+        ])
     func badValue(text: String, expected: String) {
         let text = message(text)
         #expect(text.contains(expected), "\(text)")
     }
 
-    @Test("a non-finite number (.inf, -.inf, .nan) is an error naming the key",
-          arguments: [("evolution: {mutation_sigma: .inf}", "evolution.mutation_sigma: expected a finite number, got +inf"),
-                      ("evolution: {blend_alpha: .inf}", "evolution.blend_alpha: expected a finite number, got +inf"),
-                      ("evolution: {sbx_eta: .nan}", "evolution.sbx_eta: expected a finite number, got nan"),
-                      ("evolution: {bounds: {low: -.inf, high: 1, handling: clip}}", "evolution.bounds.low: expected a finite number, got -inf"),
-                      ("evolution: {bounds: {low: -1, high: .inf, handling: reflect}}", "evolution.bounds.high: expected a finite number, got +inf"),
-                      ("stop: {target_fitness: .nan}", "stop.target_fitness: expected a finite number, got nan"),
-                      ("stop: {wall_time: .inf}", "stop.wall_time: expected a finite number, got +inf"),
-                      ("latent: {mutation_sigma: .inf}", "latent.mutation_sigma: expected a finite number, got +inf"),
-                      ("meta: {learning_rate: .inf}", "meta.learning_rate: expected a finite number, got +inf"),
-                      ("meta: {loss: {gap: .nan}}", "meta.loss.gap: expected a finite number, got nan"),
-                      ("topology: {kind: edges, edges: [{source: 0, destination: 1, probability: .nan}]}",
-                       "topology.edges[0].probability: expected a finite number, got nan")])
+    @Test(
+        "a non-finite number (.inf, -.inf, .nan) is an error naming the key",
+        arguments: [
+            ("evolution: {mutation_sigma: .inf}", "evolution.mutation_sigma: expected a finite number, got +inf"),
+            ("evolution: {blend_alpha: .inf}", "evolution.blend_alpha: expected a finite number, got +inf"),
+            ("evolution: {sbx_eta: .nan}", "evolution.sbx_eta: expected a finite number, got nan"),
+            (
+                "evolution: {bounds: {low: -.inf, high: 1, handling: clip}}",
+                "evolution.bounds.low: expected a finite number, got -inf"
+            ),
+            (
+                "evolution: {bounds: {low: -1, high: .inf, handling: reflect}}",
+                "evolution.bounds.high: expected a finite number, got +inf"
+            ),
+            ("stop: {target_fitness: .nan}", "stop.target_fitness: expected a finite number, got nan"),
+            ("stop: {wall_time: .inf}", "stop.wall_time: expected a finite number, got +inf"),
+            ("latent: {mutation_sigma: .inf}", "latent.mutation_sigma: expected a finite number, got +inf"),
+            ("meta: {learning_rate: .inf}", "meta.learning_rate: expected a finite number, got +inf"),
+            ("meta: {loss: {gap: .nan}}", "meta.loss.gap: expected a finite number, got nan"),
+            (
+                "topology: {kind: edges, edges: [{source: 0, destination: 1, probability: .nan}]}",
+                "topology.edges[0].probability: expected a finite number, got nan"
+            ),
+        ])
     func nonFiniteValue(text: String, expected: String) {
         let text = message(text)
         #expect(text.contains(expected), "\(text)")
@@ -102,7 +120,8 @@ struct RunConfigTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atoll-config-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        try "input: [3]\nlayers: [{linear: 2}]\n".write(to: folder.appendingPathComponent("net.yaml"), atomically: true, encoding: .utf8)
+        try "input: [3]\nlayers: [{linear: 2}]\n".write(
+            to: folder.appendingPathComponent("net.yaml"), atomically: true, encoding: .utf8)
         let good = folder.appendingPathComponent("good.yaml")
         try "network: net.yaml\n".write(to: good, atomically: true, encoding: .utf8)
         #expect(try RunConfig.load(path: good.path).network.spec().input == [3])
@@ -110,10 +129,14 @@ struct RunConfigTests {
         try "islands: {population: 1}\n".write(to: bad, atomically: true, encoding: .utf8)
         #expect(throws: ConfigError.self) { try RunConfig.load(path: bad.path) }
         do { _ = try RunConfig.load(path: bad.path) } catch { #expect("\(error)".hasPrefix(bad.path)) }
-        do { _ = try RunConfig.load(path: "/nonexistent.yaml") } catch { #expect("\(error)".contains("/nonexistent.yaml")) }
+        do { _ = try RunConfig.load(path: "/nonexistent.yaml") } catch {
+            #expect("\(error)".contains("/nonexistent.yaml"))
+        }
     }
 
-    @Test("a missing config, a directory given as config and a network spec path that names no file are one-line messages")
+    @Test(
+        "a missing config, a directory given as config and a network spec path that names no file are one-line messages"
+    )
     func fileProblems() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atoll-config-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -1,8 +1,9 @@
 import CBLAS
 import Collectives
 import Foundation
-@testable import IslandModel
 import Testing
+
+@testable import IslandModel
 
 /// What keeps a run from losing work, hanging or mixing results: non-finite fitness, resume
 /// against a changed configuration or damaged logs, the lock on the run folder, the BLAS kernel
@@ -37,7 +38,8 @@ struct RunGuardTests {
     /// `metrics.jsonl` parsed line by line (each line must be a JSON object).
     static func metrics(_ directory: URL) throws -> [[String: Any]] {
         try String(decoding: RunTests.bytes(directory, "metrics.jsonl"), as: UTF8.self).split(separator: "\n").map {
-            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], "not a JSON object: \($0)")
+            try #require(
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], "not a JSON object: \($0)")
         }
     }
 
@@ -47,20 +49,25 @@ struct RunGuardTests {
         try RunTests.run(config, ranks: 2, in: directory)
         let fm = FileManager.default
         try fm.removeItem(at: directory.appendingPathComponent("checkpoints/00000006"))
-        for name in ["best.safetensors", "summary.json"] { try fm.removeItem(at: directory.appendingPathComponent(name)) }
+        for name in ["best.safetensors", "summary.json"] {
+            try fm.removeItem(at: directory.appendingPathComponent(name))
+        }
         return directory
     }
 
     // MARK: Non-finite fitness
 
-    @Test("overflowing mutations give non-finite fitness: ranked last, counted in valid JSON lines, named in the progress line")
+    @Test(
+        "overflowing mutations give non-finite fitness: ranked last, counted in valid JSON lines, named in the progress line"
+    )
     func nonFiniteFitnessIsCountedNotFatal() throws {
         var config = try RunConfig.parse(RunTests.tiny)
         config.evolution.mutationSigma = 1e20
         config.evolution.mutationRate = 1
         let directory = Self.folder()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let lines = Warnings(), warnings = Warnings()
+        let lines = Warnings()
+        let warnings = Warnings()
         var options = RunTests.quiet()
         options.output = { lines.add($0) }
         options.warn = { warnings.add($0) }
@@ -69,15 +76,22 @@ struct RunGuardTests {
         let metrics = try Self.metrics(directory)
         #expect(metrics.count == 4 * 7)
         for line in metrics {
-            let generation = line["generation"] as! Int, nonFinite = line["non_finite"] as! Int
+            let generation = line["generation"] as! Int
+            let nonFinite = line["non_finite"] as! Int
             // Generation 0 is PyTorch's initialisation; after it every child but the elite overflows,
             // and on migration generations (even) two finite immigrants replace the worst.
             #expect(nonFinite == (generation == 0 ? 0 : generation % 2 == 0 ? 3 : 5), "\(line)")
-            for key in ["best", "mean", "median", "best_ever"] { #expect((line[key] as? Double)?.isFinite == true, "\(key) in \(line)") }
+            for key in ["best", "mean", "median", "best_ever"] {
+                #expect((line[key] as? Double)?.isFinite == true, "\(key) in \(line)")
+            }
         }
         #expect(lines.all.contains { $0.contains("20 non-finite") }, "\(lines.all)")
-        #expect(warnings.all.contains { $0.contains("generation 1: 20 fitness value(s) on island(s) 0, 1, 2, 3 are NaN or ±inf") }, "\(warnings.all)")
-        let summary = try JSONSerialization.jsonObject(with: RunTests.bytes(directory, "summary.json")) as! [String: Any]
+        #expect(
+            warnings.all.contains {
+                $0.contains("generation 1: 20 fitness value(s) on island(s) 0, 1, 2, 3 are NaN or ±inf")
+            }, "\(warnings.all)")
+        let summary =
+            try JSONSerialization.jsonObject(with: RunTests.bytes(directory, "summary.json")) as! [String: Any]
         #expect((summary["bestFitness"] as? Double)?.isFinite == true)
     }
 
@@ -85,24 +99,25 @@ struct RunGuardTests {
     static func nanEvaluator(in folder: URL) throws -> String {
         let script = folder.appendingPathComponent("nan-evaluator.py")
         try """
-            import struct, sys
-            i, o = sys.stdin.buffer, sys.stdout.buffer
-            i.read(12); n = struct.unpack('<I', i.read(4))[0]; i.read(struct.unpack('<I', i.read(4))[0])
-            for _ in range(struct.unpack('<I', i.read(4))[0]):
-                i.read(struct.unpack('<I', i.read(4))[0]); r = struct.unpack('<I', i.read(4))[0]; i.read(4 * r + 4)
-            o.write(b'ATOLLEV1' + struct.pack('<I', 1)); o.flush()
-            while True:
-                head = i.read(16)
-                if len(head) < 16: break
-                count = struct.unpack('<I', head[:4])[0]; i.read(4 * count * n)
-                o.write(struct.pack('<I', count) + struct.pack('<%df' % count, *([float('nan')] * count))); o.flush()
-            """.write(to: script, atomically: true, encoding: .utf8)
+        import struct, sys
+        i, o = sys.stdin.buffer, sys.stdout.buffer
+        i.read(12); n = struct.unpack('<I', i.read(4))[0]; i.read(struct.unpack('<I', i.read(4))[0])
+        for _ in range(struct.unpack('<I', i.read(4))[0]):
+            i.read(struct.unpack('<I', i.read(4))[0]); r = struct.unpack('<I', i.read(4))[0]; i.read(4 * r + 4)
+        o.write(b'ATOLLEV1' + struct.pack('<I', 1)); o.flush()
+        while True:
+            head = i.read(16)
+            if len(head) < 16: break
+            count = struct.unpack('<I', head[:4])[0]; i.read(4 * count * n)
+            o.write(struct.pack('<I', count) + struct.pack('<%df' % count, *([float('nan')] * count))); o.flush()
+        """.write(to: script, atomically: true, encoding: .utf8)
         return "external:python3 \(script.path)"
     }
 
     @Test("a population whose every fitness is NaN stops the run with a message and a checkpoint it can resume from")
     func allNonFiniteStopsWithCheckpoint() throws {
-        let directory = Self.folder(), scratch = Self.folder()
+        let directory = Self.folder()
+        let scratch = Self.folder()
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { for d in [directory, scratch] { try? FileManager.default.removeItem(at: d) } }
         var config = try RunConfig.parse(RunTests.tiny)
@@ -145,30 +160,40 @@ struct RunGuardTests {
         let before = try Self.snapshot(directory)
 
         let message = Self.failure { try RunTests.resume(directory, ranks: 2) }
-        for expected in ["islands.count: 4 in the checkpoint, 2 in config.yaml", "islands.population: 6 in the checkpoint, 8 in config.yaml",
-                         "evolution.elites: 1 in the checkpoint, 2 in config.yaml", "seed: 3 in the checkpoint, 4 in config.yaml",
-                         "network.layers[0].linear: 6 in the checkpoint, 7 in config.yaml"] {
+        for expected in [
+            "islands.count: 4 in the checkpoint, 2 in config.yaml",
+            "islands.population: 6 in the checkpoint, 8 in config.yaml",
+            "evolution.elites: 1 in the checkpoint, 2 in config.yaml", "seed: 3 in the checkpoint, 4 in config.yaml",
+            "network.layers[0].linear: 6 in the checkpoint, 7 in config.yaml",
+        ] {
             #expect(message.contains(expected), "\(message)")
         }
         #expect(!message.contains("stop."))
         #expect(try Self.snapshot(directory) == before)
     }
 
-    @Test("the checkpoint records the whole evolution section, the network, islands, latent settings, seed and BLAS kernel")
+    @Test(
+        "the checkpoint records the whole evolution section, the network, islands, latent settings, seed and BLAS kernel"
+    )
     func checkpointRecordsSettings() throws {
         let directory = Self.folder()
         defer { try? FileManager.default.removeItem(at: directory) }
         try RunTests.run(try RunConfig.parse(RunTests.tiny), ranks: 1, in: directory)
-        let state = try RunState.decoder.decode(RunState.self, from: RunTests.bytes(directory, "checkpoints/00000006/run.json"))
+        let state = try RunState.decoder.decode(
+            RunState.self, from: RunTests.bytes(directory, "checkpoints/00000006/run.json"))
         let keys = try #require(state.settings?.values.keys)
-        for key in ["seed", "islands.count", "islands.population", "evolution.algorithm", "evolution.mutation_sigma", "latent.enabled",
-                    "meta.learning_rate", "network.input[0]", "network.layers[0].linear", "task.name", "allreduce"] {
+        for key in [
+            "seed", "islands.count", "islands.population", "evolution.algorithm", "evolution.mutation_sigma",
+            "latent.enabled",
+            "meta.learning_rate", "network.input[0]", "network.layers[0].linear", "task.name", "allreduce",
+        ] {
             #expect(keys.contains(key), "\(key)")
         }
         #expect(!keys.contains { $0.hasPrefix("stop.") || $0.hasPrefix("output.") })
         let core = String(cString: openblas_get_corename())
         #expect(state.blas?.contains("core \(core) (") == true, "\(state.blas ?? "nil")")
-        let summary = try JSONSerialization.jsonObject(with: RunTests.bytes(directory, "summary.json")) as! [String: Any]
+        let summary =
+            try JSONSerialization.jsonObject(with: RunTests.bytes(directory, "summary.json")) as! [String: Any]
         #expect((summary["blas"] as? String) == state.blas)
     }
 
@@ -177,7 +202,8 @@ struct RunGuardTests {
         let config = try RunConfig.parse(RunTests.tiny)
         var longer = config
         longer.stop.generations = 9
-        let reference = Self.folder(), extended = Self.folder()
+        let reference = Self.folder()
+        let extended = Self.folder()
         defer { for d in [reference, extended] { try? FileManager.default.removeItem(at: d) } }
         try RunTests.run(longer, ranks: 1, in: reference)
         try RunTests.run(config, ranks: 2, in: extended)
@@ -195,8 +221,9 @@ struct RunGuardTests {
 
     // MARK: Damaged logs
 
-    @Test("resume refuses a metrics.jsonl shorter than the checkpoint recorded, or deleted, and never pads it",
-          arguments: ["truncated", "emptied", "deleted"])
+    @Test(
+        "resume refuses a metrics.jsonl shorter than the checkpoint recorded, or deleted, and never pads it",
+        arguments: ["truncated", "emptied", "deleted"])
     func shortLogIsRefused(damage: String) throws {
         let directory = try Self.interruptedRun(try RunConfig.parse(RunTests.tiny))
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -216,14 +243,17 @@ struct RunGuardTests {
 
     // MARK: The lock
 
-    @Test("while a run holds its folder, a second run, run --force or resume into it is refused naming the holder's host and PID")
+    @Test(
+        "while a run holds its folder, a second run, run --force or resume into it is refused naming the holder's host and PID"
+    )
     func secondWriterIsRefused() throws {
         let config = try RunConfig.parse(RunTests.tiny)
         let directory = Self.folder()
         defer { try? FileManager.default.removeItem(at: directory) }
         // A resumable folder first, then a run that pauses (holding the lock) in its first progress line.
         try RunTests.run(config, ranks: 1, in: directory)
-        let paused = DispatchSemaphore(value: 0), proceed = DispatchSemaphore(value: 0)
+        let paused = DispatchSemaphore(value: 0)
+        let proceed = DispatchSemaphore(value: 0)
         var holding = RunTests.quiet()
         holding.force = true
         let once = Warnings()
@@ -245,9 +275,11 @@ struct RunGuardTests {
         var force = RunTests.quiet()
         force.force = true
         let holder = "pid \(getpid()) on host \(ProcessInfo.processInfo.hostName)"
-        for (name, attempt) in [("run", { try RunTests.run(config, ranks: 1, in: directory) }),
-                                ("run --force", { try RunTests.run(config, ranks: 1, in: directory, options: force) }),
-                                ("resume", { try RunTests.resume(directory, ranks: 1) })] as [(String, () throws -> Void)] {
+        for (name, attempt) in [
+            ("run", { try RunTests.run(config, ranks: 1, in: directory) }),
+            ("run --force", { try RunTests.run(config, ranks: 1, in: directory, options: force) }),
+            ("resume", { try RunTests.resume(directory, ranks: 1) }),
+        ] as [(String, () throws -> Void)] {
             let message = Self.failure(attempt)
             #expect(message.contains("is in use by another Atoll run: \(holder) (atoll run"), "\(name): \(message)")
         }
@@ -259,20 +291,26 @@ struct RunGuardTests {
         try RunTests.run(config, ranks: 1, in: directory, options: force)
     }
 
-    @Test("a run killed after its last checkpoint but before its results gets them on resume, equal to the uninterrupted run's")
+    @Test(
+        "a run killed after its last checkpoint but before its results gets them on resume, equal to the uninterrupted run's"
+    )
     func resumeWritesMissingResults() throws {
         let config = try RunConfig.parse(RunTests.tiny + "\ntask: {name: digits, options: {batch: 64, eval_every: 2}}")
-        let reference = Self.folder(), directory = Self.folder()
+        let reference = Self.folder()
+        let directory = Self.folder()
         defer { for d in [reference, directory] { try? FileManager.default.removeItem(at: d) } }
         try RunTests.run(config, ranks: 1, in: reference)
         try RunTests.run(config, ranks: 2, in: directory)
         // As if killed after the checkpoint that records the stop: no results, and the final
         // full evaluation's line (written after that checkpoint) cut off.
-        let state = try RunState.decoder.decode(RunState.self, from: RunTests.bytes(directory, "checkpoints/00000006/run.json"))
+        let state = try RunState.decoder.decode(
+            RunState.self, from: RunTests.bytes(directory, "checkpoints/00000006/run.json"))
         #expect(state.stopReason == .generations)
         let metrics = directory.appendingPathComponent("metrics.jsonl")
         try RunTests.bytes(directory, "metrics.jsonl").prefix(Int(state.metricsBytes)).write(to: metrics)
-        for name in ["best.safetensors", "summary.json"] { try FileManager.default.removeItem(at: directory.appendingPathComponent(name)) }
+        for name in ["best.safetensors", "summary.json"] {
+            try FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
         try RunTests.resume(directory, ranks: 4)
         for name in ["metrics.jsonl", "best.safetensors"] {
             #expect(try RunTests.bytes(directory, name) == RunTests.bytes(reference, name), "\(name)")
@@ -280,7 +318,9 @@ struct RunGuardTests {
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("summary.json").path))
         // With its results, the run is finished: resume says so and changes nothing.
         let before = try Self.snapshot(directory)
-        let summaries = try LocalCommunicator.run(size: 1) { comm in try Run.resume(directory: directory, communicator: comm, options: RunTests.quiet()) == nil }
+        let summaries = try LocalCommunicator.run(size: 1) { comm in
+            try Run.resume(directory: directory, communicator: comm, options: RunTests.quiet()) == nil
+        }
         #expect(summaries == [true])
         #expect(try Self.snapshot(directory).keys.sorted() == before.keys.sorted())
     }
@@ -296,7 +336,8 @@ struct RunGuardTests {
 
     @Test("a pre-trained meta-learner that is not one fails before the run folder exists, naming the companion file")
     func badPretrainedLeavesNoFolder() throws {
-        let scratch = Self.folder(), directory = Self.folder()
+        let scratch = Self.folder()
+        let directory = Self.folder()
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { for d in [scratch, directory] { try? FileManager.default.removeItem(at: d) } }
         // A finished run's best network, with a JSON file beside it that is no meta-learner state.
@@ -367,39 +408,50 @@ struct WatchdogTests {
         #expect(throws: ConfigError.self) { try RunConfig.parse("watchdog: {factor: 0.5}") }
         #expect(throws: ConfigError.self) { try RunConfig.parse("watchdog: {min_seconds: 0}") }
         let on = try ResultSettings(try RunConfig.parse("stop: {generations: 2}"))
-        let off = try ResultSettings(try RunConfig.parse("stop: {generations: 2}\nwatchdog: {enabled: false, min_seconds: 5}"))
+        let off = try ResultSettings(
+            try RunConfig.parse("stop: {generations: 2}\nwatchdog: {enabled: false, min_seconds: 5}"))
         #expect(on.differences(from: off).isEmpty)
     }
 }
 
 @Suite("Memory estimate")
 struct MemoryEstimateTests {
-    @Test("the estimate counts islands per rank × population × parameters × 4 B × the algorithm's copies, and refuses past the tightest limit")
+    @Test(
+        "the estimate counts islands per rank × population × parameters × 4 B × the algorithm's copies, and refuses past the tightest limit"
+    )
     func estimate() throws {
-        let config = try RunConfig.parse("network: mlp:64-8-10\nislands: {count: 4, population: 100}\nstop: {generations: 1}")
+        let config = try RunConfig.parse(
+            "network: mlp:64-8-10\nislands: {count: 4, population: 100}\nstop: {generations: 1}")
         // 4 islands on 2 ranks: 2 per rank; GA: 3 copies. 2 × 100 × 610 × 4 × 3 = 1,464,000 bytes.
         let estimate = try MemoryEstimate(config: config, parameterCount: 610, rankCount: 2)
         #expect(estimate.addedBytes == 1_464_000)
-        let snes = try MemoryEstimate(config: try RunConfig.parse("network: mlp:64-8-10\nislands: {count: 4, population: 100}\nevolution: {algorithm: snes}"),
-                                      parameterCount: 610, rankCount: 2)
+        let snes = try MemoryEstimate(
+            config: try RunConfig.parse(
+                "network: mlp:64-8-10\nislands: {count: 4, population: 100}\nevolution: {algorithm: snes}"),
+            parameterCount: 610, rankCount: 2)
         #expect(snes.addedBytes == 976_000)
         let physical = MemoryEstimate.Limit(bytes: 8_000_000, source: "physical", addressSpace: false)
         let cgroup = MemoryEstimate.Limit(bytes: 4_000_000, source: "cgroup", addressSpace: false)
         // Fits: 1.5 MB + 1 MB in use within 4 MB.
-        try estimate.check(ranksInProcess: 1, ranksOnHost: 1, limits: [physical, cgroup], resident: 1_000_000, addressSpace: 50_000_000)
+        try estimate.check(
+            ranksInProcess: 1, ranksOnHost: 1, limits: [physical, cgroup], resident: 1_000_000, addressSpace: 50_000_000
+        )
         // Two ranks on the host share the cgroup: 2 MB each, 1 MB in use, 1.46 MB more does not fit; the cgroup is named.
         #expect(throws: RunError.self) {
-            try estimate.check(ranksInProcess: 1, ranksOnHost: 2, limits: [physical, cgroup], resident: 1_000_000, addressSpace: 0)
+            try estimate.check(
+                ranksInProcess: 1, ranksOnHost: 2, limits: [physical, cgroup], resident: 1_000_000, addressSpace: 0)
         }
         do {
-            try estimate.check(ranksInProcess: 1, ranksOnHost: 2, limits: [physical, cgroup], resident: 1_000_000, addressSpace: 0)
+            try estimate.check(
+                ranksInProcess: 1, ranksOnHost: 2, limits: [physical, cgroup], resident: 1_000_000, addressSpace: 0)
         } catch {
             #expect("\(error)".contains("the limit is 4 MB (cgroup) shared by 2 processes on this host"), "\(error)")
         }
         // An address-space limit counts the address space in use, not the resident set.
         let ulimit = MemoryEstimate.Limit(bytes: 60_000_000, source: "ulimit", addressSpace: true)
         #expect(throws: RunError.self) {
-            try estimate.check(ranksInProcess: 1, ranksOnHost: 1, limits: [ulimit], resident: 0, addressSpace: 59_000_000)
+            try estimate.check(
+                ranksInProcess: 1, ranksOnHost: 1, limits: [ulimit], resident: 0, addressSpace: 59_000_000)
         }
     }
 

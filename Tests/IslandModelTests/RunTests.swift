@@ -1,7 +1,8 @@
 import Collectives
 import Foundation
-@testable import IslandModel
 import Testing
+
+@testable import IslandModel
 
 /// Whole runs on `LocalCommunicator` ranks: the same bits at any rank count, resume, corrupt
 /// checkpoints, bad configurations.
@@ -18,19 +19,20 @@ struct RunTests {
         """
 
     /// `tiny` through the latent phase, with a meta-learner small enough for debug builds.
-    static let tinyLatent = tiny + """
+    static let tinyLatent =
+        tiny + """
 
-        latent: {enabled: true, warmup_generations: 2, retention_threshold: 0.3, weight_space_share: 0.34, mutation_sigma: 0.2}
-        meta:
-          architecture: {tokenValues: 16, width: 16, heads: 2, mlpRatio: 2, tokenMlpRatio: 1, encoderTokenLayers: 1, window: 8,
-                         encoderLatentLayers: 1, decoderLatentLayers: 1, latents: 2, latentWidth: 4, fourierFrequencies: 2, fitnessHidden: 8}
-          train_every: 2
-          steps: 2
-          batch: 4
-          archive_size: 16
-          probe_count: 16
-          checksum_every: 1
-        """
+            latent: {enabled: true, warmup_generations: 2, retention_threshold: 0.3, weight_space_share: 0.34, mutation_sigma: 0.2}
+            meta:
+              architecture: {tokenValues: 16, width: 16, heads: 2, mlpRatio: 2, tokenMlpRatio: 1, encoderTokenLayers: 1, window: 8,
+                             encoderLatentLayers: 1, decoderLatentLayers: 1, latents: 2, latentWidth: 4, fourierFrequencies: 2, fitnessHidden: 8}
+              train_every: 2
+              steps: 2
+              batch: 4
+              archive_size: 16
+              probe_count: 16
+              checksum_every: 1
+            """
 
     static func folder() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("atoll-run-\(UUID().uuidString)")
@@ -89,13 +91,19 @@ struct RunTests {
             try Self.run(config, ranks: ranks, in: directory)
             outputs.append(try names.map { try Self.bytes(directory, $0) })
         }
-        let phases = String(decoding: outputs[0][0], as: UTF8.self).split(separator: "\n").map { $0.contains("\"phase\":\"latent\"") }
+        let phases = String(decoding: outputs[0][0], as: UTF8.self).split(separator: "\n").map {
+            $0.contains("\"phase\":\"latent\"")
+        }
         #expect(phases.contains(true), "the run reaches the latent phase")
-        #expect(String(decoding: outputs[0][1], as: UTF8.self).split(separator: "\n").count == 3, "training rounds after generations 2, 4, 6")
+        #expect(
+            String(decoding: outputs[0][1], as: UTF8.self).split(separator: "\n").count == 3,
+            "training rounds after generations 2, 4, 6")
         for other in outputs.dropFirst() { #expect(other == outputs[0]) }
     }
 
-    @Test("surrogate pre-screening changes which children are evaluated, not how many, and keeps the same bits on 1 and 2 ranks")
+    @Test(
+        "surrogate pre-screening changes which children are evaluated, not how many, and keeps the same bits on 1 and 2 ranks"
+    )
     func surrogate() throws {
         var config = try RunConfig.parse(Self.tinyLatent)
         let plain = Self.folder()
@@ -122,7 +130,8 @@ struct RunTests {
     @Test("a latent run resumed from generation 4 on another rank count ends as an uninterrupted one")
     func latentResume() throws {
         let config = try RunConfig.parse(Self.tinyLatent)
-        let reference = Self.folder(), interrupted = Self.folder()
+        let reference = Self.folder()
+        let interrupted = Self.folder()
         defer { for d in [reference, interrupted] { try? FileManager.default.removeItem(at: d) } }
         try Self.run(config, ranks: 1, in: reference)
         try Self.run(config, ranks: 4, in: interrupted)
@@ -136,7 +145,8 @@ struct RunTests {
     @Test("resuming after the last checkpoint, on another rank count, ends as an uninterrupted run")
     func resumeMatches() throws {
         let config = try RunConfig.parse(Self.tiny)
-        let reference = Self.folder(), interrupted = Self.folder()
+        let reference = Self.folder()
+        let interrupted = Self.folder()
         defer { for d in [reference, interrupted] { try? FileManager.default.removeItem(at: d) } }
         try Self.run(config, ranks: 1, in: reference)
         try Self.run(config, ranks: 2, in: interrupted)
@@ -144,7 +154,9 @@ struct RunTests {
         // gone, and the log has lines past the checkpoint that the resume must cut off.
         let fm = FileManager.default
         try fm.removeItem(at: interrupted.appendingPathComponent("checkpoints/00000006"))
-        for name in ["best.safetensors", "summary.json"] { try fm.removeItem(at: interrupted.appendingPathComponent(name)) }
+        for name in ["best.safetensors", "summary.json"] {
+            try fm.removeItem(at: interrupted.appendingPathComponent(name))
+        }
         let log = try FileHandle(forWritingTo: interrupted.appendingPathComponent("metrics.jsonl"))
         try log.seekToEnd()
         try log.write(contentsOf: Data("{\"generation\":5,\"partial\":true}\n".utf8))
@@ -158,7 +170,8 @@ struct RunTests {
     @Test("a truncated checkpoint file is detected, named, and the previous checkpoint used")
     func truncatedCheckpoint() throws {
         let config = try RunConfig.parse(Self.tiny)
-        let reference = Self.folder(), damaged = Self.folder()
+        let reference = Self.folder()
+        let damaged = Self.folder()
         defer { for d in [reference, damaged] { try? FileManager.default.removeItem(at: d) } }
         try Self.run(config, ranks: 1, in: reference)
         try Self.run(config, ranks: 1, in: damaged)
@@ -232,6 +245,14 @@ struct RunTests {
 final class Warnings: @unchecked Sendable {
     private var lines: [String] = []
     private let lock = NSLock()
-    func add(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
-    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+    func add(_ line: String) {
+        lock.lock()
+        lines.append(line)
+        lock.unlock()
+    }
+    var all: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return lines
+    }
 }

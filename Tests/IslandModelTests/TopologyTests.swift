@@ -42,15 +42,22 @@ struct TopologyTests {
 
     @Test("free-form edges are validated and sorted by destination")
     func freeForm() throws {
-        let t = try Topology(islandCount: 3, edges: [
-            .init(source: 2, destination: 0, probability: 0.5), .init(source: 0, destination: 1), .init(source: 1, destination: 0),
-        ])
+        let t = try Topology(
+            islandCount: 3,
+            edges: [
+                .init(source: 2, destination: 0, probability: 0.5), .init(source: 0, destination: 1),
+                .init(source: 1, destination: 0),
+            ])
         #expect(t.edges.map { [$0.destination, $0.source] } == [[0, 1], [0, 2], [1, 0]])
         #expect(throws: TopologyError.self) { try Topology(islandCount: 3, edges: [.init(source: 0, destination: 3)]) }
         #expect(throws: TopologyError.self) { try Topology(islandCount: 3, edges: [.init(source: 1, destination: 1)]) }
-        #expect(throws: TopologyError.self) { try Topology(islandCount: 3, edges: [.init(source: 0, destination: 1, probability: 0)]) }
         #expect(throws: TopologyError.self) {
-            try Topology(islandCount: 3, edges: [.init(source: 0, destination: 1), .init(source: 0, destination: 1, probability: 0.3)])
+            try Topology(islandCount: 3, edges: [.init(source: 0, destination: 1, probability: 0)])
+        }
+        #expect(throws: TopologyError.self) {
+            try Topology(
+                islandCount: 3,
+                edges: [.init(source: 0, destination: 1), .init(source: 0, destination: 1, probability: 0.3)])
         }
     }
 }

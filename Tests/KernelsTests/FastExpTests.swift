@@ -6,7 +6,7 @@ import Testing
 @Suite struct FastExpTests {
     @Test func fastExpIsAccurate() {
         var worst = 0.0
-        for i in 0 ... 200_000 {
+        for i in 0...200_000 {
             let x = Float(-87 + 175 * Double(i) / 200_000)
             let exact = Foundation.exp(Double(x))
             worst = max(worst, abs(Double(fastExp(x)) - exact) / exact)
@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func fastExpNonPositiveIsFastExpOnItsDomain() {
-        for i in 0 ... 200_000 {
+        for i in 0...200_000 {
             let x = Float(-100 * Double(i) / 200_000)
             #expect(fastExpNonPositive(x).bitPattern == fastExp(x).bitPattern, "x = \(x)")
         }
@@ -28,7 +28,7 @@ import Testing
 
     @Test func fastLogIsAccurate() {
         var worst = 0.0
-        for i in 0 ... 200_000 {
+        for i in 0...200_000 {
             let x = Float(Foundation.exp(-80 + 170 * Double(i) / 200_000))
             let exact = Foundation.log(Double(x))
             worst = max(worst, abs(Double(fastLog(x)) - exact) / max(abs(exact), 1))

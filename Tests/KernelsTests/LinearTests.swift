@@ -11,10 +11,10 @@ import Testing
         let out = TestTensor(B * OC)
         linearForward(out.p, inp.p, weight.p, bias.p, B, C, OC)
         var expected = [Double]()
-        for b in 0 ..< B {
-            for o in 0 ..< OC {
+        for b in 0..<B {
+            for o in 0..<OC {
                 var sum = Double(bias[o])
-                for c in 0 ..< C { sum += Double(inp[b * C + c]) * Double(weight[o * C + c]) }
+                for c in 0..<C { sum += Double(inp[b * C + c]) * Double(weight[o * C + c]) }
                 expected.append(sum)
             }
         }
@@ -29,7 +29,9 @@ import Testing
         let bias = TestTensor(gaussian: OC, purpose: "bias")
         let dout = TestTensor(gaussian: B * OC, purpose: "dout")
         let out = TestTensor(B * OC)
-        let dinp = TestTensor(B * C), dweight = TestTensor(OC * C), dbias = TestTensor(OC)
+        let dinp = TestTensor(B * C)
+        let dweight = TestTensor(OC * C)
+        let dbias = TestTensor(OC)
         linearBackward(dinp.p, dweight.p, dbias.p, dout.p, inp.p, weight.p, B, C, OC)
         let loss = {
             linearForward(out.p, inp.p, weight.p, bias.p, B, C, OC)
@@ -44,11 +46,13 @@ import Testing
         let inp = TestTensor(gaussian: B * C, purpose: "inp")
         let weight = TestTensor(gaussian: OC * C, purpose: "weight")
         let dout = TestTensor(gaussian: B * OC, purpose: "dout")
-        let once = TestTensor(OC * C), twice = TestTensor(OC * C)
-        let dinp = TestTensor(B * C), dbias = TestTensor(OC)
+        let once = TestTensor(OC * C)
+        let twice = TestTensor(OC * C)
+        let dinp = TestTensor(B * C)
+        let dbias = TestTensor(OC)
         linearBackward(nil, once.p, nil, dout.p, inp.p, weight.p, B, C, OC)
         linearBackward(dinp.p, twice.p, dbias.p, dout.p, inp.p, weight.p, B, C, OC)
         linearBackward(dinp.p, twice.p, dbias.p, dout.p, inp.p, weight.p, B, C, OC)
-        for i in 0 ..< OC * C { #expect(abs(twice[i] - 2 * once[i]) <= 1e-5 * max(1, abs(once[i]))) }
+        for i in 0..<OC * C { #expect(abs(twice[i] - 2 * once[i]) <= 1e-5 * max(1, abs(once[i]))) }
     }
 }

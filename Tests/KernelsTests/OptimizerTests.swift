@@ -13,12 +13,15 @@ import Testing
         let url = try #require(Bundle.module.url(forResource: "adamw", withExtension: "json", subdirectory: "Fixtures"))
         let f = try JSONDecoder().decode(AdamWFixture.self, from: Data(contentsOf: url))
         let N = f.initial.count
-        let params = TestTensor(f.initial), m = TestTensor(N), v = TestTensor(N)
+        let params = TestTensor(f.initial)
+        let m = TestTensor(N)
+        let v = TestTensor(N)
         let settings = AdamWSettings(beta1: f.beta1, beta2: f.beta2, epsilon: f.epsilon, weightDecay: f.weightDecay)
-        for step in 1 ... f.grads.count {
+        for step in 1...f.grads.count {
             let grads = TestTensor(f.grads[step - 1])
-            adamWUpdate(params.p, grads.p, m.p, v.p, N, learningRate: Float(f.learningRates[step - 1]),
-                        settings: settings, weightDecay: settings.weightDecay, step: step)
+            adamWUpdate(
+                params.p, grads.p, m.p, v.p, N, learningRate: Float(f.learningRates[step - 1]),
+                settings: settings, weightDecay: settings.weightDecay, step: step)
             #expect(worstError(params.values, f.parameters[step - 1], atol: 1e-6, rtol: 1e-5) <= 1, "step \(step)")
             #expect(worstError(m.values, f.firstMoments[step - 1], atol: 1e-7, rtol: 1e-5) <= 1, "step \(step)")
             #expect(worstError(v.values, f.secondMoments[step - 1], atol: 1e-7, rtol: 1e-5) <= 1, "step \(step)")

@@ -45,7 +45,7 @@ final class TestTensor {
     /// `weights`.
     func dot(_ weights: TestTensor) -> Double {
         var sum = 0.0
-        for i in 0 ..< count { sum += Double(pointer[i]) * Double(weights.pointer[i]) }
+        for i in 0..<count { sum += Double(pointer[i]) * Double(weights.pointer[i]) }
         return sum
     }
 }
@@ -69,13 +69,15 @@ func worstError(_ actual: [Float], _ expected: [Double], atol: Double, rtol: Dou
 func finiteDifferenceError(
     _ input: TestTensor, _ analytic: TestTensor, eps: Float = 1e-2, samples: Int? = nil, loss: () -> Double
 ) -> Double {
-    var indices = Array(0 ..< input.count)
+    var indices = Array(0..<input.count)
     if let samples, samples < input.count {
         var random = RandomStream(seed: 3, purpose: "finite-difference sample")
         random.shuffle(&indices)
         indices = Array(indices.prefix(samples))
     }
-    var differenceSquared = 0.0, analyticSquared = 0.0, numericSquared = 0.0
+    var differenceSquared = 0.0
+    var analyticSquared = 0.0
+    var numericSquared = 0.0
     for i in indices {
         let saved = input[i]
         input[i] = saved + eps

@@ -1,7 +1,8 @@
 import Foundation
 import Kernels
-@testable import MetaLearning
 import Testing
+
+@testable import MetaLearning
 
 @Suite struct AttentionAutoencoderTests {
     /// Every parameter's gradient, from a loss on the decoded tokens and on the fitness head's
@@ -18,8 +19,8 @@ import Testing
         let model = try AttentionAutoencoder(config: config, seed: 11)
         let batch = TokenBatch(config: config, B: 2, T: 5)
         var random = RandomStream(seed: 5, purpose: "loss weights")
-        let dDecoded = (0 ..< batch.B * batch.T * config.tokenValues).map { _ in Float(random.gaussian()) }
-        let dPredictions = (0 ..< batch.B).map { _ in Float(random.gaussian()) }
+        let dDecoded = (0..<batch.B * batch.T * config.tokenValues).map { _ in Float(random.gaussian()) }
+        let dPredictions = (0..<batch.B).map { _ in Float(random.gaussian()) }
 
         func loss() -> Double {
             model.forward(batch)
@@ -34,7 +35,9 @@ import Testing
         _ = loss()
         var dLatents = [Float](repeating: 0, count: batch.B * config.latentSize)
         dLatents.withUnsafeMutableBufferPointer { dz in
-            dPredictions.withUnsafeBufferPointer { model.fitnessHead.backward(dLatents: dz.baseAddress!, dPredictions: $0.baseAddress!) }
+            dPredictions.withUnsafeBufferPointer {
+                model.fitnessHead.backward(dLatents: dz.baseAddress!, dPredictions: $0.baseAddress!)
+            }
         }
         dDecoded.withUnsafeBufferPointer { dd in
             dLatents.withUnsafeBufferPointer { model.backward(dDecoded: dd.baseAddress!, dLatents: $0.baseAddress!) }
@@ -45,8 +48,10 @@ import Testing
         var sampler = RandomStream(seed: 9, purpose: "sampled parameters")
         var worst = (name: "", error: 0.0)
         for entry in model.parameterTable.entries {
-            var difference = 0.0, analyticNorm = 0.0, numericNorm = 0.0
-            for _ in 0 ..< min(entry.count, 6) {
+            var difference = 0.0
+            var analyticNorm = 0.0
+            var numericNorm = 0.0
+            for _ in 0..<min(entry.count, 6) {
                 let i = entry.offset + sampler.below(entry.count)
                 let saved = model.parameters[i]
                 model.parameters[i] = saved + eps
@@ -65,7 +70,7 @@ import Testing
             #expect(error < 2e-2, "\(entry.name): relative error \(error), gradient norm \(scale)")
         }
         for entry in model.parameterTable.entries where entry.name.hasSuffix("attention.key.bias") {
-            let largest = analytic[entry.offset ..< entry.offset + entry.count].map { abs($0) }.max()!
+            let largest = analytic[entry.offset..<entry.offset + entry.count].map { abs($0) }.max()!
             #expect(largest < 1e-5, "\(entry.name) should have a zero gradient, got \(largest)")
         }
         print("largest relative gradient error \(worst.error) in \(worst.name)")
@@ -78,14 +83,14 @@ import Testing
         model.encode(batch)
         let before = Array(model.latents)
         // genome 1 has 4 real tokens: change its last (padded) token and its position features
-        for c in 0 ..< config.tokenValues { batch.tokens[(5 + 4) * config.tokenValues + c] = 100 }
-        for f in 0 ..< config.positionFeatures { batch.positions[(5 + 4) * config.positionFeatures + f] = 0.9 }
+        for c in 0..<config.tokenValues { batch.tokens[(5 + 4) * config.tokenValues + c] = 100 }
+        for f in 0..<config.positionFeatures { batch.positions[(5 + 4) * config.positionFeatures + f] = 0.9 }
         model.encode(batch)
         #expect(Array(model.latents) == before)
         // a real token does change it
         batch.tokens[0] += 1
         model.encode(batch)
-        #expect(Array(model.latents[0 ..< config.latentSize]) != Array(before[0 ..< config.latentSize]))
+        #expect(Array(model.latents[0..<config.latentSize]) != Array(before[0..<config.latentSize]))
         #expect(Array(model.latents[config.latentSize...]) == Array(before[config.latentSize...]))
     }
 
@@ -117,10 +122,13 @@ import Testing
         let model = try AttentionAutoencoder(config: config, seed: 3)
         let batch = TokenBatch(config: config, B: 3, T: 7)
         model.forward(batch)
-        let latents = Array(model.latents), decoded = Array(model.decoded)
+        let latents = Array(model.latents)
+        let decoded = Array(model.decoded)
         #expect(decoded.count == 3 * 7 * config.tokenValues)
         latents.withUnsafeBufferPointer { z in
-            batch.positions.withUnsafeBufferPointer { model.decode(latents: z.baseAddress!, positions: $0.baseAddress!, batch: 3, tokenCount: 7) }
+            batch.positions.withUnsafeBufferPointer {
+                model.decode(latents: z.baseAddress!, positions: $0.baseAddress!, batch: 3, tokenCount: 7)
+            }
         }
         #expect(Array(model.decoded) == decoded)
         // decoding the model's own latents straight from its buffer, as the GA re-encodes
@@ -136,10 +144,12 @@ import Testing
         let model = try AttentionAutoencoder(config: config, seed: 3)
         let batch = TokenBatch(config: config, B: 5, T: 7)
         var random = RandomStream(seed: 4, purpose: "latents")
-        let latents = (0 ..< 5 * config.latentSize).map { _ in Float(random.gaussian()) }
+        let latents = (0..<5 * config.latentSize).map { _ in Float(random.gaussian()) }
         func decode() -> [Float] {
             latents.withUnsafeBufferPointer { z in
-                batch.positions.withUnsafeBufferPointer { model.decode(latents: z.baseAddress!, positions: $0.baseAddress!, batch: 5, tokenCount: 7) }
+                batch.positions.withUnsafeBufferPointer {
+                    model.decode(latents: z.baseAddress!, positions: $0.baseAddress!, batch: 5, tokenCount: 7)
+                }
             }
             return Array(model.decoded)
         }
@@ -158,16 +168,20 @@ import Testing
         let single = TokenBatch(config: config, B: 1, T: 7)
         let positions = Array(repeating: single.positions, count: 4).flatMap { $0 }
         var random = RandomStream(seed: 6, purpose: "latents")
-        let latents = (0 ..< 4 * config.latentSize).map { _ in Float(random.gaussian()) }
+        let latents = (0..<4 * config.latentSize).map { _ in Float(random.gaussian()) }
         latents.withUnsafeBufferPointer { z in
-            positions.withUnsafeBufferPointer { model.decode(latents: z.baseAddress!, positions: $0.baseAddress!, batch: 4, tokenCount: 7) }
+            positions.withUnsafeBufferPointer {
+                model.decode(latents: z.baseAddress!, positions: $0.baseAddress!, batch: 4, tokenCount: 7)
+            }
         }
         let together = Array(model.decoded)
         var alone: [Float] = []
-        for b in 0 ..< 4 {
+        for b in 0..<4 {
             latents.withUnsafeBufferPointer { z in
                 single.positions.withUnsafeBufferPointer {
-                    model.decode(latents: z.baseAddress! + b * config.latentSize, positions: $0.baseAddress!, batch: 1, tokenCount: 7)
+                    model.decode(
+                        latents: z.baseAddress! + b * config.latentSize, positions: $0.baseAddress!, batch: 1,
+                        tokenCount: 7)
                 }
             }
             alone += model.decoded
@@ -219,7 +233,8 @@ import Testing
         let model = try AttentionAutoencoder(config: config, seed: 6)
         let batch = TokenBatch(config: config, B: 2, T: 5)
         let n = model.parameters.count
-        var m = [Float](repeating: 0, count: n), v = [Float](repeating: 0, count: n)
+        var m = [Float](repeating: 0, count: n)
+        var v = [Float](repeating: 0, count: n)
         let settings = AdamWSettings(weightDecay: 0)
         func meanSquaredError() -> (Double, [Float]) {
             model.forward(batch)
@@ -233,15 +248,17 @@ import Testing
             return (sum / Double(batch.tokens.count), gradient)
         }
         let (initial, _) = meanSquaredError()
-        for step in 1 ... 30 {
+        for step in 1...30 {
             model.zeroGradients()
             let (_, gradient) = meanSquaredError()
             gradient.withUnsafeBufferPointer { model.backward(dDecoded: $0.baseAddress!, dLatents: nil) }
             clipGradientsByGlobalNorm(model.gradients.baseAddress!, n, maxNorm: 1)
             m.withUnsafeMutableBufferPointer { mp in
                 v.withUnsafeMutableBufferPointer { vp in
-                    adamWUpdate(model.parameters.baseAddress!, model.gradients.baseAddress!, mp.baseAddress!, vp.baseAddress!, n,
-                                learningRate: 1e-2, settings: settings, weightDecay: 0, step: step)
+                    adamWUpdate(
+                        model.parameters.baseAddress!, model.gradients.baseAddress!, mp.baseAddress!, vp.baseAddress!,
+                        n,
+                        learningRate: 1e-2, settings: settings, weightDecay: 0, step: step)
                 }
             }
         }

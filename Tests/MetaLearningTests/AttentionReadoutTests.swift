@@ -1,8 +1,9 @@
 import Foundation
 import Kernels
-@testable import MetaLearning
 import Networks
 import Testing
+
+@testable import MetaLearning
 
 /// The encoder's token attention (`AttentionAutoencoder.tokenAttention`) and the tokenizer's
 /// neuron maps that turn it into neuron importance.
@@ -12,9 +13,12 @@ import Testing
     static func model(seed: UInt64) throws -> AttentionAutoencoder {
         let model = try AttentionAutoencoder(config: tinyConfig(), seed: seed)
         var random = RandomStream(seed: seed, purpose: "cross perturbation")
-        for suffix in ["norm1.weight", "norm1.bias", "contextNorm.weight", "contextNorm.bias", "attention.query.bias", "attention.key.bias"] {
+        for suffix in [
+            "norm1.weight", "norm1.bias", "contextNorm.weight", "contextNorm.bias", "attention.query.bias",
+            "attention.key.bias",
+        ] {
             let entry = model.parameterTable["encoder.cross.\(suffix)"]!
-            for i in entry.offset ..< entry.offset + entry.count { model.parameters[i] += 0.3 * Float(random.gaussian()) }
+            for i in entry.offset..<entry.offset + entry.count { model.parameters[i] += 0.3 * Float(random.gaussian()) }
         }
         return model
     }
@@ -27,47 +31,53 @@ import Testing
         let plan = try #require(model.plan)
         let e = try #require(plan.encoder)
         let config = model.config
-        let B = plan.batch, T = plan.tokens, Tp = e.paddedTokens, K = config.latents, d = config.width, H = config.heads
+        let B = plan.batch
+        let T = plan.tokens
+        let Tp = e.paddedTokens
+        let K = config.latents
+        let d = config.width
+        let H = config.heads
         let hs = d / H
         let p = model.parameters
         func tensor(_ name: String) -> [Double] {
             let entry = model.parameterTable[name]!
-            return p[entry.offset ..< entry.offset + entry.count].map(Double.init)
+            return p[entry.offset..<entry.offset + entry.count].map(Double.init)
         }
         func layerNorm(_ x: [Double], _ weight: [Double], _ bias: [Double]) -> [Double] {
             let mean = x.reduce(0, +) / Double(d)
             let variance = x.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(d)
             let r = 1 / (variance + 1e-5).squareRoot()
-            return (0 ..< d).map { (x[$0] - mean) * r * weight[$0] + bias[$0] }
+            return (0..<d).map { (x[$0] - mean) * r * weight[$0] + bias[$0] }
         }
         func linear(_ x: [Double], _ weight: [Double], _ bias: [Double]) -> [Double] {
-            (0 ..< d).map { o in bias[o] + (0 ..< d).reduce(0.0) { $0 + weight[o * d + $1] * x[$1] } }
+            (0..<d).map { o in bias[o] + (0..<d).reduce(0.0) { $0 + weight[o * d + $1] * x[$1] } }
         }
         let latentQueries = tensor("encoder.latentQueries")
         let norm1 = (tensor("encoder.cross.norm1.weight"), tensor("encoder.cross.norm1.bias"))
         let contextNorm = (tensor("encoder.cross.contextNorm.weight"), tensor("encoder.cross.contextNorm.bias"))
         let query = (tensor("encoder.cross.attention.query.weight"), tensor("encoder.cross.attention.query.bias"))
         let key = (tensor("encoder.cross.attention.key.weight"), tensor("encoder.cross.attention.key.bias"))
-        let queries = (0 ..< K).map { k in
-            linear(layerNorm(Array(latentQueries[k * d ..< (k + 1) * d]), norm1.0, norm1.1), query.0, query.1)
+        let queries = (0..<K).map { k in
+            linear(layerNorm(Array(latentQueries[k * d..<(k + 1) * d]), norm1.0, norm1.1), query.0, query.1)
         }
         let context = try #require(e.tokenBlocks.last).output
         var out = [Double](repeating: 0, count: B * T)
-        for b in 0 ..< B {
-            let keys = (0 ..< Tp).map { t in
-                let x = (0 ..< d).map { Double(model.activations.pointer[context + (b * Tp + t) * d + $0]) }
+        for b in 0..<B {
+            let keys = (0..<Tp).map { t in
+                let x = (0..<d).map { Double(model.activations.pointer[context + (b * Tp + t) * d + $0]) }
                 return linear(layerNorm(x, contextNorm.0, contextNorm.1), key.0, key.1)
             }
-            for h in 0 ..< H {
-                for k in 0 ..< K {
-                    let scores = (0 ..< Tp).map { t -> Double in
+            for h in 0..<H {
+                for k in 0..<K {
+                    let scores = (0..<Tp).map { t -> Double in
                         guard t < T, real(b, t) else { return -.infinity }
-                        return (h * hs ..< (h + 1) * hs).reduce(0.0) { $0 + queries[k][$1] * keys[t][$1] } / Double(hs).squareRoot()
+                        return (h * hs..<(h + 1) * hs).reduce(0.0) { $0 + queries[k][$1] * keys[t][$1] }
+                            / Double(hs).squareRoot()
                     }
                     let largest = scores.max()!
                     let weights = scores.map { $0 == -.infinity ? 0 : exp($0 - largest) }
                     let total = weights.reduce(0, +)
-                    for t in 0 ..< T { out[b * T + t] += weights[t] / total / Double(H * K) }
+                    for t in 0..<T { out[b * T + t] += weights[t] / total / Double(H * K) }
                 }
             }
         }
@@ -89,9 +99,9 @@ import Testing
     /// exactly 0, real ones more than 0.
     @Test func rowsAreDistributionsOverRealTokens() throws {
         let (_, batch, attention) = try Self.readout(seed: 21)
-        for b in 0 ..< 3 {
+        for b in 0..<3 {
             var sum = 0.0
-            for t in 0 ..< 5 {
+            for t in 0..<5 {
                 let value = attention[b * 5 + t]
                 if batch.mask[b * 5 + t] == 0 {
                     #expect(value == 0, "genome \(b), masked token \(t) has attention \(value)")
@@ -113,7 +123,7 @@ import Testing
         let worst = zip(attention, expected).map { abs(Double($0) - $1) }.max()!
         #expect(worst < 2e-6, "largest difference \(worst)")
         // genome 0 has 5 real tokens: its attention is not uniform (1/5 each)
-        let spread = (0 ..< 5).map { abs(expected[$0] - 0.2) }.max()!
+        let spread = (0..<5).map { abs(expected[$0] - 0.2) }.max()!
         #expect(spread > 1e-2, "attention nearly uniform (\(spread)): the check would be weak")
     }
 
@@ -123,16 +133,18 @@ import Testing
     @Test func genomeReadoutFollowsTheEncodeGroups() throws {
         let model = try Self.model(seed: 23)
         let tokenizer = Tokenizer(layout: try ParameterLayout(spec: .mlp([5, 3, 2])), tokenValues: 4)
-        let B = 3, T = tokenizer.tokenCount, n = tokenizer.parameterCount
+        let B = 3
+        let T = tokenizer.tokenCount
+        let n = tokenizer.parameterCount
         #expect(T == 8)
         var random = RandomStream(seed: 3, purpose: "readout genomes")
-        let genomes = (0 ..< B * n).map { _ in Float(random.gaussian()) }
+        let genomes = (0..<B * n).map { _ in Float(random.gaussian()) }
         let whole = model.tokenAttention(genomes: genomes, batch: B, tokenizer: tokenizer)
         #expect(whole.count == B * T)
-        for b in 0 ..< B {
-            let sum = whole[b * T ..< (b + 1) * T].reduce(0.0) { $0 + Double($1) }
+        for b in 0..<B {
+            let sum = whole[b * T..<(b + 1) * T].reduce(0.0) { $0 + Double($1) }
             #expect(abs(sum - 1) < 1e-5, "genome \(b): attention sums to \(sum)")
-            #expect(whole[b * T ..< (b + 1) * T].allSatisfy { $0 > 0 })
+            #expect(whole[b * T..<(b + 1) * T].allSatisfy { $0 > 0 })
         }
         let encoded = model.encode(genomes: genomes, batch: B, tokenizer: tokenizer)
         let Z = model.config.latentSize
@@ -141,10 +153,10 @@ import Testing
         #expect(worstDifference(grouped, whole) < 1e-6)
         #expect(model.plan?.batch == 1)
         let last = try Self.reference(model) { _, _ in true }
-        let worst = zip(grouped[(B - 1) * T ..< B * T], last).map { abs(Double($0) - $1) }.max()!
+        let worst = zip(grouped[(B - 1) * T..<B * T], last).map { abs(Double($0) - $1) }.max()!
         #expect(worst < 2e-6, "last genome: largest difference \(worst)")
         // the read-out leaves the last group's latents as encode(genomes:) does
-        #expect(worstDifference(Array(model.latents), Array(encoded[(B - 1) * Z ..< B * Z])) < 1e-5)
+        #expect(worstDifference(Array(model.latents), Array(encoded[(B - 1) * Z..<B * Z])) < 1e-5)
     }
 
     /// Every genome index belongs to exactly one neuron, the neuron's genes are its weight row and
@@ -154,22 +166,28 @@ import Testing
         for (name, spec) in TokenizerTests.specs {
             let layout = try ParameterLayout(spec: spec)
             let tokenizer = Tokenizer(layout: layout, tokenValues: C)
-            let n = layout.parameterCount, T = tokenizer.tokenCount, N = tokenizer.neuronCount
+            let n = layout.parameterCount
+            let T = tokenizer.tokenCount
+            let N = tokenizer.neuronCount
             let weights = layout.tensors.filter { !$0.isBias }
             #expect(N == weights.reduce(0) { $0 + $1.shape[0] }, "\(name)")
-            #expect(tokenizer.neuronTokenStarts.count == N + 1 && tokenizer.neuronTokenStarts.first == 0 && tokenizer.neuronTokenStarts.last == Int32(T))
+            #expect(
+                tokenizer.neuronTokenStarts.count == N + 1 && tokenizer.neuronTokenStarts.first == 0
+                    && tokenizer.neuronTokenStarts.last == Int32(T))
             #expect(tokenizer.tokenNeurons.count == T && tokenizer.geneNeurons.count == n)
             // the expected genes of every neuron, from the layout alone
             var expected: [[Int32]] = []
             for weight in weights {
                 let bias = layout.tensors.first { $0.isBias && $0.layerIndex == weight.layerIndex }
                 let fanIn = weight.count / weight.shape[0]
-                for i in 0 ..< weight.shape[0] {
-                    expected.append((0 ..< fanIn).map { Int32(weight.offset + i * fanIn + $0) } + (bias.map { [Int32($0.offset + i)] } ?? []))
+                for i in 0..<weight.shape[0] {
+                    expected.append(
+                        (0..<fanIn).map { Int32(weight.offset + i * fanIn + $0) }
+                            + (bias.map { [Int32($0.offset + i)] } ?? []))
                 }
             }
             var seen = [Int](repeating: 0, count: n)
-            for i in 0 ..< N {
+            for i in 0..<N {
                 let genes = tokenizer.neuronGenes(i)
                 #expect(genes == expected[i], "\(name), C = \(C): neuron \(i)")
                 #expect(!tokenizer.neuronTokens(i).isEmpty)
@@ -192,18 +210,23 @@ import Testing
         let tokenizer = Tokenizer(layout: try ParameterLayout(spec: .mlp([5, 3, 2])), tokenValues: 4)
         #expect(tokenizer.neuronCount == 5)
         #expect(tokenizer.tokenNeurons == [0, 0, 1, 1, 2, 2, 3, 4])
-        let tokenAttention: [Float] = [0.1, 0.2, 0.05, 0.05, 0.3, 0.1, 0.15, 0.05,
-                                       0.0, 0.5, 0.0, 0.25, 0.0, 0.0, 0.125, 0.125]
+        let tokenAttention: [Float] = [
+            0.1, 0.2, 0.05, 0.05, 0.3, 0.1, 0.15, 0.05,
+            0.0, 0.5, 0.0, 0.25, 0.0, 0.0, 0.125, 0.125,
+        ]
         let neurons = tokenizer.neuronAttention(tokenAttention, batch: 2)
-        let expected: [Float] = [0.1 + 0.2, 0.05 + 0.05, 0.3 + 0.1, 0.15, 0.05,
-                                 0.5, 0.25, 0, 0.125, 0.125]
+        let expected: [Float] = [
+            0.1 + 0.2, 0.05 + 0.05, 0.3 + 0.1, 0.15, 0.05,
+            0.5, 0.25, 0, 0.125, 0.125,
+        ]
         #expect(worstDifference(neurons, expected) < 1e-7)
         // on the model's read-out, neuron importance keeps the rows' total of 1
         let model = try Self.model(seed: 24)
         var random = RandomStream(seed: 5, purpose: "readout genomes")
-        let genomes = (0 ..< 2 * tokenizer.parameterCount).map { _ in Float(random.gaussian()) }
-        let importance = tokenizer.neuronAttention(model.tokenAttention(genomes: genomes, batch: 2, tokenizer: tokenizer), batch: 2)
+        let genomes = (0..<2 * tokenizer.parameterCount).map { _ in Float(random.gaussian()) }
+        let importance = tokenizer.neuronAttention(
+            model.tokenAttention(genomes: genomes, batch: 2, tokenizer: tokenizer), batch: 2)
         #expect(importance.count == 2 * 5)
-        for b in 0 ..< 2 { #expect(abs(importance[b * 5 ..< (b + 1) * 5].reduce(0, +) - 1) < 1e-5) }
+        for b in 0..<2 { #expect(abs(importance[b * 5..<(b + 1) * 5].reduce(0, +) - 1) < 1e-5) }
     }
 }

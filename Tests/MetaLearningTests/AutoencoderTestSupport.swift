@@ -1,4 +1,5 @@
 import Kernels
+
 @testable import MetaLearning
 
 /// A tiny configuration for finite-difference checks: every kind of block is present, and the
@@ -31,10 +32,11 @@ struct TokenBatch {
         self.B = B
         self.T = T
         var random = RandomStream(seed: seed, purpose: "test tokens")
-        let C = config.tokenValues, F = config.positionFeatures
-        tokens = (0 ..< B * T * C).map { _ in Float(random.gaussian()) }
-        mask = (0 ..< B * T).map { Float($0 % T < T - $0 / T ? 1 : 0) }
-        positions = (0 ..< B * T * F).map { _ in random.uniformFloat() }
+        let C = config.tokenValues
+        let F = config.positionFeatures
+        tokens = (0..<B * T * C).map { _ in Float(random.gaussian()) }
+        mask = (0..<B * T).map { Float($0 % T < T - $0 / T ? 1 : 0) }
+        positions = (0..<B * T * F).map { _ in random.uniformFloat() }
     }
 }
 
@@ -44,7 +46,9 @@ extension AttentionAutoencoder {
         batch.tokens.withUnsafeBufferPointer { t in
             batch.mask.withUnsafeBufferPointer { m in
                 batch.positions.withUnsafeBufferPointer { p in
-                    forward(tokens: t.baseAddress!, mask: m.baseAddress!, positions: p.baseAddress!, batch: batch.B, tokenCount: batch.T)
+                    forward(
+                        tokens: t.baseAddress!, mask: m.baseAddress!, positions: p.baseAddress!, batch: batch.B,
+                        tokenCount: batch.T)
                 }
             }
         }
@@ -54,7 +58,9 @@ extension AttentionAutoencoder {
         batch.tokens.withUnsafeBufferPointer { t in
             batch.mask.withUnsafeBufferPointer { m in
                 batch.positions.withUnsafeBufferPointer { p in
-                    encode(tokens: t.baseAddress!, mask: m.baseAddress!, positions: p.baseAddress!, batch: batch.B, tokenCount: batch.T)
+                    encode(
+                        tokens: t.baseAddress!, mask: m.baseAddress!, positions: p.baseAddress!, batch: batch.B,
+                        tokenCount: batch.T)
                 }
             }
         }

@@ -29,6 +29,8 @@ import Testing
         }
         var config = MetaLearnerConfig()
         config.latents = 0
-        #expect(throws: MetaLearnerConfigError(field: "latents", message: "expected a positive integer, got 0")) { try config.validate() }
+        #expect(throws: MetaLearnerConfigError(field: "latents", message: "expected a positive integer, got 0")) {
+            try config.validate()
+        }
     }
 }

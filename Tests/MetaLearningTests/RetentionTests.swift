@@ -1,8 +1,9 @@
 import Kernels
-@testable import MetaLearning
 import Networks
 import Tasks
 import Testing
+
+@testable import MetaLearning
 
 @Suite struct RetentionTests {
     @Test func ratiosForPositiveAndNegativeFitness() {
@@ -24,7 +25,8 @@ import Testing
         #expect(report.predictionDiversity == report.decodedPredictionDiversity && report.predictionDiversity! > 0)
         // every genome decoded to the first: no diversity left
         let collapsed = Array(repeating: records[0].genome, count: 4).flatMap { $0 }
-        let degenerate = try Retention.compare(original: genomes, decoded: collapsed, batch: 4, network: network, task: task)
+        let degenerate = try Retention.compare(
+            original: genomes, decoded: collapsed, batch: 4, network: network, task: task)
         #expect(degenerate.decodedPredictionDiversity == 0)
     }
 
@@ -37,10 +39,11 @@ import Testing
         let decoded = model.reconstruct(genomes: genomes, batch: 3, tokenizer: tokenizer)
         let report = try Retention.compare(original: genomes, decoded: decoded, batch: 3, network: network, task: task)
         let loss = MetaLoss(network: network, tokenizer: tokenizer, probe: nil)
-        let terms = loss.forward(decoded: tokenizer.tokenize(decoded, batch: 3), original: tokenizer.tokenize(genomes, batch: 3),
-                                 genomes: genomes, predictions: [0, 0, 0], targets: [0, 0, 0], batch: 3, withProbe: false)
+        let terms = loss.forward(
+            decoded: tokenizer.tokenize(decoded, batch: 3), original: tokenizer.tokenize(genomes, batch: 3),
+            genomes: genomes, predictions: [0, 0, 0], targets: [0, 0, 0], batch: 3, withProbe: false)
         #expect(abs(report.reconstructionError - terms.reconstruction) < 1e-9 * terms.reconstruction)
         #expect(report.reconstructionError > 0)
-        #expect((0 ... 1).contains(report.predictionAgreement!))
+        #expect((0...1).contains(report.predictionAgreement!))
     }
 }

@@ -7,13 +7,16 @@ import Testing
 
 @Suite struct ZooIndexTests {
     func temporaryFolder() throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atoll-zoo-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atoll-zoo-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         return folder
     }
 
     func entry(_ file: String, fitness: Double = -0.31) -> ZooIndex.Entry {
-        ZooIndex.Entry(file: file, network: "mlp:4-3-2", seed: 2, step: 500, fitness: fitness, trainAccuracy: 0.93, testAccuracy: 0.91)
+        ZooIndex.Entry(
+            file: file, network: "mlp:4-3-2", seed: 2, step: 500, fitness: fitness, trainAccuracy: 0.93,
+            testAccuracy: 0.91)
     }
 
     /// A zoo folder with one saved 4-3-2 network and its index.
@@ -21,7 +24,7 @@ import Testing
         let folder = try temporaryFolder()
         let spec = try NetworkSpec.parse("mlp:4-3-2")
         let layout = try ParameterLayout(spec: spec)
-        let genome = (0 ..< layout.parameterCount).map { Float($0) / 10 }
+        let genome = (0..<layout.parameterCount).map { Float($0) / 10 }
         let specJSON = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
         try SafeTensors(genome: genome, layout: layout, metadata: metadata ?? ["atoll.network": specJSON])
             .write(path: (folder as NSString).appendingPathComponent("a.safetensors"))
@@ -36,7 +39,8 @@ import Testing
         let index = try ZooIndex.load(directory: folder)
         #expect(index == ZooIndex(task: "digits", entries: [entry("a.safetensors")]))
         let json = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ZooIndex.path(in: folder)))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ZooIndex.path(in: folder))))
+                as? [String: Any])
         #expect(json["format"] as? String == "atoll-zoo")
         #expect(json["version"] as? Int == 1)
         #expect(json["task"] as? String == "digits")
@@ -86,16 +90,27 @@ import Testing
         }
     }
 
-    @Test("invalid indexes are refused with the field at fault", arguments: [
-        ("{not json", "not valid JSON"),
-        (#"{"format":"other","version":1,"task":"digits","entries":[]}"#, "format is 'other'"),
-        (#"{"format":"atoll-zoo","version":2,"task":"digits","entries":[]}"#, "version 2 is not supported"),
-        (#"{"format":"atoll-zoo","version":1,"task":"digits","entries":[]}"#, "lists no networks"),
-        (#"{"format":"atoll-zoo","version":1,"entries":[]}"#, "missing field 'task'"),
-        (#"{"format":"atoll-zoo","version":1,"task":"digits","entries":[{"file":"a.safetensors","network":"mlp:4-3-2","seed":0,"step":"ten","fitness":0}]}"#, "entries"),
-        (#"{"format":"atoll-zoo","version":1,"task":"digits","entries":[{"file":"../a.safetensors","network":"mlp:4-3-2","seed":0,"step":1,"fitness":0}]}"#, "should be a file name"),
-        (#"{"format":"atoll-zoo","version":1,"task":"digits","entries":[{"file":"a.safetensors","network":"n","seed":0,"step":1,"fitness":0},{"file":"a.safetensors","network":"n","seed":0,"step":2,"fitness":0}]}"#, "listed twice"),
-    ])
+    @Test(
+        "invalid indexes are refused with the field at fault",
+        arguments: [
+            ("{not json", "not valid JSON"),
+            (#"{"format":"other","version":1,"task":"digits","entries":[]}"#, "format is 'other'"),
+            (#"{"format":"atoll-zoo","version":2,"task":"digits","entries":[]}"#, "version 2 is not supported"),
+            (#"{"format":"atoll-zoo","version":1,"task":"digits","entries":[]}"#, "lists no networks"),
+            (#"{"format":"atoll-zoo","version":1,"entries":[]}"#, "missing field 'task'"),
+            (
+                #"{"format":"atoll-zoo","version":1,"task":"digits","entries":[{"file":"a.safetensors","network":"mlp:4-3-2","seed":0,"step":"ten","fitness":0}]}"#,
+                "entries"
+            ),
+            (
+                #"{"format":"atoll-zoo","version":1,"task":"digits","entries":[{"file":"../a.safetensors","network":"mlp:4-3-2","seed":0,"step":1,"fitness":0}]}"#,
+                "should be a file name"
+            ),
+            (
+                #"{"format":"atoll-zoo","version":1,"task":"digits","entries":[{"file":"a.safetensors","network":"n","seed":0,"step":1,"fitness":0},{"file":"a.safetensors","network":"n","seed":0,"step":2,"fitness":0}]}"#,
+                "listed twice"
+            ),
+        ])
     func invalidIndex(text: String, expected: String) throws {
         let (folder, _) = try writeZoo()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -132,15 +147,18 @@ import Testing
         var entries: [ZooIndex.Entry] = []
         for (s, text) in specs.enumerated() {
             let network = try Network(spec: try NetworkSpec.parse(text))
-            for i in 0 ..< networks {
+            for i in 0..<networks {
                 var stream = RandomStream(seed: UInt64(i), purpose: "zoo test")
                 for step in [0, 10] {
                     let file = String(format: "s%d-net-%03d-step-%05d.safetensors", s, i, step)
-                    try SafeTensors(genome: network.initializedGenome(stream: &stream), layout: network.layout, metadata: [:])
-                        .write(path: (folder as NSString).appendingPathComponent(file))
-                    entries.append(ZooIndex.Entry(
-                        file: file, network: text, seed: UInt64(i), step: step, fitness: -Double(i + 1) / 10,
-                        trainAccuracy: nil, testAccuracy: 0.9))
+                    try SafeTensors(
+                        genome: network.initializedGenome(stream: &stream), layout: network.layout, metadata: [:]
+                    )
+                    .write(path: (folder as NSString).appendingPathComponent(file))
+                    entries.append(
+                        ZooIndex.Entry(
+                            file: file, network: text, seed: UInt64(i), step: step, fitness: -Double(i + 1) / 10,
+                            trainAccuracy: nil, testAccuracy: 0.9))
                 }
             }
         }
@@ -155,7 +173,8 @@ import Testing
         let zoo = try ZooIndex.load(directory: folder)
         let (train, heldOut) = zoo.split(heldOut: 0.4, seed: 1)
         #expect(train.count + heldOut.count == zoo.entries.count)
-        let trainNetworks = Set(train.map(\.networkKey)), heldOutNetworks = Set(heldOut.map(\.networkKey))
+        let trainNetworks = Set(train.map(\.networkKey))
+        let heldOutNetworks = Set(heldOut.map(\.networkKey))
         #expect(trainNetworks.isDisjoint(with: heldOutNetworks), "a network has checkpoints on both sides")
         for spec in ["mlp:4-3-2", "mlp:4-5-2"] {
             // round(0.4 · 5) = 2 of each size's 5 networks, with both their checkpoints

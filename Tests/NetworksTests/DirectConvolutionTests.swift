@@ -1,8 +1,9 @@
 import Foundation
 import Kernels
-@testable import Networks
 import Testing
 import VectorKernels
+
+@testable import Networks
 
 /// The direct convolution against the im2col + GEMM path and against float64 references.
 ///
@@ -18,19 +19,52 @@ import VectorKernels
     /// `atoll bench evaluate` and the edge cases of forward_direct_conv.json.
     static let specs: [(String, Int, Int)] = [
         // NetworkBackwardTests' and ConvolutionChunkTests' conv nets (stride 2 layers stay im2col)
-        ("input: [2, 5, 4]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, stride: 2, padding: 1}}, tanh, {conv2d: {out_channels: 2, kernel: 2}}, flatten, {linear: 3}, log_softmax]", 3, 5),
-        ("input: [2, 6, 5]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, padding: 1}}, relu, {maxpool2d: 2}, flatten, {linear: 3}]", 3, 5),
-        ("input: [2, 6, 5]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, stride: 2, padding: 1}}, relu, {conv2d: {out_channels: 2, kernel: 2}}, flatten, {linear: 3}]", 4, 9),
+        (
+            "input: [2, 5, 4]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, stride: 2, padding: 1}}, tanh, {conv2d: {out_channels: 2, kernel: 2}}, flatten, {linear: 3}, log_softmax]",
+            3, 5
+        ),
+        (
+            "input: [2, 6, 5]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, padding: 1}}, relu, {maxpool2d: 2}, flatten, {linear: 3}]",
+            3, 5
+        ),
+        (
+            "input: [2, 6, 5]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, stride: 2, padding: 1}}, relu, {conv2d: {out_channels: 2, kernel: 2}}, flatten, {linear: 3}]",
+            4, 9
+        ),
         // NetworkForwardTests' conv nets
-        ("input: [2, 5, 4]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, stride: 2, padding: 1}}, relu, flatten, {linear: 4}, log_softmax]", 4, 11),
+        (
+            "input: [2, 5, 4]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, stride: 2, padding: 1}}, relu, flatten, {linear: 4}, log_softmax]",
+            4, 11
+        ),
         ("input: [1, 4, 4]\nlayers: [{conv2d: {out_channels: 2, kernel: 3, padding: 1}}, tanh]", 3, 6),
-        ("input: [2, 7, 6]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, padding: 1}}, relu, {maxpool2d: 2}, {conv2d: {out_channels: 4, kernel: 2}}, relu, {maxpool2d: {kernel_size: 2, stride: 1}}, flatten, {linear: 5}]", 5, 300),
-        ("input: [1, 5, 5]\nlayers: [{maxpool2d: {kernel_size: 3, stride: 1}}, {conv2d: {out_channels: 2, kernel: 2}}, tanh, {maxpool2d: {kernel_size: 2, stride: 1}}]", 3, 4),
-        ("input: [1, 6, 6]\nlayers: [{conv2d: {out_channels: 2, kernel: 3, padding: 1}}, {maxpool2d: 2}, {conv2d: {out_channels: 3, kernel: 2}}, gelu, {maxpool2d: 2}, flatten, {linear: 3}]", 4, 5),
-        ("input: [2, 6, 5]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, stride: 1, padding: 1}}, relu, {conv2d: {out_channels: 4, kernel: 3, stride: 2, padding: 1}}, tanh, flatten, {linear: 5}, softmax]", 3, 7),
-        ("input: [2, 9, 21]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, padding: 1}}, relu, {maxpool2d: 2}, {conv2d: {out_channels: 5, kernel: 5, padding: 2}}, sigmoid, {maxpool2d: 2}, {conv2d: {out_channels: 2, kernel: 4, padding: 1}}, tanh, flatten, {linear: 3}]", 4, 9),
-        ("input: [1, 28, 28]\nlayers: [{conv2d: {out_channels: 8, kernel: 3}}, relu, {maxpool2d: 2}, {conv2d: {out_channels: 16, kernel: 3}}, relu, {maxpool2d: 2}, flatten, {linear: 32}, relu, {linear: 10}]", 3, 20),
-        ("input: [1, 28, 28]\nlayers: [{conv2d: {out_channels: 8, kernel: 5, padding: 2}}, relu, {maxpool2d: 2}, {conv2d: {out_channels: 16, kernel: 5, padding: 2}}, relu, {maxpool2d: 2}, flatten, {linear: 10}]", 3, 20),
+        (
+            "input: [2, 7, 6]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, padding: 1}}, relu, {maxpool2d: 2}, {conv2d: {out_channels: 4, kernel: 2}}, relu, {maxpool2d: {kernel_size: 2, stride: 1}}, flatten, {linear: 5}]",
+            5, 300
+        ),
+        (
+            "input: [1, 5, 5]\nlayers: [{maxpool2d: {kernel_size: 3, stride: 1}}, {conv2d: {out_channels: 2, kernel: 2}}, tanh, {maxpool2d: {kernel_size: 2, stride: 1}}]",
+            3, 4
+        ),
+        (
+            "input: [1, 6, 6]\nlayers: [{conv2d: {out_channels: 2, kernel: 3, padding: 1}}, {maxpool2d: 2}, {conv2d: {out_channels: 3, kernel: 2}}, gelu, {maxpool2d: 2}, flatten, {linear: 3}]",
+            4, 5
+        ),
+        (
+            "input: [2, 6, 5]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, stride: 1, padding: 1}}, relu, {conv2d: {out_channels: 4, kernel: 3, stride: 2, padding: 1}}, tanh, flatten, {linear: 5}, softmax]",
+            3, 7
+        ),
+        (
+            "input: [2, 9, 21]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, padding: 1}}, relu, {maxpool2d: 2}, {conv2d: {out_channels: 5, kernel: 5, padding: 2}}, sigmoid, {maxpool2d: 2}, {conv2d: {out_channels: 2, kernel: 4, padding: 1}}, tanh, flatten, {linear: 3}]",
+            4, 9
+        ),
+        (
+            "input: [1, 28, 28]\nlayers: [{conv2d: {out_channels: 8, kernel: 3}}, relu, {maxpool2d: 2}, {conv2d: {out_channels: 16, kernel: 3}}, relu, {maxpool2d: 2}, flatten, {linear: 32}, relu, {linear: 10}]",
+            3, 20
+        ),
+        (
+            "input: [1, 28, 28]\nlayers: [{conv2d: {out_channels: 8, kernel: 5, padding: 2}}, relu, {maxpool2d: 2}, {conv2d: {out_channels: 16, kernel: 5, padding: 2}}, relu, {maxpool2d: 2}, flatten, {linear: 10}]",
+            3, 20
+        ),
     ]
 
     private func randomGenomes(_ network: Network, count: Int, stream: inout RandomStream) -> [Float] {
@@ -61,8 +95,10 @@ import VectorKernels
         var inputs = [Float](repeating: 0, count: population * batch * direct.inputSize)
         inputs.withUnsafeMutableBufferPointer { stream.fillGaussian($0) }
         for shared in [true, false] {
-            let a = direct.forward(genomes: genomes, populationSize: population, inputs: inputs, batchSize: batch, sharedInputs: shared)
-            let b = gemm.forward(genomes: genomes, populationSize: population, inputs: inputs, batchSize: batch, sharedInputs: shared)
+            let a = direct.forward(
+                genomes: genomes, populationSize: population, inputs: inputs, batchSize: batch, sharedInputs: shared)
+            let b = gemm.forward(
+                genomes: genomes, populationSize: population, inputs: inputs, batchSize: batch, sharedInputs: shared)
             #expect(a.count == b.count)
             let worst = zip(a, b).map { abs($0 - $1) / max(1, abs($1)) }.max()!
             #expect(worst <= 4e-6, "shared \(shared): largest difference \(worst)")
@@ -82,15 +118,18 @@ import VectorKernels
         let genomes = randomGenomes(network, count: population, stream: &stream)
         var inputs = [Float](repeating: 0, count: batch * network.inputSize)
         inputs.withUnsafeMutableBufferPointer { stream.fillGaussian($0) }
-        let all = network.forward(genomes: genomes, populationSize: population, inputs: inputs, batchSize: batch, sharedInputs: true)
+        let all = network.forward(
+            genomes: genomes, populationSize: population, inputs: inputs, batchSize: batch, sharedInputs: true)
         let repeated = Array([[Float]](repeating: inputs, count: population).joined())
-        let own = network.forward(genomes: genomes, populationSize: population, inputs: repeated, batchSize: batch, sharedInputs: false)
+        let own = network.forward(
+            genomes: genomes, populationSize: population, inputs: repeated, batchSize: batch, sharedInputs: false)
         #expect(own == all)
         let (n, out) = (network.parameterCount, batch * network.outputSize)
         for p in 0..<population {
             let alone = network.forward(
-                genomes: Array(genomes[p * n ..< (p + 1) * n]), populationSize: 1, inputs: inputs, batchSize: batch, sharedInputs: true)
-            #expect(alone == Array(all[p * out ..< (p + 1) * out]), "genome \(p)")
+                genomes: Array(genomes[p * n..<(p + 1) * n]), populationSize: 1, inputs: inputs, batchSize: batch,
+                sharedInputs: true)
+            #expect(alone == Array(all[p * out..<(p + 1) * out]), "genome \(p)")
         }
     }
 
@@ -106,21 +145,28 @@ import VectorKernels
         let inputs = try Fixture.floats(fixture["inputs"])
         let expected = try Fixture.doubles(fixture["outputs"])
         let batch = try #require(fixture["batch"] as? Int)
-        let settings: [(ConvolutionAlgorithm, DirectConvolution.Plan.Layout?)] = [(.automatic, nil), (.im2col, nil), (.direct, .rows), (.direct, .flat)]
+        let settings: [(ConvolutionAlgorithm, DirectConvolution.Plan.Layout?)] = [
+            (.automatic, nil), (.im2col, nil), (.direct, .rows), (.direct, .flat),
+        ]
         for (algorithm, layout) in settings {
             let network = try Network(spec: spec)
             network.convolutionAlgorithm = algorithm
             network.directConvolutionLayout = layout
             #expect(genome.count == network.parameterCount)
             #expect(expected.count == batch * network.outputSize)
-            let outputs = network.forward(genomes: genome, populationSize: 1, inputs: inputs, batchSize: batch, sharedInputs: true)
+            let outputs = network.forward(
+                genomes: genome, populationSize: 1, inputs: inputs, batchSize: batch, sharedInputs: true)
             for (got, want) in zip(outputs, expected) {
-                #expect(abs(Double(got) - want) <= 2e-5 * max(1, abs(want)), "\(algorithm) \(String(describing: layout)): \(got) vs \(want)")
+                #expect(
+                    abs(Double(got) - want) <= 2e-5 * max(1, abs(want)),
+                    "\(algorithm) \(String(describing: layout)): \(got) vs \(want)")
             }
             var recorded = [Float](repeating: 0, count: expected.count)
             genome.withUnsafeBufferPointer { g in
                 inputs.withUnsafeBufferPointer { x in
-                    recorded.withUnsafeMutableBufferPointer { network.forwardRecording(genome: g, inputs: x, batchSize: batch, outputs: $0) }
+                    recorded.withUnsafeMutableBufferPointer {
+                        network.forwardRecording(genome: g, inputs: x, batchSize: batch, outputs: $0)
+                    }
                 }
             }
             #expect(recorded == outputs, "\(algorithm) \(String(describing: layout))")
@@ -137,18 +183,27 @@ import VectorKernels
         #expect(spec == (try NetworkSpec.parse(String(decoding: specJSON, as: UTF8.self))))
         let network = try Network(spec: spec)
         #expect(network.parameterCount == 11_274)
-        #expect(network.shapes.map { $0 } == [[1, 28, 28], [8, 28, 28], [8, 28, 28], [8, 14, 14], [16, 14, 14], [16, 14, 14], [16, 7, 7], [784], [10]])
+        #expect(
+            network.shapes.map { $0 } == [
+                [1, 28, 28], [8, 28, 28], [8, 28, 28], [8, 14, 14], [16, 14, 14], [16, 14, 14], [16, 7, 7], [784], [10],
+            ])
         // Under the automatic choice both convolutions run direct (where the CPU allows).
-        #expect(spec.layers.indices.filter { network.usesDirectConvolution(layer: $0) } == (DirectConvolution.isSupported ? [0, 3] : []))
+        #expect(
+            spec.layers.indices.filter { network.usesDirectConvolution(layer: $0) }
+                == (DirectConvolution.isSupported ? [0, 3] : []))
     }
 
     /// A NaN in a pooling window gives NaN (as PyTorch's max-pool), and relu maps it to 0, in both
     /// paths and both layouts of the direct one.
     @Test func nanInputsPropagateAsInIm2col() throws {
-        let cases = ["", "relu, "].flatMap { activation in [DirectConvolution.Plan.Layout.rows, .flat].map { (activation, $0) } }
+        let cases = ["", "relu, "].flatMap { activation in
+            [DirectConvolution.Plan.Layout.rows, .flat].map { (activation, $0) }
+        }
         for (activation, layout) in cases {
-            let text = "input: [1, 6, 6]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, padding: 1}}, \(activation){maxpool2d: 2}]"
-            let direct = try Network(spec: try NetworkSpec.parse(text)), gemm = try Network(spec: try NetworkSpec.parse(text))
+            let text =
+                "input: [1, 6, 6]\nlayers: [{conv2d: {out_channels: 3, kernel: 3, padding: 1}}, \(activation){maxpool2d: 2}]"
+            let direct = try Network(spec: try NetworkSpec.parse(text))
+            let gemm = try Network(spec: try NetworkSpec.parse(text))
             direct.convolutionAlgorithm = .direct
             direct.directConvolutionLayout = layout
             gemm.convolutionAlgorithm = .im2col
@@ -170,7 +225,8 @@ import VectorKernels
     /// im2col path's gradients.
     @Test func gradientsAfterADirectForwardMatch() throws {
         let text = Self.specs[5].0
-        let direct = try Network(spec: try NetworkSpec.parse(text)), gemm = try Network(spec: try NetworkSpec.parse(text))
+        let direct = try Network(spec: try NetworkSpec.parse(text))
+        let gemm = try Network(spec: try NetworkSpec.parse(text))
         direct.convolutionAlgorithm = .direct
         gemm.convolutionAlgorithm = .im2col
         var stream = RandomStream(seed: 24, purpose: "gradients")
@@ -185,7 +241,9 @@ import VectorKernels
             var gradient = [Float](repeating: 0, count: network.parameterCount + B * network.inputSize)
             genome.withUnsafeBufferPointer { g in
                 inputs.withUnsafeBufferPointer { x in
-                    outputs.withUnsafeMutableBufferPointer { network.forwardRecording(genome: g, inputs: x, batchSize: B, outputs: $0) }
+                    outputs.withUnsafeMutableBufferPointer {
+                        network.forwardRecording(genome: g, inputs: x, batchSize: B, outputs: $0)
+                    }
                 }
                 dout.withUnsafeBufferPointer { d in
                     gradient.withUnsafeMutableBufferPointer { all in
@@ -198,7 +256,8 @@ import VectorKernels
             }
             return gradient
         }
-        let a = gradients(direct), b = gradients(gemm)
+        let a = gradients(direct)
+        let b = gradients(gemm)
         #expect(a.contains { $0 != 0 })
         let worst = zip(a, b).map { abs($0 - $1) / max(1, abs($1)) }.max()!
         #expect(worst <= 1e-5, "largest difference \(worst)")

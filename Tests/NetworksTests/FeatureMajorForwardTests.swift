@@ -1,6 +1,7 @@
 import Kernels
-@testable import Networks
 import Testing
+
+@testable import Networks
 
 /// `forwardFeatureMajor` (tile by tile, feature-major) against the sample-major `forward`.
 @Suite struct FeatureMajorForwardTests {
@@ -20,13 +21,16 @@ import Testing
         network.featureMajorRowsPerTile = 64
         network.featureMajorTileFloats = 64 * 512 * 8
         #expect(network.supportsFeatureMajorForward)
-        let n = network.parameterCount, inSize = network.inputSize, O = network.outputSize
+        let n = network.parameterCount
+        let inSize = network.inputSize
+        let O = network.outputSize
         var stream = RandomStream(seed: 12, purpose: "test")
         var genomes: [Float] = []
         for _ in 0..<population { genomes += network.initializedGenome(stream: &stream) }
         var inputs = [Float](repeating: 0, count: batch * inSize)
         inputs.withUnsafeMutableBufferPointer { stream.fillGaussian($0) }
-        let expected = network.forward(genomes: genomes, populationSize: population, inputs: inputs, batchSize: batch, sharedInputs: true)
+        let expected = network.forward(
+            genomes: genomes, populationSize: population, inputs: inputs, batchSize: batch, sharedInputs: true)
 
         var got = [Float](repeating: .nan, count: population * batch * O)
         var visits = [Int](repeating: 0, count: population * batch)
@@ -40,7 +44,9 @@ import Testing
                     for p in 0..<count {
                         for (b, sample) in samples.enumerated() {
                             visits[(first + p) * batch + sample] += 1
-                            for o in 0..<O { got[((first + p) * batch + sample) * O + o] = outputs[(p * O + o) * m + b] }
+                            for o in 0..<O {
+                                got[((first + p) * batch + sample) * O + o] = outputs[(p * O + o) * m + b]
+                            }
                         }
                     }
                 }
@@ -48,15 +54,19 @@ import Testing
         }
         #expect(visits.allSatisfy { $0 == 1 })
         #expect(tiles.allSatisfy { $0.2.count <= 64 })
-        if specText.hasPrefix("mlp:4-512") { #expect(tiles.map(\.1) == [8, 8, 8, 8, 8, 8, 8, 8, 8, 2, 2, 2, 2, 2, 2, 2, 2, 2]) }
+        if specText.hasPrefix("mlp:4-512") {
+            #expect(tiles.map(\.1) == [8, 8, 8, 8, 8, 8, 8, 8, 8, 2, 2, 2, 2, 2, 2, 2, 2, 2])
+        }
         for i in 0..<expected.count {
-            #expect(abs(got[i] - expected[i]) <= 1e-5 * max(1, abs(expected[i])), "value \(i): \(got[i]) vs \(expected[i])")
+            #expect(
+                abs(got[i] - expected[i]) <= 1e-5 * max(1, abs(expected[i])), "value \(i): \(got[i]) vs \(expected[i])")
         }
         // The same bits on a second call.
         var again: [Float] = []
         genomes.withUnsafeBufferPointer { g in
             inputs.withUnsafeBufferPointer { x in
-                network.forwardFeatureMajor(genomes: g, populationSize: population, inputs: x, batchSize: batch) { _, count, samples, outputs in
+                network.forwardFeatureMajor(genomes: g, populationSize: population, inputs: x, batchSize: batch) {
+                    _, count, samples, outputs in
                     again += UnsafeBufferPointer(start: outputs, count: count * O * samples.count)
                 }
             }
@@ -64,7 +74,8 @@ import Testing
         var first: [Float] = []
         genomes.withUnsafeBufferPointer { g in
             inputs.withUnsafeBufferPointer { x in
-                network.forwardFeatureMajor(genomes: g, populationSize: population, inputs: x, batchSize: batch) { _, count, samples, outputs in
+                network.forwardFeatureMajor(genomes: g, populationSize: population, inputs: x, batchSize: batch) {
+                    _, count, samples, outputs in
                     first += UnsafeBufferPointer(start: outputs, count: count * O * samples.count)
                 }
             }
@@ -86,12 +97,20 @@ import Testing
     /// (`W = W₀ + (σ/√r) A Bᵀ`, `b = b₀ + σ ε`, computed here in Double); tiles of 64 samples and
     /// groups of 8 and 2 genomes, so the anchor's product is reused across groups and recomputed per
     /// sample tile; a bias-free first layer, and codes with room between them.
-    @Test(arguments: [("mlp:4-512-3", 10, 130), ("input: [2, 3, 2]\nlayers: [flatten, {linear: {out: 7, bias: false}}, relu, {linear: 5}, tanh, {linear: 3}]", 5, 70)])
+    @Test(arguments: [
+        ("mlp:4-512-3", 10, 130),
+        (
+            "input: [2, 3, 2]\nlayers: [flatten, {linear: {out: 7, bias: false}}, relu, {linear: 5}, tanh, {linear: 3}]",
+            5, 70
+        ),
+    ])
     func lowRankGenomesAgreeWithTheirWeights(specText: String, population: Int, batch: Int) throws {
         let network = try Network(spec: try NetworkSpec.parse(specText))
         network.featureMajorRowsPerTile = 64
         network.featureMajorTileFloats = 64 * 512 * 8
-        let n = network.parameterCount, inSize = network.inputSize, O = network.outputSize
+        let n = network.parameterCount
+        let inSize = network.inputSize
+        let O = network.outputSize
         let (r, sigma): (Int, Float) = (3, 0.2)
         let (offsets, length) = LowRankGenomes.codeOffsets(network.layout, rank: r)
         let stride = length + 2
@@ -109,8 +128,12 @@ import Testing
                     for a in 0..<rows {
                         for b in 0..<columns {
                             var sum = 0.0
-                            for q in 0..<r { sum += Double(codes[code + a * r + q]) * Double(codes[code + rows * r + q * columns + b]) }
-                            genome[tensor.offset + a * columns + b] += Float(Double(sigma) * sum / Double(r).squareRoot())
+                            for q in 0..<r {
+                                sum +=
+                                    Double(codes[code + a * r + q]) * Double(codes[code + rows * r + q * columns + b])
+                            }
+                            genome[tensor.offset + a * columns + b] += Float(
+                                Double(sigma) * sum / Double(r).squareRoot())
                         }
                     }
                 } else {
@@ -127,7 +150,9 @@ import Testing
             run { first, count, samples, outputs in
                 for p in 0..<count {
                     for (b, sample) in samples.enumerated() {
-                        for o in 0..<O { out[((first + p) * batch + sample) * O + o] = outputs[(p * O + o) * samples.count + b] }
+                        for o in 0..<O {
+                            out[((first + p) * batch + sample) * O + o] = outputs[(p * O + o) * samples.count + b]
+                        }
                     }
                 }
             }
@@ -135,20 +160,27 @@ import Testing
         }
         let full = genomes.withUnsafeBufferPointer { g in
             inputs.withUnsafeBufferPointer { x in
-                collect { network.forwardFeatureMajor(genomes: g, populationSize: population, inputs: x, batchSize: batch, body: $0) }
+                collect {
+                    network.forwardFeatureMajor(
+                        genomes: g, populationSize: population, inputs: x, batchSize: batch, body: $0)
+                }
             }
         }
         let low = anchor.withUnsafeBufferPointer { w0 in
             codes.withUnsafeBufferPointer { c in
                 inputs.withUnsafeBufferPointer { x in
                     collect { body in
-                        network.forwardFeatureMajor(lowRank: LowRankGenomes(anchor: w0.baseAddress!, codes: c.baseAddress!, stride: stride, rank: r, sigma: sigma),
-                                                    populationSize: population, inputs: x, batchSize: batch, body: body)
+                        network.forwardFeatureMajor(
+                            lowRank: LowRankGenomes(
+                                anchor: w0.baseAddress!, codes: c.baseAddress!, stride: stride, rank: r, sigma: sigma),
+                            populationSize: population, inputs: x, batchSize: batch, body: body)
                     }
                 }
             }
         }
         #expect(!low.contains { $0.isNaN })
-        for i in full.indices { #expect(abs(low[i] - full[i]) <= 1e-4 * max(1, abs(full[i])), "value \(i): \(low[i]) vs \(full[i])") }
+        for i in full.indices {
+            #expect(abs(low[i] - full[i]) <= 1e-4 * max(1, abs(full[i])), "value \(i): \(low[i]) vs \(full[i])")
+        }
     }
 }

@@ -43,7 +43,9 @@ import Testing
         var outputs = [Float](repeating: 0, count: batch * outSize)
         genome.withUnsafeBufferPointer { g in
             inputs.withUnsafeBufferPointer { x in
-                outputs.withUnsafeMutableBufferPointer { network.forwardRecording(genome: g, inputs: x, batchSize: batch, outputs: $0) }
+                outputs.withUnsafeMutableBufferPointer {
+                    network.forwardRecording(genome: g, inputs: x, batchSize: batch, outputs: $0)
+                }
             }
             weights.withUnsafeBufferPointer { dout in
                 parameterGradient.withUnsafeMutableBufferPointer { dg in
@@ -54,27 +56,32 @@ import Testing
             }
         }
 
-        let genome64 = genome.map(Double.init), inputs64 = inputs.map(Double.init)
+        let genome64 = genome.map(Double.init)
+        let inputs64 = inputs.map(Double.init)
         func loss(_ g: [Double], _ x: [Double]) -> Double {
             var total = 0.0
             for b in 0..<batch {
-                let y = reference.forward(genome: g, sample: Array(x[b * inSize ..< (b + 1) * inSize]))
+                let y = reference.forward(genome: g, sample: Array(x[b * inSize..<(b + 1) * inSize]))
                 for o in 0..<outSize { total += Double(weights[b * outSize + o]) * y[o] }
             }
             return total
         }
         let h = 1e-5
         func check(_ analytic: Float, _ numeric: Double, _ what: String) {
-            #expect(abs(Double(analytic) - 1 - numeric) <= 2e-4 * max(1, abs(numeric)), "\(what): \(Double(analytic) - 1) vs \(numeric)")
+            #expect(
+                abs(Double(analytic) - 1 - numeric) <= 2e-4 * max(1, abs(numeric)),
+                "\(what): \(Double(analytic) - 1) vs \(numeric)")
         }
         for k in 0..<n {
-            var plus = genome64, minus = genome64
+            var plus = genome64
+            var minus = genome64
             plus[k] += h
             minus[k] -= h
             check(parameterGradient[k], (loss(plus, inputs64) - loss(minus, inputs64)) / (2 * h), "parameter \(k)")
         }
         for k in 0..<(batch * inSize) {
-            var plus = inputs64, minus = inputs64
+            var plus = inputs64
+            var minus = inputs64
             plus[k] += h
             minus[k] -= h
             check(inputGradient[k], (loss(genome64, plus) - loss(genome64, minus)) / (2 * h), "input \(k)")
@@ -98,7 +105,9 @@ import Testing
         var inputGradient = [Float](repeating: 0, count: inputs.count)
         genome.withUnsafeBufferPointer { g in
             inputs.withUnsafeBufferPointer { x in
-                outputs.withUnsafeMutableBufferPointer { network.forwardRecording(genome: g, inputs: x, batchSize: batch, outputs: $0) }
+                outputs.withUnsafeMutableBufferPointer {
+                    network.forwardRecording(genome: g, inputs: x, batchSize: batch, outputs: $0)
+                }
             }
             dout.withUnsafeBufferPointer { d in
                 withInputs.withUnsafeMutableBufferPointer { dg in

@@ -30,10 +30,14 @@ import Testing
         ("{'descr': '<f4', 'shape': (2,), }", "lacks descr"),
         ("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", "shape (-1,) has a negative size"),
         // Found by scripts/fuzz.sh npy: the byte count of this shape overflowed (a trap).
-        ("{'descr': '<f4', 'fortran_order': False, 'shape': (00000006309187226862520996,), }", "needs more than 9223372036854775807 bytes"),
+        (
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (00000006309187226862520996,), }",
+            "needs more than 9223372036854775807 bytes"
+        ),
     ])
     func rejectsOtherArrays(header: String, message: String) throws {
-        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count + 1), 0] + Array(header.utf8) + [10])
+        var data = Data(
+            [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count + 1), 0] + Array(header.utf8) + [10])
         data.append(contentsOf: [UInt8](repeating: 0, count: 8))
         let error = try #require(throws: NpyError.self) { try NpyFile.decode(data) }
         #expect(error.message.contains(message), "\(error.message)")

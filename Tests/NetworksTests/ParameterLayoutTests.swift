@@ -10,11 +10,14 @@ import Testing
         #expect(layout.tensors.map(\.layerIndex) == [0, 0, 2, 2])
         #expect(layout.tensors.map(\.isBias) == [false, true, false, true])
         #expect(layout.parameterCount == 2410)
-        #expect(try ParameterLayout(spec: .mlp([64, 512, 512, 10])).parameterCount == 64 * 512 + 512 + 512 * 512 + 512 + 5120 + 10)
+        #expect(
+            try ParameterLayout(spec: .mlp([64, 512, 512, 10])).parameterCount == 64 * 512 + 512 + 512 * 512 + 512
+                + 5120 + 10)
     }
 
     @Test func convNetAndBiasFreeLayers() throws {
-        let spec = try NetworkSpec.parse("""
+        let spec = try NetworkSpec.parse(
+            """
             input: [3, 8, 8]
             layers:
               - conv2d: {out_channels: 4, kernel: 3, stride: 2, padding: 1}
@@ -42,14 +45,19 @@ import Testing
 
     @Test func mismatchedTensorsAreNamed() throws {
         let layout = try ParameterLayout(spec: .mlp([3, 2]))
-        let good: [String: (shape: [Int], values: [Float])] = ["0.weight": ([2, 3], [Float](repeating: 1, count: 6)), "0.bias": ([2], [0, 0])]
+        let good: [String: (shape: [Int], values: [Float])] = [
+            "0.weight": ([2, 3], [Float](repeating: 1, count: 6)), "0.bias": ([2], [0, 0]),
+        ]
         var missing = good
         missing["0.bias"] = nil
         var transposed = good
         transposed["0.weight"] = ([3, 2], [Float](repeating: 1, count: 6))
         var extra = good
         extra["1.weight"] = ([1], [0])
-        for (named, expected) in [(missing, "'0.bias'"), (transposed, "'0.weight' has shape [3, 2]"), (extra, "'1.weight' is not a parameter")] {
+        for (named, expected) in [
+            (missing, "'0.bias'"), (transposed, "'0.weight' has shape [3, 2]"),
+            (extra, "'1.weight' is not a parameter"),
+        ] {
             let error = try #require(throws: NetworkSpecError.self) { try layout.genome(from: named) }
             #expect(error.description.contains(expected), "\(error.description)")
         }

@@ -40,7 +40,9 @@ struct ReferenceNetwork {
                                     for j in 0..<k {
                                         let (row, col) = (r * stride - pad + i, q * stride - pad + j)
                                         guard row >= 0, row < h, col >= 0, col < w else { continue }
-                                        sum += genome[weight!.offset + ((o * c + ci) * k + i) * k + j] * x[(ci * h + row) * w + col]
+                                        sum +=
+                                            genome[weight!.offset + ((o * c + ci) * k + i) * k + j]
+                                            * x[(ci * h + row) * w + col]
                                     }
                                 }
                             }
@@ -57,7 +59,10 @@ struct ReferenceNetwork {
                     for r in 0..<oh {
                         for q in 0..<ow {
                             for i in 0..<k {
-                                for j in 0..<k { y[(ci * oh + r) * ow + q] = max(y[(ci * oh + r) * ow + q], x[(ci * h + r * stride + i) * w + q * stride + j]) }
+                                for j in 0..<k {
+                                    y[(ci * oh + r) * ow + q] = max(
+                                        y[(ci * oh + r) * ow + q], x[(ci * h + r * stride + i) * w + q * stride + j])
+                                }
                             }
                         }
                     }

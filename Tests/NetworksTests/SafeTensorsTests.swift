@@ -29,7 +29,8 @@ import Testing
             #expect(tensor.shape == (info["shape"] as! [NSNumber]).map(\.intValue), "\(name)")
             let values = try Fixture.doubles(info["values"]).map { Float($0) }
             // Bit-for-bit, so −0.0 and the F16 subnormal count too.
-            #expect(tensor.values.map(\.bitPattern) == values.map(\.bitPattern), "\(name): \(tensor.values) vs \(values)")
+            #expect(
+                tensor.values.map(\.bitPattern) == values.map(\.bitPattern), "\(name): \(tensor.values) vs \(values)")
         }
         #expect(file["half"]!.values.contains { $0 == 0 && $0.sign == .minus })
         #expect(file["scalar"]!.shape == [] && file["scalar"]!.values == [3.25])
@@ -45,12 +46,16 @@ import Testing
     }
 
     @Test func genomeRoundTripsWithMetadataAndAlignment() throws {
-        let network = try Network(spec: try NetworkSpec.parse("input: [2, 4, 4]\nlayers: [{conv2d: {out_channels: 3, kernel: 3}}, flatten, {linear: {out: 3, bias: false}}]"))
+        let network = try Network(
+            spec: try NetworkSpec.parse(
+                "input: [2, 4, 4]\nlayers: [{conv2d: {out_channels: 3, kernel: 3}}, flatten, {linear: {out: 3, bias: false}}]"
+            ))
         var stream = RandomStream(seed: 2, purpose: "st")
         let genome = network.initializedGenome(stream: &stream)
         let directory = try TemporaryDirectory()
         let path = directory.path("net.safetensors")
-        try SafeTensors(genome: genome, layout: network.layout, metadata: ["format": "pt", "quote": "a \"b\" / c"]).write(path: path)
+        try SafeTensors(genome: genome, layout: network.layout, metadata: ["format": "pt", "quote": "a \"b\" / c"])
+            .write(path: path)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         let headerLength = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         #expect(headerLength % 8 == 0)
@@ -60,7 +65,9 @@ import Testing
         #expect(read.tensors.map(\.shape) == [[3, 2, 3, 3], [3], [3, 12]])
         #expect(try read.genome(for: network.layout) == genome)
         // A flat genome under any single name is accepted too.
-        #expect(try SafeTensors(tensors: [.init(name: "genome", shape: [genome.count], values: genome)]).genome(for: network.layout) == genome)
+        #expect(
+            try SafeTensors(tensors: [.init(name: "genome", shape: [genome.count], values: genome)]).genome(
+                for: network.layout) == genome)
     }
 
     @Test func convertsHalfPrecisionSpecialValues() throws {
@@ -72,20 +79,41 @@ import Testing
         #expect(values[7].isNaN)
     }
 
-    @Test(arguments: [
-        ("{}", 100, SafeTensorsError.Kind.headerLength, "past the end of the file"),
-        (#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]"#, nil, .invalidJSON, "not valid JSON"),
-        (#"["a"]"#, nil, .invalidJSON, "does not start with '{'"),
-        (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, nil, .invalidOffsets, "'b' at data_offsets [4, 8] overlaps tensor 'a'"),
-        (#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, nil, .invalidOffsets, "'a' has data_offsets [0, 16] past the end of the data (8 bytes)"),
-        (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, nil, .invalidOffsets, "bytes 0..<4 before tensor 'a' belong to no tensor"),
-        (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, nil, .invalidOffsets, "8 bytes but the tensors cover only 4"),
-        (#"{"a":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}}"#, nil, .sizeMismatch, "'a' is F64 with shape [2] (2 values × 8 bytes) but its data_offsets span 8 bytes"),
-        (#"{"a":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}}"#, nil, .unsupportedDType, "'a' has dtype I32"),
-        (#"{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#, nil, .invalidHeader, "'a' has no 'shape'"),
-        (#"{"__metadata__":{"n":1},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, nil, .invalidHeader, "'n' is not a string"),
-    ] as [(String, UInt64?, SafeTensorsError.Kind, String)])
-    func rejectsMalformedFiles(header: String, headerLength: UInt64?, kind: SafeTensorsError.Kind, message: String) throws {
+    @Test(
+        arguments: [
+            ("{}", 100, SafeTensorsError.Kind.headerLength, "past the end of the file"),
+            (#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]"#, nil, .invalidJSON, "not valid JSON"),
+            (#"["a"]"#, nil, .invalidJSON, "does not start with '{'"),
+            (
+                #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                nil, .invalidOffsets, "'b' at data_offsets [4, 8] overlaps tensor 'a'"
+            ),
+            (
+                #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, nil, .invalidOffsets,
+                "'a' has data_offsets [0, 16] past the end of the data (8 bytes)"
+            ),
+            (
+                #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, nil, .invalidOffsets,
+                "bytes 0..<4 before tensor 'a' belong to no tensor"
+            ),
+            (
+                #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, nil, .invalidOffsets,
+                "8 bytes but the tensors cover only 4"
+            ),
+            (
+                #"{"a":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}}"#, nil, .sizeMismatch,
+                "'a' is F64 with shape [2] (2 values × 8 bytes) but its data_offsets span 8 bytes"
+            ),
+            (#"{"a":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}}"#, nil, .unsupportedDType, "'a' has dtype I32"),
+            (#"{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#, nil, .invalidHeader, "'a' has no 'shape'"),
+            (
+                #"{"__metadata__":{"n":1},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, nil, .invalidHeader,
+                "'n' is not a string"
+            ),
+        ] as [(String, UInt64?, SafeTensorsError.Kind, String)])
+    func rejectsMalformedFiles(header: String, headerLength: UInt64?, kind: SafeTensorsError.Kind, message: String)
+        throws
+    {
         let bytes = file(header, data: floatBytes([1, 2]), headerLength: headerLength)
         let error = try #require(throws: SafeTensorsError.self) { try SafeTensors.decode(bytes) }
         #expect(error.kind == kind)
@@ -105,14 +133,29 @@ import Testing
         let weight = SafeTensors.Tensor(name: "0.weight", shape: [2, 3], values: [1, 2, 3, 4, 5, 6])
         let cases: [([SafeTensors.Tensor], String)] = [
             ([weight], "'0.bias' with shape [2] is missing"),
-            ([weight, .init(name: "0.bias", shape: [1, 2], values: [0, 0])], "'0.bias' has shape [1, 2], the network spec needs [2]"),
-            ([weight, .init(name: "0.bias", shape: [2], values: [0, 0]), .init(name: "2.weight", shape: [1], values: [0])], "'2.weight' is not a parameter"),
-            ([.init(name: "genome", shape: [7], values: [Float](repeating: 0, count: 7))],
-             "the one flat tensor 'genome' has 7 values, the network has 8 parameters"),
-            ([.init(name: "genome", shape: [2, 4], values: [Float](repeating: 0, count: 8))], "'0.weight' with shape [2, 3] is missing"),
+            (
+                [weight, .init(name: "0.bias", shape: [1, 2], values: [0, 0])],
+                "'0.bias' has shape [1, 2], the network spec needs [2]"
+            ),
+            (
+                [
+                    weight, .init(name: "0.bias", shape: [2], values: [0, 0]),
+                    .init(name: "2.weight", shape: [1], values: [0]),
+                ], "'2.weight' is not a parameter"
+            ),
+            (
+                [.init(name: "genome", shape: [7], values: [Float](repeating: 0, count: 7))],
+                "the one flat tensor 'genome' has 7 values, the network has 8 parameters"
+            ),
+            (
+                [.init(name: "genome", shape: [2, 4], values: [Float](repeating: 0, count: 8))],
+                "'0.weight' with shape [2, 3] is missing"
+            ),
         ]
         for (tensors, message) in cases {
-            let error = try #require(throws: SafeTensorsError.self) { try SafeTensors(tensors: tensors).genome(for: layout) }
+            let error = try #require(throws: SafeTensorsError.self) {
+                try SafeTensors(tensors: tensors).genome(for: layout)
+            }
             #expect(error.kind == .layoutMismatch && error.message.contains(message), "\(error.message)")
         }
     }

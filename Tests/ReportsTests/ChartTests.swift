@@ -1,6 +1,7 @@
 import Foundation
-@testable import Reports
 import Testing
+
+@testable import Reports
 
 @Suite("Charts")
 struct ChartTests {
@@ -40,7 +41,7 @@ struct ChartTests {
 
     @Test("thinning keeps at most the limit, the ends, and every bucket's extremes")
     func thinning() {
-        var points = (0 ..< 100_000).map { ChartPoint(x: Double($0), y: sin(Double($0) / 500)) }
+        var points = (0..<100_000).map { ChartPoint(x: Double($0), y: sin(Double($0) / 500)) }
         points[31_337].y = 9
         points[77_777].y = -9
         let thinned = Thinning.thinned(points, limit: 2000)
@@ -55,7 +56,11 @@ struct ChartTests {
     @Test("a long line is drawn with at most pointLimit points; names are escaped")
     func longLine() throws {
         var chart = LineChart(title: "t", xLabel: "x <units>", yLabel: "y & z")
-        chart.series = [LineChart.Series(name: "a \"b\"", colour: "#000", points: (0 ..< 50_000).map { ChartPoint(x: Double($0), y: Double($0 % 7)) })]
+        chart.series = [
+            LineChart.Series(
+                name: "a \"b\"", colour: "#000",
+                points: (0..<50_000).map { ChartPoint(x: Double($0), y: Double($0 % 7)) })
+        ]
         let elements = try ReportTestSupport.elements("<div>" + chart.html() + "</div>")
         let line = elements.first { $0.name == "polyline" }!
         #expect(ReportTestSupport.pointCount(line) <= 2000)

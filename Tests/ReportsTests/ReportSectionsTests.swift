@@ -1,7 +1,8 @@
 import Foundation
+import Testing
+
 @testable import IslandModel
 @testable import Reports
-import Testing
 
 /// The held-out curve, the best-kind section and the loss on a log axis.
 @Suite("RunReport sections", .serialized)
@@ -31,7 +32,9 @@ struct ReportSectionsTests {
         line.attributes["points"]!.split(separator: " ").map { Double($0.split(separator: ",")[1])! }
     }
 
-    @Test("a minibatch run: test and train accuracy and loss at every full evaluation, as curves over evaluations and a table")
+    @Test(
+        "a minibatch run: test and train accuracy and loss at every full evaluation, as curves over evaluations and a table"
+    )
     func heldOutCurve() throws {
         let directory = try S.run(Self.minibatch)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -60,7 +63,8 @@ struct ReportSectionsTests {
 
     @Test("a control task with eval_every: the best network's fitness at each full evaluation, no split curves")
     func controlTask() throws {
-        let directory = try S.run("""
+        let directory = try S.run(
+            """
             seed: 1
             task: {name: Pendulum-v1, options: {episodes: 1, eval_every: 2}}
             network: mlp:3-8-1:tanh
@@ -74,12 +78,16 @@ struct ReportSectionsTests {
         #expect(folder.fullEvaluations.map(\.generation) == [2, 4])
         let html = RunReport(folder: folder, generator: "test").html()
         let elements = try S.elements(html)
-        #expect(S.polylines(elements, chart: "Fitness of the best network at each full evaluation").first.map(S.pointCount) == 2)
+        #expect(
+            S.polylines(elements, chart: "Fitness of the best network at each full evaluation").first.map(S.pointCount)
+                == 2)
         #expect(S.polylines(elements, chart: "Accuracy of the best network at each full evaluation").isEmpty)
         #expect(html.contains("that generation's conditions"))
     }
 
-    @Test("a run without full evaluations says the final figure is the only one; a run cut mid-line still counts its full evaluations")
+    @Test(
+        "a run without full evaluations says the final figure is the only one; a run cut mid-line still counts its full evaluations"
+    )
     func noCurveAndCutRun() throws {
         let directory = try S.run(S.tiny)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -101,10 +109,14 @@ struct ReportSectionsTests {
         #expect(folder.skippedLines == 1, "only the cut line is left out, not the full-evaluation lines")
         let page = RunReport(folder: folder, generator: "test").html()
         #expect(page.contains("1 incomplete or unreadable log line(s)"))
-        #expect(S.polylines(try S.elements(page), chart: "Accuracy of the best network at each full evaluation").first.map(S.pointCount) == 2)
+        #expect(
+            S.polylines(try S.elements(page), chart: "Accuracy of the best network at each full evaluation").first.map(
+                S.pointCount) == 2)
     }
 
-    @Test("an anchored run: generations won per kind, per island and over all, and a strip cell per island and generation")
+    @Test(
+        "an anchored run: generations won per kind, per island and over all, and a strip cell per island and generation"
+    )
     func bestKind() throws {
         let directory = try S.run(Self.anchored)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -115,11 +127,16 @@ struct ReportSectionsTests {
         let cells = elements.filter { $0.attributes["class"] == "kind-cell" }
         #expect(cells.count == kinded.count)
         for line in kinded {
-            let cell = cells.first { $0.attributes["data-island"] == "\(line.island)" && $0.attributes["data-from-generation"] == "\(line.generation)" }
+            let cell = cells.first {
+                $0.attributes["data-island"] == "\(line.island)"
+                    && $0.attributes["data-from-generation"] == "\(line.generation)"
+            }
             #expect(cell?.attributes["data-kind"] == line.bestKind)
         }
         // The bars' segments: one per kind that won on the island, its tooltip counting the generations.
-        let segments = elements.filter { $0.attributes["class"] == "segment" && $0.chart == "Generations each kind was the island's best" }
+        let segments = elements.filter {
+            $0.attributes["class"] == "segment" && $0.chart == "Generations each kind was the island's best"
+        }
         let kinds = Set(kinded.map { $0.bestKind! })
         #expect(Set(segments.map { $0.attributes["data-part"]! }) == kinds)
         // One segment per kind an island won with, and the "all" bar's one per kind.
@@ -132,21 +149,29 @@ struct ReportSectionsTests {
         #expect(!page.contains("kind-cell") && !page.contains("Which kind of candidate"))
     }
 
-    @Test("many generations: the strip bins them into at most columnLimit cells, each the kind best in most of its generations")
+    @Test(
+        "many generations: the strip bins them into at most columnLimit cells, each the kind best in most of its generations"
+    )
     func stripBins() throws {
-        let lines = (0 ..< 1000).map { g in (generation: g, island: 0, kind: g % 4 == 0 ? "full" : "latent") }
-            + (0 ..< 1000).map { g in (generation: g, island: 1, kind: g < 500 ? "full" : "guided") }
-        var strip = KindStrip(title: "t", lines: lines, kinds: ["full", "latent", "guided"], colours: ["full": "#111", "latent": "#222", "guided": "#333"])
+        let lines =
+            (0..<1000).map { g in (generation: g, island: 0, kind: g % 4 == 0 ? "full" : "latent") }
+            + (0..<1000).map { g in (generation: g, island: 1, kind: g < 500 ? "full" : "guided") }
+        var strip = KindStrip(
+            title: "t", lines: lines, kinds: ["full", "latent", "guided"],
+            colours: ["full": "#111", "latent": "#222", "guided": "#333"])
         strip.columnLimit = 100
         let cells = try S.elements(strip.html()).filter { $0.attributes["class"] == "kind-cell" }
         #expect(cells.count == 200)
-        #expect(cells.filter { $0.attributes["data-island"] == "0" }.allSatisfy { $0.attributes["data-kind"] == "latent" })
+        #expect(
+            cells.filter { $0.attributes["data-island"] == "0" }.allSatisfy { $0.attributes["data-kind"] == "latent" })
         let island1 = cells.filter { $0.attributes["data-island"] == "1" }
         #expect(island1.filter { $0.attributes["data-kind"] == "full" }.count == 50)
         #expect(island1.last?.attributes["data-to-generation"] == "999")
     }
 
-    @Test("a loss spanning decades gets a log-scale chart of −fitness, where equal ratios are equal distances; a loss within a decade does not")
+    @Test(
+        "a loss spanning decades gets a log-scale chart of −fitness, where equal ratios are equal distances; a loss within a decade does not"
+    )
     func logScaleLoss() throws {
         let directory = try S.run(S.tiny)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -155,9 +180,10 @@ struct ReportSectionsTests {
 
         // The same folder with a loss falling from 1 to 0.001, a decade every 2 generations.
         var lines = ""
-        for g in 0 ... 6 {
+        for g in 0...6 {
             let loss = pow(10, -Double(g) / 2)
-            lines += "{\"best\":\(-loss),\"best_ever\":\(-loss),\"bytes_migrated\":0,\"evaluations\":\(8 * (g + 1)),\"generation\":\(g),\"island\":0,\"mean\":\(-2 * loss),\"median\":\(-2 * loss),\"non_finite\":0,\"phase\":\"weights\"}\n"
+            lines +=
+                "{\"best\":\(-loss),\"best_ever\":\(-loss),\"bytes_migrated\":0,\"evaluations\":\(8 * (g + 1)),\"generation\":\(g),\"island\":0,\"mean\":\(-2 * loss),\"median\":\(-2 * loss),\"non_finite\":0,\"phase\":\"weights\"}\n"
         }
         try Data(lines.utf8).write(to: directory.appendingPathComponent("metrics.jsonl"))
         let elements = try S.elements(RunReport(folder: RunLogs(directory: directory), generator: "test").html())

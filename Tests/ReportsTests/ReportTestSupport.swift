@@ -1,6 +1,7 @@
 import Collectives
 import Foundation
 import IslandModel
+
 #if canImport(FoundationXML)
     import FoundationXML
 #endif
@@ -18,18 +19,19 @@ enum ReportTestSupport {
         """
 
     /// `tiny` through the latent phase (as in the island model's run tests).
-    static let tinyLatent = tiny + """
+    static let tinyLatent =
+        tiny + """
 
-        latent: {enabled: true, warmup_generations: 2, retention_threshold: 0.3, weight_space_share: 0.34, mutation_sigma: 0.2}
-        meta:
-          architecture: {tokenValues: 16, width: 16, heads: 2, mlpRatio: 2, tokenMlpRatio: 1, encoderTokenLayers: 1, window: 8,
-                         encoderLatentLayers: 1, decoderLatentLayers: 1, latents: 2, latentWidth: 4, fourierFrequencies: 2, fitnessHidden: 8}
-          train_every: 2
-          steps: 2
-          batch: 4
-          archive_size: 16
-          probe_count: 16
-        """
+            latent: {enabled: true, warmup_generations: 2, retention_threshold: 0.3, weight_space_share: 0.34, mutation_sigma: 0.2}
+            meta:
+              architecture: {tokenValues: 16, width: 16, heads: 2, mlpRatio: 2, tokenMlpRatio: 1, encoderTokenLayers: 1, window: 8,
+                             encoderLatentLayers: 1, decoderLatentLayers: 1, latents: 2, latentWidth: 4, fourierFrequencies: 2, fitnessHidden: 8}
+              train_every: 2
+              steps: 2
+              batch: 4
+              archive_size: 16
+              probe_count: 16
+            """
 
     static func folder() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("atoll-report-\(UUID().uuidString)")
@@ -63,7 +65,9 @@ enum ReportTestSupport {
         let collector = Collector()
         parser.delegate = collector
         guard parser.parse() else {
-            throw ReportTestError("not well-formed at line \(parser.lineNumber), column \(parser.columnNumber): \(parser.parserError.map { "\($0)" } ?? "?")")
+            throw ReportTestError(
+                "not well-formed at line \(parser.lineNumber), column \(parser.columnNumber): \(parser.parserError.map { "\($0)" } ?? "?")"
+            )
         }
         return collector.elements
     }
@@ -72,7 +76,10 @@ enum ReportTestSupport {
         var elements: [Element] = []
         var chart: String?
 
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+        func parser(
+            _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+            attributes: [String: String] = [:]
+        ) {
             if name == "svg" { chart = attributes["aria-label"] }
             elements.append(Element(name: name, attributes: attributes, chart: chart))
         }

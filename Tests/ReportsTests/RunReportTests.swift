@@ -1,13 +1,16 @@
 import Foundation
+import Testing
+
 @testable import IslandModel
 @testable import Reports
-import Testing
 
 @Suite("RunReport", .serialized)
 struct RunReportTests {
     typealias S = ReportTestSupport
 
-    @Test("a latent run: well-formed page, one line per island with a point per generation logged, the phase band where the phase changed")
+    @Test(
+        "a latent run: well-formed page, one line per island with a point per generation logged, the phase band where the phase changed"
+    )
     func latentRun() throws {
         let directory = try S.run(S.tinyLatent)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -15,7 +18,11 @@ struct RunReportTests {
         #expect(url.lastPathComponent == "report.html")
         let html = try String(contentsOf: url, encoding: .utf8)
         let elements = try S.elements(html)
-        #expect(!elements.contains { $0.name == "script" || ($0.attributes["src"] ?? "").hasPrefix("http") || ($0.attributes["href"] ?? "").hasPrefix("http") })
+        #expect(
+            !elements.contains {
+                $0.name == "script" || ($0.attributes["src"] ?? "").hasPrefix("http")
+                    || ($0.attributes["href"] ?? "").hasPrefix("http")
+            })
 
         let metrics = try RunLogs(directory: directory).metrics
         let islands = Set(metrics.map(\.island)).sorted()
@@ -32,7 +39,9 @@ struct RunReportTests {
             let bands = elements.filter { $0.name == "rect" && $0.attributes["class"] == "band" && $0.chart == chart }
             #expect(!latent.isEmpty, "the tiny latent run enters the latent phase")
             // The phase band covers exactly the generations logged as latent.
-            let covered = bands.flatMap { Int($0.attributes["data-from-generation"]!)! ... Int($0.attributes["data-to-generation"]!)! }
+            let covered = bands.flatMap {
+                Int($0.attributes["data-from-generation"]!)!...Int($0.attributes["data-to-generation"]!)!
+            }
             #expect(covered == Array(Set(latent)).sorted())
         }
         // The meta-learner rounds: a retention line with one point per round, and the threshold.
@@ -47,7 +56,9 @@ struct RunReportTests {
         #expect(html.contains("Finished after 6 generations"))
     }
 
-    @Test("a weight-space run has no phase band; a run cut off mid-line without a summary still gives a report of what is there")
+    @Test(
+        "a weight-space run has no phase band; a run cut off mid-line without a summary still gives a report of what is there"
+    )
     func unfinishedRun() throws {
         let directory = try S.run(S.tiny)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -60,7 +71,8 @@ struct RunReportTests {
         let kept = lines.prefix(4 * 4 + 2).joined(separator: "\n") + "\n" + lines[4 * 4 + 2].prefix(30)
         try Data(kept.utf8).write(to: metricsURL)
         try FileManager.default.removeItem(at: directory.appendingPathComponent("summary.json"))
-        try FileManager.default.removeItem(at: directory.appendingPathComponent("environment.json"), ignoringMissing: true)
+        try FileManager.default.removeItem(
+            at: directory.appendingPathComponent("environment.json"), ignoringMissing: true)
 
         let folder = try RunLogs(directory: directory)
         #expect(folder.skippedLines == 1)
@@ -73,9 +85,12 @@ struct RunReportTests {
         #expect(html.contains("the last 4 of 6"))
     }
 
-    @Test("an anchored-latent run without decoder or focus says the meta-learner was not used, not that no round is logged yet")
+    @Test(
+        "an anchored-latent run without decoder or focus says the meta-learner was not used, not that no round is logged yet"
+    )
     func anchoredWithoutMetaLearner() throws {
-        let directory = try S.run("""
+        let directory = try S.run(
+            """
             seed: 2
             network: mlp:64-4-10
             islands: {count: 2, population: 8}
@@ -88,7 +103,8 @@ struct RunReportTests {
         #expect(html.contains("Not used: this design (latent.mode anchored"))
         #expect(!html.contains("No training round logged yet"))
         let meta = directory.appendingPathComponent("meta.jsonl")
-        let rounds = FileManager.default.fileExists(atPath: meta.path) ? try String(contentsOf: meta, encoding: .utf8) : ""
+        let rounds =
+            FileManager.default.fileExists(atPath: meta.path) ? try String(contentsOf: meta, encoding: .utf8) : ""
         #expect(rounds.isEmpty, "no meta-learner round was logged")
     }
 
@@ -107,13 +123,14 @@ struct RunReportTests {
 
     @Test("the migration schedule matches the bytes each island received, with probabilistic edges")
     func migrationSchedule() throws {
-        let yaml = S.tiny + """
+        let yaml =
+            S.tiny + """
 
-            topology:
-              kind: edges
-              edges: [{source: 0, destination: 1, probability: 0.5}, {source: 1, destination: 2}, {source: 2, destination: 0, probability: 0.3},
-                      {source: 3, destination: 0, probability: 0.7}, {source: 0, destination: 3, probability: 0.5}]
-            """
+                topology:
+                  kind: edges
+                  edges: [{source: 0, destination: 1, probability: 0.5}, {source: 1, destination: 2}, {source: 2, destination: 0, probability: 0.3},
+                          {source: 3, destination: 0, probability: 0.7}, {source: 0, destination: 3, probability: 0.5}]
+                """
         let directory = try S.run(yaml)
         defer { try? FileManager.default.removeItem(at: directory) }
         let folder = try RunLogs(directory: directory)
@@ -122,23 +139,28 @@ struct RunReportTests {
         let dimension = 64 * 6 + 6 + 6 * 10 + 10  // mlp:64-6-10
         let message = Migration.messageSize(count: 1, dimension: dimension)
         let last = folder.metrics.filter { $0.generation == 6 }
-        for island in 0 ..< 4 {
+        for island in 0..<4 {
             let events = moves.filter { $0.edge.destination == island }.reduce(0) { $0 + $1.events }
             #expect(last.first { $0.island == island }!.bytesMigrated == events * message, "island \(island)")
         }
-        #expect(moves.contains { $0.events > 0 && $0.events < 3 }, "some probabilistic edge fired at some but not all of the 3 migrations")
+        #expect(
+            moves.contains { $0.events > 0 && $0.events < 3 },
+            "some probabilistic edge fired at some but not all of the 3 migrations")
     }
 
     @Test("compare: one line per run in each chart, and a column per run in the summary")
     func compare() throws {
-        let a = try S.run(S.tiny), b = try S.run(S.tinyLatent)
+        let a = try S.run(S.tiny)
+        let b = try S.run(S.tinyLatent)
         defer { for d in [a, b] { try? FileManager.default.removeItem(at: d) } }
         let html = try RunComparison(directories: [a, b], generator: "test").html()
         let elements = try S.elements(html)
         let lines = S.polylines(elements, chart: "Best fitness so far (any island)")
         #expect(lines.map { $0.attributes["data-series"]! } == [a.lastPathComponent, b.lastPathComponent])
         #expect(lines.map(S.pointCount) == [7, 7])
-        let bands = elements.filter { $0.name == "rect" && $0.attributes["class"] == "band" && $0.chart == "Best fitness so far (any island)" }
+        let bands = elements.filter {
+            $0.name == "rect" && $0.attributes["class"] == "band" && $0.chart == "Best fitness so far (any island)"
+        }
         #expect(!bands.isEmpty && bands.allSatisfy { $0.attributes["data-run"] == b.lastPathComponent })
         #expect(elements.filter { $0.name == "th" }.count >= 3)
     }

@@ -18,7 +18,10 @@ struct CSVFaultTests {
             message = "\(error)"
         }
         #expect(Date().timeIntervalSince(start) < 5, "not parsed as a number")
-        #expect(message == "big.csv:3: column 2 (b): expected a number, found \"\(String(repeating: "7", count: 60))…\" (20000000 bytes)")
+        #expect(
+            message
+                == "big.csv:3: column 2 (b): expected a number, found \"\(String(repeating: "7", count: 60))…\" (20000000 bytes)"
+        )
     }
 
     @Test("a value beyond Float's range is an error naming file, line and column", arguments: ["1e39", "-3.5e38"])
@@ -58,7 +61,9 @@ struct CSVFaultTests {
         #expect(throws: DatasetError.notARegularFile(path: fifo, kind: "a FIFO (named pipe)")) {
             try CSVTable(contentsOf: fifo, hasHeader: true)
         }
-        #expect("\(DatasetError.notARegularFile(path: fifo, kind: "a FIFO (named pipe)"))" == "\(fifo): is a FIFO (named pipe), not a CSV file")
+        #expect(
+            "\(DatasetError.notARegularFile(path: fifo, kind: "a FIFO (named pipe)"))"
+                == "\(fifo): is a FIFO (named pipe), not a CSV file")
         #expect(throws: DatasetError.fileNotFound(path: fifo + "x", searched: [fifo + "x"])) {
             try CSVTable(contentsOf: fifo + "x", hasHeader: true)
         }

@@ -45,15 +45,21 @@ struct GymnasiumFixture: Decodable {
                 case .discrete: action = .discrete(Int(episode.actions[t]))
                 case .continuous: action = .continuous(Float(episode.actions[t]))
                 }
-                let result = state.withUnsafeMutableBufferPointer { env.step($0.baseAddress!, action: action, stepIndex: t) }
-                for i in 0 ..< env.stateSize {
+                let result = state.withUnsafeMutableBufferPointer {
+                    env.step($0.baseAddress!, action: action, stepIndex: t)
+                }
+                for i in 0..<env.stateSize {
                     worstError = max(worstError, abs(state[i] - expected.state[i]) / max(1, abs(expected.state[i])))
                 }
                 state.withUnsafeBufferPointer { env.observe($0.baseAddress!, into: &observation) }
-                for i in 0 ..< env.observationSize {
-                    #expect(abs(Double(observation[i]) - expected.observation[i]) <= 1e-5 * max(1, abs(expected.observation[i])), "\(id) step \(t) observation \(i)")
+                for i in 0..<env.observationSize {
+                    #expect(
+                        abs(Double(observation[i]) - expected.observation[i]) <= 1e-5
+                            * max(1, abs(expected.observation[i])), "\(id) step \(t) observation \(i)")
                 }
-                #expect(abs(result.reward - expected.reward) <= 1e-5 * max(1, abs(expected.reward)), "\(id) step \(t) reward")
+                #expect(
+                    abs(result.reward - expected.reward) <= 1e-5 * max(1, abs(expected.reward)),
+                    "\(id) step \(t) reward")
                 #expect(result.terminated == expected.terminated, "\(id) step \(t) terminated")
                 let truncated = !result.terminated && t + 1 == env.maxEpisodeSteps
                 #expect(truncated == expected.truncated, "\(id) step \(t) truncated")

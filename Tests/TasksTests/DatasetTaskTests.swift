@@ -10,12 +10,12 @@ import Testing
     func referenceForward(_ genome: [Float], sizes: [Int], input: ArraySlice<Float>) -> [Double] {
         var h = input.map(Double.init)
         var offset = 0
-        for l in 1 ..< sizes.count {
+        for l in 1..<sizes.count {
             let (i, o) = (sizes[l - 1], sizes[l])
             var next = [Double](repeating: 0, count: o)
-            for r in 0 ..< o {
+            for r in 0..<o {
                 var s = Double(genome[offset + i * o + r])
-                for c in 0 ..< i { s += Double(genome[offset + r * i + c]) * h[c] }
+                for c in 0..<i { s += Double(genome[offset + r * i + c]) * h[c] }
                 next[r] = s
             }
             offset += i * o + o
@@ -33,15 +33,19 @@ import Testing
         let P = 3
         let genomes = population(network, size: P)
         let fitness = try task.evaluate(genomes: genomes, populationSize: P, network: network, generation: 0, seed: 0)
-        let accuracy = try accuracyTask.evaluate(genomes: genomes, populationSize: P, network: network, generation: 0, seed: 0)
-        guard case .classes(let labels, _) = task.train.targets else { Issue.record("classes"); return }
+        let accuracy = try accuracyTask.evaluate(
+            genomes: genomes, populationSize: P, network: network, generation: 0, seed: 0)
+        guard case .classes(let labels, _) = task.train.targets else {
+            Issue.record("classes")
+            return
+        }
         let n = network.parameterCount
-        for p in 0 ..< P {
-            let genome = Array(genomes[p * n ..< (p + 1) * n])
+        for p in 0..<P {
+            let genome = Array(genomes[p * n..<(p + 1) * n])
             var loss = 0.0
             var correct = 0
-            for b in 0 ..< task.train.sampleCount {
-                let z = referenceForward(genome, sizes: sizes, input: task.train.features[b * 64 ..< (b + 1) * 64])
+            for b in 0..<task.train.sampleCount {
+                let z = referenceForward(genome, sizes: sizes, input: task.train.features[b * 64..<(b + 1) * 64])
                 let m = z.max()!
                 loss += m + Foundation.log(z.map { Foundation.exp($0 - m) }.reduce(0, +)) - z[labels[b]]
                 if z.firstIndex(of: m)! == labels[b] { correct += 1 }
@@ -62,11 +66,12 @@ import Testing
         if fitness == .negMSE {
             var stream = RandomStream(seed: 2, purpose: "test")
             var lines = ["a,b,c,y"]
-            for _ in 0 ..< 700 {
-                let x = (0 ..< 3).map { _ in stream.gaussian() }
+            for _ in 0..<700 {
+                let x = (0..<3).map { _ in stream.gaussian() }
                 lines.append("\(x[0]),\(x[1]),\(x[2]),\(x[0] - 2 * x[1] * x[2] + 0.1 * stream.gaussian())")
             }
-            task = try DatasetTask.csv(path: try temporaryFile(lines.joined(separator: "\n")), target: "y", kind: .regression)
+            task = try DatasetTask.csv(
+                path: try temporaryFile(lines.joined(separator: "\n")), target: "y", kind: .regression)
             sizes = [3, 24, 1]
         } else {
             task = try DatasetTask.digits(fitness: fitness, data: digitsPath)
@@ -74,23 +79,30 @@ import Testing
         }
         let network = try Network(spec: .mlp(sizes))
         #expect(network.supportsFeatureMajorForward)
-        let P = 5, N = task.train.sampleCount
+        let P = 5
+        let N = task.train.sampleCount
         #expect(N > 256)  // more than one tile
         let genomes = population(network, size: P, seed: 9)
-        let fitnessValues = try task.evaluate(genomes: genomes, populationSize: P, network: network, generation: 0, seed: 0)
+        let fitnessValues = try task.evaluate(
+            genomes: genomes, populationSize: P, network: network, generation: 0, seed: 0)
         let loss = SupervisedLoss(dataset: task.train, output: .logits)
-        let outputs = network.forward(genomes: genomes, populationSize: P, inputs: task.train.features, batchSize: N, sharedInputs: true)
+        let outputs = network.forward(
+            genomes: genomes, populationSize: P, inputs: task.train.features, batchSize: N, sharedInputs: true)
         var losses = [Float](repeating: 0, count: P)
         var correct = [Int](repeating: 0, count: P)
         outputs.withUnsafeBufferPointer { o in
-            losses.withUnsafeMutableBufferPointer { loss.forward(losses: $0, outputs: o, populationSize: P, samples: 0 ..< N) }
-            loss.correctCounts(&correct, outputs: o, populationSize: P, samples: 0 ..< N)
+            losses.withUnsafeMutableBufferPointer {
+                loss.forward(losses: $0, outputs: o, populationSize: P, samples: 0..<N)
+            }
+            loss.correctCounts(&correct, outputs: o, populationSize: P, samples: 0..<N)
         }
-        for p in 0 ..< P {
+        for p in 0..<P {
             if fitness == .accuracy {
                 #expect(fitnessValues[p] == Float(correct[p]) / Float(N))
             } else {
-                #expect(abs(fitnessValues[p] + losses[p]) <= 2e-6 * max(1, abs(losses[p])), "genome \(p): \(fitnessValues[p]) vs \(-losses[p])")
+                #expect(
+                    abs(fitnessValues[p] + losses[p]) <= 2e-6 * max(1, abs(losses[p])),
+                    "genome \(p): \(fitnessValues[p]) vs \(-losses[p])")
             }
         }
         let again = try task.evaluate(genomes: genomes, populationSize: P, network: network, generation: 0, seed: 0)
@@ -102,10 +114,11 @@ import Testing
         let network = try Network(spec: .mlp([64, 16, 10]))
         let genome = population(network, size: 1)
         let report = try task.report(genome: genome, network: network, generation: 0, seed: 0)
-        let train = try #require(report.split("train")), test = try #require(report.split("test"))
+        let train = try #require(report.split("train"))
+        let test = try #require(report.split("test"))
         #expect(train.samples == 1438 && test.samples == 359)
         #expect(abs(-train.loss - report.fitness) < 1e-6)
-        #expect((0 ... 1).contains(try #require(test.accuracy)))
+        #expect((0...1).contains(try #require(test.accuracy)))
         let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as! [String: Any]
         #expect(json["fitness_name"] as? String == "neg_cross_entropy")
         #expect((json["test"] as? [String: Any])?["samples"] as? Int == 359)
@@ -115,7 +128,8 @@ import Testing
         let task = try DatasetTask.digits(data: digitsPath)
         let network = try Network(spec: .mlp([64, 9]))
         #expect(throws: TaskError.incompatibleNetwork(task: "digits", what: "output", expected: 10, found: 9)) {
-            _ = try task.evaluate(genomes: population(network, size: 1), populationSize: 1, network: network, generation: 0, seed: 0)
+            _ = try task.evaluate(
+                genomes: population(network, size: 1), populationSize: 1, network: network, generation: 0, seed: 0)
         }
         #expect(throws: TaskError.self) { try DatasetTask.digits(fitness: .negMSE, data: digitsPath) }
     }
@@ -126,8 +140,9 @@ import Testing
         #expect(probe.count == 5 * 64)
         #expect(task.probeInputs(count: 5, seed: 9) == probe)
         #expect(task.probeInputs(count: 5, seed: 10) != probe)
-        let rows = Set((0 ..< task.train.sampleCount).map { task.train.features[$0 * 64 ..< ($0 + 1) * 64].map(\.bitPattern) })
-        for i in 0 ..< 5 { #expect(rows.contains(probe[i * 64 ..< (i + 1) * 64].map(\.bitPattern))) }
+        let rows = Set(
+            (0..<task.train.sampleCount).map { task.train.features[$0 * 64..<($0 + 1) * 64].map(\.bitPattern) })
+        for i in 0..<5 { #expect(rows.contains(probe[i * 64..<(i + 1) * 64].map(\.bitPattern))) }
     }
 
     /// The differentiable loss is the negated fitness, and its gradient is usable with the
@@ -139,10 +154,13 @@ import Testing
         let fitness = try task.evaluate(genomes: genomes, populationSize: 2, network: network, generation: 0, seed: 0)
         let loss = try #require(task.differentiableLoss(for: network))
         #expect(loss.name == "cross_entropy" && loss.sampleCount == 1438 && loss.outputSize == 10)
-        let outputs = network.forward(genomes: genomes, populationSize: 2, inputs: loss.inputs, batchSize: 1438, sharedInputs: true)
+        let outputs = network.forward(
+            genomes: genomes, populationSize: 2, inputs: loss.inputs, batchSize: 1438, sharedInputs: true)
         var losses: [Float] = [0, 0]
         outputs.withUnsafeBufferPointer { o in
-            losses.withUnsafeMutableBufferPointer { loss.forward(losses: $0, outputs: o, populationSize: 2, samples: 0 ..< 1438) }
+            losses.withUnsafeMutableBufferPointer {
+                loss.forward(losses: $0, outputs: o, populationSize: 2, samples: 0..<1438)
+            }
         }
         #expect(abs(losses[0] + fitness[0]) < 1e-5 && abs(losses[1] + fitness[1]) < 1e-5)
         // A minibatch range (samples 100 ..< 200, not at the start) reads the matching targets:
@@ -152,39 +170,43 @@ import Testing
             Issue.record("digits has class targets")
             return
         }
-        let slice = Array(outputs[100 * 10 ..< 200 * 10])
+        let slice = Array(outputs[100 * 10..<200 * 10])
         var partial: [Float] = [0]
         slice.withUnsafeBufferPointer { o in
-            partial.withUnsafeMutableBufferPointer { loss.forward(losses: $0, outputs: o, populationSize: 1, samples: 100 ..< 200) }
+            partial.withUnsafeMutableBufferPointer {
+                loss.forward(losses: $0, outputs: o, populationSize: 1, samples: 100..<200)
+            }
         }
         func crossEntropy(_ rowLabels: ArraySlice<Int>) -> Double {
             var sum = 0.0
             for (b, y) in rowLabels.enumerated() {
-                let z = slice[b * 10 ..< (b + 1) * 10].map(Double.init)
+                let z = slice[b * 10..<(b + 1) * 10].map(Double.init)
                 let m = z.max()!
                 sum += m + Foundation.log(z.map { Foundation.exp($0 - m) }.reduce(0, +)) - z[y]
             }
             return sum / Double(rowLabels.count)
         }
-        let matching = crossEntropy(labels[100 ..< 200]), shifted = crossEntropy(labels[0 ..< 100])
+        let matching = crossEntropy(labels[100..<200])
+        let shifted = crossEntropy(labels[0..<100])
         #expect(abs(Double(partial[0]) - matching) <= 1e-5 * matching, "loss \(partial[0]), float64 \(matching)")
         #expect(abs(shifted - matching) > 1e-3 * matching, "the first 100 labels would give another loss")
     }
 
     @Test func csvRegressionTaskStandardisesWithTrainStatistics() throws {
         var lines = ["x1,x2,y"]
-        for i in 0 ..< 50 { lines.append("\(i),\(Double(i) * 0.5 + 100),\(3 * Double(i) + 7)") }
+        for i in 0..<50 { lines.append("\(i),\(Double(i) * 0.5 + 100),\(3 * Double(i) + 7)") }
         let path = try temporaryFile(lines.joined(separator: "\n"))
         let task = try DatasetTask.csv(path: path, target: "y", kind: .regression)
         #expect(task.fitnessName == "neg_mse" && task.inputSize == 2 && task.outputSize == 1)
         #expect(task.train.sampleCount == 40 && task.test.sampleCount == 10)
         let s = try #require(task.standardization)
         #expect(s.featureNames == ["x1", "x2"])
-        let trainMean = (0 ..< 2).map { j in (0 ..< 40).map { Double(task.train.features[$0 * 2 + j]) }.reduce(0, +) / 40 }
+        let trainMean = (0..<2).map { j in (0..<40).map { Double(task.train.features[$0 * 2 + j]) }.reduce(0, +) / 40 }
         #expect(trainMean.allSatisfy { abs($0) < 1e-5 })
         let network = try Network(spec: .mlp([2, 1]))
         // y = 3·x1 + 7 is linear in the standardised features: the exact weights give zero loss.
-        let scale = Double(s.target!.scale), mean = Double(s.target!.mean)
+        let scale = Double(s.target!.scale)
+        let mean = Double(s.target!.mean)
         let w1 = Float(3 * Double(s.scales[0]) / scale)
         let b = Float((3 * Double(s.means[0]) + 7 - mean) / scale)
         let report = try task.report(genome: [w1, 0, b], network: network, generation: 0, seed: 0)
@@ -202,9 +224,12 @@ import Testing
             #expect(task.inputSize == env.observationSize && (task as? ControlTask)?.episodes == 3)
         }
         #expect(throws: TaskError.self) { try TaskCatalog.make("CartPole-v0", options: options) }
-        let decoded = try JSONDecoder().decode(TaskOptions.self, from: Data(#"{"episodes": 4, "fitness": "accuracy"}"#.utf8))
+        let decoded = try JSONDecoder().decode(
+            TaskOptions.self, from: Data(#"{"episodes": 4, "fitness": "accuracy"}"#.utf8))
         #expect(decoded.episodes == 4 && decoded.fitness == .accuracy && decoded.testFraction == 0.2)
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode(TaskOptions.self, from: Data(#"{"episode": 4}"#.utf8)) }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(TaskOptions.self, from: Data(#"{"episode": 4}"#.utf8))
+        }
     }
 }
 
@@ -243,13 +268,17 @@ import Testing
         let network = try Network(spec: .mlp([64, 4, 10], activation: .tanh))
         let loss = try #require(task.differentiableLoss(for: network))
         let genome = population(network, size: 1, seed: 13)
-        let samples = 40 ..< 72
+        let samples = 40..<72
         let B = samples.count
-        let x = Array(loss.inputs[samples.lowerBound * 64 ..< samples.upperBound * 64])
+        let x = Array(loss.inputs[samples.lowerBound * 64..<samples.upperBound * 64])
         func lossValue(_ g: [Float]) -> Double {
             let out = network.forward(genomes: g, populationSize: 1, inputs: x, batchSize: B, sharedInputs: true)
             var l: [Float] = [0]
-            out.withUnsafeBufferPointer { o in l.withUnsafeMutableBufferPointer { loss.forward(losses: $0, outputs: o, populationSize: 1, samples: samples) } }
+            out.withUnsafeBufferPointer { o in
+                l.withUnsafeMutableBufferPointer {
+                    loss.forward(losses: $0, outputs: o, populationSize: 1, samples: samples)
+                }
+            }
             return Double(l[0])
         }
         var outputs = [Float](repeating: 0, count: B * 10)
@@ -257,26 +286,35 @@ import Testing
         var gradient = [Float](repeating: 0, count: network.parameterCount)
         genome.withUnsafeBufferPointer { g in
             x.withUnsafeBufferPointer { xin in
-                outputs.withUnsafeMutableBufferPointer { network.forwardRecording(genome: g, inputs: xin, batchSize: B, outputs: $0) }
+                outputs.withUnsafeMutableBufferPointer {
+                    network.forwardRecording(genome: g, inputs: xin, batchSize: B, outputs: $0)
+                }
             }
             outputs.withUnsafeBufferPointer { o in
                 [Float(1)].withUnsafeBufferPointer { dl in
-                    dOutputs.withUnsafeMutableBufferPointer { loss.backward(dOutputs: $0, outputs: o, dLosses: dl, populationSize: 1, samples: samples) }
+                    dOutputs.withUnsafeMutableBufferPointer {
+                        loss.backward(dOutputs: $0, outputs: o, dLosses: dl, populationSize: 1, samples: samples)
+                    }
                 }
             }
             dOutputs.withUnsafeBufferPointer { d in
-                gradient.withUnsafeMutableBufferPointer { network.backward(genome: g, outputGradient: d, parameterGradient: $0, inputGradient: nil) }
+                gradient.withUnsafeMutableBufferPointer {
+                    network.backward(genome: g, outputGradient: d, parameterGradient: $0, inputGradient: nil)
+                }
             }
         }
         let h: Float = 1e-2
         var stream = RandomStream(seed: 2, purpose: "test")
-        for _ in 0 ..< 12 {
+        for _ in 0..<12 {
             let i = stream.below(network.parameterCount)
-            var plus = genome, minus = genome
+            var plus = genome
+            var minus = genome
             plus[i] += h
             minus[i] -= h
             let numeric = (lossValue(plus) - lossValue(minus)) / Double(2 * h)
-            #expect(abs(Double(gradient[i]) - numeric) <= 2e-3 + 2e-2 * abs(numeric), "parameter \(i): \(gradient[i]) vs \(numeric)")
+            #expect(
+                abs(Double(gradient[i]) - numeric) <= 2e-3 + 2e-2 * abs(numeric),
+                "parameter \(i): \(gradient[i]) vs \(numeric)")
         }
     }
 }

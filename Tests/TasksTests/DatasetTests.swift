@@ -45,13 +45,16 @@ import Testing
         #expect(digits.featureCount == 64)
         #expect(digits.features.allSatisfy { $0 >= 0 && $0 <= 1 })
         #expect(digits.features.contains(1))
-        guard case .classes(let labels, let names) = digits.targets else { Issue.record("digits are classes"); return }
-        #expect(names == (0 ..< 10).map(String.init))
+        guard case .classes(let labels, let names) = digits.targets else {
+            Issue.record("digits are classes")
+            return
+        }
+        #expect(names == (0..<10).map(String.init))
         // scikit-learn's digits: 178 zeros, 182 ones, …, 180 nines.
-        let counts = (0 ..< 10).map { k in labels.filter { $0 == k }.count }
+        let counts = (0..<10).map { k in labels.filter { $0 == k }.count }
         #expect(counts == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180])
         // First image of load_digits(): a zero whose first row is 0,0,5,13,9,1,0,0.
-        #expect(Array(digits.features[0 ..< 8]) == [0, 0, 5, 13, 9, 1, 0, 0].map { Float($0) / 16 })
+        #expect(Array(digits.features[0..<8]) == [0, 0, 5, 13, 9, 1, 0, 0].map { Float($0) / 16 })
         #expect(throws: DatasetError.self) { try DigitsDataset.load(data: "/nonexistent/folder") }
     }
 
@@ -62,8 +65,11 @@ import Testing
         #expect(test.sampleCount == 359)  // Σ_k round(0.2 · count_k) over the class counts below
         guard case .classes(let trainLabels, _) = train.targets, case .classes(let testLabels, _) = test.targets,
             case .classes(let allLabels, _) = digits.targets
-        else { Issue.record("classes expected"); return }
-        for k in 0 ..< 10 {
+        else {
+            Issue.record("classes expected")
+            return
+        }
+        for k in 0..<10 {
             let total = allLabels.filter { $0 == k }.count
             #expect(testLabels.filter { $0 == k }.count == Int((Double(total) * 0.2).rounded()))
             #expect(trainLabels.filter { $0 == k }.count == total - Int((Double(total) * 0.2).rounded()))
@@ -73,7 +79,7 @@ import Testing
         #expect(again.test.features == test.features)
         #expect(digits.split(testFraction: 0.2, seed: 6).test.features != test.features)
         // The rows of both splits together are exactly the dataset's rows.
-        func rows(_ d: Dataset) -> [[Float]] { (0 ..< d.sampleCount).map { Array(d.features[$0 * 64 ..< ($0 + 1) * 64]) } }
+        func rows(_ d: Dataset) -> [[Float]] { (0..<d.sampleCount).map { Array(d.features[$0 * 64..<($0 + 1) * 64]) } }
         let union = (rows(train) + rows(test)).map { $0.map(\.bitPattern) }.sorted { $0.lexicographicallyPrecedes($1) }
         let original = rows(digits).map { $0.map(\.bitPattern) }.sorted { $0.lexicographicallyPrecedes($1) }
         #expect(union == original)
@@ -81,7 +87,8 @@ import Testing
 
     @Test func standardizationUsesTrainingStatistics() throws {
         let data = Dataset(
-            features: [1, 10, 3, 10, 5, 10, 7, 10], featureCount: 2, featureNames: ["a", "b"], targets: .values([1, 2, 3, 4]))
+            features: [1, 10, 3, 10, 5, 10, 7, 10], featureCount: 2, featureNames: ["a", "b"],
+            targets: .values([1, 2, 3, 4]))
         let s = FeatureStandardization(fittedOn: data, standardizeTarget: true)
         #expect(s.means == [4, 10])
         #expect(abs(s.scales[0] - Float(5.0.squareRoot())) < 1e-6)
@@ -104,7 +111,9 @@ import Testing
     }
 
     @Test func dataDirectorySearchOrder() throws {
-        #expect(try DataDirectory.locate("digits.csv.gz", explicit: packageRoot.appendingPathComponent("data").path) == digitsPath)
+        #expect(
+            try DataDirectory.locate("digits.csv.gz", explicit: packageRoot.appendingPathComponent("data").path)
+                == digitsPath)
         #expect(try DataDirectory.locate("digits.csv.gz", explicit: digitsPath) == digitsPath)
         #expect(throws: DatasetError.self) { try DataDirectory.locate("digits.csv.gz", explicit: "/nonexistent") }
     }

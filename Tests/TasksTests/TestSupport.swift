@@ -3,7 +3,8 @@ import Kernels
 import Networks
 
 /// The package's root folder (tests run from the source tree).
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 /// `data/digits.csv.gz` in the package.
 let digitsPath = packageRoot.appendingPathComponent("data/digits.csv.gz").path
@@ -12,7 +13,7 @@ let digitsPath = packageRoot.appendingPathComponent("data/digits.csv.gz").path
 func population(_ network: Network, size: Int, seed: UInt64 = 1) -> [Float] {
     var stream = RandomStream(seed: seed, purpose: "test-population")
     var genomes: [Float] = []
-    for _ in 0 ..< size { genomes += network.initializedGenome(stream: &stream) }
+    for _ in 0..<size { genomes += network.initializedGenome(stream: &stream) }
     return genomes
 }
 
