@@ -6,7 +6,7 @@
 #               (scripts/test-slurm.sh, root, ~3-4 min)
 SHELL := /bin/bash
 
-.PHONY: deps build release demo test clean
+.PHONY: deps build release demo test lint format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -20,13 +20,20 @@ release: deps
 demo: release
 	@bash scripts/demo.sh
 
-test: deps
+test: deps lint
 	swift build --build-tests
 	swift test --skip-build
 	python3 python/test_atoll_run.py .build/debug/atoll
 	bash scripts/test-mpi.sh .build/debug/atoll
 	bash scripts/check-report.sh
 	bash scripts/test-slurm.sh .build/debug/atoll
+
+# The formatter that ships with the toolchain, configured by .swift-format (lines of 120 columns).
+lint:
+	swift format lint --strict --recursive Sources Tests Package.swift
+
+format:
+	swift format format --in-place --recursive Sources Tests Package.swift
 
 clean:
 	rm -rf .build
