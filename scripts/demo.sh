@@ -20,7 +20,7 @@ echo
 echo
 echo "Results in $out/:"
 describe() {  # name, what it is: listed only when the run wrote it
-  [ -e "$out/$1" ] && printf '  %-17s %s\n' "$1" "$2"
+  [ -s "$out/$1" ] && printf '  %-17s %s\n' "$1" "$2"
   return 0
 }
 describe config.yaml "the resolved configuration"
@@ -42,7 +42,8 @@ if [ "$CONFIG" = configs/digits.yaml ] && [ -n "$TWIN" ]; then
   twin_out=runs/$(basename "$TWIN" .yaml)
   echo
   echo "The weight-space twin: $TWIN"
-  "$MPIRUN" "${hostfile_args[@]}" -np "$NP" "$atoll" run "$TWIN" --out "$twin_out" --force | tail -n 3
+  "$MPIRUN" "${hostfile_args[@]}" -np "$NP" "$atoll" run "$TWIN" --out "$twin_out" --force | grep -E '^  (test accuracy|wall time|results) '
+
   field() { grep -o "\"$2\" : [-0-9.e]*" "$1/summary.json" | head -n 1 | awk '{print $3}'; }
   echo
   printf '| %-32s | %-13s | %-22s | %-11s | %-6s |\n' run "test accuracy" "train cross-entropy" evaluations "wall s"
@@ -52,4 +53,6 @@ if [ "$CONFIG" = configs/digits.yaml ] && [ -n "$TWIN" ]; then
     printf '| %-32s | %-13.4f | %-22.4f | %-11s | %-6.1f |\n' "$name" "$(field "$dir" testAccuracy)" \
       "$(awk -v f="$(field "$dir" bestFitness)" 'BEGIN { print -f }')" "$(field "$dir" evaluations)" "$(field "$dir" wallSeconds)"
   done
+  echo "(One seed: test accuracy moves by 0.003 per test image. Over seeds 1-3 the latent reaches 0.963 and CE 0.075,"
+  echo " PGPE 0.968 and 0.009: README, \"Two commands\".)"
 fi
