@@ -8,12 +8,13 @@ enum BenchTask: String, CaseIterable {
     case digitsWide = "digits-wide"
     case pendulum
     case fashionMLP = "fashion-mlp"
+    case fashionCNN = "fashion-cnn"
 
     var defaultBudget: Int {
         switch self {
         case .digitsMLP, .digitsWide: 12_800
         case .pendulum: 51_200
-        case .fashionMLP: 128_000
+        case .fashionMLP, .fashionCNN: 128_000
         }
     }
 
@@ -23,6 +24,10 @@ enum BenchTask: String, CaseIterable {
         case .digitsWide: "mlp:64-512-512-10"
         case .pendulum: "mlp:3-32-1:tanh"
         case .fashionMLP: "mlp:784-32-10"
+        // EvoJAX's MNIST ConvNet (configs/networks/evojax-mnist-cnn.yaml), inline.
+        case .fashionCNN:
+            "{input: [1, 28, 28], layers: [{conv2d: {out_channels: 8, kernel: 5, padding: 2}}, relu, {maxpool2d: 2}, "
+                + "{conv2d: {out_channels: 16, kernel: 5, padding: 2}}, relu, {maxpool2d: 2}, flatten, {linear: 10}]}"
         }
     }
 
@@ -35,7 +40,7 @@ enum BenchTask: String, CaseIterable {
         case .digitsMLP: (0.035, 0.05)
         case .digitsWide: (0.01, 0.05)
         case .pendulum: (0.03, 0.1)
-        case .fashionMLP: (0.006, 0.039)
+        case .fashionMLP, .fashionCNN: (0.006, 0.039)
         }
     }
 
@@ -45,7 +50,7 @@ enum BenchTask: String, CaseIterable {
         let task =
             switch self {
             case .pendulum: "task: {name: Pendulum-v1, options: {episodes: 3}}"
-            case .fashionMLP:
+            case .fashionMLP, .fashionCNN:
                 "task: {name: fashion-mnist, options: {fitness: neg_cross_entropy, batch: 256, eval_every: \(max(1, generations / 4))}}"
             case .digitsMLP, .digitsWide:
                 "task: {name: digits, options: {fitness: neg_cross_entropy, test_fraction: 0.2, split_seed: 0}}"

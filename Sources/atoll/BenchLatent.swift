@@ -13,7 +13,8 @@ struct BenchLatent: ParsableCommand {
             Tasks: digits-mlp (MLP 64-32-10 on the UCI digits, 12,800 evaluations by default), digits-wide
             (64-512-512-10, 301,066 weights, 12,800), pendulum (Pendulum-v1, 3-32-1 tanh, 3 episodes per
             evaluation, 51,200; the return is measured on 10 held-out start states), fashion-mlp
-            (Fashion-MNIST, 784-32-10, minibatch 256, 128,000). One island of P = 64, generations =
+            (Fashion-MNIST, 784-32-10, minibatch 256, 128,000), fashion-cnn (EvoJAX's MNIST ConvNet, 11,274
+            weights, minibatch 256, 128,000). One island of P = 64, generations =
             budget / P (budget / (P + 1) for the arms that evaluate their mean as an extra row).
             Arms: \(Arm.all.map(\.name).joined(separator: ", ")).
             Every run is a child process (`atoll run`, one rank, OPENBLAS_NUM_THREADS=1).
