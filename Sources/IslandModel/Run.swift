@@ -44,7 +44,7 @@ public final class Run {
     private var metricsLog: JSONLinesLog?
     private var timingsLog: JSONLinesLog?
     private var metaLog: JSONLinesLog?
-    private var progress: RunProgress
+    var progress: RunProgress
     private var generation: Int
     private let startTime = DispatchTime.now().uptimeNanoseconds
     private let elapsedOffset: Double
@@ -56,12 +56,12 @@ public final class Run {
     /// Islands whose population has no finite fitness after the latest generation.
     private var exhaustedIslands: [Int] = []
     /// The first signal any rank reported in the latest generation's reports (rank order).
-    private var interruptingSignal: Int32?
+    var interruptingSignal: Int32?
     /// Ends the run when a generation takes far longer than the recent ones (MPI ranks only:
     /// `LocalCommunicator` has its own timeout).
     private let watchdog: Watchdog?
 
-    private init(
+    init(
         config: RunConfig, directory: URL, communicator: any Communicator, options: Options, archipelago: Archipelago,
         progress: RunProgress, generation: Int, folder: RunFolder?, blas: String
     ) {
@@ -87,258 +87,13 @@ public final class Run {
             : nil
     }
 
-    // MARK: Starting and resuming
-
-    /// Starts a run of `config` in `directory` and runs it to its end.
-    ///
-    /// Nothing is written before every check has passed on every rank: the configuration, the
-    /// task, the network, the placement, the BLAS kernels, the pre-trained meta-learner, the run
-    /// folder (an existing run is left untouched unless `options.force`; a folder another run holds
-    /// is refused) and the first generation's evaluation. Rank 0 then holds the folder's lock
-    /// until the run ends.
-    public static func start(
-        config: RunConfig, directory: URL, communicator: any Communicator, options: Options = Options()
-    ) throws -> RunSummary {
-        let (network, task) = try agree(communicator) { try setUp(config, communicator) }
-        let blas = try BLASKernel.agree(
-            communicator, allowMixed: options.allowMixedBLAS, fastAllreduce: config.allreduce == .fast,
-            warn: options.warn)
-        try agree(communicator) { if communicator.rank == 0 { try RunFolder.check(directory, force: options.force) } }
-        let latent = try agree(communicator) { () -> LatentSpace? in
-            guard config.latent.trainsMetaLearner else { return nil }
-            do {
-                return try LatentSpace(config: config, network: network, task: task)
-            } catch {
-                throw config.meta.pretrained == nil
-                    ? error : ConfigError.invalidValue(path: "meta.pretrained", message: "\(error)")
-            }
-        }
-        let archipelago = try agree(communicator) { () -> Archipelago in
-            let archipelago = try Archipelago.initial(
-                config: config, communicator: communicator, network: network, task: task)
-            archipelago.latent = latent
-            return archipelago
-        }
-        let folder: RunFolder? = try agree(communicator) {
-            guard communicator.rank == 0 else { return nil }
-            let folder = try RunFolder(creating: directory, config: config, force: options.force)
-            try CheckpointStore(directory: directory.appendingPathComponent("checkpoints")).checkWritable()
-            return folder
-        }
-        let run = Run(
-            config: config, directory: directory, communicator: communicator, options: options,
-            archipelago: archipelago, progress: RunProgress(), generation: 0, folder: folder, blas: blas)
-        let report = try run.gather(
-            evaluated: archipelago.islands.reduce(0) { $0 + $1.population.count },
-            timing: RankTiming(generation: 0, rank: communicator.rank))
-        run.progress.evaluations = report.evaluated
-        run.progress.bestFitness = report.best
-        try run.stopIfExhausted()
-        if run.interruptingSignal != nil { try run.stopInterrupted() }
-        return try run.loop()
-    }
-
-    /// Continues the run in `directory` from its newest valid checkpoint, on any number of ranks.
-    ///
-    /// The checkpoint must match the folder's `config.yaml` in every setting the results depend
-    /// on (`ResultSettings`), and the logs must still hold what the checkpoint recorded; otherwise
-    /// the resume is refused, naming each differing key or the damaged log, before any file is
-    /// touched. Under other BLAS kernels than the checkpoint's it warns that the bits will differ.
-    ///
-    /// - Parameter generations: a new `stop.generations` (written to `config.yaml`): extends a
-    ///   finished run, or changes the length of an unfinished one.
-    /// A run that stopped but was killed before writing its results (`best.safetensors`,
-    /// `summary.json`) gets them written from its last checkpoint.
-    ///
-    /// - Returns: the summary, or `nil` when the run had already finished with its results (and
-    ///   `generations` does not extend it).
-    public static func resume(
-        directory: URL, communicator: any Communicator, options: Options = Options(), generations: Int? = nil
-    ) throws -> RunSummary? {
-        let configPath = directory.appendingPathComponent("config.yaml").path
-        var config = try agree(communicator) {
-            if communicator.rank == 0 { try RunLock.checkFree(directory) }
-            guard FileManager.default.fileExists(atPath: configPath) else {
-                let checkpoints = directory.appendingPathComponent("checkpoints").path
-                if FileManager.default.fileExists(atPath: checkpoints) {
-                    throw RunError(
-                        "\(directory.path) has checkpoints/ but no config.yaml: copy the config the run was started with "
-                            + "to \(configPath) (a mismatch in what the results depend on is refused, naming the key), then resume again"
-                    )
-                }
-                throw RunError("\(directory.path) is not a run folder: it has no config.yaml")
-            }
-            return try RunConfig.load(path: configPath)
-        }
-        if let generations { config.stop.generations = generations }
-        let (network, task) = try agree(communicator) { try setUp(config, communicator) }
-        let blas = try BLASKernel.agree(
-            communicator, allowMixed: options.allowMixedBLAS, fastAllreduce: config.allreduce == .fast,
-            warn: options.warn)
-        let store = CheckpointStore(directory: directory.appendingPathComponent("checkpoints"))
-        let chosen = try agree(communicator) { () -> Int in
-            guard communicator.rank == 0 else { return -1 }
-            guard let checkpoint = store.newestValid(warn: options.warn, check: RunIdentity.check(checkpoint:)) else {
-                throw RunError("no valid checkpoint in \(store.directory.path): start the run again with `atoll run`")
-            }
-            return checkpoint.generation
-        }
-        let generation = try agreedValue(communicator, rank0: chosen)
-        let folder = store.directory.appendingPathComponent(CheckpointStore.folderName(generation))
-        let (state, islands) = try agree(communicator) { () -> (RunState, [Island]) in
-            let state = try RunState.decoder.decode(
-                RunState.self, from: Data(contentsOf: folder.appendingPathComponent("run.json")))
-            if communicator.rank == 0 {
-                try checkResumable(
-                    directory, state: state, config: config, generations: generations, warn: options.warn)
-            }
-            let placement = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
-            let islands = try placement.islands(of: communicator.rank).map { index -> Island in
-                let url = folder.appendingPathComponent(RunFolder.islandFileName(index))
-                return try Island(
-                    decoding: RunIdentity.split(Data(contentsOf: url)).payload, source: url.path,
-                    decodeAlgorithm: config.decodeIslandAlgorithm)
-            }
-            return (state, islands)
-        }
-        // A run that stopped may have been killed between its last checkpoint and its results.
-        let hasResults =
-            try agreedValue(communicator, rank0: communicator.rank == 0 && RunFolder.hasResults(directory) ? 1 : 0) == 1
-        if let reason = state.stopReason, generations == nil, hasResults {
-            if communicator.rank == 0 {
-                options.output(
-                    "The run in \(directory.path) finished at generation \(state.generation) (stop: \(reason.rawValue)); nothing to resume "
-                        + "(extend it with `atoll resume \(shellQuoted(directory.path)) --generations N`).\n")
-            }
-            return nil
-        }
-        if communicator.rank == 0, let recorded = state.blas, recorded != blas {
-            options.warn(
-                "the checkpoint of generation \(generation) was computed with BLAS \(recorded), this resume runs with \(blas): "
-                    + "from generation \(generation + 1) on, the bits will differ from a run that stays on the first kernel"
-            )
-        }
-        let archipelago = try agree(communicator) { () -> Archipelago in
-            let archipelago = try Archipelago(
-                config: config, communicator: communicator, network: network, task: task, islands: islands)
-            archipelago.phase = state.phase
-            if config.latent.trainsMetaLearner {
-                archipelago.latent = try LatentSpace(config: config, network: network, task: task, checkpoint: folder)
-            }
-            return archipelago
-        }
-        let files: RunFolder? = try agree(communicator) {
-            guard communicator.rank == 0 else { return nil }
-            try store.checkWritable()
-            return try RunFolder(resuming: directory, config: generations != nil ? config : nil, state: state)
-        }
-        let run = Run(
-            config: config, directory: directory, communicator: communicator, options: options,
-            archipelago: archipelago, progress: state.progress, generation: generation, folder: files, blas: blas)
-        if let reason = state.stopReason, generations == nil {
-            if communicator.rank == 0 {
-                options.output(
-                    "The run in \(directory.path) stopped at generation \(generation) (stop: \(reason.rawValue)) before writing its results; writing them.\n"
-                )
-            }
-            return try run.finish(stopReason: reason)
-        }
-        if communicator.rank == 0 {
-            options.output(
-                "Resuming \(directory.path) from generation \(generation) on \(communicator.size) rank(s).\n")
-        }
-        return try run.loop()
-    }
-
-    /// Rank 0's checks that `state` can go on under `config`, touching nothing: the results-relevant
-    /// settings match, a new generation limit lies ahead, and the logs hold what the checkpoint
-    /// recorded.
-    static func checkResumable(
-        _ directory: URL, state: RunState, config: RunConfig, generations: Int?, warn: (String) -> Void
-    ) throws {
-        if let recorded = state.settings {
-            let differences = recorded.differences(from: try ResultSettings(config))
-            if !differences.isEmpty {
-                throw RunError(
-                    """
-                    the checkpoint of generation \(state.generation) does not match \(directory.appendingPathComponent("config.yaml").path) \
-                    in what its results depend on:
-                      \(differences.joined(separator: "\n  "))
-                    Put these back to resume; to change them, start a new run (`atoll run`). Only the length may change, \
-                    with `atoll resume \(shellQuoted(directory.path)) --generations N`.
-                    """)
-            }
-        } else {
-            warn(
-                "the checkpoint of generation \(state.generation) predates recorded settings: config.yaml cannot be checked against it"
-            )
-        }
-        if let generations {
-            guard generations > state.generation else {
-                throw RunError(
-                    "--generations \(generations): the run is already at generation \(state.generation); give more than \(state.generation)"
-                )
-            }
-            if let reason = config.stop.criteria.reason(toStop: state.progress), reason != .generations {
-                throw RunError(
-                    "--generations \(generations): the run would stop again at once (stop: \(reason.rawValue) is already met); "
-                        + "change that criterion in the stop section of config.yaml too")
-            }
-        }
-        for (name, bytes) in [
-            ("metrics.jsonl", state.metricsBytes), ("timings.jsonl", state.timingsBytes),
-            ("meta.jsonl", state.metaBytes),
-        ] {
-            do {
-                try JSONLinesLog.checkPrefix(directory.appendingPathComponent(name), byteCount: bytes)
-            } catch {
-                throw RunError(
-                    "cannot resume \(directory.path) from generation \(state.generation): \(error). The log would lose lines "
-                        + "(it is never padded); restore it from a backup, or start the run again with `atoll run --force`"
-                )
-            }
-        }
-    }
-
-    /// The network and task of `config`, checked against each other, the rank count and the memory
-    /// the run will need (`MemoryEstimate`).
-    static func setUp(_ config: RunConfig, _ communicator: any Communicator) throws -> (Network, any FitnessTask) {
-        _ = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
-        let network: Network
-        do {
-            network = try Network(spec: config.network.spec())
-        } catch {
-            throw ConfigError.invalidValue(path: "network", message: "\(error)")
-        }
-        let task: any FitnessTask
-        do {
-            task = try TaskCatalog.make(config.task.name, options: config.task.options)
-            try task.checkCompatible(network)
-        } catch {
-            throw ConfigError.invalidValue(path: "task", message: "\(error)")
-        }
-        if config.evolution.algorithm == .eggroll,
-            let fullest = RunConfig.lowRankBlocks(network.layout).filter(\.isMatrix).map({ min($0.rows, $0.columns) })
-                .max(),
-            config.evolution.rank > fullest
-        {
-            throw ConfigError.invalidValue(
-                path: "evolution.rank",
-                message: "expected at most \(fullest), the largest rank any "
-                    + "weight matrix of the network can have (min(out, in) over its matrices), got \(config.evolution.rank)"
-            )
-        }
-        try MemoryEstimate.check(config: config, network: network, communicator: communicator)
-        return (network, task)
-    }
-
     // MARK: The generation loop
 
     private var elapsed: Double {
         elapsedOffset + Double(DispatchTime.now().uptimeNanoseconds - startTime) * 1e-9
     }
 
-    private func loop() throws -> RunSummary {
+    func loop() throws -> RunSummary {
         var stopReason = config.stop.criteria.reason(toStop: progress)
         watchdog?.start()
         defer { watchdog?.stop() }
@@ -406,7 +161,7 @@ public final class Run {
 
     /// Exchanges every rank's metrics and timing; rank 0 logs them. Returns the generation's
     /// totals, which every rank computes alike from the same gathered reports.
-    private func gather(evaluated: Int, timing: RankTiming) throws -> (evaluated: Int, best: Float, elapsed: Double) {
+    func gather(evaluated: Int, timing: RankTiming) throws -> (evaluated: Int, best: Float, elapsed: Double) {
         let metrics = archipelago.islands.map {
             IslandMetrics(generation: generation, island: $0, phase: archipelago.phase.rawValue)
         }
@@ -443,7 +198,7 @@ public final class Run {
     /// nothing to go on. Every rank decides alike (from the gathered reports), after a checkpoint
     /// of this generation, so the work so far is kept and the run can be resumed once the cause
     /// is fixed.
-    private func stopIfExhausted() throws {
+    func stopIfExhausted() throws {
         guard !exhaustedIslands.isEmpty else { return }
         try writeCheckpoint(stopReason: nil)
         let islands = exhaustedIslands.map(String.init).joined(separator: ", ")
@@ -461,7 +216,7 @@ public final class Run {
     /// this generation (without a stop reason: the run resumes from it as if never stopped).
     ///
     /// - Throws: `RunInterrupted`, which the command turns into exit status 128 + the signal.
-    private func stopInterrupted() throws {
+    func stopInterrupted() throws {
         let number = interruptingSignal!
         try writeCheckpoint(stopReason: nil)
         showProgress(final: true)
@@ -530,7 +285,7 @@ public final class Run {
 
     /// Finds the best genome over all islands, writes `best.safetensors` and `summary.json`, and
     /// prints the summary table on rank 0.
-    private func finish(stopReason: StopReason) throws -> RunSummary {
+    func finish(stopReason: StopReason) throws -> RunSummary {
         let winner = try overallBest()
         let network = archipelago.network
         let genome = winner.genome
@@ -563,85 +318,4 @@ public final class Run {
         }
         return summary
     }
-}
-
-extension RunSummary {
-    /// The summary as a table of figures with their units.
-    public func table() -> String {
-        var rows: [(String, String)] = [
-            ("generations", "\(generations) (stopped by \(stopReason))"),
-            ("best fitness (\(fitnessName))", String(format: "%.6g (island %d)", bestFitness, bestIsland)),
-        ]
-        if let trainAccuracy { rows.append(("train accuracy (all samples)", String(format: "%.4f", trainAccuracy))) }
-        if let testAccuracy { rows.append(("test accuracy", String(format: "%.4f", testAccuracy))) }
-        rows += [
-            ("evaluations", "\(evaluations)"),
-            ("wall time", String(format: "%.1f s", wallSeconds)),
-            (
-                "peak memory per rank",
-                peakMemoryMiB.enumerated().map { String(format: "rank %d: %.0f MiB", $0.offset, $0.element) }.joined(
-                    separator: ", ")
-            ),
-            ("BLAS", blas),
-            ("results", directory),
-        ]
-        let width = rows.map(\.0.count).max()!
-        return "\nAtoll run summary\n"
-            + rows.map { "  " + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(
-                separator: "\n") + "\n"
-    }
-}
-
-/// A run that cannot go on, with the reason.
-public struct RunError: Error, CustomStringConvertible {
-    public let description: String
-    /// Every rank has this error (it came through `agree`), so every rank can stop on its own
-    /// without leaving another waiting.
-    public let sharedByAllRanks: Bool
-
-    public init(_ description: String, sharedByAllRanks: Bool = false) {
-        self.description = description
-        self.sharedByAllRanks = sharedByAllRanks
-    }
-}
-
-/// A run stopped by SIGINT, SIGTERM, SIGUSR1 or SIGHUP after a checkpoint (every rank throws it together).
-public struct RunInterrupted: Error, CustomStringConvertible {
-    /// The signal's number.
-    public let signal: Int32
-
-    public var description: String { "stopped by \(InterruptSignal.name(signal))" }
-}
-
-/// `text` as one shell word: unchanged when it holds only characters no shell treats specially,
-/// else in single quotes (a quote inside as `'\''`), so a printed command can be pasted as it is.
-func shellQuoted(_ text: String) -> String {
-    let plain = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-=:,+@%")
-    if !text.isEmpty && text.allSatisfy(plain.contains) { return text }
-    return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
-}
-
-/// Runs `body` on every rank and shares failures: if it throws on any rank, every rank throws the
-/// first rank's error, so no rank is left waiting in a collective for one that gave up.
-func agree<R>(_ communicator: any Communicator, _ body: () throws -> R) throws -> R {
-    var result: R?
-    var failure = ""
-    do {
-        result = try body()
-    } catch {
-        failure = "\(error)"
-    }
-    let failures = try communicator.allgatherStrings(failure)
-    if let first = failures.firstIndex(where: { !$0.isEmpty }) {
-        let sameEverywhere = failures.allSatisfy { $0 == failures[first] }
-        throw RunError(sameEverywhere ? failures[first] : "rank \(first): \(failures[first])", sharedByAllRanks: true)
-    }
-    return result!
-}
-
-/// Rank 0's value of `rank0`, on every rank.
-func agreedValue(_ communicator: any Communicator, rank0: Int) throws -> Int {
-    var value = [Int64(rank0)]
-    try communicator.broadcast(&value, root: 0)
-    return Int(value[0])
 }
