@@ -24,6 +24,12 @@ struct MirroredSampling: Codable, Equatable, Sendable {
     /// Rows per generation, `λ` (+ 1 with the center).
     var rows: Int { 2 * pairs + (center ? 1 : 0) }
 
+    /// The row that holds the mean itself (`nil` without a center).
+    var meanRow: Int? { center ? 0 : nil }
+
+    /// `center` for the mean's row, `nil` for a sample (all samples are alike).
+    func kind(row: Int) -> String? { row == meanRow ? "center" : nil }
+
     /// Writes a generation into `population` (resized to `rows`), ids and fitness reset by
     /// `markAsked`.
     func ask(into population: inout Population, mean: [Float], sigma: [Float], key: StreamKey) {

@@ -40,10 +40,10 @@ public struct OpenAIES: EvolutionStrategy, Equatable {
     }
 
     public var center: [Float] { mean }
-    public var meanRow: Int? { evaluatesCenter ? 0 : nil }
+    public var meanRow: Int? { sampling.meanRow }
     public var evaluatesCenter: Bool { sampling.center }
 
-    public func candidateKind(row: Int) -> String? { evaluatesCenter && row == 0 ? "center" : nil }
+    public func candidateKind(row: Int) -> String? { sampling.kind(row: row) }
 
     public mutating func ask(into population: inout Population, key: StreamKey) {
         sampling.ask(into: &population, mean: mean, sigma: [sigma], key: key)
@@ -57,9 +57,10 @@ public struct OpenAIES: EvolutionStrategy, Equatable {
         let shaped = shaping.weights(rows.map { evaluated.fitness[$0] })
         var gradient = [Float](repeating: 0, count: d)
         var noise = [Float](repeating: 0, count: d)
+        let sigmas = [sigma]  // one σ for every gene, made once rather than per row
         for (i, row) in rows.enumerated() {
             MirroredSampling.readNoise(
-                row: row, of: evaluated, mean: mean, sigma: [sigma], own: evaluated.isSample(row: row, of: sampledKey),
+                row: row, of: evaluated, mean: mean, sigma: sigmas, own: evaluated.isSample(row: row, of: sampledKey),
                 into: &noise)
             let r = shaped[i]
             for j in 0..<d { gradient[j] += r * noise[j] }

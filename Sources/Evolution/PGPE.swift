@@ -57,10 +57,10 @@ public struct PGPE: EvolutionStrategy, Equatable {
     }
 
     public var center: [Float] { mean }
-    public var meanRow: Int? { evaluatesCenter ? 0 : nil }
+    public var meanRow: Int? { sampling.meanRow }
     public var evaluatesCenter: Bool { sampling.center }
 
-    public func candidateKind(row: Int) -> String? { evaluatesCenter && row == 0 ? "center" : nil }
+    public func candidateKind(row: Int) -> String? { sampling.kind(row: row) }
 
     public mutating func ask(into population: inout Population, key: StreamKey) {
         sampling.ask(into: &population, mean: mean, sigma: sigma, key: key)

@@ -419,7 +419,8 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
         case .openes:
             return (optimizer ?? OptimizerSection()).make(dimension: dimension, defaults: Self.openESOptimizer)
         default:
-            return optimizer?.make(dimension: dimension, defaults: OptimizerSection(kind: .adam, learningRate: 0.01))
+            // `make`'s own defaults: Adam at 0.01.
+            return optimizer?.make(dimension: dimension, defaults: OptimizerSection())
         }
     }
 
