@@ -64,7 +64,7 @@ extension Archipelago {
                         let genomes = LowRankGenomes(
                             anchor: mean.baseAddress!,
                             codes: codes.baseAddress! + rows.lowerBound * lowRank.codeDimension,
-                            stride: lowRank.codeDimension, rank: lowRank.rank, sigma: lowRank.sigma)
+                            stride: lowRank.codeDimension, rank: lowRank.codeRank, sigmas: lowRank.sigmas)
                         try task.evaluate(
                             lowRank: genomes, populationSize: rows.count, network: network, generation: generation,
                             seed: config.seed, fitness: out)
@@ -73,7 +73,9 @@ extension Archipelago {
             }
             for (offset, row) in rows.enumerated() { islands[k].population.fitness[row] = scores[offset] }
             islands[k].evaluations += rows.count
-            if let best = Population.ranking(scores).first,
+            // On a rescoring task the island's result is its evaluated mean where it has one.
+            let meanRow = task.rescoresSurvivors ? lowRank.meanRow.flatMap { rows.contains($0) ? $0 : nil } : nil
+            if let best = meanRow.map({ $0 - rows.lowerBound }) ?? Population.ranking(scores).first,
                 Population.rankingValue(scores[best]) > Population.rankingValue(islands[k].bestFitness)
                     || islands[k].bestGenome.isEmpty
             {

@@ -69,6 +69,11 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
     /// where the task cannot score codes directly (`FitnessTask.supportsLowRank`): the only full
     /// genomes of the population that exist at any time.
     public var tile = 8
+    /// `eggroll`: the rank q of the guided part of every member's change, drawn in a rank-q basis
+    /// per weight matrix learned from the mean's steps (`TrajectoryBasis`; 0: no guidance).
+    public var guidedRank = 0
+    /// `eggroll` with `guided_rank`: the share α of a matrix's perturbation drawn in that basis.
+    public var guidedShare: Float = 0.5
     public var selection = Selection.tournament
     public var tournamentSize = 3
     /// `truncation`: share of the best individuals that may be parents.
@@ -105,6 +110,8 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
         case learningRateMean = "learning_rate_mean"
         case learningRateSigma = "learning_rate_sigma"
         case center, rank, tile
+        case guidedRank = "guided_rank"
+        case guidedShare = "guided_share"
         case sigmaMaxChange = "sigma_max_change"
         case shaping, optimizer
         case selection
@@ -136,6 +143,8 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
         optimizer = try c.decodeIfPresent(OptimizerSection.self, forKey: .optimizer)
         rank = try c.decodeIfPresent(Int.self, forKey: .rank) ?? d.rank
         tile = try c.decodeIfPresent(Int.self, forKey: .tile) ?? d.tile
+        guidedRank = try c.decodeIfPresent(Int.self, forKey: .guidedRank) ?? d.guidedRank
+        guidedShare = try c.decodeIfPresent(Float.self, forKey: .guidedShare) ?? d.guidedShare
         selection = try c.decodeIfPresent(Selection.self, forKey: .selection) ?? d.selection
         tournamentSize = try c.decodeIfPresent(Int.self, forKey: .tournamentSize) ?? d.tournamentSize
         truncationFraction = try c.decodeIfPresent(Double.self, forKey: .truncationFraction) ?? d.truncationFraction
@@ -167,11 +176,18 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
             }
         }
         guard rank >= 1 else { throw fail("rank", "expected at least 1, got \(rank)") }
-        if center == true && ![.snes, .pgpe, .openes].contains(algorithm) {
+        if center == true && ![.snes, .pgpe, .openes, .eggroll].contains(algorithm) {
             throw fail(
                 "center",
-                "the mean as a candidate is built for snes (and the anchored latent), pgpe and openes, not \(algorithm.rawValue)"
+                "the mean as a candidate is built for snes (and the anchored latent), pgpe, openes and eggroll, not \(algorithm.rawValue)"
             )
+        }
+        guard guidedRank >= 0 else { throw fail("guided_rank", "expected 0 or more, got \(guidedRank)") }
+        if guidedRank > 0 && algorithm != .eggroll {
+            throw fail("guided_rank", "guided members are built for eggroll, not \(algorithm.rawValue)")
+        }
+        guard guidedShare >= 0 && guidedShare <= 1 else {
+            throw fail("guided_share", "expected a value in [0, 1], got \(guidedShare)")
         }
         if optimizer != nil && !algorithm.movesMean {
             throw fail(

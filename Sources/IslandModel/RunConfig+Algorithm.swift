@@ -60,8 +60,9 @@ extension RunConfig {
             return LowRankES(
                 mean: mean, blocks: Self.lowRankBlocks(network.layout), rank: evolution.rank, stepSize: sigma0,
                 populationSize: lambda, learningRateMean: evolution.learningRateMean,
-                shaping: evolution.strategyShaping,
-                optimizer: optimizer)
+                shaping: evolution.strategyShaping, optimizer: optimizer, center: evolution.evaluatesCenter,
+                learningRateSigma: evolution.learningRateSigma ?? 0, maxSigmaChange: evolution.sigmaMaxChange,
+                guidedRank: evolution.guidedRank, guidedShare: evolution.guidedShare)
         }
     }
 

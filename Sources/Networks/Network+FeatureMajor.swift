@@ -218,14 +218,18 @@ extension Network {
     }
 
     /// One linear layer of a low-rank group: for each genome `p` of `count` (codes from `first`),
-    /// `out_p = W₀ · in_p + (σ/√r) A_p (B_pᵀ in_p) + b₀ + σ ε_p`, then `activation`. On the first
+    /// `out_p = W₀ · in_p + (σ_W/√r) A_p (B_pᵀ in_p) + b₀ + σ_b ε_p`, then `activation`. On the first
     /// layer `in_p` is the shared input tile (sample-major) and `W₀ · X_tileᵀ` is `anchorProduct`.
     private func lowRankLinear(
         _ lowRank: LowRankGenomes, first: Int, count g: Int, layer index: Int, codes: LowRankCodeLayout,
         input: LowRankInput, output dest: UnsafeMutablePointer<Float>, samples m: Int, activation: Activation?
     ) {
         let (OC, IC, r) = (features[index + 1], features[index], lowRank.rank)
-        let matrixScale = lowRank.sigma / Float(r).squareRoot()
+        let weightTensor = layout.tensors.firstIndex { $0.offset == weightOffsets[index]! }!
+        let matrixScale = lowRank.sigma(tensor: weightTensor) / Float(r).squareRoot()
+        let biasSigma = biasOffsets[index].map { offset in
+            lowRank.sigma(tensor: layout.tensors.firstIndex { $0.offset == offset }!)
+        }
         let anchorWeights = lowRank.anchor + weightOffsets[index]!
         for p in 0..<g {
             let code = lowRank.codes + (first + p) * lowRank.stride
@@ -257,7 +261,7 @@ extension Network {
                 let bias = packedBiases.pointer + p * OC
                 let b0 = lowRank.anchor + biasOffset
                 let e = code + codes.bias[index]!
-                for o in 0..<OC { bias[o] = b0[o] + lowRank.sigma * e[o] }
+                for o in 0..<OC { bias[o] = b0[o] + biasSigma! * e[o] }
             }
         }
         NetworkKernels.rowBiasActivationForward(

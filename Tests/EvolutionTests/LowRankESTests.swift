@@ -17,6 +17,13 @@ struct LowRankESTests {
         let blocks: [Block]
         let mean, codes, fitness, immigrant, decoded, mean_after: [Float]
         let immigrant_fitness: Float
+        let adaptive: Adaptive
+    }
+
+    /// The second case: the mean as row 0 and one σ per block adapted by PGPE's rule.
+    struct Adaptive: Decodable {
+        let sigma, learning_rate_sigma, max_sigma_change: Float
+        let block_sigmas, codes, fitness, mean_after, sigmas_after: [Float]
     }
 
     static func fixture() throws -> Fixture {
@@ -59,6 +66,53 @@ struct LowRankESTests {
         for j in es.mean.indices {
             #expect(abs(es.mean[j] - f.mean_after[j]) <= 1e-5, "gene \(j): \(es.mean[j]) vs \(f.mean_after[j])")
         }
+    }
+
+    /// Reference: the fixture's "adaptive" case. Row 0 is the mean (its fitness, the best, must
+    /// not move anything), the mean steps with each block's old σ, then every σ_b follows the rule.
+    @Test func adaptsOneSigmaPerBlockAsTheReference() throws {
+        let f = try Self.fixture()
+        let a = f.adaptive
+        let blocks = f.blocks.map {
+            LowRankBlock(offset: $0.offset, rows: $0.rows, columns: $0.columns, isMatrix: $0.is_matrix)
+        }
+        var es = LowRankES(
+            mean: f.mean, blocks: blocks, rank: f.rank, stepSize: a.sigma, populationSize: a.fitness.count - 1,
+            learningRateMean: f.learning_rate_mean, center: true, learningRateSigma: a.learning_rate_sigma,
+            maxSigmaChange: a.max_sigma_change)
+        es.sigmas = a.block_sigmas
+        #expect(es.rowCount == a.fitness.count && es.meanRow == 0)
+        var codes = Population(count: es.rowCount, dimension: es.codeDimension)
+        codes.genes = a.codes
+        codes.fitness = a.fitness
+        var center = [Float](repeating: 0, count: es.genomeDimension)
+        center.withUnsafeMutableBufferPointer { es.decode(codes, rows: 0..<1, into: $0) }
+        #expect(center == f.mean)
+        es.tell(codes)
+        for j in es.mean.indices {
+            #expect(abs(es.mean[j] - a.mean_after[j]) <= 1e-5, "gene \(j): \(es.mean[j]) vs \(a.mean_after[j])")
+        }
+        for b in blocks.indices {
+            #expect(abs(es.sigmas[b] - a.sigmas_after[b]) <= 1e-6, "σ of block \(b): \(es.sigmas[b]) vs \(a.sigmas_after[b])")
+        }
+        // At least one σ moved, and none by more than the clip.
+        #expect(zip(es.sigmas, a.block_sigmas).contains { $0 != $1 })
+    }
+
+    /// With the center, an ask writes `λ + 1` rows, row 0 all zeros, and the pairs after it.
+    @Test func theCenterIsACodeOfZerosBeforeThePairs() {
+        var es = LowRankES(
+            mean: [Float](repeating: 0, count: 620), blocks: Self.blocks, rank: 2, stepSize: 1, populationSize: 8,
+            center: true)
+        var codes = Population(count: 0, dimension: 1)
+        es.ask(into: &codes, key: StreamKey(seed: 3, generation: 1))
+        #expect(codes.count == 9)
+        #expect(codes.row(0).allSatisfy { $0 == 0 })
+        var plain = LowRankES(
+            mean: [Float](repeating: 0, count: 620), blocks: Self.blocks, rank: 2, stepSize: 1, populationSize: 8)
+        var plainCodes = Population(count: 0, dimension: 1)
+        plain.ask(into: &plainCodes, key: StreamKey(seed: 3, generation: 1))
+        #expect(Array(codes.genes[codes.dimension...]) == plainCodes.genes)
     }
 
     static let blocks = [
