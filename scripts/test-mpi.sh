@@ -88,7 +88,7 @@ same_results "latent runs: metrics.jsonl and best.safetensors identical at 1, 2,
 
 # Every island algorithm: the same bits on 1, 2, 4 ranks and 3 threads; the anchored latent killed
 # after a checkpoint and resumed on another rank count ends as its uninterrupted run.
-for algorithm in snes cmaes sep-cmaes anchored anchored-decoder eggroll pgpe openes; do
+for algorithm in snes cmaes sep-cmaes anchored anchored-decoder eggroll eggroll-guided pgpe openes; do
   for np in 1 2 4; do
     run "run configs/tiny-$algorithm.yaml on $np rank(s)" "$MPIRUN" --oversubscribe -np "$np" "$atoll" run "configs/tiny-$algorithm.yaml" --out "$runs/$algorithm$np"
   done
@@ -177,7 +177,7 @@ fi
 chaos_seed=${CHAOS_SEED:-$(($(date +%s) % 100000))}
 echo "      kill-resume seed $chaos_seed (replay: CHAOS_SEED=$chaos_seed scripts/test-mpi.sh)"
 seed=$chaos_seed
-for chaos in "configs/tiny.yaml 30" "configs/tiny-anchored.yaml 30" "configs/tiny-anchored-decoder.yaml 16" "configs/tiny-latent.yaml 16" "configs/tiny-eggroll.yaml 30" "configs/tiny-pgpe.yaml 30"; do
+for chaos in "configs/tiny.yaml 30" "configs/tiny-anchored.yaml 30" "configs/tiny-anchored-decoder.yaml 16" "configs/tiny-latent.yaml 16" "configs/tiny-eggroll.yaml 30" "configs/tiny-eggroll-guided.yaml 30" "configs/tiny-pgpe.yaml 30"; do
   out=$(bash scripts/kill-resume.sh "$atoll" "${chaos% *}" "$seed" "${chaos#* }" 2>&1); status=$?
   seed=$((seed + 1))
   echo "$out"

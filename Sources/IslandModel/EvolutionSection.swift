@@ -47,15 +47,17 @@ public struct EvolutionSection: Codable, Equatable, Sendable {
     /// network of generation 0).
     public var sigma0: Float = 0.1
     /// SNES: `η_μ` (default 1) and `η_σ` (default `(3 + ln D)/(5√D)`, Schaul et al. 2011); PGPE:
-    /// `η_σ` (default 0.1, pgpelib and EvoJAX).
+    /// `η_σ` (default 0.1, pgpelib and EvoJAX); eggroll: `η_σ` of one σ per block by PGPE's rule
+    /// (default none: σ fixed).
     public var learningRateMean: Float?
     public var learningRateSigma: Float?
-    /// PGPE: σ changes by at most this share per generation (Sehnke et al.'s clipped rule: 0.2).
+    /// PGPE and eggroll: σ changes by at most this share per generation (Sehnke et al.'s clipped
+    /// rule: 0.2).
     public var sigmaMaxChange: Float = 0.2
     /// Whether each generation's first candidate is the mean itself (snes, the anchored latent,
-    /// pgpe, openes). On a task that re-scores every generation (minibatch, episodes) the island's
+    /// pgpe, openes, eggroll). On a task that re-scores every generation (minibatch, episodes) the island's
     /// best is then its evaluated mean, the network the strategy trains. `nil`: true for pgpe and
-    /// openes (the network they hand back is their mean), false for snes.
+    /// openes (the network they hand back is their mean), false for snes and eggroll.
     public var center: Bool?
     /// How fitness becomes the strategy's weights: `centred_ranks`, `snes_utilities` or `raw`
     /// (`nil`: centred ranks for pgpe and openes, SNES's utilities for snes and eggroll).

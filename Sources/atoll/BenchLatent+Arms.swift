@@ -9,12 +9,15 @@ enum BenchTask: String, CaseIterable {
     case pendulum
     case fashionMLP = "fashion-mlp"
     case fashionCNN = "fashion-cnn"
+    case fashionLarge = "fashion-large"
 
     var defaultBudget: Int {
         switch self {
         case .digitsMLP, .digitsWide: 12_800
         case .pendulum: 51_200
         case .fashionMLP, .fashionCNN: 128_000
+        // 400 generations of 64: a run of the low-rank arms takes about 3 minutes on one core.
+        case .fashionLarge: 25_600
         }
     }
 
@@ -24,6 +27,8 @@ enum BenchTask: String, CaseIterable {
         case .digitsWide: "mlp:64-512-512-10"
         case .pendulum: "mlp:3-32-1:tanh"
         case .fashionMLP: "mlp:784-32-10"
+        // configs/fashion-large.yaml's network: 1,863,690 weights.
+        case .fashionLarge: "mlp:784-1024-1024-10"
         // EvoJAX's MNIST ConvNet (configs/networks/evojax-mnist-cnn.yaml), inline.
         case .fashionCNN:
             "{input: [1, 28, 28], layers: [{conv2d: {out_channels: 8, kernel: 5, padding: 2}}, relu, {maxpool2d: 2}, "
@@ -34,13 +39,17 @@ enum BenchTask: String, CaseIterable {
     /// The mean optimizer's learning rate and σ₀ of the `pgpe`, `openes` and `*-adam` arms: the
     /// settings of the numpy transcription of the recipe (ES-RECIPE.md; Fashion-MNIST: EvoJAX's
     /// MNIST values), except digits-mlp's η 0.035 (chosen on seeds 11–13 among 0.03, 0.035, 0.04,
-    /// 0.05: 0.9694 and train CE 0.024 against 0.9675 and 0.036 at the recipe's 0.03).
+    /// 0.05: 0.9694 and train CE 0.024 against 0.9675 and 0.036 at the recipe's 0.03), and
+    /// fashion-large's, chosen with configs/fashion-large.yaml at seed 1 (not a bench seed): σ₀ 0.02
+    /// (that config's), Adam's η among 0.001, 0.003, 0.01 after 100 generations of 4 × 64 (test
+    /// accuracy 0.244, 0.558, 0.692; the plain step 0.632, ClipUp at Toklu's rule 0.631).
     var recipe: (learningRate: Float, sigma0: Float) {
         switch self {
         case .digitsMLP: (0.035, 0.05)
         case .digitsWide: (0.01, 0.05)
         case .pendulum: (0.03, 0.1)
         case .fashionMLP, .fashionCNN: (0.006, 0.039)
+        case .fashionLarge: (0.01, 0.02)
         }
     }
 
@@ -50,7 +59,7 @@ enum BenchTask: String, CaseIterable {
         let task =
             switch self {
             case .pendulum: "task: {name: Pendulum-v1, options: {episodes: 3}}"
-            case .fashionMLP, .fashionCNN:
+            case .fashionMLP, .fashionCNN, .fashionLarge:
                 "task: {name: fashion-mnist, options: {fitness: neg_cross_entropy, batch: 256, eval_every: \(max(1, generations / 4))}}"
             case .digitsMLP, .digitsWide:
                 "task: {name: digits, options: {fitness: neg_cross_entropy, test_fraction: 0.2, split_seed: 0}}"
@@ -108,11 +117,13 @@ struct Arm {
     /// Adam at the task's recipe learning rate.
     static let adam = "optimizer: {kind: adam, learning_rate: \(learningRatePlaceholder)}"
 
-    /// Candidates each generation evaluates beyond `P`: PGPE and OpenAI-ES evaluate their mean as an
-    /// extra row (SNES's center takes one of its `P` rows).
+    /// Candidates each generation evaluates beyond `P`: PGPE, OpenAI-ES and EGGROLL with its center
+    /// evaluate their mean as an extra row (SNES's center takes one of its `P` rows).
     var extraRows: Int {
-        (settings.contains("algorithm: pgpe") || settings.contains("algorithm: openes"))
-            && !settings.contains("center: false") ? 1 : 0
+        ((settings.contains("algorithm: pgpe") || settings.contains("algorithm: openes"))
+            && !settings.contains("center: false"))
+            || (settings.contains("algorithm: eggroll") && settings.contains("center: true"))
+            ? 1 : 0
     }
 
     /// Whether the arm starts from a pre-trained meta-learner (`atoll bench latent` makes one).
@@ -146,6 +157,30 @@ struct Arm {
             description:
                 "EGGROLL: low-rank ES (rank 4 per weight matrix, σ₀ 0.1), the population kept as codes, decoded 16 at a time",
             settings: "evolution: {algorithm: eggroll, sigma0: 0.1, rank: 4, tile: 16}"),
+        Arm(
+            name: "eggroll-recipe",
+            description: "EGGROLL (rank 4) at the task's σ₀, the plain step (configs/fashion-large.yaml before Adam)",
+            settings: "evolution: {algorithm: eggroll, sigma0: \(sigmaPlaceholder), rank: 4, tile: 16}"),
+        Arm(
+            name: "eggroll-recipe-adam",
+            description: "EGGROLL (rank 4) at the task's σ₀, Adam on the mean, the evaluated mean an extra row",
+            settings:
+                "evolution: {algorithm: eggroll, sigma0: \(sigmaPlaceholder), rank: 4, tile: 16, center: true, \(adam)}"
+        ),
+        Arm(
+            name: "eggroll-sigma",
+            description:
+                "eggroll-recipe-adam with one σ per weight matrix and bias adapted by PGPE's rule (η_σ 0.1, ±20 %)",
+            settings:
+                "evolution: {algorithm: eggroll, sigma0: \(sigmaPlaceholder), rank: 4, tile: 16, center: true, learning_rate_sigma: 0.1, \(adam)}"
+        ),
+        Arm(
+            name: "eggroll-guided",
+            description:
+                "learned low-rank subspace: eggroll-recipe-adam with half of each matrix's change in a rank-4 basis per matrix learned from the mean's steps",
+            settings:
+                "evolution: {algorithm: eggroll, sigma0: \(sigmaPlaceholder), rank: 4, tile: 16, center: true, guided_rank: 4, guided_share: 0.5, \(adam)}"
+        ),
         Arm(
             name: "absolute",
             description:

@@ -21,7 +21,7 @@ struct BenchLatent: ParsableCommand {
             """
     )
 
-    @Option(help: "digits-mlp, digits-wide, pendulum or fashion-mlp.")
+    @Option(help: "digits-mlp, digits-wide, pendulum, fashion-mlp, fashion-cnn or fashion-large.")
     var task = "digits-mlp"
 
     @Option(help: "Network evaluations per run (default: the task's).")

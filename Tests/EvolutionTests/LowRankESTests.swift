@@ -93,7 +93,9 @@ struct LowRankESTests {
             #expect(abs(es.mean[j] - a.mean_after[j]) <= 1e-5, "gene \(j): \(es.mean[j]) vs \(a.mean_after[j])")
         }
         for b in blocks.indices {
-            #expect(abs(es.sigmas[b] - a.sigmas_after[b]) <= 1e-6, "σ of block \(b): \(es.sigmas[b]) vs \(a.sigmas_after[b])")
+            #expect(
+                abs(es.sigmas[b] - a.sigmas_after[b]) <= 1e-6,
+                "σ of block \(b): \(es.sigmas[b]) vs \(a.sigmas_after[b])")
         }
         // At least one σ moved, and none by more than the clip.
         #expect(zip(es.sigmas, a.block_sigmas).contains { $0 != $1 })

@@ -109,7 +109,8 @@ struct TrajectoryBasisTests {
                     squares += e.reduce(0) { $0 + $1 * $1 }
                     if k % 2 == 1 {
                         let mirrored = (0..<630).allSatisfy {
-                            abs((genomes[k * 630 + $0] - es.mean[$0]) + (genomes[(k - 1) * 630 + $0] - es.mean[$0])) < 1e-5
+                            abs((genomes[k * 630 + $0] - es.mean[$0]) + (genomes[(k - 1) * 630 + $0] - es.mean[$0]))
+                                < 1e-5
                         }
                         #expect(mirrored, "row \(k) mirrors row \(k - 1)")
                     }
@@ -119,14 +120,18 @@ struct TrajectoryBasisTests {
                     for s in 0..<3 {
                         for t in 0..<3 {
                             for i in 0..<30 {
-                                for j in 0..<20 { core[s * 3 + t] += Double(u[i * 3 + s]) * e[i * 20 + j] * Double(v[j * 3 + t]) }
+                                for j in 0..<20 {
+                                    core[s * 3 + t] += Double(u[i * 3 + s]) * e[i * 20 + j] * Double(v[j * 3 + t])
+                                }
                             }
                         }
                     }
                     for i in 0..<30 {
                         for j in 0..<20 {
                             var back = 0.0
-                            for s in 0..<3 { for t in 0..<3 { back += Double(u[i * 3 + s]) * core[s * 3 + t] * Double(v[j * 3 + t]) } }
+                            for s in 0..<3 {
+                                for t in 0..<3 { back += Double(u[i * 3 + s]) * core[s * 3 + t] * Double(v[j * 3 + t]) }
+                            }
                             offBasis += (e[i * 20 + j] - back) * (e[i * 20 + j] - back)
                         }
                     }

@@ -1,5 +1,6 @@
 import Evolution
 import Foundation
+import Networks
 import Testing
 
 @testable import IslandModel
@@ -37,6 +38,11 @@ struct MeanOptimizerRunTests {
                 "evolution: {algorithm: snes, shaping: centred_ranks}\nlatent: {enabled: true, mode: anchored}",
                 "evolution.shaping"
             ),
+            ("evolution: {algorithm: pgpe, guided_rank: 2}", "evolution.guided_rank"),
+            ("evolution: {algorithm: eggroll, guided_rank: -1}", "evolution.guided_rank"),
+            ("evolution: {algorithm: eggroll, guided_rank: 2, guided_share: 1.5}", "evolution.guided_share"),
+            ("evolution: {algorithm: eggroll, learning_rate_sigma: 0}", "evolution.learning_rate_sigma"),
+            ("evolution: {algorithm: cmaes, center: true}", "evolution.center"),
         ]
         for (yaml, key) in cases {
             #expect(throws: ConfigError.self, "\(yaml)") { try RunConfig.parse(yaml) }
@@ -71,6 +77,23 @@ struct MeanOptimizerRunTests {
     /// `configs/tiny-pgpe.yaml` scores minibatches: every generation the island's best is its
     /// evaluated mean (row 0), so the last checkpoint's best genome is row 0 of its population,
     /// and the island's strategy is PGPE with the configured Adam (6 asks, 5 updates).
+    /// EGGROLL's additions reach `LowRankES`: the center (an extra row), σ adapted per block,
+    /// the guided rank in the code's rank; its defaults are today's (no center, σ fixed, no guidance).
+    @Test func eggrollSettingsBuildTheStrategy() throws {
+        let network = try Network(spec: NetworkSpec.parse("mlp:6-4-3"))
+        let mean = [Float](repeating: 0, count: network.parameterCount)
+        let plain = try RunConfig.parse("evolution: {algorithm: eggroll}")
+        let es = try #require(plain.islandAlgorithm(best: mean, network: network) as? LowRankES)
+        #expect(!es.center && es.learningRateSigma == 0 && es.guidedRank == 0 && es.basis == nil && es.meanRow == nil)
+        let full = try RunConfig.parse(
+            "evolution: {algorithm: eggroll, rank: 2, center: true, learning_rate_sigma: 0.1, guided_rank: 1, guided_share: 0.25}"
+        )
+        let guided = try #require(full.islandAlgorithm(best: mean, network: network) as? LowRankES)
+        #expect(guided.center && guided.rowCount == full.islands.population + 1 && guided.meanRow == 0)
+        #expect(guided.learningRateSigma == 0.1 && guided.codeRank == 3 && guided.guidedShare == 0.25)
+        #expect(guided.sigmas.count == 4 && guided.basis != nil)
+    }
+
     @Test func minibatchRunHandsBackTheMean() throws {
         var config = try IslandAlgorithmRunTests.config("tiny-pgpe")
         config.migration.interval = 100  // no immigrant may take row 0's place or the island's best
@@ -94,6 +117,29 @@ struct MeanOptimizerRunTests {
                 island.bestGenome == Array(island.population.row(0))
                     && island.bestFitness == island.population.fitness[0])
             #expect(Array(island.population.row(0)) == strategy.mean)
+        }
+    }
+
+    /// `configs/tiny-eggroll-guided.yaml` (EGGROLL with its center, on minibatches): the island's
+    /// best is its evaluated mean, the code of zeros in row 0, decoded.
+    @Test func minibatchEggrollHandsBackTheMean() throws {
+        var config = try IslandAlgorithmRunTests.config("tiny-eggroll-guided")
+        config.migration.interval = 100
+        let directory = RunTests.folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try RunTests.run(config, ranks: 1, in: directory)
+        let checkpoints = directory.appendingPathComponent("checkpoints")
+        let last = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).sorted().last!
+        for index in 0..<4 {
+            let file = checkpoints.appendingPathComponent(last).appendingPathComponent(
+                String(format: "island-%05d.bin", index))
+            let island = try Island(
+                decoding: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path,
+                decodeAlgorithm: config.decodeIslandAlgorithm)
+            let strategy = try #require(island.algorithm as? LowRankES)
+            #expect(island.population.count == 9 && island.population.row(0).allSatisfy { $0 == 0 })
+            #expect(island.bestGenome == strategy.mean && island.bestFitness == island.population.fitness[0])
+            #expect(strategy.basis!.isReady.contains(true) && strategy.sigmas.contains { $0 != 0.1 })
         }
     }
 }
