@@ -27,13 +27,13 @@ struct LatentSchedule: Equatable, Sendable {
 
     /// Whether the meta-learner trains after `generation`: every `trainEvery` generations once the
     /// warm-up is over (in latent space, always on that beat).
-    func isTrainingRound(generation: Int, phase: Archipelago.Phase) -> Bool {
+    func isTrainingRound(generation: Int, phase: SearchPhase) -> Bool {
         guard generation % trainEvery == 0 else { return false }
         return phase == .latent || generation >= warmup
     }
 
     /// The phase change after a round that measured `retention`.
-    func decision(retention: Double, phase: Archipelago.Phase) -> Decision {
+    func decision(retention: Double, phase: SearchPhase) -> Decision {
         if retention >= threshold { return .encode }
         return phase == .latent ? .fallBack : .stay
     }

@@ -103,17 +103,14 @@ public final class Run {
             var timing = RankTiming(generation: generation, rank: communicator.rank)
             timing.checkpoint = lastCheckpointSeconds
             let t0 = DispatchTime.now().uptimeNanoseconds
-            archipelago.decodeSeconds = 0
-            var evaluated = try archipelago.breedAndEvaluate(generation: generation)
-            timing.decode = archipelago.decodeSeconds
+            archipelago.evaluator.decodeSeconds = 0
+            var evaluated = try archipelago.evolve(generation: generation)
+            timing.decode = archipelago.evaluator.decodeSeconds
             let t1 = DispatchTime.now().uptimeNanoseconds
             if generation % config.migration.interval == 0 { try archipelago.migrate(generation: generation) }
             let t2 = DispatchTime.now().uptimeNanoseconds
-            if isTrainingRound {
-                let round =
-                    config.latent.mode == .anchored
-                    ? try archipelago.anchoredRound(generation: generation)
-                    : try archipelago.metaRound(generation: generation)
+            if let design = archipelago.design, design.isTrainingRound(generation: generation) {
+                let round = try design.round(after: generation, in: archipelago)
                 evaluated += round.evaluated
                 timing.allreduce = round.allreduceSeconds
                 try metaLog?.append(round.record)
@@ -153,12 +150,6 @@ public final class Run {
         return try finish(stopReason: stopReason!)
     }
 
-    /// Whether the meta-learner trains after this generation (the latent schedule's call).
-    private var isTrainingRound: Bool {
-        guard archipelago.latent != nil, let schedule = archipelago.schedule else { return false }
-        return schedule.isTrainingRound(generation: generation, phase: archipelago.phase)
-    }
-
     /// Exchanges every rank's metrics and timing; rank 0 logs them. Returns the generation's
     /// totals, which every rank computes alike from the same gathered reports.
     func gather(evaluated: Int, timing: RankTiming) throws -> (evaluated: Int, best: Float, elapsed: Double) {
@@ -166,12 +157,11 @@ public final class Run {
             IslandMetrics(generation: generation, island: $0, phase: archipelago.phase.rawValue)
         }
         let exhausted = archipelago.islands.filter { !$0.population.fitness.contains(where: \.isFinite) }.map(\.index)
-        let mine = GenerationReport(
-            metrics: metrics, timing: timing, evaluated: evaluated, elapsed: elapsed, exhausted: exhausted,
-            signal: options.interruption() ?? 0)
         watchdog?.heartbeat(stage: 2 * generation)
-        let reports = try communicator.allgatherStrings(String(decoding: try JSONEncoder().encode(mine), as: UTF8.self))
-            .map { try JSONDecoder().decode(GenerationReport.self, from: Data($0.utf8)) }
+        let reports = try archipelago.gather(
+            RankReport(
+                metrics: metrics, timing: timing, evaluated: evaluated, elapsed: elapsed, exhausted: exhausted,
+                signal: options.interruption() ?? 0))
         let all = reports.flatMap(\.metrics).sorted { $0.island < $1.island }
         if let metricsLog, let timingsLog {
             for line in all { try metricsLog.append(line) }
@@ -244,7 +234,7 @@ public final class Run {
                 generation: generation, progress: progress, metricsBytes: try metricsLog.byteCount,
                 timingsBytes: try timingsLog.byteCount, metaBytes: try metaLog.byteCount,
                 phase: archipelago.phase, stopReason: stopReason, settings: settings, blas: blas)
-            if let latent = archipelago.latent { files.merge(try latent.files()) { $1 } }
+            if let design = archipelago.design { files.merge(try design.metaLearner.files()) { $1 } }
             files["run.json"] = try RunState.encoder.encode(state)
         }
         try store.write(generation: generation, files: files, communicator: communicator)
@@ -313,7 +303,7 @@ public final class Run {
             if let accuracy = summary.testAccuracy { metadata["test_accuracy"] = "\(accuracy)" }
             try folder?.writeResults(
                 summary: summary, best: genome, network: network, metadata: metadata,
-                metaLearner: try archipelago.latent?.files() ?? [:])
+                metaLearner: try archipelago.design?.metaLearner.files() ?? [:])
             options.output(summary.table())
         }
         return summary

@@ -83,8 +83,8 @@ struct MeanOptimizerRunTests {
             let file = checkpoints.appendingPathComponent(last).appendingPathComponent(
                 String(format: "island-%05d.bin", index))
             let island = try Island(
-                decoding: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path,
-                decodeAlgorithm: config.decodeIslandAlgorithm)
+                reading: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path,
+                readSearch: config.readIslandSearch)
             let strategy = try #require((island.algorithm as? StrategyAlgorithm<PGPE>)?.strategy)
             #expect(
                 strategy.optimizer.kind == .adam && strategy.optimizer.learningRate == 0.03
