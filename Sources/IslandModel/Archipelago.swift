@@ -93,12 +93,6 @@ public final class Archipelago {
             .map { try JSONDecoder().decode(RankReport.self, from: Data($0.utf8)) }
     }
 
-    /// The space the islands search, as the progress line and the report name it: `latent` (the
-    /// absolute latent's phase), `anchored` (the anchored latent), `codes` (EGGROLL's low-rank
-    /// codes) or `weights`. (`metrics.jsonl` keeps `phase`: weights or latent.)
-    var searchSpace: String {
-        if phase == .latent { return "latent" }
-        if config.latent.enabled && config.latent.mode == .anchored { return "anchored" }
-        return config.decodesCodes ? "codes" : "weights"
-    }
+    /// The space the islands search, as the progress line names it (`RunConfig.searchSpace`).
+    var searchSpace: String { config.searchSpace(in: phase) }
 }
