@@ -7,14 +7,14 @@ import Tasks
 
 /// The absolute latent (`latent.mode: absolute`, the GA only): warm-up in weight space, then
 /// training rounds after which every island's population is encoded into the meta-learner's
-/// latent codes while decoded networks keep enough fitness (`LatentSchedule`). In the latent
+/// latent codes while decoded networks keep enough fitness (`MetaLearnerSchedule`). In the latent
 /// phase the GA breeds latents with the latent mutation's σ and rate; a share of the children is
 /// decoded, mutated in weight space and re-encoded; with `latent.surrogate_factor` the fitness
 /// head pre-screens a larger brood.
 final class AbsoluteLatentDesign: MetaLearnerDesign {
     let metaLearner: MetaLearner
     let config: RunConfig
-    let schedule: LatentSchedule
+    let schedule: MetaLearnerSchedule
     /// The GA in the latent space: the same operators with the latent mutation's σ and rate.
     let latentAlgorithm: GeneticAlgorithm
     private(set) var phase: SearchPhase
@@ -23,7 +23,7 @@ final class AbsoluteLatentDesign: MetaLearnerDesign {
         self.metaLearner = metaLearner
         self.config = config
         self.phase = phase
-        schedule = LatentSchedule(config: config)
+        schedule = MetaLearnerSchedule(config: config)
         var latentGA = config.evolution.geneticAlgorithm(sigma: config.latent.mutationSigma)
         latentGA.mutation = Mutation(kind: latentGA.mutation.kind, genes: .rate(config.latent.mutationRate))
         latentAlgorithm = latentGA

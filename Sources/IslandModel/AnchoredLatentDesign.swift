@@ -12,12 +12,12 @@ import MetaLearning
 final class AnchoredLatentDesign: MetaLearnerDesign {
     let metaLearner: MetaLearner
     let config: RunConfig
-    let schedule: LatentSchedule
+    let schedule: MetaLearnerSchedule
 
     init(metaLearner: MetaLearner, config: RunConfig) {
         self.metaLearner = metaLearner
         self.config = config
-        schedule = LatentSchedule(config: config)
+        schedule = MetaLearnerSchedule(config: config)
     }
 
     /// Always weight space: the islands' rows are networks.

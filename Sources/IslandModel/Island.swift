@@ -137,7 +137,7 @@ public struct Island: Sendable {
         history.bestFitness = try reader.readFloat()
         history.bestGenome = try reader.readFloats()
         population = try reader.readPopulation()
-        history.archive = try reader.read(UInt8.self) == 1 ? try Archive(decoding: &reader) : nil
+        history.archive = try reader.read(UInt8.self) == 1 ? try Archive(reading: &reader) : nil
         let stateSize = try reader.readCount(limit: data.count)
         let state = try reader.take(stateSize)
         let packedSize = try reader.readCount(limit: data.count)
