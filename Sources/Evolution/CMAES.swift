@@ -87,8 +87,6 @@ public struct CMAES: EvolutionStrategy, Equatable {
         samples = [Double](repeating: 0, count: constants.populationSize * n)
     }
 
-    public var center: [Float] { mean.map(Float.init) }
-
     /// Samples `λ` candidates. Row `k` uses the stream `key.stream(.sampling, individual: k)`.
     public mutating func ask(into population: inout Population, key: StreamKey) {
         precondition(

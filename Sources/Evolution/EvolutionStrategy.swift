@@ -9,8 +9,6 @@ public protocol EvolutionStrategy: Codable, Sendable {
     var populationSize: Int { get }
     /// Genes per candidate, `D`.
     var dimension: Int { get }
-    /// The distribution's mean, the strategy's current estimate of the optimum.
-    var center: [Float] { get }
     /// Samples `populationSize` candidates into `population` (resized if needed), with ids of
     /// `key`'s island and generation, unevaluated.
     mutating func ask(into population: inout Population, key: StreamKey)

@@ -39,7 +39,6 @@ public struct OpenAIES: EvolutionStrategy, Equatable {
         self.optimizer = optimizer
     }
 
-    public var center: [Float] { mean }
     public var meanRow: Int? { sampling.meanRow }
     public var evaluatesCenter: Bool { sampling.center }
 

@@ -71,7 +71,7 @@ public struct Optimizer: Codable, Equatable, Sendable {
         if case .uniform(let low, let high) = start, !(high > low) {
             throw OptimizerError.badStart("the start box [\(low), \(high)] is empty; expected low < high")
         }
-        var run = RunState(started: DispatchTime.now().uptimeNanoseconds)
+        var run = OptimizerRunState(started: DispatchTime.now().uptimeNanoseconds)
         func evaluate(_ population: inout Population) throws {
             let values = try fitness(population)
             guard values.count == population.count else {
@@ -126,7 +126,8 @@ public struct Optimizer: Codable, Equatable, Sendable {
     }
 
     private func runStrategy<S: EvolutionStrategy>(
-        _ strategy: inout S, run: inout RunState, stop: StopCriteria, evaluate: (inout Population) throws -> Void,
+        _ strategy: inout S, run: inout OptimizerRunState, stop: StopCriteria,
+        evaluate: (inout Population) throws -> Void,
         onGeneration: ((GenerationReport) throws -> GenerationControl)?
     ) throws {
         var population = Population(count: strategy.populationSize, dimension: dimension)
@@ -158,7 +159,7 @@ public struct Optimizer: Codable, Equatable, Sendable {
 }
 
 /// Bookkeeping of one `Optimizer.run`.
-private struct RunState {
+private struct OptimizerRunState {
     let started: UInt64
     var progress = RunProgress()
     var bestGenome: [Float] = []

@@ -56,7 +56,6 @@ public struct PGPE: EvolutionStrategy, Equatable {
         self.optimizer = optimizer
     }
 
-    public var center: [Float] { mean }
     public var meanRow: Int? { sampling.meanRow }
     public var evaluatesCenter: Bool { sampling.center }
 

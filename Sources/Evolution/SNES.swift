@@ -66,7 +66,6 @@ public struct SNES: EvolutionStrategy, Equatable {
         self.optimizer = optimizer
     }
 
-    public var center: [Float] { mean }
     public var meanRow: Int? { evaluatesCenter ? 0 : nil }
 
     /// SNES's fitness shaping: `uₖ = max(0, ln(λ/2 + 1) − ln k) / Σⱼ max(0, ln(λ/2 + 1) − ln j) − 1/λ`

@@ -61,8 +61,6 @@ public struct SepCMAES: EvolutionStrategy, Equatable {
         generation = 0
     }
 
-    public var center: [Float] { mean.map(Float.init) }
-
     /// Samples `λ` candidates. Row `k` uses the stream `key.stream(.sampling, individual: k)`.
     public mutating func ask(into population: inout Population, key: StreamKey) {
         precondition(

@@ -164,7 +164,6 @@ public struct SubspaceSNES: EvolutionStrategy, Equatable {
         self.optimizer = optimizer
     }
 
-    public var center: [Float] { mean }
     public var meanRow: Int? { evaluatesCenter ? 0 : nil }
 
     /// Which parts row `row` samples: `(s, z)`.

@@ -1,12 +1,12 @@
 import Collectives
 import Evolution
 import Foundation
-import Kernels
 import Networks
 import Tasks
 
-/// The islands one rank hosts, and the steps of a generation over them: vary and evaluate,
-/// migrate along the topology, summarise.
+/// The islands one rank hosts, the topology between all islands, and the steps of a generation
+/// over them: each island evolves itself (`Island.evolve`, or the meta-learner's design in the
+/// absolute latent phase), migrants move along the topology, the ranks gather their reports.
 ///
 /// Every rank builds the same `Archipelago` description (config, placement, topology) and holds
 /// only its own islands. A generation's random numbers are keyed by (seed, island, generation), and
@@ -19,39 +19,19 @@ public final class Archipelago {
     /// Moves emigrants along `topology`.
     let migration: Migration
     public let communicator: any Communicator
-    public let network: Network
-    public let task: any FitnessTask
-    /// The GA in the absolute latent space: the same operators with the latent mutation's σ and rate.
-    let latentAlgorithm: GeneticAlgorithm
+    /// The task and network every island's candidates are scored with.
+    let evaluator: CandidateEvaluator
     /// This rank's islands, in increasing index order.
     public internal(set) var islands: [Island]
-    /// Reused buffer of the next population, one per island whose algorithm needs one (no
-    /// allocation per generation; an evolution strategy samples in place and has an empty one).
-    var nextPopulations: [Population]
-    /// Reused `[tile × D]` buffer of the genomes decoded from codes (`evaluateDecoded`, Archipelago+Codes).
-    var decodeTile: [Float] = []
+    /// How the run uses its meta-learner (`nil`: it has none).
+    var design: (any MetaLearnerDesign)? {
+        didSet { evaluator.metaLearner = design?.metaLearner }
+    }
+
+    public var network: Network { evaluator.network }
+    public var task: any FitnessTask { evaluator.task }
     /// The space the islands evolve in; every island switches at once.
-    public internal(set) var phase = Phase.weights
-    /// Seconds this rank spent decoding in the current generation (residuals, or the absolute
-    /// latent's genomes); `Run` reads and resets it.
-    var decodeSeconds = 0.0
-    /// The meta-learner (the absolute latent space, or the anchored one's residual decoder) and
-    /// its schedule.
-    var latent: LatentSpace?
-    let schedule: LatentSchedule?
-
-    public enum Phase: String, Codable, Sendable {
-        case weights, latent
-    }
-
-    /// The space the islands search, as the progress line names it: `latent` (the absolute
-    /// latent's phase), `anchored` (the anchored latent), `codes` (EGGROLL's low-rank codes) or
-    /// `weights`. (`metrics.jsonl` keeps `phase`: weights or latent.)
-    var searchSpace: String {
-        if phase == .latent { return "latent" }
-        if config.latent.enabled && config.latent.mode == .anchored { return "anchored" }
-        return config.decodesCodes ? "codes" : "weights"
-    }
+    public var phase: SearchPhase { design?.phase ?? .weights }
 
     /// Hosts `islands` (this rank's, as `placement` assigns them).
     init(config: RunConfig, communicator: any Communicator, network: Network, task: any FitnessTask, islands: [Island])
@@ -59,119 +39,42 @@ public final class Archipelago {
     {
         self.config = config
         self.communicator = communicator
-        self.network = network
-        self.task = task
+        evaluator = CandidateEvaluator(network: network, task: task, tile: config.evolution.tile)
         placement = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
         topology = try config.topology.make(islandCount: config.islands.count)
         migration = Migration(
             topology: topology, placement: placement, settings: config.migration, seed: config.seed,
             emigrantCount: min(config.migration.count, config.islands.population))
-        var latentGA = config.evolution.geneticAlgorithm(sigma: config.latent.mutationSigma)
-        latentGA.mutation = Mutation(kind: latentGA.mutation.kind, genes: .rate(config.latent.mutationRate))
-        latentAlgorithm = latentGA
-        schedule = config.latent.trainsMetaLearner ? LatentSchedule(config: config) : nil
         let mine = Array(placement.islands(of: communicator.rank))
         guard islands.map(\.index) == mine else {
             throw CheckpointError("rank \(communicator.rank) should host islands \(mine), got \(islands.map(\.index))")
         }
         self.islands = islands
-        nextPopulations = islands.map(Self.scratch)
     }
 
-    /// The scratch buffer of `island`: the population's shape when its algorithm breeds into a
-    /// second buffer (the GA, in either space), empty otherwise.
-    static func scratch(for island: Island) -> Population {
-        Population(
-            count: island.algorithm.needsScratch ? island.population.count : 0, dimension: island.population.dimension)
-    }
-
-    /// Generation 0: every individual initialised as PyTorch initialises the network (from the
-    /// stream keyed by island, generation 0 and its index), then evaluated.
+    /// Generation 0 of this rank's islands (`Island.generationZero`).
     static func initial(config: RunConfig, communicator: any Communicator, network: Network, task: any FitnessTask)
         throws -> Archipelago
     {
         let placement = try IslandPlacement(islandCount: config.islands.count, rankCount: communicator.size)
-        var islands: [Island] = []
-        for index in placement.islands(of: communicator.rank) {
-            if config.decodesCodes {
-                islands.append(try initialDecodingIsland(index, config: config, network: network, task: task))
-                continue
-            }
-            var population = Population(count: config.islands.population, dimension: network.parameterCount)
-            for i in 0..<population.count {
-                var stream = RandomStream(
-                    seed: config.seed, island: index, generation: 0, purpose: "initialization#\(i)")
-                population.withRow(i) { network.initialize($0, stream: &stream) }
-            }
-            population.assignIDs(key: StreamKey(seed: config.seed, island: index, generation: 0))
-            try evaluate(
-                &population, rows: 0..<population.count, generation: 0, seed: config.seed, network: network, task: task)
-            var island = Island(
-                index: index, population: population,
-                archive: config.latent.trainsMetaLearner
-                    ? Archive(capacity: config.meta.archiveSize, dimension: network.parameterCount) : nil,
-                algorithm: config.islandAlgorithm(best: Array(population.row(population.bestIndex)), network: network))
-            island.evaluations = population.count
-            population.genes.withUnsafeBufferPointer { island.record(weights: $0, fitness: population.fitness) }
-            islands.append(island)
+        let evaluator = CandidateEvaluator(network: network, task: task, tile: config.evolution.tile)
+        let islands = try placement.islands(of: communicator.rank).map {
+            try Island.generationZero($0, config: config, evaluator: evaluator)
         }
         return try Archipelago(
             config: config, communicator: communicator, network: network, task: task, islands: islands)
     }
 
-    /// Scores rows `rows` of `population` with the task.
-    static func evaluate(
-        _ population: inout Population, rows: Range<Int>, generation: Int, seed: UInt64, network: Network,
-        task: any FitnessTask
-    ) throws {
-        guard !rows.isEmpty else { return }
-        let d = population.dimension
-        var scores = [Float](repeating: 0, count: rows.count)
-        try population.genes.withUnsafeBufferPointer { genes in
-            try scores.withUnsafeMutableBufferPointer { out in
-                try task.evaluate(
-                    genomes: UnsafeBufferPointer(rebasing: genes[rows.lowerBound * d..<rows.upperBound * d]),
-                    populationSize: rows.count, network: network, generation: generation, seed: seed, fitness: out)
-            }
-        }
-        for (offset, row) in rows.enumerated() { population.fitness[row] = scores[offset] }
-    }
-
-    /// One generation of every island of this rank: elites kept, children bred and evaluated.
+    /// One generation of every island of this rank, in island order.
     ///
     /// - Returns: networks evaluated on this rank.
-    func breedAndEvaluate(generation: Int) throws -> Int {
-        if phase == .latent { return try breedAndEvaluateLatent(generation: generation) }
+    func evolve(generation: Int) throws -> Int {
         var evaluated = 0
         for k in islands.indices {
             let key = StreamKey(seed: config.seed, island: islands[k].index, generation: generation)
-            let evolved = islands[k].evolve(scratch: &nextPopulations[k], key: key)
-            // Minibatch fitness: elites are scored again on this generation's batch, and the
-            // island's best is this generation's (scores on different batches do not compare):
-            // its evaluated mean where the algorithm has one, not the luckiest sample.
-            let rows = task.rescoresSurvivors ? 0..<islands[k].population.count : evolved
-            if task.rescoresSurvivors { islands[k].bestFitness = -.infinity }
-            if islands[k].decoding != nil {
-                try evaluateDecoded(island: k, rows: rows, generation: generation)
-                evaluated += rows.count
-                continue
-            }
-            decodeSeconds += try addResiduals(island: k)
-            try Self.evaluate(
-                &islands[k].population, rows: rows, generation: generation, seed: config.seed, network: network,
-                task: task)
-            islands[k].evaluations += rows.count
-            islands[k].noteBestKind(rows: rows)
-            let d = islands[k].population.dimension
-            let evaluatedPopulation = islands[k].population  // shares the buffer: no copy
-            evaluatedPopulation.genes.withUnsafeBufferPointer { genes in
-                islands[k].record(
-                    weights: UnsafeBufferPointer(rebasing: genes[rows.lowerBound * d..<rows.upperBound * d]),
-                    fitness: Array(evaluatedPopulation.fitness[rows]),
-                    resultRow: task.rescoresSurvivors
-                        ? islands[k].algorithm.meanRow.flatMap { rows.contains($0) ? $0 - rows.lowerBound : nil } : nil)
-            }
-            evaluated += rows.count
+            evaluated +=
+                try design?.evolve(&islands[k], key: key, with: evaluator)
+                ?? islands[k].evolve(key: key, with: evaluator)
         }
         return evaluated
     }
@@ -183,4 +86,13 @@ public final class Archipelago {
     func migrate(generation: Int) throws -> Int {
         try migration.move(&islands, generation: generation, weightSpace: phase == .weights, communicator: communicator)
     }
+
+    /// Every rank's report of a generation, in rank order (one allgather): `mine` is this rank's.
+    func gather(_ mine: RankReport) throws -> [RankReport] {
+        try communicator.allgatherStrings(String(decoding: try JSONEncoder().encode(mine), as: UTF8.self))
+            .map { try JSONDecoder().decode(RankReport.self, from: Data($0.utf8)) }
+    }
+
+    /// The space the islands search, as the progress line names it (`RunConfig.searchSpace`).
+    var searchSpace: String { config.searchSpace(in: phase) }
 }

@@ -57,7 +57,7 @@ public struct Archive: Sendable, Equatable {
     }
 
     /// Reads what `encode(into:)` wrote, checking the arrays against capacity × dimension.
-    init(decoding reader: inout ByteReader) throws {
+    init(reading reader: inout ByteReader) throws {
         let start = reader.offset
         capacity = try reader.readCount(limit: 1 << 31)
         dimension = try reader.readCount(limit: 1 << 40)

@@ -1,107 +1,93 @@
 import Evolution
 import Foundation
 
-/// One logical island: its population, its counters and the best genome it has seen.
+/// One logical island: its population, its search (the algorithm, in the form its candidates
+/// take) and its history (counters, the best genome it has seen, the archive).
 ///
 /// An island is the unit of placement: it lives on one rank at a time, and everything random in
-/// it is keyed by its index, so it evolves the same way whichever rank hosts it.
+/// it is keyed by its index, so it evolves the same way whichever rank hosts it. It runs its own
+/// generations (`evolve`); the `Archipelago` only sequences them and moves migrants.
 public struct Island: Sendable {
     /// Logical index, `0 ..< islands.count`.
     public let index: Int
-    /// The current, evaluated population: `[P × D]` weights, or `[P × K·d_z]` latents in the
-    /// latent phase (fitness is then that of the decoded weights).
+    /// The current, evaluated population: `[P × D]` weights, `[P × K·d_z]` latents in the
+    /// absolute latent phase (fitness is then that of the decoded weights), or EGGROLL's codes.
     public var population: Population
-    /// Evaluated weight-space genomes for the meta-learner (`nil` when the latent phase is off).
-    public var archive: Archive?
+    /// Reused buffer of the next population where the algorithm breeds into a second one (the GA,
+    /// in either space; no allocation per generation); empty for an evolution strategy.
+    var scratch: Population
     /// The algorithm that evolves the population in weight space (its state included).
-    public var algorithm: any IslandAlgorithm
-    /// The kind of candidate that scored best in the last generation, where the algorithm has
-    /// kinds (`SubspaceSNES`: `full`, `latent` or `guided`).
-    public var bestKind: String?
-    /// Networks evaluated on this island so far.
-    public var evaluations = 0
+    var search: any IslandSearch
+    /// Networks evaluated, the best so far, the archive.
+    public var history = IslandHistory()
     /// Bytes of genomes received from other islands so far.
     public var bytesReceived = 0
-    /// The best fitness this island has seen, and that genome.
-    public var bestFitness = -Float.infinity
-    public var bestGenome: [Float] = []
 
+    /// An island on genome rows (the GA or an evolution strategy).
     public init(index: Int, population: Population, archive: Archive? = nil, algorithm: any IslandAlgorithm) {
+        self.init(index: index, population: population, archive: archive, search: GenomeSearch(algorithm))
+    }
+
+    init(index: Int, population: Population, archive: Archive? = nil, search: any IslandSearch) {
         self.index = index
         self.population = population
-        self.archive = archive
-        self.algorithm = algorithm
+        self.search = search
+        history.archive = archive
+        scratch = Self.scratch(population, search)
     }
 
-    /// One weight-space generation of the island's algorithm (`scratch`: a second buffer for the
-    /// GA); returns the rows of `population` to evaluate.
-    public mutating func evolve(scratch: inout Population, key: StreamKey) -> Range<Int> {
-        algorithm.nextGeneration(&population, scratch: &scratch, key: key)
+    /// The scratch buffer: the population's shape when the algorithm breeds into a second buffer,
+    /// empty otherwise.
+    static func scratch(_ population: Population, _ search: any IslandSearch) -> Population {
+        Population(
+            count: search.algorithm.needsScratch ? population.count : 0, dimension: population.dimension)
     }
 
-    /// The algorithm, when its population rows are codes rather than genomes (`LowRankES`).
-    var decoding: (any DecodingIslandAlgorithm)? { algorithm as? any DecodingIslandAlgorithm }
+    /// The algorithm and its state.
+    public var algorithm: any IslandAlgorithm { search.algorithm }
+    public var archive: Archive? { history.archive }
+    public var evaluations: Int {
+        get { history.evaluations }
+        set { history.evaluations = newValue }
+    }
+    public var bestFitness: Float { history.bestFitness }
+    public var bestGenome: [Float] { history.bestGenome }
+    /// The kind of candidate that scored best in the last generation, where the algorithm has
+    /// kinds (`SubspaceSNES`: `full`, `latent`, `guided`, `center`, `decoded` or `focus`; PGPE and
+    /// OpenAI-ES: `center`, their evaluated mean); `nil` otherwise.
+    public var bestKind: String? { history.bestKind }
+
+    /// One generation of the island in its algorithm's own space: ask for candidates, have them
+    /// evaluated, record them (the tell comes with the next ask). On a task that re-scores every
+    /// generation (minibatch, episodes) the whole population is scored again and the island's best
+    /// is this generation's: scores on different conditions do not compare.
+    ///
+    /// - Returns: networks evaluated.
+    mutating func evolve(key: StreamKey, with evaluator: CandidateEvaluator) throws -> Int {
+        let asked = try search.ask(&population, scratch: &scratch, key: key, with: evaluator)
+        let rows = evaluator.rescoresSurvivors ? 0..<population.count : asked
+        if evaluator.rescoresSurvivors { history.bestFitness = -.infinity }
+        try search.evaluate(&population, rows: rows, history: &history, key: key, with: evaluator)
+        return rows.count
+    }
 
     /// Genes of a migrant: a genome when the rows are codes, else a row of the population (a
     /// genome, or a latent in the absolute latent phase).
-    var migrantDimension: Int { decoding?.genomeDimension ?? population.dimension }
+    var migrantDimension: Int { search.migrantDimension(of: population) }
 
-    /// `chosen` rows of the population as migrants: decoded into genomes when the rows are codes.
-    func migrants(_ chosen: Population) -> Population {
-        guard let decoding else { return chosen }
-        var genes = [Float](repeating: 0, count: chosen.count * decoding.genomeDimension)
-        genes.withUnsafeMutableBufferPointer { decoding.decode(chosen, rows: 0..<chosen.count, into: $0) }
-        return Archipelago.population(
-            chosen, genes: genes, dimension: decoding.genomeDimension, fitness: chosen.fitness)
-    }
+    /// `chosen` rows of the population as migrants (decoded into genomes when the rows are codes).
+    func migrants(_ chosen: Population) -> Population { search.migrants(chosen) }
 
     /// Places evaluated `immigrants` with `replacement`, or hands them to an algorithm whose rows
     /// are codes (they join its next update).
     mutating func receive(_ immigrants: Population, replacement: ImmigrantReplacement) {
-        guard var decoding else {
-            population.insert(immigrants: immigrants, replacement: replacement)
-            return
-        }
-        decoding.receive(immigrants: immigrants)
-        algorithm = decoding
+        search.receive(immigrants, into: &population, replacement: replacement)
     }
 
-    /// Takes the best of `immigrants` (evaluated weight-space genomes) as the best so far if it is
-    /// better; unlike `record`, nothing goes into the archive.
-    mutating func consider(_ immigrants: Population) {
-        guard immigrants.count > 0 else { return }
-        let i = immigrants.bestIndex
-        if Population.rankingValue(immigrants.fitness[i]) > Population.rankingValue(bestFitness) || bestGenome.isEmpty {
-            bestFitness = immigrants.fitness[i]
-            bestGenome = Array(immigrants.row(i))
-        }
-    }
-
-    /// Notes the kind of the best of the evaluated `rows`.
-    mutating func noteBestKind(rows: Range<Int>) {
-        guard
-            let best = rows.max(by: { a, b in
-                let (fa, fb) = (
-                    population.fitness[a].isNaN ? -.infinity : population.fitness[a],
-                    population.fitness[b].isNaN ? -.infinity : population.fitness[b]
-                )
-                return fa != fb ? fa < fb : a > b
-            })
-        else { return }
-        bestKind = algorithm.candidateKind(row: best)
-    }
-
-    /// Keeps the best of `count` evaluated weight-space genomes (`[count × D]`) if it beats the
-    /// best so far, and adds them to the archive. With `resultRow`, that genome (the algorithm's
-    /// evaluated mean) is the candidate instead of the best-scoring one.
+    /// Keeps the best of `count` evaluated weight-space genomes if it beats the best so far, and
+    /// adds them to the archive (`IslandHistory.record`).
     public mutating func record(weights: UnsafeBufferPointer<Float>, fitness: [Float], resultRow: Int? = nil) {
-        archive?.append(genomes: weights, fitness: fitness)
-        guard let i = resultRow ?? Population.ranking(fitness).first, fitness[i].isFinite else { return }
-        if fitness[i] > bestFitness || bestGenome.isEmpty {
-            let d = weights.count / fitness.count
-            bestFitness = fitness[i]
-            bestGenome = Array(weights[i * d..<(i + 1) * d])
-        }
+        history.record(weights: weights, fitness: fitness, resultRow: resultRow)
     }
 
     // MARK: Checkpoint encoding
@@ -136,10 +122,9 @@ public struct Island: Sendable {
         return writer.bytes
     }
 
-    /// Reads what `encoded()` wrote; `decodeAlgorithm` reads the algorithm's state with the decoder
-    /// it is given (which finds the packed arrays).
-    init(decoding data: Data, source: String, decodeAlgorithm: (Data, JSONDecoder) throws -> any IslandAlgorithm) throws
-    {
+    /// Reads what `encoded()` wrote; `readSearch` reads the algorithm's state with the JSON
+    /// decoder it is given (which finds the packed arrays).
+    init(reading data: Data, source: String, readSearch: (Data, JSONDecoder) throws -> any IslandSearch) throws {
         var reader = ByteReader(data, source: source)
         try reader.expect(magic: Self.magic)
         let version = try reader.read(UInt32.self)
@@ -147,22 +132,23 @@ public struct Island: Sendable {
             throw CheckpointError("\(source): island format version \(version), expected \(Self.version)")
         }
         index = try reader.readInt()
-        evaluations = try reader.readInt()
+        history.evaluations = try reader.readInt()
         bytesReceived = try reader.readInt()
-        bestFitness = try reader.readFloat()
-        bestGenome = try reader.readFloats()
+        history.bestFitness = try reader.readFloat()
+        history.bestGenome = try reader.readFloats()
         population = try reader.readPopulation()
-        archive = try reader.read(UInt8.self) == 1 ? try Archive(decoding: &reader) : nil
+        history.archive = try reader.read(UInt8.self) == 1 ? try Archive(reading: &reader) : nil
         let stateSize = try reader.readCount(limit: data.count)
         let state = try reader.take(stateSize)
         let packedSize = try reader.readCount(limit: data.count)
         let decoder = JSONDecoder()
         decoder.userInfo[PackedBytes.userInfoKey] = PackedBytes(Data(try reader.take(packedSize)))
         do {
-            algorithm = try decodeAlgorithm(Data(state), decoder)
+            search = try readSearch(Data(state), decoder)
         } catch {
             throw CheckpointError("\(source): the island's algorithm state does not decode (\(error))")
         }
+        scratch = Self.scratch(population, search)
         guard reader.isAtEnd else { throw CheckpointError("\(source): unexpected bytes after the island") }
     }
 }

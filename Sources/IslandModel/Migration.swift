@@ -90,7 +90,7 @@ struct Migration {
             let k = slot[edge.destination]!
             islands[k].receive(immigrants, replacement: settings.immigrants.policy)
             islands[k].bytesReceived += bytes.count
-            if weightSpace { islands[k].consider(immigrants) }
+            if weightSpace { islands[k].history.consider(immigrants) }
         }
         return sentBytes
     }

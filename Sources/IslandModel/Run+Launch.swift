@@ -24,10 +24,10 @@ extension Run {
             communicator, allowMixed: options.allowMixedBLAS, fastAllreduce: config.allreduce == .fast,
             warn: options.warn)
         try agree(communicator) { if communicator.rank == 0 { try RunFolder.check(directory, force: options.force) } }
-        let latent = try agree(communicator) { () -> LatentSpace? in
+        let latent = try agree(communicator) { () -> MetaLearner? in
             guard config.latent.trainsMetaLearner else { return nil }
             do {
-                return try LatentSpace(config: config, network: network, task: task)
+                return try MetaLearner(config: config, network: network, task: task)
             } catch {
                 throw config.meta.pretrained == nil
                     ? error : ConfigError.invalidValue(path: "meta.pretrained", message: "\(error)")
@@ -36,7 +36,7 @@ extension Run {
         let archipelago = try agree(communicator) { () -> Archipelago in
             let archipelago = try Archipelago.initial(
                 config: config, communicator: communicator, network: network, task: task)
-            archipelago.latent = latent
+            archipelago.design = latent.map { config.metaLearnerDesign($0, phase: .weights) }
             return archipelago
         }
         let folder: RunFolder? = try agree(communicator) {
@@ -116,8 +116,8 @@ extension Run {
             let islands = try placement.islands(of: communicator.rank).map { index -> Island in
                 let url = folder.appendingPathComponent(RunFolder.islandFileName(index))
                 return try Island(
-                    decoding: RunIdentity.split(Data(contentsOf: url)).payload, source: url.path,
-                    decodeAlgorithm: config.decodeIslandAlgorithm)
+                    reading: RunIdentity.split(Data(contentsOf: url)).payload, source: url.path,
+                    readSearch: config.readIslandSearch)
             }
             return (state, islands)
         }
@@ -141,9 +141,10 @@ extension Run {
         let archipelago = try agree(communicator) { () -> Archipelago in
             let archipelago = try Archipelago(
                 config: config, communicator: communicator, network: network, task: task, islands: islands)
-            archipelago.phase = state.phase
             if config.latent.trainsMetaLearner {
-                archipelago.latent = try LatentSpace(config: config, network: network, task: task, checkpoint: folder)
+                archipelago.design = config.metaLearnerDesign(
+                    try MetaLearner(config: config, network: network, task: task, checkpoint: folder),
+                    phase: state.phase)
             }
             return archipelago
         }

@@ -38,20 +38,20 @@ public final class Run {
     let archipelago: Archipelago
     let store: CheckpointStore
     /// Rank 0's run folder (its lock is held as long as this object lives).
-    private let folder: RunFolder?
+    let folder: RunFolder?
     /// The ranks' BLAS kernel(s) (`BLASKernel.agree`).
-    private let blas: String
-    private var metricsLog: JSONLinesLog?
+    let blas: String
+    var metricsLog: JSONLinesLog?
     private var timingsLog: JSONLinesLog?
     private var metaLog: JSONLinesLog?
     var progress: RunProgress
-    private var generation: Int
+    var generation: Int
     private let startTime = DispatchTime.now().uptimeNanoseconds
     private let elapsedOffset: Double
     private var lastCheckpointSeconds = 0.0
-    private var lastProgressLine = DispatchTime.now().uptimeNanoseconds
+    var lastProgressLine = DispatchTime.now().uptimeNanoseconds
     /// Non-finite fitness values in the islands' populations after the latest generation.
-    private var nonFinite = 0
+    var nonFinite = 0
     private var warnedNonFinite = false
     /// Islands whose population has no finite fitness after the latest generation.
     private var exhaustedIslands: [Int] = []
@@ -103,17 +103,14 @@ public final class Run {
             var timing = RankTiming(generation: generation, rank: communicator.rank)
             timing.checkpoint = lastCheckpointSeconds
             let t0 = DispatchTime.now().uptimeNanoseconds
-            archipelago.decodeSeconds = 0
-            var evaluated = try archipelago.breedAndEvaluate(generation: generation)
-            timing.decode = archipelago.decodeSeconds
+            archipelago.evaluator.decodeSeconds = 0
+            var evaluated = try archipelago.evolve(generation: generation)
+            timing.decode = archipelago.evaluator.decodeSeconds
             let t1 = DispatchTime.now().uptimeNanoseconds
             if generation % config.migration.interval == 0 { try archipelago.migrate(generation: generation) }
             let t2 = DispatchTime.now().uptimeNanoseconds
-            if isTrainingRound {
-                let round =
-                    config.latent.mode == .anchored
-                    ? try archipelago.anchoredRound(generation: generation)
-                    : try archipelago.metaRound(generation: generation)
+            if let design = archipelago.design, design.isTrainingRound(generation: generation) {
+                let round = try design.round(after: generation, in: archipelago)
                 evaluated += round.evaluated
                 timing.allreduce = round.allreduceSeconds
                 try metaLog?.append(round.record)
@@ -153,12 +150,6 @@ public final class Run {
         return try finish(stopReason: stopReason!)
     }
 
-    /// Whether the meta-learner trains after this generation (the latent schedule's call).
-    private var isTrainingRound: Bool {
-        guard archipelago.latent != nil, let schedule = archipelago.schedule else { return false }
-        return schedule.isTrainingRound(generation: generation, phase: archipelago.phase)
-    }
-
     /// Exchanges every rank's metrics and timing; rank 0 logs them. Returns the generation's
     /// totals, which every rank computes alike from the same gathered reports.
     func gather(evaluated: Int, timing: RankTiming) throws -> (evaluated: Int, best: Float, elapsed: Double) {
@@ -166,12 +157,11 @@ public final class Run {
             IslandMetrics(generation: generation, island: $0, phase: archipelago.phase.rawValue)
         }
         let exhausted = archipelago.islands.filter { !$0.population.fitness.contains(where: \.isFinite) }.map(\.index)
-        let mine = GenerationReport(
-            metrics: metrics, timing: timing, evaluated: evaluated, elapsed: elapsed, exhausted: exhausted,
-            signal: options.interruption() ?? 0)
         watchdog?.heartbeat(stage: 2 * generation)
-        let reports = try communicator.allgatherStrings(String(decoding: try JSONEncoder().encode(mine), as: UTF8.self))
-            .map { try JSONDecoder().decode(GenerationReport.self, from: Data($0.utf8)) }
+        let reports = try archipelago.gather(
+            RankReport(
+                metrics: metrics, timing: timing, evaluated: evaluated, elapsed: elapsed, exhausted: exhausted,
+                signal: options.interruption() ?? 0))
         let all = reports.flatMap(\.metrics).sorted { $0.island < $1.island }
         if let metricsLog, let timingsLog {
             for line in all { try metricsLog.append(line) }
@@ -231,7 +221,7 @@ public final class Run {
         throw RunInterrupted(signal: number)
     }
 
-    private func writeCheckpoint(stopReason: StopReason?) throws {
+    func writeCheckpoint(stopReason: StopReason?) throws {
         var files: [String: Data] = [:]
         let settings = try ResultSettings(config)
         for island in archipelago.islands {
@@ -244,78 +234,10 @@ public final class Run {
                 generation: generation, progress: progress, metricsBytes: try metricsLog.byteCount,
                 timingsBytes: try timingsLog.byteCount, metaBytes: try metaLog.byteCount,
                 phase: archipelago.phase, stopReason: stopReason, settings: settings, blas: blas)
-            if let latent = archipelago.latent { files.merge(try latent.files()) { $1 } }
+            if let design = archipelago.design { files.merge(try design.metaLearner.files()) { $1 } }
             files["run.json"] = try RunState.encoder.encode(state)
         }
         try store.write(generation: generation, files: files, communicator: communicator)
     }
 
-    private func showProgress(final: Bool) {
-        guard communicator.rank == 0 else { return }
-        let now = DispatchTime.now().uptimeNanoseconds
-        guard final || options.interactive || now - lastProgressLine >= 2_000_000_000 || generation == 1 else { return }
-        lastProgressLine = now
-        let rate = Double(progress.evaluations) / max(progress.elapsedSeconds, 1e-9)
-        var line = String(format: "gen %d", generation)
-        if let limit = config.stop.generations { line += "/\(limit)" }
-        line += String(
-            format: "  \(archipelago.searchSpace)  best %.6g  %d evals  %.0f evals/s  %@", progress.bestFitness,
-            progress.evaluations, rate, Self.clock(progress.elapsedSeconds))
-        if nonFinite > 0 { line += "  \(nonFinite) non-finite" }
-        if let limit = config.stop.generations, generation > 0 {
-            let left = progress.elapsedSeconds / Double(generation) * (Double(limit) - Double(generation))
-            line += "  ~\(Self.clock(left)) left"
-        }
-        if options.interactive {
-            options.output("\r\u{1B}[K" + line + (final ? "\n" : ""))
-        } else {
-            options.output(line + "\n")
-        }
-    }
-
-    /// `seconds` as m:ss or h:mm:ss; negative or NaN as 0:00, past 99,999 hours as `>99999:00:00`.
-    static func clock(_ seconds: Double) -> String {
-        guard !(seconds >= 99_999 * 3600) else { return ">99999:00:00" }
-        let s = seconds > 0 ? Int(seconds.rounded()) : 0
-        return s >= 3600
-            ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
-    }
-
-    // MARK: The end
-
-    /// Finds the best genome over all islands, writes `best.safetensors` and `summary.json`, and
-    /// prints the summary table on rank 0.
-    func finish(stopReason: StopReason) throws -> RunSummary {
-        let winner = try overallBest()
-        let network = archipelago.network
-        let genome = winner.genome
-
-        var memory = [Double](repeating: 0, count: 1)
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        memory[0] = Double(usage.ru_maxrss) / 1024
-        let peaks = try communicator.allgather(memory)
-
-        var summary = RunSummary(
-            generations: generation, stopReason: stopReason.rawValue, fitnessName: archipelago.task.fitnessName,
-            bestFitness: winner.fitness, bestIsland: winner.island, testAccuracy: nil,
-            evaluations: progress.evaluations,
-            wallSeconds: progress.elapsedSeconds, peakMemoryMiB: peaks, blas: blas, directory: directory.path)
-        if let (report, record) = try fullEvaluation(of: winner, generation: generation) {
-            if logsFullEvaluations && record.trainLoss != nil { try metricsLog?.append(record) }
-            summary.trainAccuracy = report.split("train")?.accuracy
-            summary.testAccuracy = report.split("test")?.accuracy
-            var metadata = [
-                "task": archipelago.task.name, "fitness": "\(winner.fitness)",
-                "fitness_name": archipelago.task.fitnessName,
-                "island": "\(winner.island)", "generation": "\(generation)",
-            ]
-            if let accuracy = summary.testAccuracy { metadata["test_accuracy"] = "\(accuracy)" }
-            try folder?.writeResults(
-                summary: summary, best: genome, network: network, metadata: metadata,
-                metaLearner: try archipelago.latent?.files() ?? [:])
-            options.output(summary.table())
-        }
-        return summary
-    }
 }

@@ -146,7 +146,7 @@ public struct RankTiming: Codable, Equatable, Sendable {
 }
 
 /// What every rank tells every other after a generation.
-struct GenerationReport: Codable {
+struct RankReport: Codable {
     var metrics: [IslandMetrics]
     var timing: RankTiming
     /// Networks evaluated on the rank in this generation.
@@ -173,7 +173,7 @@ struct RunState: Codable {
     var timingsBytes: UInt64
     var metaBytes: UInt64
     /// The space the islands evolve in.
-    var phase: Archipelago.Phase
+    var phase: SearchPhase
     /// Set in the checkpoint written when the run stopped.
     var stopReason: StopReason?
     /// What the results depend on (`nil` in checkpoints of older versions).

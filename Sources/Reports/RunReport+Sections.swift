@@ -12,6 +12,10 @@ extension RunReport {
                 return
                     "<h2>Meta-learner</h2>\n<p class=\"note\">Not used: this design (latent.mode \(latent.mode.rawValue), no decoder or focus) searches without the meta-learner.</p>\n"
             }
+            if let summary = folder.summary {
+                return
+                    "<h2>Meta-learner</h2>\n<p class=\"note\">Not used: the run ended after generation \(summary.generations), before the meta-learner's first training round (meta.jsonl is empty).</p>\n"
+            }
             return "<h2>Meta-learner</h2>\n<p class=\"note\">No training round logged yet (meta.jsonl is empty).</p>\n"
         }
         var out = "<h2>Meta-learner rounds</h2>\n"

@@ -121,7 +121,11 @@ public struct RunReport {
             rows.append(("best fitness so far", HTML.number(curves.bestSoFar[last])))
             rows.append(("evaluations so far", String(format: "%.0f", curves.totalEvaluations[last])))
         }
-        if let phase = folder.metrics.last?.phase { rows.append(("phase at the last generation", phase)) }
+        if let phase = folder.metrics.last?.phase {
+            // The design's name for the space (anchored, codes, …), where the config is readable.
+            let space = folder.config.map { $0.searchSpace(in: SearchPhase(rawValue: phase) ?? .weights) } ?? phase
+            rows.append(("search space at the last generation", space))
+        }
         return "<h2>Summary</h2>\n" + HTML.keyValueTable(rows)
     }
 

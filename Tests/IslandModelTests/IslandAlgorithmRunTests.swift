@@ -143,8 +143,8 @@ struct IslandAlgorithmRunTests {
         #expect(FileManager.default.fileExists(atPath: last.appendingPathComponent("meta-learner.safetensors").path))
         let file = last.appendingPathComponent("island-00000.bin")
         let island = try Island(
-            decoding: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path,
-            decodeAlgorithm: config.decodeIslandAlgorithm)
+            reading: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path,
+            readSearch: config.readIslandSearch)
         let strategy = try #require((island.algorithm as? StrategyAlgorithm<SubspaceSNES>)?.strategy)
         #expect(
             island.archive?.count == 32 && strategy.decoderActive && strategy.rho.count == 8
@@ -163,8 +163,8 @@ struct IslandAlgorithmRunTests {
         let last = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).sorted().last!
         let file = checkpoints.appendingPathComponent(last).appendingPathComponent("island-00000.bin")
         let island = try Island(
-            decoding: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path,
-            decodeAlgorithm: config.decodeIslandAlgorithm)
+            reading: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path,
+            readSearch: config.readIslandSearch)
         let algorithm = try #require(island.algorithm as? LowRankES)
         #expect(
             island.population.dimension == 198 && algorithm.codeDimension == 198 && algorithm.genomeDimension == 610)

@@ -4,7 +4,7 @@ import Testing
 
 @testable import IslandModel
 
-/// `Island(decoding:)` on damaged island files, inputs found by `scripts/fuzz.sh checkpoint`: each
+/// `Island(reading:)` on damaged island files, inputs found by `scripts/fuzz.sh checkpoint`: each
 /// is a `CheckpointError` naming the file and the offset, never a trap or a huge allocation.
 @Suite("Island decoding")
 struct IslandDecodingTests {
@@ -25,7 +25,7 @@ struct IslandDecodingTests {
     }
 
     static func decode(_ writer: ByteWriter) throws -> Island {
-        try Island(decoding: Data(writer.bytes), source: source, decodeAlgorithm: RunConfig().decodeIslandAlgorithm)
+        try Island(reading: Data(writer.bytes), source: source, readSearch: RunConfig().readIslandSearch)
     }
 
     @Test("a counter above Int.max is an error naming its offset")

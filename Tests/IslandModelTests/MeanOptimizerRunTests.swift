@@ -83,12 +83,12 @@ struct MeanOptimizerRunTests {
         let network = try Network(spec: NetworkSpec.parse("mlp:6-4-3"))
         let mean = [Float](repeating: 0, count: network.parameterCount)
         let plain = try RunConfig.parse("evolution: {algorithm: eggroll}")
-        let es = try #require(plain.islandAlgorithm(best: mean, network: network) as? LowRankES)
+        let es = try #require((plain.islandSearch(best: mean, network: network) as? CodeSearch)?.lowRank)
         #expect(!es.center && es.learningRateSigma == 0 && es.guidedRank == 0 && es.basis == nil && es.meanRow == nil)
         let full = try RunConfig.parse(
             "evolution: {algorithm: eggroll, rank: 2, center: true, learning_rate_sigma: 0.1, guided_rank: 1, guided_share: 0.25}"
         )
-        let guided = try #require(full.islandAlgorithm(best: mean, network: network) as? LowRankES)
+        let guided = try #require((full.islandSearch(best: mean, network: network) as? CodeSearch)?.lowRank)
         #expect(guided.center && guided.rowCount == full.islands.population + 1 && guided.meanRow == 0)
         #expect(guided.learningRateSigma == 0.1 && guided.codeRank == 3 && guided.guidedShare == 0.25)
         #expect(guided.sigmas.count == 4 && guided.basis != nil)
@@ -106,8 +106,8 @@ struct MeanOptimizerRunTests {
             let file = checkpoints.appendingPathComponent(last).appendingPathComponent(
                 String(format: "island-%05d.bin", index))
             let island = try Island(
-                decoding: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path,
-                decodeAlgorithm: config.decodeIslandAlgorithm)
+                reading: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path,
+                readSearch: config.readIslandSearch)
             let strategy = try #require((island.algorithm as? StrategyAlgorithm<PGPE>)?.strategy)
             #expect(
                 strategy.optimizer.kind == .adam && strategy.optimizer.learningRate == 0.03
@@ -134,8 +134,8 @@ struct MeanOptimizerRunTests {
             let file = checkpoints.appendingPathComponent(last).appendingPathComponent(
                 String(format: "island-%05d.bin", index))
             let island = try Island(
-                decoding: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path,
-                decodeAlgorithm: config.decodeIslandAlgorithm)
+                reading: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path,
+                readSearch: config.readIslandSearch)
             let strategy = try #require(island.algorithm as? LowRankES)
             #expect(island.population.count == 9 && island.population.row(0).allSatisfy { $0 == 0 })
             #expect(island.bestGenome == strategy.mean && island.bestFitness == island.population.fitness[0])

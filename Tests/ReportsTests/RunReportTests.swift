@@ -102,10 +102,32 @@ struct RunReportTests {
         let html = RunReport(folder: try RunLogs(directory: directory), generator: "test").html()
         #expect(html.contains("Not used: this design (latent.mode anchored"))
         #expect(!html.contains("No training round logged yet"))
+        #expect(html.contains("<th>search space at the last generation</th><td>anchored</td>"))
         let meta = directory.appendingPathComponent("meta.jsonl")
         let rounds =
             FileManager.default.fileExists(atPath: meta.path) ? try String(contentsOf: meta, encoding: .utf8) : ""
         #expect(rounds.isEmpty, "no meta-learner round was logged")
+    }
+
+    @Test(
+        "a finished run whose meta-learner never trained (warm-up past the end) says it was not used; the summary names the space"
+    )
+    func metaLearnerNeverTrained() throws {
+        let yaml = S.tinyLatent.replacingOccurrences(of: "warmup_generations: 2", with: "warmup_generations: 50")
+        let directory = try S.run(yaml, ranks: 1)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let folder = try RunLogs(directory: directory)
+        #expect(folder.meta.isEmpty)
+        let html = RunReport(folder: folder, generator: "test").html()
+        #expect(
+            html.contains("Not used: the run ended after generation 6, before the meta-learner's first training round"))
+        #expect(!html.contains("No training round logged yet"))
+        #expect(html.contains("<th>search space at the last generation</th><td>weights</td>"))
+
+        // The same folder before its end (no summary yet): no round logged yet, not "not used".
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("summary.json"))
+        let unfinished = RunReport(folder: try RunLogs(directory: directory), generator: "test").html()
+        #expect(unfinished.contains("No training round logged yet"))
     }
 
     @Test("a folder without config.yaml is refused, naming it")

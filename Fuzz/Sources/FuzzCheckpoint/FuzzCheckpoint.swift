@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import IslandModel
 
 /// One configuration per kind of island algorithm state a checkpoint can hold (GA, SNES, SNES in
@@ -19,14 +20,14 @@ private let configs: [RunConfig] = {
 }()
 
 /// libFuzzer entry: the input as each file of a checkpoint folder, as a resume reads them: an
-/// island file (`Island(decoding:source:decodeAlgorithm:)` with each kind of algorithm state),
+/// island file (`Island(reading:source:readSearch:)` with each kind of algorithm state),
 /// `run.json` (`RunState`) and `manifest.json` (`CheckpointStore.Manifest`). A thrown error is a
 /// correct answer.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let contents = Data(bytes: data, count: size)
     for config in configs {
-        _ = try? Island(decoding: contents, source: "island-00000.bin", decodeAlgorithm: config.decodeIslandAlgorithm)
+        _ = try? Island(reading: contents, source: "island-00000.bin", readSearch: config.readIslandSearch)
     }
     _ = try? RunState.decoder.decode(RunState.self, from: contents)
     _ = try? JSONDecoder().decode(CheckpointStore.Manifest.self, from: contents)

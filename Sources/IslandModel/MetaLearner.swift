@@ -5,12 +5,14 @@ import MetaLearning
 import Networks
 import Tasks
 
-/// The meta-learner as a run uses it: encoding and decoding populations, and training rounds in
-/// which every island contributes one gradient per step, summed over all islands exactly.
+/// The run's meta-learner (`MetaLearning`'s attention autoencoder with its trainer), as both of
+/// its designs use it (`AbsoluteLatentDesign`, `AnchoredLatentDesign`): encoding genomes into
+/// latent codes and decoding codes into genomes, and training rounds in which every island
+/// contributes one gradient per step, summed over all islands exactly.
 ///
 /// Every rank holds an identical copy: the same initial parameters (seeded by the run's seed, or
 /// the pre-trained file), and every step applies the same summed gradient.
-final class LatentSpace {
+final class MetaLearner {
     let trainer: MetaTrainer
     let tokenizer: Tokenizer
     let group: MetaLayoutGroup
@@ -65,13 +67,6 @@ final class LatentSpace {
 
     func decode(_ latents: [Float], count: Int) -> [Float] {
         model.decode(latents: latents, batch: count, tokenizer: tokenizer)
-    }
-
-    /// `decode`, adding its seconds to `seconds`.
-    func decode(_ latents: [Float], count: Int, timing seconds: inout Double) -> [Float] {
-        let start = DispatchTime.now().uptimeNanoseconds
-        defer { seconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
-        return decode(latents, count: count)
     }
 
     /// The minibatch island `island` trains on at `step` of the round of `generation`: up to

@@ -1,7 +1,8 @@
-/// The schedule of the absolute latent space: warm-up in weight space, meta-learner training
-/// rounds, the move into latent space once decoded networks keep enough fitness, re-encoding
-/// while they do, and the fall-back to weight space when they no longer do.
-struct LatentSchedule: Equatable, Sendable {
+/// When the meta-learner trains (both designs): after a warm-up in weight space, every
+/// `meta.train_every` generations; and, in the absolute latent, what a round leads to: the move
+/// into latent space once decoded networks keep enough fitness, re-encoding while they do, and
+/// the fall-back to weight space when they no longer do.
+struct MetaLearnerSchedule: Equatable, Sendable {
     /// Generations between training rounds (`meta.train_every`).
     let trainEvery: Int
     /// Generations in weight space before the first round (0 with a pre-trained meta-learner).
@@ -27,13 +28,13 @@ struct LatentSchedule: Equatable, Sendable {
 
     /// Whether the meta-learner trains after `generation`: every `trainEvery` generations once the
     /// warm-up is over (in latent space, always on that beat).
-    func isTrainingRound(generation: Int, phase: Archipelago.Phase) -> Bool {
+    func isTrainingRound(generation: Int, phase: SearchPhase) -> Bool {
         guard generation % trainEvery == 0 else { return false }
         return phase == .latent || generation >= warmup
     }
 
     /// The phase change after a round that measured `retention`.
-    func decision(retention: Double, phase: Archipelago.Phase) -> Decision {
+    func decision(retention: Double, phase: SearchPhase) -> Decision {
         if retention >= threshold { return .encode }
         return phase == .latent ? .fallBack : .stay
     }
