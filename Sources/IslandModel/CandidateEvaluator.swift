@@ -1,5 +1,5 @@
-import Foundation
 import Evolution
+import Foundation
 import Networks
 import Tasks
 

@@ -16,7 +16,8 @@ public struct Island: Sendable {
     /// Reused buffer of the next population where the algorithm breeds into a second one (the GA,
     /// in either space; no allocation per generation); empty for an evolution strategy.
     var scratch: Population
-    /// The algorithm that evolves the population in weight space (its state included).
+    /// The island's algorithm (its state included) in the form its candidates take: genome rows,
+    /// rows awaiting a decoded residual, or low-rank codes.
     var search: any IslandSearch
     /// Networks evaluated, the best so far, the archive.
     public var history = IslandHistory()
@@ -46,10 +47,7 @@ public struct Island: Sendable {
     /// The algorithm and its state.
     public var algorithm: any IslandAlgorithm { search.algorithm }
     public var archive: Archive? { history.archive }
-    public var evaluations: Int {
-        get { history.evaluations }
-        set { history.evaluations = newValue }
-    }
+    public var evaluations: Int { history.evaluations }
     public var bestFitness: Float { history.bestFitness }
     public var bestGenome: [Float] { history.bestGenome }
     /// The kind of candidate that scored best in the last generation, where the algorithm has
