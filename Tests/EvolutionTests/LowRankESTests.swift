@@ -172,30 +172,46 @@ struct LowRankESTests {
     }
 
     @Test func aCheckpointMidRunContinuesBitForBit() throws {
-        var es = LowRankES(
+        let es = LowRankES(
             mean: [Float](repeating: 0.5, count: 620), blocks: Self.blocks, rank: 3, stepSize: 0.1, populationSize: 8)
+        _ = try Self.checkpointContinuesBitForBit(es, generations: 1, immigrant: true)
+    }
+
+    /// Runs `es` for `generations` on `−Σ|xᵢ|` (with one immigrant pending if `immigrant`),
+    /// checkpoints it through JSON, and expects the copy and the original to stay equal for three
+    /// more generations; returns the original.
+    static func checkpointContinuesBitForBit(_ start: LowRankES, generations: Int, immigrant: Bool) throws
+        -> LowRankES
+    {
+        var es = start
+        let d = es.genomeDimension
         var codes = Population(count: 0, dimension: 1)
         var scratch = Population(count: 0, dimension: 1)
         func score(_ codes: inout Population, _ es: LowRankES) {
-            var genomes = [Float](repeating: 0, count: codes.count * 620)
+            var genomes = [Float](repeating: 0, count: codes.count * d)
             genomes.withUnsafeMutableBufferPointer { es.decode(codes, rows: 0..<codes.count, into: $0) }
-            for k in 0..<codes.count { codes.fitness[k] = -genomes[k * 620..<(k + 1) * 620].reduce(0) { $0 + abs($1) } }
+            for k in 0..<codes.count { codes.fitness[k] = -genomes[k * d..<(k + 1) * d].reduce(0) { $0 + abs($1) } }
         }
-        _ = es.nextGeneration(&codes, scratch: &scratch, key: StreamKey(seed: 9, generation: 1))
-        score(&codes, es)
-        var immigrant = Population(count: 1, dimension: 620)
-        immigrant.fitness = [0]
-        es.receive(immigrants: immigrant)
+        for generation in 1...generations {
+            _ = es.nextGeneration(&codes, scratch: &scratch, key: StreamKey(seed: 9, generation: generation))
+            score(&codes, es)
+        }
+        if immigrant {
+            var arrival = Population(count: 1, dimension: d)
+            arrival.fitness = [0]
+            es.receive(immigrants: arrival)
+        }
         var restored = try JSONDecoder().decode(LowRankES.self, from: JSONEncoder().encode(es))
         #expect(restored == es)
         var codesCopy = codes
-        for generation in 2...4 {
+        for generation in generations + 1...generations + 3 {
             _ = es.nextGeneration(&codes, scratch: &scratch, key: StreamKey(seed: 9, generation: generation))
             _ = restored.nextGeneration(&codesCopy, scratch: &scratch, key: StreamKey(seed: 9, generation: generation))
             score(&codes, es)
             score(&codesCopy, restored)
         }
         #expect(restored == es && codesCopy == codes)
+        return es
     }
 
     /// The compact part: a 784-1024-1024-10 MLP at rank 4 is 21,618 numbers per member, not

@@ -94,20 +94,26 @@ struct MeanOptimizerRunTests {
         #expect(guided.sigmas.count == 4 && guided.basis != nil)
     }
 
-    @Test func minibatchRunHandsBackTheMean() throws {
-        var config = try IslandAlgorithmRunTests.config("tiny-pgpe")
-        config.migration.interval = 100  // no immigrant may take row 0's place or the island's best
+    /// Runs `config` on one rank and reads its islands back from the last checkpoint.
+    static func lastCheckpoint(of config: RunConfig) throws -> [Island] {
         let directory = RunTests.folder()
         defer { try? FileManager.default.removeItem(at: directory) }
         try RunTests.run(config, ranks: 1, in: directory)
         let checkpoints = directory.appendingPathComponent("checkpoints")
         let last = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).sorted().last!
-        for index in 0..<4 {
+        return try (0..<config.islands.count).map { index in
             let file = checkpoints.appendingPathComponent(last).appendingPathComponent(
                 String(format: "island-%05d.bin", index))
-            let island = try Island(
+            return try Island(
                 reading: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path,
                 readSearch: config.readIslandSearch)
+        }
+    }
+
+    @Test func minibatchRunHandsBackTheMean() throws {
+        var config = try IslandAlgorithmRunTests.config("tiny-pgpe")
+        config.migration.interval = 100  // no immigrant may take row 0's place or the island's best
+        for island in try Self.lastCheckpoint(of: config) {
             let strategy = try #require((island.algorithm as? StrategyAlgorithm<PGPE>)?.strategy)
             #expect(
                 strategy.optimizer.kind == .adam && strategy.optimizer.learningRate == 0.03
@@ -125,17 +131,7 @@ struct MeanOptimizerRunTests {
     @Test func minibatchEggrollHandsBackTheMean() throws {
         var config = try IslandAlgorithmRunTests.config("tiny-eggroll-guided")
         config.migration.interval = 100
-        let directory = RunTests.folder()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try RunTests.run(config, ranks: 1, in: directory)
-        let checkpoints = directory.appendingPathComponent("checkpoints")
-        let last = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).sorted().last!
-        for index in 0..<4 {
-            let file = checkpoints.appendingPathComponent(last).appendingPathComponent(
-                String(format: "island-%05d.bin", index))
-            let island = try Island(
-                reading: RunIdentity.split(Data(contentsOf: file)).payload, source: file.path,
-                readSearch: config.readIslandSearch)
+        for island in try Self.lastCheckpoint(of: config) {
             let strategy = try #require(island.algorithm as? LowRankES)
             #expect(island.population.count == 9 && island.population.row(0).allSatisfy { $0 == 0 })
             #expect(island.bestGenome == strategy.mean && island.bestFitness == island.population.fitness[0])
