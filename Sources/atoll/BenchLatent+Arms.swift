@@ -164,6 +164,10 @@ struct Arm {
             description: "EGGROLL (rank 4) at the task's σ₀, the plain step (configs/fashion-large.yaml before Adam)",
             settings: "evolution: {algorithm: eggroll, sigma0: \(sigmaPlaceholder), rank: 4, tile: 16}"),
         Arm(
+            name: "eggroll-center",
+            description: "EGGROLL (rank 4) at the task's σ₀, the plain step, the evaluated mean an extra row",
+            settings: "evolution: {algorithm: eggroll, sigma0: \(sigmaPlaceholder), rank: 4, tile: 16, center: true}"),
+        Arm(
             name: "eggroll-recipe-adam",
             description: "EGGROLL (rank 4) at the task's σ₀, Adam on the mean, the evaluated mean an extra row",
             settings:
