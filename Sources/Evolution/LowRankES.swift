@@ -164,6 +164,11 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
         let pairs = (populationSize + 1) / 2
         let first = firstSample
         let strategy = self
+        // The guided draw's per-matrix numbers, `r (m + n) + q²` at most, one buffer per pair.
+        let scratchCount =
+            blocks.filter(\.isMatrix).map { rank * ($0.rows + $0.columns) }.max().map {
+                $0 + guidedRank * guidedRank
+            } ?? 0
         population.genes.withUnsafeMutableBufferPointer { codes in
             let base = codes.baseAddress!
             if center { base.update(repeating: 0, count: c) }
@@ -171,7 +176,10 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
                 var random = key.stream(.sampling, individual: j)
                 let row = base + (first + 2 * j) * c
                 if let basis = strategy.basis {
-                    strategy.drawGuided(into: row, basis: basis, random: &random)
+                    var scratch = [Float](repeating: 0, count: scratchCount)
+                    scratch.withUnsafeMutableBufferPointer {
+                        strategy.drawGuided(into: row, basis: basis, scratch: $0.baseAddress!, random: &random)
+                    }
                 } else {
                     random.fillGaussian(UnsafeMutableBufferPointer(start: row, count: c))
                 }
@@ -197,8 +205,11 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
 
     /// One guided code into `code`: per matrix, the random `A` (`m × r`) and `Bᵀ` (`r × n`), then
     /// `Z` (`q × q`), all `N(0, 1)` in that order from `random`, laid out as `A'`, `B'ᵀ`; vectors
-    /// as they are.
-    func drawGuided(into code: UnsafeMutablePointer<Float>, basis: TrajectoryBasis, random: inout RandomStream) {
+    /// as they are. `scratch` holds one matrix's draws at a time (`r (m + n) + q²` floats).
+    func drawGuided(
+        into code: UnsafeMutablePointer<Float>, basis: TrajectoryBasis, scratch drawn: UnsafeMutablePointer<Float>,
+        random: inout RandomStream
+    ) {
         let (r, q) = (rank, guidedRank)
         let rr = r + q
         var at = 0
@@ -209,8 +220,7 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
                 continue
             }
             let (m, n) = (block.rows, block.columns)
-            var drawn = [Float](repeating: 0, count: r * (m + n) + q * q)
-            drawn.withUnsafeMutableBufferPointer { random.fillGaussian($0) }
+            random.fillGaussian(UnsafeMutableBufferPointer(start: drawn, count: r * (m + n) + q * q))
             let ready = basis.isReady[b]
             let randomScale = ((ready ? 1 - guidedShare : 1) * Float(rr) / Float(r)).squareRoot()
             let guidedScale = (guidedShare * Float(rr)).squareRoot() * Float(m * n).squareRoot() / Float(q)
@@ -223,7 +233,7 @@ public struct LowRankES: DecodingIslandAlgorithm, Equatable {
                 for t in 0..<n { bt[s * n + t] = drawn[m * r + s * n + t] }
             }
             if ready {
-                let z = Array(drawn[(r * (m + n))..<drawn.count])
+                let z = drawn + r * (m + n)
                 basis.withFactors(block: b, rows: m) { u, v in
                     // A'_g = guidedScale · U Z, B'ᵀ_g = Vᵀ.
                     for i in 0..<m {

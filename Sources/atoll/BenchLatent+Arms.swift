@@ -116,6 +116,8 @@ struct Arm {
     static let sigmaPlaceholder = "RECIPE_SIGMA"
     /// ClipUp's speed limit by Toklu et al.'s rule, `max_speed = σ₀ √D / 15` (their radius `15 max_speed`).
     static let maxSpeedPlaceholder = "RECIPE_MAX_SPEED"
+    /// EGGROLL at rank 4 and the task's σ₀, scored 16 members at a time: the low-rank arms' base.
+    static let lowRankRecipe = "algorithm: eggroll, sigma0: \(sigmaPlaceholder), rank: 4, tile: 16"
     /// Adam at the task's recipe learning rate.
     static let adam = "optimizer: {kind: adam, learning_rate: \(learningRatePlaceholder)}"
 
@@ -161,31 +163,32 @@ struct Arm {
             settings: "evolution: {algorithm: eggroll, sigma0: 0.1, rank: 4, tile: 16}"),
         Arm(
             name: "eggroll-recipe",
-            description: "EGGROLL (rank 4) at the task's σ₀, the plain step (configs/fashion-large.yaml before Adam)",
-            settings: "evolution: {algorithm: eggroll, sigma0: \(sigmaPlaceholder), rank: 4, tile: 16}"),
+            description:
+                "EGGROLL (rank 4) at the task's σ₀, the plain step (configs/fashion-large.yaml before its center)",
+            settings: "evolution: {\(lowRankRecipe)}"),
         Arm(
             name: "eggroll-center",
             description: "EGGROLL (rank 4) at the task's σ₀, the plain step, the evaluated mean an extra row",
-            settings: "evolution: {algorithm: eggroll, sigma0: \(sigmaPlaceholder), rank: 4, tile: 16, center: true}"),
+            settings: "evolution: {\(lowRankRecipe), center: true}"),
         Arm(
             name: "eggroll-recipe-adam",
             description: "EGGROLL (rank 4) at the task's σ₀, Adam on the mean, the evaluated mean an extra row",
             settings:
-                "evolution: {algorithm: eggroll, sigma0: \(sigmaPlaceholder), rank: 4, tile: 16, center: true, \(adam)}"
+                "evolution: {\(lowRankRecipe), center: true, \(adam)}"
         ),
         Arm(
             name: "eggroll-sigma",
             description:
                 "eggroll-recipe-adam with one σ per weight matrix and bias adapted by PGPE's rule (η_σ 0.1, ±20 %)",
             settings:
-                "evolution: {algorithm: eggroll, sigma0: \(sigmaPlaceholder), rank: 4, tile: 16, center: true, learning_rate_sigma: 0.1, \(adam)}"
+                "evolution: {\(lowRankRecipe), center: true, learning_rate_sigma: 0.1, \(adam)}"
         ),
         Arm(
             name: "eggroll-guided",
             description:
                 "learned low-rank subspace: eggroll-recipe-adam with half of each matrix's change in a rank-4 basis per matrix learned from the mean's steps",
             settings:
-                "evolution: {algorithm: eggroll, sigma0: \(sigmaPlaceholder), rank: 4, tile: 16, center: true, guided_rank: 4, guided_share: 0.5, \(adam)}"
+                "evolution: {\(lowRankRecipe), center: true, guided_rank: 4, guided_share: 0.5, \(adam)}"
         ),
         Arm(
             name: "absolute",
